@@ -1,0 +1,120 @@
+"""ssp: case management for syringe services programs.
+
+``create_app`` is the only place where the app is wired together; it reads like a table
+of contents of the application.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ssp import database  # noqa: F401  (installs the SQLite connection listeners)
+from ssp.config import load_config
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """A top-level folder (templates, migrations) in a checkout, or its copy in the wheel."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` (for tests) replaces the config file and is applied last."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SSP_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder=str(resource_dir("templates")),
+    )
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    register_proxy_fix(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects to this app."""
+    from ssp.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "staff.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount each feature's blueprint (importing it also registers its models)."""
+    from ssp import audit  # noqa: F401  (model registration)
+    from ssp.dashboard import bp as dashboard_bp
+    from ssp.staff import bp as staff_bp
+    from ssp.supplies import bp as supplies_bp
+
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(supplies_bp)
+
+
+def register_security(app: Flask) -> None:
+    """Sign-in requirement on every route but the public ones; security headers."""
+    from ssp.security import register_security as install
+
+    install(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Friendly error pages."""
+    from ssp.errors import register_error_handlers as install
+
+    install(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Values and filters the templates use."""
+    from ssp.security import Role
+    from ssp.timeutil import local_time
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {"Role": Role, "program_name": app.config["PROGRAM_NAME"]}
+
+    @app.template_filter("localtime")
+    def localtime_filter(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        local = local_time(value)
+        return local.strftime(fmt) if local else ""
+
+
+def register_commands(app: Flask) -> None:
+    """The app's click commands (also reachable as ``flask --app ssp ...``)."""
+    from ssp.cli import app_commands
+
+    for command in app_commands:
+        app.cli.add_command(command)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from the configured number of proxies (0: none)."""
+    counts = {
+        "x_for": app.config["PROXY_FIX_X_FOR"],
+        "x_proto": app.config["PROXY_FIX_X_PROTO"],
+        "x_host": app.config["PROXY_FIX_X_HOST"],
+    }
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]

@@ -1,0 +1,75 @@
+"""The audit trail: the ``audit_events`` table and ``record()``, which every write calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ssp.extensions import db
+from ssp.timeutil import utcnow
+
+# Keys that must never reach the audit trail, whatever a caller passes.
+_FORBIDDEN_DETAIL_KEYS = ("password", "secret", "token", "code_part")
+
+
+class AuditEvent(db.Model):
+    """One thing that happened: who, what, to which object, when and from where."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+def _scrub(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not detail:
+        return None
+    return {
+        key: value
+        for key, value in detail.items()
+        if not any(word in key.lower() for word in _FORBIDDEN_DETAIL_KEYS)
+    }
+
+
+def record(
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    user_id: int | None = None,
+    remote_addr: str | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (flushed, not committed).
+
+    ``user_id`` and ``remote_addr`` default to the signed-in user and the client of the
+    current request, so views need not pass them; the CLI passes neither.
+    """
+    if has_request_context():
+        if user_id is None and current_user and current_user.is_authenticated:
+            user_id = current_user.id
+        if remote_addr is None:
+            remote_addr = request.remote_addr
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        user_id=user_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        detail=_scrub(detail),
+        remote_addr=remote_addr,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event

@@ -1,0 +1,220 @@
+"""The ``ssp`` command line: quickstart, serve, create-user, and Flask-Migrate's ``db``.
+
+``main`` is the console script. Commands that need a configured app are registered on
+the app (so ``flask --app ssp create-user`` works too); ``quickstart`` runs before any
+configuration exists, so it hangs off the group itself.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, NoAppException, ScriptInfo, with_appcontext
+
+from ssp.config import ConfigError, Defaults
+from ssp.security import password_problem
+
+DEFAULT_SITE_NAME = "Main site"
+DEFAULT_ADMIN_USERNAME = "admin"
+
+CONFIG_TEMPLATE = """\
+# ssp configuration, written by `ssp quickstart`. Every setting is described in
+# config.example.py; SSP_* environment variables override what is set here.
+
+# Signs session cookies and CSRF tokens. Keep it secret; changing it signs everyone out.
+SECRET_KEY = {secret_key!r}
+
+# SQLite file in this folder by default. For PostgreSQL:
+# SQLALCHEMY_DATABASE_URI = "postgresql://ssp:password@127.0.0.1:5432/ssp"
+
+# Printed on screens and reports.
+PROGRAM_NAME = "Syringe services program"
+
+# Decides which day and month a visit belongs to.
+TIMEZONE = "America/Los_Angeles"
+"""
+
+
+def _create_app_for_cli() -> Flask:
+    from ssp import create_app
+
+    try:
+        return create_app()
+    except ConfigError as error:
+        # NoAppException without a click context prints as one "Error: ..." line.
+        raise NoAppException(str(error)) from None
+
+
+def _read_password_from_stdin() -> str:
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise click.ClickException("No password on standard input.")
+    return password
+
+
+def _generated_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def _instance_path() -> Path:
+    return Path(Flask("ssp", instance_path=os.environ.get("SSP_INSTANCE_PATH") or None).instance_path)
+
+
+def _serve(app: Flask, host: str, port: int, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    click.echo(f"ssp is serving on http://{host}:{port}/  (Ctrl+C stops it)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="ssp")
+
+
+host_option = click.option("--host", default="127.0.0.1", show_default=True,
+                           help="Address to listen on.")
+port_option = click.option("--port", default=5000, show_default=True,
+                           type=click.IntRange(1, 65535), help="Port to listen on.")
+threads_option = click.option("--threads", default=8, show_default=True,
+                              type=click.IntRange(1, 256), help="Worker threads.")
+
+
+@click.command("quickstart")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new admin's password from standard input instead of printing one.")
+@click.option("--no-serve", is_flag=True, help="Set everything up, then exit without serving.")
+@host_option
+@port_option
+@threads_option
+def quickstart(password_stdin: bool, no_serve: bool, host: str, port: int, threads: int) -> None:
+    """Set up config, database, catalogue, a site and an admin; then serve. Safe to re-run."""
+    password = _read_password_from_stdin() if password_stdin else None
+    if password is not None:
+        # Checked before anything is written; the configured minimum is checked again later.
+        problem = password_problem(password, DEFAULT_ADMIN_USERNAME, Defaults.PASSWORD_MIN_LENGTH)
+        if problem:
+            raise click.ClickException(f"Admin password refused: {problem}")
+    instance = _instance_path()
+    config_file = Path(os.environ.get("SSP_CONFIG") or instance / "config.py")
+    if config_file.exists():
+        click.echo(f"Keeping the existing config file {config_file}")
+    else:
+        config_file.parent.mkdir(parents=True, exist_ok=True)
+        config_file.write_text(CONFIG_TEMPLATE.format(secret_key=secrets.token_hex(32)))
+        config_file.chmod(0o600)
+        click.echo(f"Wrote {config_file} with a new random SECRET_KEY")
+
+    app = _create_app_for_cli()
+    with app.app_context():
+        _set_up_database(app, password)
+    if not no_serve:
+        _serve(app, host, port, threads)
+
+
+def _set_up_database(app: Flask, password: str | None) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from ssp.extensions import db
+    from ssp.security import Role
+    from ssp.staff import services as staff
+    from ssp.staff.models import Site, User
+    from ssp.supplies.services import load_default_catalogue
+
+    if password is not None:
+        problem = password_problem(password, DEFAULT_ADMIN_USERNAME)
+        if problem:
+            raise click.ClickException(f"Admin password refused: {problem}")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    upgrade(directory=app.extensions["migrate"].directory)
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+    added = load_default_catalogue()
+    click.echo(f"Loaded the default supply catalogue ({added} items)" if added
+               else "Keeping the existing supply catalogue")
+    site = db.session.scalar(select(Site).order_by(Site.id))
+    if site is None:
+        site = staff.create_site(name=DEFAULT_SITE_NAME)
+        click.echo(f"Created the site {site.name!r} (rename it under Admin > Sites)")
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+    if admin is None:
+        generated = _generated_password() if password is None else None
+        admin = staff.create_user(
+            username=DEFAULT_ADMIN_USERNAME,
+            password=password or generated,
+            role=Role.ADMIN,
+            site_id=site.id,
+        )
+        db.session.commit()
+        click.echo(f"Created the administrator account {admin.username!r}")
+        if generated:
+            click.echo(f"Its password, shown only this once (keep it safe): {generated}")
+    else:
+        db.session.commit()
+        click.echo(f"Keeping the existing administrator account {admin.username!r}")
+
+
+@click.command("serve")
+@host_option
+@port_option
+@threads_option
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the app with waitress, a production WSGI server."""
+    _serve(current_app._get_current_object(), host, port, threads)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["front_desk", "manager", "admin"]),
+              help="What the account may do.")
+@click.option("--site", "site_name", help="Name of the account's default site.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of printing a new one.")
+@with_appcontext
+def create_user(username: str, role: str, site_name: str | None, password_stdin: bool) -> None:
+    """Create a staff account."""
+    from ssp.extensions import db
+    from ssp.staff import services as staff
+
+    password = _read_password_from_stdin() if password_stdin else _generated_password()
+    site_id = None
+    if site_name is not None:
+        site = staff.site_by_name(site_name)
+        if site is None or not site.active:
+            raise click.ClickException(f"No site in use is called {site_name!r}.")
+        site_id = site.id
+    try:
+        user = staff.create_user(username=username, password=password, role=role, site_id=site_id)
+    except staff.StaffError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created the {user.role.label.lower()} account {user.username!r}")
+    if not password_stdin:
+        click.echo(f"Its password, shown only this once: {password}")
+
+
+#: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
+app_commands = [serve, create_user]
+
+
+class SspGroup(FlaskGroup):
+    """FlaskGroup that reports a configuration problem as one line, not as 'no such command'."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Find a command; load the app first for commands that live on it."""
+        self._load_plugin_commands()
+        if name not in self.commands:
+            ctx.ensure_object(ScriptInfo).load_app()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=SspGroup, create_app=_create_app_for_cli, add_version_option=False)
+def main() -> None:
+    """ssp: case management for syringe services programs."""
+
+
+main.add_command(quickstart)

@@ -1,0 +1,107 @@
+"""Settings: the defaults and the order they are loaded in.
+
+Order, later wins: the defaults below < the config file (``instance/config.py``, or the
+file named by ``SSP_CONFIG``) < ``SSP_*`` environment variables (``SSP_SECRET_KEY=...``
+sets ``SECRET_KEY``; values are parsed as JSON when they can be, so ``SSP_DEBUG=true`` is
+a boolean). A mapping passed to ``create_app(config=...)`` replaces the file and is
+applied last; the tests use it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: The placeholder secret; the app refuses to start with it outside debug or testing.
+INSECURE_SECRET_KEY = "insecure-development-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says how to fix it."""
+
+
+class Defaults:
+    """Every setting with its default; config.example.py documents each one."""
+
+    SECRET_KEY = INSECURE_SECRET_KEY
+    # None means: SQLite file ssp.sqlite3 in the instance folder.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+    PROGRAM_NAME = "Syringe services program"
+    TIMEZONE = "America/Los_Angeles"
+
+    PASSWORD_MIN_LENGTH = 12
+    # argon2id cost; the defaults are RFC 9106's low-memory profile (64 MiB, 3 passes).
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_KIB = 65_536
+    PASSWORD_HASH_PARALLELISM = 4
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_LOCKOUT_MINUTES = 15
+    SIGN_IN_RATE_LIMIT = "20 per minute"
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = 0
+    PERMANENT_SESSION_LIFETIME = 12 * 60 * 60
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+
+    REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+
+def load_config(app: Flask, override: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config`` in the documented order and check the result."""
+    app.config.from_object(Defaults)
+    if override is None:
+        config_file = os.environ.get("SSP_CONFIG") or str(Path(app.instance_path) / "config.py")
+        app.config.from_pyfile(config_file, silent="SSP_CONFIG" not in os.environ)
+    app.config.from_prefixed_env(prefix="SSP")
+    if override is not None:
+        app.config.from_mapping(override)
+    _fill_derived(app)
+    _check_secret_key(app)
+
+
+def _fill_derived(app: Flask) -> None:
+    """Settings whose default depends on where the instance folder is."""
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + str(Path(app.instance_path) / "ssp.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_uri(uri)
+    if not app.config.get("REPORTS_DIR"):
+        app.config["REPORTS_DIR"] = str(Path(app.instance_path).parent / "reports")
+
+
+def normalise_database_uri(uri: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg 3 driver that ssp installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    return uri
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.debug or app.testing:
+        return
+    key = app.config.get("SECRET_KEY")
+    if not key or key == INSECURE_SECRET_KEY or len(str(key)) < 16:
+        raise ConfigError(
+            "SECRET_KEY is not set: put SECRET_KEY = '<long random string>' in "
+            f"{Path(app.instance_path) / 'config.py'} or set SSP_SECRET_KEY "
+            "(make one with: python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or run `ssp quickstart`, which writes one."
+        )

@@ -1,0 +1,118 @@
+"""Forms for signing in and for the account and site admin pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+
+from ssp.security import Role
+from ssp.staff.models import SiteKind
+
+ROLE_CHOICES = [(r.value, r.label) for r in Role]
+SITE_KIND_CHOICES = [(k.value, k.label) for k in SiteKind]
+
+
+def _optional_int(value: str | int | None) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class SignInForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField(
+        "Username",
+        validators=[DataRequired("Enter your username."), Length(max=64)],
+        render_kw={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Sign in")
+
+
+class SiteChoiceMixin:
+    """A default-site select filled from the active sites."""
+
+    site_id = SelectField("Default site", coerce=_optional_int, validate_choice=True)
+
+    def set_site_choices(self, sites) -> None:
+        """Offer the given sites, plus 'no default site'."""
+        self.site_id.choices = [(None, "No default site")] + [(s.id, s.name) for s in sites]
+
+
+class UserCreateForm(SiteChoiceMixin, FlaskForm):
+    """A new staff account."""
+
+    username = StringField(
+        "Username",
+        validators=[DataRequired("Enter a username."), Length(min=3, max=64)],
+        description="Letters, digits, dot, dash or underscore. Staff sign in with it.",
+        render_kw={"autocomplete": "off", "autocapitalize": "none"},
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter a password."), Length(max=256)],
+        description="At least 12 characters. Give it to the person privately.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Create account")
+
+
+class UserEditForm(SiteChoiceMixin, FlaskForm):
+    """Role and default site of an existing account."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    submit = SubmitField("Save changes")
+
+
+class PasswordResetForm(FlaskForm):
+    """A new password set by an admin."""
+
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Enter a new password."), Length(max=256)],
+        description="At least 12 characters. The person's current sessions end.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Set password")
+
+
+class PasswordChangeForm(FlaskForm):
+    """A user's change of their own password."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired("Enter a new password."), Length(max=256)],
+        description="At least 12 characters.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[InputRequired("Repeat the new password."),
+                    EqualTo("new_password", "The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Change password")
+
+
+class SiteForm(FlaskForm):
+    """A site's name and kind."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Enter a name."), Length(min=2, max=80)],
+        render_kw={"autocomplete": "off"},
+    )
+    kind = SelectField("Kind", choices=SITE_KIND_CHOICES)
+    submit = SubmitField("Save site")

@@ -1,0 +1,98 @@
+"""The ``sites`` and ``users`` tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ssp.database import enum_column
+from ssp.extensions import db
+from ssp.security import Role
+from ssp.timeutil import as_utc, utcnow
+
+
+class SiteKind(enum.StrEnum):
+    """Where a site works from."""
+
+    FIXED = "fixed"
+    MOBILE = "mobile"
+    OUTREACH = "outreach"
+    SATELLITE = "satellite"
+
+    @property
+    def label(self) -> str:
+        """The kind as staff read it."""
+        return {
+            "fixed": "Fixed site",
+            "mobile": "Mobile unit",
+            "outreach": "Outreach",
+            "satellite": "Satellite",
+        }[self.value]
+
+
+class Site(db.Model):
+    """A place (or van, or outreach team) where the program serves people."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[SiteKind] = mapped_column(enum_column(SiteKind, "site_kind"), default=SiteKind.FIXED)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:
+        return f"<Site {self.id} {self.name!r}>"
+
+
+def new_session_token() -> str:
+    """A random token that identifies a user's sessions; changing it ends them all."""
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    """A staff account. Never a participant: participants have no login."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Flask-Login's id for this user; rotated on sign-out, password reset and
+    # deactivation so that a copied session cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+
+    site: Mapped[Site | None] = relationship()
+
+    def get_id(self) -> str:
+        """The value Flask-Login keeps in the session cookie."""
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses inactive accounts."""
+        return self.active
+
+    def is_locked(self, now: dt.datetime | None = None) -> bool:
+        """Whether too many failed sign-ins have locked the account for now."""
+        if self.locked_until is None:
+            return False
+        return as_utc(self.locked_until) > (now or utcnow())
+
+    def has_role(self, *roles: Role) -> bool:
+        """Whether the user holds one of ``roles``."""
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username!r} {self.role}>"

@@ -1,0 +1,294 @@
+"""The rules for staff accounts and sites: sign-in checks, creation, changes.
+
+Functions flush but do not commit; the calling view or command commits once.
+Each raises ``StaffError`` with a message for the person at the keyboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ssp.audit import record
+from ssp.errors import RuleError
+from ssp.extensions import db
+from ssp.security import (
+    Role,
+    hash_password,
+    password_needs_rehash,
+    password_problem,
+    verify_password,
+)
+from ssp.staff.models import Site, SiteKind, User, new_session_token
+from ssp.timeutil import utcnow
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+
+class StaffError(RuleError):
+    """A change to accounts or sites that the rules do not allow."""
+
+
+def normalise_username(username: str) -> str:
+    """Usernames are case-insensitive: stored and compared in lower case."""
+    return (username or "").strip().lower()
+
+
+def user_by_username(username: str) -> User | None:
+    """The account with that username, or None."""
+    return db.session.scalar(select(User).where(User.username == normalise_username(username)))
+
+
+def site_by_name(name: str) -> Site | None:
+    """The site with that name (case-insensitive), or None."""
+    return db.session.scalar(select(Site).where(func.lower(Site.name) == name.strip().lower()))
+
+
+def active_sites() -> list[Site]:
+    """Sites that are in use, by name."""
+    return list(db.session.scalars(select(Site).where(Site.active).order_by(Site.name)))
+
+
+# --- sign-in -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """The outcome of a sign-in attempt: the user, or why not (for the audit trail only)."""
+
+    user: User | None
+    reason: str | None = None
+
+
+def authenticate(username: str, password: str) -> SignInResult:
+    """Check a username and password, keeping the failure count and lockout in the database.
+
+    Every failure looks the same to the caller's user; ``reason`` is for the audit trail.
+    """
+    user = user_by_username(username)
+    now = utcnow()
+    if user is None:
+        verify_password(None, password)  # same work as a real check: no timing tell
+        # The attempted name is not kept: people sometimes type a password into it.
+        record("sign_in_failed", detail={"reason": "unknown_user"})
+        return SignInResult(None, "unknown_user")
+    if user.is_locked(now):
+        verify_password(None, password)
+        record("sign_in_failed", object_type="user", object_id=user.id, user_id=user.id,
+               detail={"reason": "locked"})
+        return SignInResult(None, "locked")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        detail = {"reason": "wrong_password", "failed_logins": user.failed_logins}
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+            user.locked_until = now + dt.timedelta(minutes=minutes)
+            detail["locked_minutes"] = minutes
+        record("sign_in_failed", object_type="user", object_id=user.id, user_id=user.id,
+               detail=detail)
+        return SignInResult(None, "wrong_password")
+    if not user.active:
+        record("sign_in_failed", object_type="user", object_id=user.id, user_id=user.id,
+               detail={"reason": "inactive"})
+        return SignInResult(None, "inactive")
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    record("sign_in", object_type="user", object_id=user.id, user_id=user.id)
+    return SignInResult(user)
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session of ``user`` (sign-out, reset, deactivation)."""
+    user.session_token = new_session_token()
+
+
+def sign_out(user: User) -> None:
+    """Record a sign-out and make the old session cookie useless."""
+    end_sessions(user)
+    record("sign_out", object_type="user", object_id=user.id, user_id=user.id)
+
+
+# --- accounts ------------------------------------------------------------------------
+
+
+def _check_password(password: str, username: str) -> None:
+    problem = password_problem(password, username)
+    if problem:
+        raise StaffError(problem, field="password")
+
+
+def _check_site(site_id: int | None) -> Site | None:
+    if site_id is None:
+        return None
+    site = db.session.get(Site, site_id)
+    if site is None or not site.active:
+        raise StaffError("Choose a site that is in use.", field="site_id")
+    return site
+
+
+def create_user(*, username: str, password: str, role: Role | str, site_id: int | None) -> User:
+    """Create a staff account; the username must be new and the password long enough."""
+    username = normalise_username(username)
+    if not USERNAME_PATTERN.match(username):
+        raise StaffError(
+            "Usernames are 3 to 64 characters: letters, digits, dot, dash or underscore, "
+            "starting with a letter or digit.",
+            field="username",
+        )
+    try:
+        role = Role(role)
+    except ValueError:
+        raise StaffError(
+            "Role must be one of: " + ", ".join(r.value for r in Role) + ".", field="role"
+        ) from None
+    if user_by_username(username) is not None:
+        raise StaffError(f"The username {username!r} is taken.", field="username")
+    _check_password(password, username)
+    site = _check_site(site_id)
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        site=site,
+        active=True,
+        failed_logins=0,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record(
+        "user_created",
+        object_type="user",
+        object_id=user.id,
+        detail={"username": username, "role": role.value, "site_id": site_id},
+    )
+    return user
+
+
+def _active_admin_count() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.active, User.role == Role.ADMIN)
+    )
+
+
+def update_user(user: User, *, role: Role | str, site_id: int | None, acting_user: User) -> None:
+    """Change an account's role and default site; the last active admin stays an admin."""
+    role = Role(role)
+    if user.role == Role.ADMIN and role != Role.ADMIN and user.active:
+        if _active_admin_count() <= 1:
+            raise StaffError("This is the last active administrator; keep the role.", "role")
+    if site_id != user.site_id:
+        _check_site(site_id)
+    changes = {}
+    if role != user.role:
+        changes["role"] = [user.role.value, role.value]
+        user.role = role
+    if site_id != user.site_id:
+        changes["site_id"] = [user.site_id, site_id]
+        user.site_id = site_id
+    if changes:
+        record("user_updated", object_type="user", object_id=user.id, detail=changes)
+
+
+def set_user_active(user: User, active: bool, *, acting_user: User) -> None:
+    """Deactivate (ending every session) or reactivate an account."""
+    if user.active == active:
+        return
+    if not active:
+        if user.id == acting_user.id:
+            raise StaffError("You cannot deactivate your own account.")
+        if user.role == Role.ADMIN and _active_admin_count() <= 1:
+            raise StaffError("This is the last active administrator; it cannot be deactivated.")
+        end_sessions(user)
+    user.active = active
+    record("user_reactivated" if active else "user_deactivated", object_type="user",
+           object_id=user.id)
+
+
+def reset_password(user: User, new_password: str) -> None:
+    """Set a new password chosen by an admin; ends the user's sessions and lifts a lockout."""
+    _check_password(new_password, user.username)
+    user.password_hash = hash_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    end_sessions(user)
+    record("password_reset", object_type="user", object_id=user.id)
+
+
+def change_own_password(user: User, current_password: str, new_password: str) -> None:
+    """A user changes their own password, proving they know the current one."""
+    if not verify_password(user.password_hash, current_password):
+        raise StaffError("The current password is not right.", field="current_password")
+    if current_password == new_password:
+        raise StaffError("Choose a password different from the current one.", "new_password")
+    problem = password_problem(new_password, user.username)
+    if problem:
+        raise StaffError(problem, field="new_password")
+    user.password_hash = hash_password(new_password)
+    end_sessions(user)
+    record("password_changed", object_type="user", object_id=user.id)
+
+
+def unlock_user(user: User) -> None:
+    """Lift a sign-in lockout before it ends by itself."""
+    user.failed_logins = 0
+    user.locked_until = None
+    record("user_unlocked", object_type="user", object_id=user.id)
+
+
+# --- sites ---------------------------------------------------------------------------
+
+
+def _clean_site_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not 2 <= len(name) <= 80:
+        raise StaffError("A site name is 2 to 80 characters.", field="name")
+    return name
+
+
+def create_site(*, name: str, kind: SiteKind | str = SiteKind.FIXED) -> Site:
+    """Add a site; names are unique regardless of case."""
+    name = _clean_site_name(name)
+    if site_by_name(name) is not None:
+        raise StaffError(f"There is already a site called {name!r}.", field="name")
+    site = Site(name=name, kind=SiteKind(kind), active=True)
+    db.session.add(site)
+    db.session.flush()
+    record("site_created", object_type="site", object_id=site.id,
+           detail={"name": name, "kind": site.kind.value})
+    return site
+
+
+def update_site(site: Site, *, name: str, kind: SiteKind | str) -> None:
+    """Rename a site or change its kind."""
+    name = _clean_site_name(name)
+    existing = site_by_name(name)
+    if existing is not None and existing.id != site.id:
+        raise StaffError(f"There is already a site called {name!r}.", field="name")
+    kind = SiteKind(kind)
+    changes = {}
+    if name != site.name:
+        changes["name"] = [site.name, name]
+        site.name = name
+    if kind != site.kind:
+        changes["kind"] = [site.kind.value, kind.value]
+        site.kind = kind
+    if changes:
+        record("site_updated", object_type="site", object_id=site.id, detail=changes)
+
+
+def set_site_active(site: Site, active: bool) -> None:
+    """Deactivate or reactivate a site; a deactivated site keeps its history."""
+    if site.active == active:
+        return
+    if not active and len(active_sites()) <= 1:
+        raise StaffError("This is the only site in use; add another before deactivating it.")
+    site.active = active
+    record("site_reactivated" if active else "site_deactivated", object_type="site",
+           object_id=site.id)

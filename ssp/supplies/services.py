@@ -1,0 +1,118 @@
+"""Catalogue rules: adding, editing and deactivating supply items, and the default catalogue."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ssp.audit import record
+from ssp.errors import RuleError
+from ssp.extensions import db
+from ssp.supplies.catalogue import DEFAULT_CATALOGUE
+from ssp.supplies.models import SupplyCategory, SupplyItem
+
+
+class CatalogueError(RuleError):
+    """A catalogue change the rules do not allow."""
+
+
+def item_by_name(name: str) -> SupplyItem | None:
+    """The item with that name (case-insensitive), or None."""
+    return db.session.scalar(
+        select(SupplyItem).where(func.lower(SupplyItem.name) == name.strip().lower())
+    )
+
+
+def _clean(name: str, unit: str, units_per_pack: int, reorder_level: int) -> tuple[str, str]:
+    name = " ".join((name or "").split())
+    unit = " ".join((unit or "").split()).lower()
+    if not 2 <= len(name) <= 80:
+        raise CatalogueError("A name is 2 to 80 characters.", field="name")
+    if not 1 <= len(unit) <= 32:
+        raise CatalogueError("Say what one unit is (syringe, kit, strip...).", field="unit")
+    if units_per_pack is None or not 1 <= units_per_pack <= 100_000:
+        raise CatalogueError("Units per pack is a whole number from 1 to 100,000.",
+                             field="units_per_pack")
+    if reorder_level is None or not 0 <= reorder_level <= 10_000_000:
+        raise CatalogueError("The reorder level is a whole number, 0 or more.",
+                             field="reorder_level")
+    return name, unit
+
+
+def create_item(
+    *,
+    name: str,
+    category: SupplyCategory | str,
+    unit: str,
+    units_per_pack: int = 1,
+    reorder_level: int = 0,
+) -> SupplyItem:
+    """Add an item to the catalogue."""
+    name, unit = _clean(name, unit, units_per_pack, reorder_level)
+    if item_by_name(name) is not None:
+        raise CatalogueError(f"There is already an item called {name!r}.", field="name")
+    item = SupplyItem(
+        name=name,
+        category=SupplyCategory(category),
+        unit=unit,
+        units_per_pack=units_per_pack,
+        reorder_level=reorder_level,
+        active=True,
+    )
+    db.session.add(item)
+    db.session.flush()
+    record("supply_item_created", object_type="supply_item", object_id=item.id,
+           detail={"name": name, "category": item.category.value})
+    return item
+
+
+def update_item(
+    item: SupplyItem,
+    *,
+    name: str,
+    category: SupplyCategory | str,
+    unit: str,
+    units_per_pack: int,
+    reorder_level: int,
+) -> None:
+    """Change an item's details; quantities already recorded keep their meaning."""
+    name, unit = _clean(name, unit, units_per_pack, reorder_level)
+    existing = item_by_name(name)
+    if existing is not None and existing.id != item.id:
+        raise CatalogueError(f"There is already an item called {name!r}.", field="name")
+    new_values = {
+        "name": name,
+        "category": SupplyCategory(category),
+        "unit": unit,
+        "units_per_pack": units_per_pack,
+        "reorder_level": reorder_level,
+    }
+    changes = {}
+    for attr, value in new_values.items():
+        old = getattr(item, attr)
+        if old != value:
+            changes[attr] = [str(old), str(value)]
+            setattr(item, attr, value)
+    if changes:
+        record("supply_item_updated", object_type="supply_item", object_id=item.id,
+               detail=changes)
+
+
+def set_item_active(item: SupplyItem, active: bool) -> None:
+    """Take an item off the visit form, or put it back; its history stays."""
+    if item.active == active:
+        return
+    item.active = active
+    record("supply_item_reactivated" if active else "supply_item_deactivated",
+           object_type="supply_item", object_id=item.id)
+
+
+def load_default_catalogue() -> int:
+    """Fill an empty catalogue with the default items; returns how many were added."""
+    if db.session.scalar(select(func.count()).select_from(SupplyItem)):
+        return 0
+    for entry in DEFAULT_CATALOGUE:
+        db.session.add(SupplyItem(**entry._asdict(), active=True))
+    db.session.flush()
+    record("default_catalogue_loaded", object_type="supply_item",
+           detail={"items": len(DEFAULT_CATALOGUE)})
+    return len(DEFAULT_CATALOGUE)

@@ -1,0 +1,30 @@
+"""Time helpers: everything is stored in UTC and shown in the program's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as aware UTC (SQLite hands back naive datetimes)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def program_zone() -> ZoneInfo:
+    """The program's time zone (config TIMEZONE)."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def local_time(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored time in the program's time zone, for display."""
+    if value is None:
+        return None
+    return as_utc(value).astimezone(program_zone())
