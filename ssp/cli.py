@@ -218,3 +218,7 @@ def main() -> None:
 
 
 main.add_command(quickstart)
+
+
+if __name__ == "__main__":  # python -m ssp.cli
+    main()

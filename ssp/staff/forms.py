@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from ssp.security import Role
 from ssp.staff.models import SiteKind
 
-ROLE_CHOICES = [(r.value, r.label) for r in Role]
-SITE_KIND_CHOICES = [(k.value, k.label) for k in SiteKind]
+ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
+SITE_KIND_CHOICES = [SelectChoice(k.value, k.label) for k in SiteKind]
 
 
 def _optional_int(value: str | int | None) -> int | None:
-    if value in (None, "", "None"):
+    if value in (None, ""):
         return None
     return int(value)
 
@@ -38,11 +39,13 @@ class SignInForm(FlaskForm):
 class SiteChoiceMixin:
     """A default-site select filled from the active sites."""
 
-    site_id = SelectField("Default site", coerce=_optional_int, validate_choice=True)
+    site_id = SelectField("Default site", coerce=_optional_int, choices=[])
 
     def set_site_choices(self, sites) -> None:
         """Offer the given sites, plus 'no default site'."""
-        self.site_id.choices = [(None, "No default site")] + [(s.id, s.name) for s in sites]
+        self.site_id.choices = [SelectChoice("", "No default site")] + [
+            SelectChoice(str(s.id), s.name) for s in sites
+        ]
 
 
 class UserCreateForm(SiteChoiceMixin, FlaskForm):

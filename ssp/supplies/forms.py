@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ssp.supplies.models import SupplyCategory
 
-CATEGORY_CHOICES = [(c.value, c.label) for c in SupplyCategory]
+CATEGORY_CHOICES = [SelectChoice(c.value, c.label) for c in SupplyCategory]
 
 
 class SupplyItemForm(FlaskForm):

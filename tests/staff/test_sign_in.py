@@ -1,0 +1,188 @@
+"""Signing in and out: right and wrong passwords, inactive and locked accounts, sessions."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ssp.audit import AuditEvent
+from ssp.staff.models import User
+from tests.conftest import PASSWORD, Browser
+
+FAILED = "That username and password do not match an active account."
+
+
+def _actions(app) -> list[str]:
+    from ssp.extensions import db
+
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_sign_in_page_is_public_and_every_other_page_is_not(client):
+    assert client.get("/sign-in").status_code == 200
+    response = client.get("/admin/users")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=/admin/users")
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_with_right_password(app, browser, factory):
+    factory.user("desk1", "front_desk")
+    response = browser.sign_in("desk1")
+    assert response.status_code == 200
+    assert "Welcome, desk1" in response.get_data(as_text=True)
+    assert _actions(app)[-1] == "sign_in"
+    with app.app_context():
+        from ssp.extensions import db
+
+        user = db.session.scalar(select(User).where(User.username == "desk1"))
+        assert user.last_login_at is not None
+
+
+def test_username_is_case_insensitive(browser, factory):
+    factory.user("desk1", "front_desk")
+    assert "Welcome, desk1" in browser.sign_in("  DESK1 ").get_data(as_text=True)
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(app, browser, factory):
+    factory.user("desk1", "front_desk")
+    wrong = browser.sign_in("desk1", "not the password at all")
+    unknown = browser.sign_in("nobody", "not the password at all")
+    assert wrong.status_code == unknown.status_code == 401
+    assert FAILED in wrong.get_data(as_text=True)
+    assert FAILED in unknown.get_data(as_text=True)
+    assert _actions(app)[-2:] == ["sign_in_failed", "sign_in_failed"]
+
+
+def test_inactive_user_cannot_sign_in(app, browser, factory):
+    factory.user("gone", "front_desk", active=False)
+    response = browser.sign_in("gone")
+    assert response.status_code == 401
+    assert FAILED in response.get_data(as_text=True)
+    assert browser.client.get("/").status_code == 302
+
+
+def test_no_password_is_written_to_the_audit_trail(app, browser, factory):
+    factory.user("desk1", "front_desk")
+    browser.sign_in("desk1", "typed-secret-password")
+    browser.sign_in("typed-secret-in-username", "whatever-password")
+    browser.sign_in("desk1")
+    with app.app_context():
+        from ssp.extensions import db
+
+        details = [repr(e.detail) for e in db.session.scalars(select(AuditEvent))]
+    assert not any("typed-secret" in d or PASSWORD in d for d in details)
+
+
+def test_lockout_after_repeated_failures_and_admin_unlock(app, tmp_path, factory):
+    app.config["LOGIN_MAX_FAILURES"] = 3
+    factory.user("desk1", "front_desk")
+    desk = Browser(app.test_client())
+    for _ in range(3):
+        desk.sign_in("desk1", "wrong password 123")
+    # Locked: even the right password is refused, with the same message.
+    response = desk.sign_in("desk1")
+    assert response.status_code == 401
+
+    factory.user("boss", "admin")
+    admin = Browser(app.test_client())
+    admin.sign_in("boss")
+    with app.app_context():
+        from ssp.extensions import db
+
+        user_id = db.session.scalar(select(User.id).where(User.username == "desk1"))
+    assert "Locked" in admin.get("/admin/users").get_data(as_text=True)
+    assert admin.post(f"/admin/users/{user_id}/unlock").status_code == 302
+    assert "Welcome, desk1" in desk.sign_in("desk1").get_data(as_text=True)
+    assert "user_unlocked" in _actions(app)
+
+
+def test_sign_out_ends_the_session_and_a_copied_cookie_is_dead(app, browser, factory):
+    factory.user("desk1", "front_desk")
+    browser.sign_in("desk1")
+    cookie = browser.client.get_cookie("session").value
+    assert browser.client.get("/").status_code == 200
+
+    browser.sign_out()
+    assert browser.client.get("/").status_code == 302
+    assert _actions(app)[-1] == "sign_out"
+
+    # Replay the cookie from before sign-out in another client: it no longer signs anyone in.
+    replay = app.test_client()
+    replay.set_cookie("session", cookie)
+    assert replay.get("/").status_code == 302
+
+
+def test_next_redirects_only_inside_the_app(browser, factory):
+    factory.user("boss", "admin")
+    browser.token = None
+    browser.get("/sign-in")
+    inside = browser.post("/sign-in?next=/admin/sites", {"username": "boss", "password": PASSWORD})
+    assert inside.headers["Location"] == "/admin/sites"
+    browser.sign_out()
+    browser.get("/sign-in")
+    outside = browser.post("/sign-in?next=//evil.example/x",
+                           {"username": "boss", "password": PASSWORD})
+    assert outside.headers["Location"] == "/"
+
+
+def test_sign_in_starts_a_new_session(browser, factory):
+    factory.user("desk1", "front_desk")
+    browser.get("/sign-in")
+    with browser.client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    browser.sign_in("desk1")
+    with browser.client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_a_post_without_csrf_token_is_refused(app, browser, factory):
+    factory.user("desk1", "front_desk")
+    response = browser.post("/sign-in", {"username": "desk1", "password": PASSWORD}, csrf=False)
+    assert response.status_code == 400
+    assert browser.client.get("/").status_code == 302  # not signed in
+    browser.sign_in("desk1")
+    assert browser.post("/sign-out", csrf=False).status_code == 400
+    assert browser.client.get("/").status_code == 200  # still signed in
+
+
+def test_sign_in_is_throttled_per_address(tmp_path, app):
+    from tests.conftest import make_app
+
+    limited = make_app(tmp_path / "limited", RATELIMIT_ENABLED=True,
+                       SIGN_IN_RATE_LIMIT="3 per minute")
+    browser = Browser(limited.test_client())
+    browser.get("/sign-in")
+    codes = [
+        browser.post("/sign-in", {"username": "x", "password": "y" * 12}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]
+    assert "Too many attempts" in browser.post("/sign-in", {}).get_data(as_text=True)
+    with limited.app_context():
+        from ssp.extensions import db
+
+        db.engine.dispose()
+
+
+def test_change_own_password(app, browser, factory):
+    factory.user("desk1", "front_desk")
+    browser.sign_in("desk1")
+    bad = browser.post("/account/password", {"current_password": "wrong password!!",
+                                              "new_password": "another long password",
+                                              "confirm": "another long password"})
+    assert bad.status_code == 422
+    assert "The current password is not right." in bad.get_data(as_text=True)
+    short = browser.post("/account/password", {"current_password": PASSWORD,
+                                                "new_password": "short",
+                                                "confirm": "short"})
+    assert "at least 12 characters" in short.get_data(as_text=True)
+    good = browser.post("/account/password", {"current_password": PASSWORD,
+                                               "new_password": "another long password",
+                                               "confirm": "another long password"},
+                        follow_redirects=True)
+    assert "Your password is changed" in good.get_data(as_text=True)
+    assert browser.client.get("/").status_code == 200  # this session carries on
+    browser.sign_out()
+    assert browser.sign_in("desk1").status_code == 401
+    assert browser.sign_in("desk1", "another long password").status_code == 200

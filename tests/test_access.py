@@ -1,0 +1,87 @@
+"""Who may open which page: every admin page refuses front desk and managers, and
+sends signed-out visitors to sign in. A route missing from the table fails the test."""
+
+from __future__ import annotations
+
+import pytest
+
+# endpoint -> roles allowed (None: public). Methods are checked as the route declares them.
+EXPECTED = {
+    "static": None,
+    "staff.sign_in": None,
+    "dashboard.health": None,
+    "dashboard.index": {"front_desk", "manager", "admin"},
+    "staff.sign_out": {"front_desk", "manager", "admin"},
+    "staff.change_password": {"front_desk", "manager", "admin"},
+    "staff.users": {"admin"},
+    "staff.user_new": {"admin"},
+    "staff.user_edit": {"admin"},
+    "staff.user_password": {"admin"},
+    "staff.user_deactivate": {"admin"},
+    "staff.user_reactivate": {"admin"},
+    "staff.user_unlock": {"admin"},
+    "staff.sites": {"admin"},
+    "staff.site_new": {"admin"},
+    "staff.site_edit": {"admin"},
+    "staff.site_deactivate": {"admin"},
+    "staff.site_reactivate": {"admin"},
+    "supplies.catalogue": {"admin"},
+    "supplies.item_new": {"admin"},
+    "supplies.item_edit": {"admin"},
+    "supplies.item_deactivate": {"admin"},
+    "supplies.item_reactivate": {"admin"},
+}
+
+ADMIN_ONLY = sorted(e for e, roles in EXPECTED.items() if roles == {"admin"})
+
+
+def _url(app, rule) -> str:
+    values = {arg: 1 for arg in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(EXPECTED), "add new routes to EXPECTED with the roles allowed"
+
+
+@pytest.mark.parametrize("endpoint", ADMIN_ONLY)
+def test_admin_pages_refuse_other_roles_and_signed_out_visitors(app, factory, endpoint):
+    from tests.conftest import Browser
+
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+    factory.site()  # so that id 1 exists where a route needs an object
+    factory.supply_item()
+    factory.user("desk1", "front_desk")
+    factory.user("boss1", "manager")
+    for rule in rules:
+        url = _url(app, rule)
+        method = "POST" if "POST" in rule.methods and "GET" not in rule.methods else "GET"
+
+        anonymous = Browser(app.test_client())
+        response = anonymous.post(url) if method == "POST" else anonymous.get(url)
+        assert response.status_code == 302, (url, "signed out")
+        assert "/sign-in" in response.headers["Location"]
+
+        for username in ("desk1", "boss1"):
+            browser = Browser(app.test_client())
+            browser.sign_in(username)
+            response = browser.post(url) if method == "POST" else browser.get(url)
+            assert response.status_code == 403, (url, username)
+            assert "Not open to your role" in response.get_data(as_text=True)
+
+
+def test_navigation_shows_only_what_the_role_may_use(app, factory):
+    from tests.conftest import Browser
+
+    factory.user("desk1", "front_desk")
+    factory.user("root1", "admin")
+    desk = Browser(app.test_client())
+    page = desk.sign_in("desk1").get_data(as_text=True)
+    assert "/admin/users" not in page and "Supply catalogue" not in page
+    admin = Browser(app.test_client())
+    page = admin.sign_in("root1").get_data(as_text=True)
+    assert "/admin/users" in page and "/admin/supplies" in page and "/admin/sites" in page

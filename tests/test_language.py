@@ -1,0 +1,46 @@
+"""Words that respect people (DESIGN.md principle 6): no stigmatising terms on any screen."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BANNED = re.compile(
+    r"\b(addicts?|addicted|abusers?|abuse|junkies|junkie|drug users?|iv users?|"
+    r"clean (?:syringes?|needles?|works)|dirty (?:syringes?|needles?|works)|"
+    r"clean urine|dirty urine|substance abuse|drug abuse)\b",
+    re.IGNORECASE,
+)
+
+
+def _texts():
+    for folder in ("templates", "ssp", "migrations"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix in {".html", ".py", ".txt", ".css", ".js", ".md"}:
+                yield path, path.read_text(encoding="utf-8")
+    yield ROOT / "README.md", (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_no_stigmatising_words_in_templates_code_or_docs():
+    found = [
+        f"{path.relative_to(ROOT)}:{text[: m.start()].count(chr(10)) + 1}: {m.group(0)}"
+        for path, text in _texts()
+        for m in BANNED.finditer(text)
+    ]
+    assert found == []
+
+
+def test_the_scan_catches_what_it_should():
+    assert BANNED.search("Give out clean syringes")
+    assert BANNED.search("a Junkie")
+    assert BANNED.search("substance abuse treatment")
+    assert not BANNED.search("new and used syringes; people who use drugs; substance use")
+
+
+def test_pages_render_without_banned_words(signed_in):
+    admin = signed_in("admin")
+    for url in ("/", "/admin/users", "/admin/sites", "/admin/supplies", "/account/password"):
+        page = admin.get(url).get_data(as_text=True)
+        assert not BANNED.search(page), url

@@ -1,0 +1,78 @@
+"""The migrations build exactly the models' schema, and downgrade cleanly, on each database."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from ssp import create_app
+from ssp.config import normalise_database_uri
+from ssp.extensions import db
+from tests.conftest import TEST_DATABASE_URL, app_config, on_postgresql
+
+
+@contextmanager
+def _scratch_postgresql_database():
+    """A throwaway database on the test server, dropped afterwards."""
+    server_url = make_url(normalise_database_uri(TEST_DATABASE_URL))
+    name = f"ssp_migrations_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def _empty_database(kind: str, tmp_path):
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    else:
+        with _scratch_postgresql_database() as url:
+            yield url
+
+
+def _differences() -> list:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_upgrade_gives_the_models_schema_and_downgrade_empties_it(kind, tmp_path):
+    if kind == "postgresql" and not on_postgresql():
+        pytest.skip("set SSP_TEST_DATABASE_URL to a PostgreSQL database to run this")
+    with _empty_database(kind, tmp_path) as url:
+        app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
+        with app.app_context():
+            directory = app.extensions["migrate"].directory
+            upgrade(directory=directory)
+            assert _differences() == []
+            tables = set(inspect(db.engine).get_table_names())
+            assert {t.name for t in db.metadata.sorted_tables} <= tables
+
+            downgrade(directory=directory, revision="base")
+            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+            upgrade(directory=directory)
+            assert _differences() == []
+            db.engine.dispose()
+
+
+def test_test_database_url_is_used_when_set(app):
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    assert dialect == ("postgresql" if on_postgresql() else "sqlite")
+    if TEST_DATABASE_URL is None:
+        assert dialect == "sqlite"

@@ -1,0 +1,88 @@
+"""What every response carries: security headers, friendly errors, no CDN assets."""
+
+from __future__ import annotations
+
+import re
+
+from ssp.errors import MESSAGES
+
+
+def _check_headers(response) -> None:
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_security_headers_on_pages_errors_and_static_files(signed_in, client):
+    _check_headers(client.get("/sign-in"))
+    admin = signed_in("admin")
+    for url in ("/", "/admin/users", "/no-such-page", "/static/css/app.css"):
+        with admin.client.get(url) as response:
+            _check_headers(response)
+    assert admin.client.get("/").headers["Cache-Control"] == "no-store"
+    assert admin.client.get("/no-such-page").headers["Cache-Control"] == "no-store"
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/sign-in").headers
+    secure = client.get("/sign-in", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_error_pages_are_friendly_and_reveal_nothing(app, signed_in):
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("secret internals: SELECT * FROM users")
+
+    admin = signed_in("admin")
+    response = admin.client.get("/boom-for-test")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert MESSAGES[500][0] in body
+    assert "SELECT" not in body and "Traceback" not in body and "RuntimeError" not in body
+
+    response = admin.client.post("/")  # GET-only route
+    assert response.status_code == 405 and MESSAGES[405][0] in response.get_data(as_text=True)
+
+
+def test_json_clients_get_json_errors(signed_in):
+    admin = signed_in("admin")
+    response = admin.client.get("/nothing-here", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "Page not found", "status": 404}
+
+
+def test_oversized_request_is_413(app, signed_in):
+    admin = signed_in("admin")
+    big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    response = admin.post("/admin/sites/new", {"name": big, "kind": "fixed"})
+    assert response.status_code == 413
+
+
+def test_no_asset_from_another_host(signed_in):
+    admin = signed_in("admin")
+    page = admin.get("/").get_data(as_text=True)
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+        with admin.client.get(asset) as response:
+            assert response.status_code == 200, asset
+
+
+def test_health_check_is_public(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_every_field_has_a_label(signed_in):
+    admin = signed_in("admin")
+    for url in ("/admin/users/new", "/admin/sites/new", "/admin/supplies/new",
+                "/account/password"):
+        page = admin.get(url).get_data(as_text=True)
+        ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', page)
+        visible = [i for i in ids if i not in ("csrf_token", "submit")]
+        assert visible, url
+        for field_id in visible:
+            assert f'<label for="{field_id}"' in page, (url, field_id)
