@@ -63,7 +63,9 @@ def _generated_password() -> str:
 
 
 def _instance_path() -> Path:
-    return Path(Flask("ssp", instance_path=os.environ.get("SSP_INSTANCE_PATH") or None).instance_path)
+    return Path(
+        Flask("ssp", instance_path=os.environ.get("SSP_INSTANCE_PATH") or None).instance_path
+    )
 
 
 def _serve(app: Flask, host: str, port: int, threads: int) -> None:
@@ -73,17 +75,27 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
     waitress_serve(app, host=host, port=port, threads=threads, ident="ssp")
 
 
-host_option = click.option("--host", default="127.0.0.1", show_default=True,
-                           help="Address to listen on.")
-port_option = click.option("--port", default=5000, show_default=True,
-                           type=click.IntRange(1, 65535), help="Port to listen on.")
-threads_option = click.option("--threads", default=8, show_default=True,
-                              type=click.IntRange(1, 256), help="Worker threads.")
+host_option = click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+)
+port_option = click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+threads_option = click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Worker threads."
+)
 
 
 @click.command("quickstart")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the new admin's password from standard input instead of printing one.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new admin's password from standard input instead of printing one.",
+)
 @click.option("--no-serve", is_flag=True, help="Set everything up, then exit without serving.")
 @host_option
 @port_option
@@ -107,10 +119,13 @@ def quickstart(password_stdin: bool, no_serve: bool, host: str, port: int, threa
         click.echo(f"Wrote {config_file} with a new random SECRET_KEY")
 
     app = _create_app_for_cli()
-    with app.app_context():
-        _set_up_database(app, password)
-    if not no_serve:
-        _serve(app, host, port, threads)
+    try:
+        with app.app_context():
+            _set_up_database(app, password)
+        if not no_serve:
+            _serve(app, host, port, threads)
+    finally:
+        _release_connections(app)
 
 
 def _set_up_database(app: Flask, password: str | None) -> None:
@@ -132,8 +147,11 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
     added = load_default_catalogue()
-    click.echo(f"Loaded the default supply catalogue ({added} items)" if added
-               else "Keeping the existing supply catalogue")
+    click.echo(
+        f"Loaded the default supply catalogue ({added} items)"
+        if added
+        else "Keeping the existing supply catalogue"
+    )
     site = db.session.scalar(select(Site).order_by(Site.id))
     if site is None:
         site = staff.create_site(name=DEFAULT_SITE_NAME)
@@ -168,11 +186,18 @@ def serve(host: str, port: int, threads: int) -> None:
 
 @click.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["front_desk", "manager", "admin"]),
-              help="What the account may do.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["front_desk", "manager", "admin"]),
+    help="What the account may do.",
+)
 @click.option("--site", "site_name", help="Name of the account's default site.")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from standard input instead of printing a new one.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of printing a new one.",
+)
 @with_appcontext
 def create_user(username: str, role: str, site_name: str | None, password_stdin: bool) -> None:
     """Create a staff account."""
@@ -208,8 +233,17 @@ class SspGroup(FlaskGroup):
         """Find a command; load the app first for commands that live on it."""
         self._load_plugin_commands()
         if name not in self.commands:
-            ctx.ensure_object(ScriptInfo).load_app()
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            ctx.call_on_close(lambda: _release_connections(app))
         return super().get_command(ctx, name)
+
+
+def _release_connections(app: Flask) -> None:
+    """Close the app's pooled database connections when a command ends."""
+    from ssp.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
 
 
 @click.group(cls=SspGroup, create_app=_create_app_for_cli, add_version_option=False)

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 
 #: The placeholder secret; the app refuses to start with it outside debug or testing.
-INSECURE_SECRET_KEY = "insecure-development-key-change-me"
+INSECURE_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 (a known placeholder)
 
 
 class ConfigError(RuntimeError):
@@ -45,6 +45,7 @@ class Defaults:
     SIGN_IN_RATE_LIMIT = "20 per minute"
 
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = False
 
     SESSION_COOKIE_HTTPONLY = True
@@ -61,6 +62,7 @@ class Defaults:
 
     REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    DEBUG = False
 
 
 def load_config(app: Flask, override: Mapping[str, Any] | None) -> None:

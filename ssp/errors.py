@@ -8,15 +8,20 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 MESSAGES = {
     400: ("Something in that request was not right", "Go back, reload the page and try again."),
     401: ("Please sign in", "Your session has ended or you are not signed in."),
-    403: ("Not open to your role", "Your account cannot use this page. Ask an administrator "
-          "if you need it."),
+    403: (
+        "Not open to your role",
+        "Your account cannot use this page. Ask an administrator if you need it.",
+    ),
     404: ("Page not found", "The page or record you asked for is not here."),
     405: ("That action is not possible here", "Go back and use the page's buttons."),
     413: ("That upload is too large", "Send something smaller."),
     422: ("Some fields need attention", "Check the form and try again."),
     429: ("Too many attempts", "Wait a minute, then try again."),
-    500: ("Something went wrong on our side", "Nothing you did caused this. Your last saved "
-          "work is safe; try again, and tell an administrator if it keeps happening."),
+    500: (
+        "Something went wrong on our side",
+        "Nothing you did caused this. Your last saved "
+        "work is safe; try again, and tell an administrator if it keeps happening.",
+    ),
 }
 
 

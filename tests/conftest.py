@@ -124,8 +124,9 @@ class Browser:
         self._remember_token(response)
         return response
 
-    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
-             **kwargs: Any):
+    def post(
+        self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ):
         """POST a form, with the session's CSRF token unless ``csrf=False``."""
         data = dict(data or {})
         if csrf:
@@ -139,8 +140,9 @@ class Browser:
     def sign_in(self, username: str, password: str = PASSWORD):
         """Sign in through the real form; returns the response after redirects."""
         self.token = None
-        response = self.post("/sign-in", {"username": username, "password": password},
-                             follow_redirects=True)
+        response = self.post(
+            "/sign-in", {"username": username, "password": password}, follow_redirects=True
+        )
         return response
 
     def sign_out(self):
@@ -177,29 +179,46 @@ class Factory:
             _db.session.commit()
             return site.id
 
-    def user(self, username: str = "admin", role: str = "admin", *, password: str = PASSWORD,
-             site_id: int | None = None, active: bool = True) -> int:
+    def user(
+        self,
+        username: str = "admin",
+        role: str = "admin",
+        *,
+        password: str = PASSWORD,
+        site_id: int | None = None,
+        active: bool = True,
+    ) -> int:
         """A staff account; returns its id."""
         from ssp.staff import services
 
         with self.app.app_context():
-            user = services.create_user(username=username, password=password, role=role,
-                                        site_id=site_id)
+            user = services.create_user(
+                username=username, password=password, role=role, site_id=site_id
+            )
             user.active = active
             user_id = user.id
             _db.session.commit()
             return user_id
 
-    def supply_item(self, name: str = "Syringe 1 mL 28G", category: str = "syringe",
-                    unit: str = "syringe", units_per_pack: int = 100,
-                    reorder_level: int = 0) -> int:
+    def supply_item(
+        self,
+        name: str = "Syringe 1 mL 28G",
+        category: str = "syringe",
+        unit: str = "syringe",
+        units_per_pack: int = 100,
+        reorder_level: int = 0,
+    ) -> int:
         """A catalogue item; returns its id."""
         from ssp.supplies import services
 
         with self.app.app_context():
-            item = services.create_item(name=name, category=category, unit=unit,
-                                        units_per_pack=units_per_pack,
-                                        reorder_level=reorder_level)
+            item = services.create_item(
+                name=name,
+                category=category,
+                unit=unit,
+                units_per_pack=units_per_pack,
+                reorder_level=reorder_level,
+            )
             _db.session.commit()
             return item.id
 

@@ -40,8 +40,9 @@ def _clean_environ(**extra: str) -> dict[str, str | None]:
 
 def run(args: list[str], *, input: str | None = None, **env: str):
     """Invoke ``ssp`` in-process and return click's result."""
-    return CliRunner().invoke(main, args, input=input, env=_clean_environ(**env),
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        main, args, input=input, env=_clean_environ(**env), catch_exceptions=False
+    )
 
 
 # --- quickstart ---------------------------------------------------------------------
@@ -51,16 +52,22 @@ def _counts(url: str) -> dict[str, int]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
-                    for t in ("users", "sites", "supply_items")}
+            return {
+                t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
+                for t in ("users", "sites", "supply_items")
+            }
     finally:
         engine.dispose()
 
 
 def test_quickstart_sets_everything_up_and_keeps_it_on_a_second_run(tmp_path):
     instance = tmp_path / "instance"
-    result = run(["quickstart", "--no-serve", "--password-stdin"],
-                 input="admin password 123\n", SSP_INSTANCE_PATH=str(instance), **FAST)
+    result = run(
+        ["quickstart", "--no-serve", "--password-stdin"],
+        input="admin password 123\n",
+        SSP_INSTANCE_PATH=str(instance),
+        **FAST,
+    )
     assert result.exit_code == 0, result.output
     config = (instance / "config.py").read_text()
     secret = re.search(r"SECRET_KEY = '([0-9a-f]{64})'", config).group(1)
@@ -86,11 +93,16 @@ def test_quickstart_prints_a_generated_password_once(tmp_path):
 
 def test_quickstart_refuses_a_short_password_and_writes_nothing(tmp_path):
     instance = tmp_path / "instance"
-    result = run(["quickstart", "--no-serve", "--password-stdin"], input="short\n",
-                 SSP_INSTANCE_PATH=str(instance), **FAST)
+    result = run(
+        ["quickstart", "--no-serve", "--password-stdin"],
+        input="short\n",
+        SSP_INSTANCE_PATH=str(instance),
+        **FAST,
+    )
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: Admin password refused: Use at least 12 characters."]
+        "Error: Admin password refused: Use at least 12 characters."
+    ]
     assert not instance.exists()
 
 
@@ -107,14 +119,20 @@ def test_quickstart_rejects_a_bad_port(tmp_path):
 @pytest.fixture
 def cli_env(app) -> dict[str, str]:
     """Environment that points the CLI at this test's database."""
-    return {"SSP_SECRET_KEY": SECRET,
-            "SSP_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **FAST}
+    return {
+        "SSP_SECRET_KEY": SECRET,
+        "SSP_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        **FAST,
+    }
 
 
 def test_create_user_with_password_from_stdin(app, cli_env, factory, browser):
     factory.site("Van 2", "mobile")
-    result = run(["create-user", "Outreach1", "--role", "front_desk", "--site", "van 2",
-                  "--password-stdin"], input=PASSWORD + "\n", **cli_env)
+    result = run(
+        ["create-user", "Outreach1", "--role", "front_desk", "--site", "van 2", "--password-stdin"],
+        input=PASSWORD + "\n",
+        **cli_env,
+    )
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "Created the front desk account 'outreach1'"
     with app.app_context():
@@ -129,21 +147,41 @@ def test_create_user_prints_a_generated_password(app, cli_env):
     assert re.search(r"shown only this once: \S{12,}", result.output)
 
 
-@pytest.mark.parametrize(("args", "stdin", "code", "message"), [
-    (["create-user", "x1y", "--role", "boss"], None, 2, "'boss' is not one of"),
-    (["create-user", "newuser", "--role", "manager", "--site", "Nowhere"], None, 1,
-     "Error: No site in use is called 'Nowhere'."),
-    (["create-user", "admin1", "--role", "manager"], None, 1,
-     "Error: The username 'admin1' is taken."),
-    (["create-user", "newuser", "--role", "manager", "--password-stdin"], "short\n", 1,
-     "Error: Use at least 12 characters."),
-    (["create-user", "newuser", "--role", "manager", "--password-stdin"], "", 1,
-     "Error: No password on standard input."),
-    (["create-user", "no spaces", "--role", "manager"], None, 1, "Error: Usernames are"),
-    (["create-user", "--role", "manager"], None, 2, "Missing argument 'USERNAME'"),
-])
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "message"),
+    [
+        (["create-user", "x1y", "--role", "boss"], None, 2, "'boss' is not one of"),
+        (
+            ["create-user", "newuser", "--role", "manager", "--site", "Nowhere"],
+            None,
+            1,
+            "Error: No site in use is called 'Nowhere'.",
+        ),
+        (
+            ["create-user", "admin1", "--role", "manager"],
+            None,
+            1,
+            "Error: The username 'admin1' is taken.",
+        ),
+        (
+            ["create-user", "newuser", "--role", "manager", "--password-stdin"],
+            "short\n",
+            1,
+            "Error: Use at least 12 characters.",
+        ),
+        (
+            ["create-user", "newuser", "--role", "manager", "--password-stdin"],
+            "",
+            1,
+            "Error: No password on standard input.",
+        ),
+        (["create-user", "no spaces", "--role", "manager"], None, 1, "Error: Usernames are"),
+        (["create-user", "--role", "manager"], None, 2, "Missing argument 'USERNAME'"),
+    ],
+)
 def test_create_user_bad_input_exits_non_zero_and_writes_nothing(
-        app, cli_env, factory, args, stdin, code, message):
+    app, cli_env, factory, args, stdin, code, message
+):
     factory.user("admin1", "admin")
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(User))
@@ -156,8 +194,7 @@ def test_create_user_bad_input_exits_non_zero_and_writes_nothing(
 
 
 def test_commands_refuse_to_run_without_a_secret_key(tmp_path):
-    result = run(["create-user", "someone", "--role", "admin"],
-                 SSP_INSTANCE_PATH=str(tmp_path))
+    result = run(["create-user", "someone", "--role", "admin"], SSP_INSTANCE_PATH=str(tmp_path))
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: SECRET_KEY is not set")
@@ -211,8 +248,9 @@ def _sign_in_over_http(base: str, username: str, password: str) -> str:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(base + "/sign-in").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"csrf_token": token, "username": username,
-                                   "password": password}).encode()
+    data = urllib.parse.urlencode(
+        {"csrf_token": token, "username": username, "password": password}
+    ).encode()
     return opener.open(base + "/sign-in", data).read().decode()
 
 
@@ -223,8 +261,12 @@ def test_quickstart_serves_and_the_admin_can_sign_in(tmp_path):
     env.update(SSP_INSTANCE_PATH=str(tmp_path / "instance"), **FAST)
     process = subprocess.Popen(
         [*_ssp_executable(), "quickstart", "--password-stdin", "--port", str(port)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=env)
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     try:
         process.stdin.write("admin password 123\n")
         process.stdin.close()
@@ -243,14 +285,25 @@ def test_quickstart_serves_and_the_admin_can_sign_in(tmp_path):
 @pytest.mark.slow
 def test_serve_runs_waitress_on_the_configured_database(tmp_path):
     instance = tmp_path / "instance"
-    assert run(["quickstart", "--no-serve", "--password-stdin"], input="admin password 123\n",
-               SSP_INSTANCE_PATH=str(instance), **FAST).exit_code == 0
+    assert (
+        run(
+            ["quickstart", "--no-serve", "--password-stdin"],
+            input="admin password 123\n",
+            SSP_INSTANCE_PATH=str(instance),
+            **FAST,
+        ).exit_code
+        == 0
+    )
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_")}
     env.update(SSP_INSTANCE_PATH=str(instance), **FAST)
-    process = subprocess.Popen([*_ssp_executable(), "serve", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=env)
+    process = subprocess.Popen(
+        [*_ssp_executable(), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(base + "/healthz", process)

@@ -91,3 +91,34 @@ def test_postgresql_urls_use_psycopg_3():
     assert normalise_database_uri("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_uri("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_uri("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def _settings_in(path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text())
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id.isupper()
+    }
+
+
+def test_config_example_documents_every_setting_and_loads(clean_env, monkeypatch):
+    from pathlib import Path
+
+    from ssp.config import Defaults
+
+    example = Path(__file__).resolve().parent.parent / "config.example.py"
+    defaults = {name for name in vars(Defaults) if name.isupper()}
+    assert _settings_in(example) == defaults
+
+    monkeypatch.setenv("SSP_CONFIG", str(example))
+    with pytest.raises(ConfigError):  # its SECRET_KEY is empty on purpose
+        create_app()
+    monkeypatch.setenv("SSP_SECRET_KEY", "a-real-secret-from-the-environment")
+    app = create_app()
+    for name in defaults - {"SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REPORTS_DIR"}:
+        assert app.config[name] == getattr(Defaults, name), name

@@ -78,8 +78,7 @@ def test_health_check_is_public(client):
 
 def test_every_field_has_a_label(signed_in):
     admin = signed_in("admin")
-    for url in ("/admin/users/new", "/admin/sites/new", "/admin/supplies/new",
-                "/account/password"):
+    for url in ("/admin/users/new", "/admin/sites/new", "/admin/supplies/new", "/account/password"):
         page = admin.get(url).get_data(as_text=True)
         ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', page)
         visible = [i for i in ids if i not in ("csrf_token", "submit")]

@@ -102,8 +102,10 @@ class PasswordChangeForm(FlaskForm):
     )
     confirm = PasswordField(
         "New password again",
-        validators=[InputRequired("Repeat the new password."),
-                    EqualTo("new_password", "The two new passwords differ.")],
+        validators=[
+            InputRequired("Repeat the new password."),
+            EqualTo("new_password", "The two new passwords differ."),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Change password")

@@ -42,7 +42,9 @@ class Site(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    kind: Mapped[SiteKind] = mapped_column(enum_column(SiteKind, "site_kind"), default=SiteKind.FIXED)
+    kind: Mapped[SiteKind] = mapped_column(
+        enum_column(SiteKind, "site_kind"), default=SiteKind.FIXED
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __repr__(self) -> str:

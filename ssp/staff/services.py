@@ -78,8 +78,13 @@ def authenticate(username: str, password: str) -> SignInResult:
         return SignInResult(None, "unknown_user")
     if user.is_locked(now):
         verify_password(None, password)
-        record("sign_in_failed", object_type="user", object_id=user.id, user_id=user.id,
-               detail={"reason": "locked"})
+        record(
+            "sign_in_failed",
+            object_type="user",
+            object_id=user.id,
+            user_id=user.id,
+            detail={"reason": "locked"},
+        )
         return SignInResult(None, "locked")
     if not verify_password(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
@@ -88,12 +93,18 @@ def authenticate(username: str, password: str) -> SignInResult:
             minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
             user.locked_until = now + dt.timedelta(minutes=minutes)
             detail["locked_minutes"] = minutes
-        record("sign_in_failed", object_type="user", object_id=user.id, user_id=user.id,
-               detail=detail)
+        record(
+            "sign_in_failed", object_type="user", object_id=user.id, user_id=user.id, detail=detail
+        )
         return SignInResult(None, "wrong_password")
     if not user.active:
-        record("sign_in_failed", object_type="user", object_id=user.id, user_id=user.id,
-               detail={"reason": "inactive"})
+        record(
+            "sign_in_failed",
+            object_type="user",
+            object_id=user.id,
+            user_id=user.id,
+            detail={"reason": "inactive"},
+        )
         return SignInResult(None, "inactive")
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -177,12 +188,12 @@ def _active_admin_count() -> int:
     )
 
 
-def update_user(user: User, *, role: Role | str, site_id: int | None, acting_user: User) -> None:
+def update_user(user: User, *, role: Role | str, site_id: int | None) -> None:
     """Change an account's role and default site; the last active admin stays an admin."""
     role = Role(role)
-    if user.role == Role.ADMIN and role != Role.ADMIN and user.active:
-        if _active_admin_count() <= 1:
-            raise StaffError("This is the last active administrator; keep the role.", "role")
+    demoting_an_admin = user.role == Role.ADMIN and role != Role.ADMIN and user.active
+    if demoting_an_admin and _active_admin_count() <= 1:
+        raise StaffError("This is the last active administrator; keep the role.", "role")
     if site_id != user.site_id:
         _check_site(site_id)
     changes = {}
@@ -207,8 +218,9 @@ def set_user_active(user: User, active: bool, *, acting_user: User) -> None:
             raise StaffError("This is the last active administrator; it cannot be deactivated.")
         end_sessions(user)
     user.active = active
-    record("user_reactivated" if active else "user_deactivated", object_type="user",
-           object_id=user.id)
+    record(
+        "user_reactivated" if active else "user_deactivated", object_type="user", object_id=user.id
+    )
 
 
 def reset_password(user: User, new_password: str) -> None:
@@ -260,8 +272,12 @@ def create_site(*, name: str, kind: SiteKind | str = SiteKind.FIXED) -> Site:
     site = Site(name=name, kind=SiteKind(kind), active=True)
     db.session.add(site)
     db.session.flush()
-    record("site_created", object_type="site", object_id=site.id,
-           detail={"name": name, "kind": site.kind.value})
+    record(
+        "site_created",
+        object_type="site",
+        object_id=site.id,
+        detail={"name": name, "kind": site.kind.value},
+    )
     return site
 
 
@@ -290,5 +306,6 @@ def set_site_active(site: Site, active: bool) -> None:
     if not active and len(active_sites()) <= 1:
         raise StaffError("This is the only site in use; add another before deactivating it.")
     site.active = active
-    record("site_reactivated" if active else "site_deactivated", object_type="site",
-           object_id=site.id)
+    record(
+        "site_reactivated" if active else "site_deactivated", object_type="site", object_id=site.id
+    )

@@ -13,8 +13,8 @@ from ssp.staff import bp, services
 from ssp.staff.forms import (
     PasswordChangeForm,
     PasswordResetForm,
-    SiteForm,
     SignInForm,
+    SiteForm,
     UserCreateForm,
     UserEditForm,
 )
@@ -27,9 +27,7 @@ SIGN_IN_FAILED = "That username and password do not match an active account."
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     """Find the user whose current session token is in the cookie."""
-    return db.session.scalar(
-        select(User).where(User.session_token == session_token, User.active)
-    )
+    return db.session.scalar(select(User).where(User.session_token == session_token, User.active))
 
 
 def _sign_in_limit() -> str:
@@ -150,7 +148,6 @@ def user_edit(user_id: int):
                 user,
                 role=form.role.data,
                 site_id=form.site_id.data,
-                acting_user=current_user._get_current_object(),
             )
         except StaffError as error:
             db.session.rollback()
@@ -189,7 +186,10 @@ def user_password(user_id: int):
     form.set_site_choices(services.active_sites())
     form.role.data = user.role.value
     return render_template(
-        "staff/user_edit.html", user=user, form=form, reset_form=reset_form,
+        "staff/user_edit.html",
+        user=user,
+        form=form,
+        reset_form=reset_form,
         confirm=ConfirmForm(),
     ), 422
 

@@ -31,16 +31,20 @@ class SupplyItemForm(FlaskForm):
     units_per_pack = IntegerField(
         "Units per pack",
         default=1,
-        validators=[InputRequired("Enter a whole number."),
-                    NumberRange(1, 100_000, "From 1 to 100,000.")],
+        validators=[
+            InputRequired("Enter a whole number."),
+            NumberRange(1, 100_000, "From 1 to 100,000."),
+        ],
         description="Used when stock arrives in packs or boxes.",
         render_kw={"inputmode": "numeric"},
     )
     reorder_level = IntegerField(
         "Reorder level",
         default=0,
-        validators=[InputRequired("Enter a whole number."),
-                    NumberRange(0, 10_000_000, "Zero or more.")],
+        validators=[
+            InputRequired("Enter a whole number."),
+            NumberRange(0, 10_000_000, "Zero or more."),
+        ],
         description="Stock at a site below this many units is flagged as low.",
         render_kw={"inputmode": "numeric"},
     )

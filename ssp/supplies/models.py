@@ -53,9 +53,7 @@ class SupplyItem(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    category: Mapped[SupplyCategory] = mapped_column(
-        enum_column(SupplyCategory, "supply_category")
-    )
+    category: Mapped[SupplyCategory] = mapped_column(enum_column(SupplyCategory, "supply_category"))
     unit: Mapped[str] = mapped_column(String(32))
     units_per_pack: Mapped[int] = mapped_column(Integer, default=1)
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)

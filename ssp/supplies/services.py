@@ -30,11 +30,13 @@ def _clean(name: str, unit: str, units_per_pack: int, reorder_level: int) -> tup
     if not 1 <= len(unit) <= 32:
         raise CatalogueError("Say what one unit is (syringe, kit, strip...).", field="unit")
     if units_per_pack is None or not 1 <= units_per_pack <= 100_000:
-        raise CatalogueError("Units per pack is a whole number from 1 to 100,000.",
-                             field="units_per_pack")
+        raise CatalogueError(
+            "Units per pack is a whole number from 1 to 100,000.", field="units_per_pack"
+        )
     if reorder_level is None or not 0 <= reorder_level <= 10_000_000:
-        raise CatalogueError("The reorder level is a whole number, 0 or more.",
-                             field="reorder_level")
+        raise CatalogueError(
+            "The reorder level is a whole number, 0 or more.", field="reorder_level"
+        )
     return name, unit
 
 
@@ -60,8 +62,12 @@ def create_item(
     )
     db.session.add(item)
     db.session.flush()
-    record("supply_item_created", object_type="supply_item", object_id=item.id,
-           detail={"name": name, "category": item.category.value})
+    record(
+        "supply_item_created",
+        object_type="supply_item",
+        object_id=item.id,
+        detail={"name": name, "category": item.category.value},
+    )
     return item
 
 
@@ -93,8 +99,7 @@ def update_item(
             changes[attr] = [str(old), str(value)]
             setattr(item, attr, value)
     if changes:
-        record("supply_item_updated", object_type="supply_item", object_id=item.id,
-               detail=changes)
+        record("supply_item_updated", object_type="supply_item", object_id=item.id, detail=changes)
 
 
 def set_item_active(item: SupplyItem, active: bool) -> None:
@@ -102,8 +107,11 @@ def set_item_active(item: SupplyItem, active: bool) -> None:
     if item.active == active:
         return
     item.active = active
-    record("supply_item_reactivated" if active else "supply_item_deactivated",
-           object_type="supply_item", object_id=item.id)
+    record(
+        "supply_item_reactivated" if active else "supply_item_deactivated",
+        object_type="supply_item",
+        object_id=item.id,
+    )
 
 
 def load_default_catalogue() -> int:
@@ -113,6 +121,9 @@ def load_default_catalogue() -> int:
     for entry in DEFAULT_CATALOGUE:
         db.session.add(SupplyItem(**entry._asdict(), active=True))
     db.session.flush()
-    record("default_catalogue_loaded", object_type="supply_item",
-           detail={"items": len(DEFAULT_CATALOGUE)})
+    record(
+        "default_catalogue_loaded",
+        object_type="supply_item",
+        detail={"items": len(DEFAULT_CATALOGUE)},
+    )
     return len(DEFAULT_CATALOGUE)

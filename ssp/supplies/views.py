@@ -29,8 +29,7 @@ def _form_values(form: SupplyItemForm) -> dict:
 def catalogue():
     """List catalogue items by category."""
     items = db.session.scalars(
-        select(SupplyItem).order_by(SupplyItem.active.desc(), SupplyItem.category,
-                                    SupplyItem.name)
+        select(SupplyItem).order_by(SupplyItem.active.desc(), SupplyItem.category, SupplyItem.name)
     ).all()
     return render_template("supplies/catalogue.html", items=items, confirm=ConfirmForm())
 

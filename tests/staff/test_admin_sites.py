@@ -19,8 +19,9 @@ def _sites(app) -> dict[str, Site]:
 
 def test_create_rename_and_deactivate_a_site(app, signed_in):
     admin = signed_in("admin")
-    response = admin.post("/admin/sites/new", {"name": "  Main   clinic ", "kind": "fixed"},
-                          follow_redirects=True)
+    response = admin.post(
+        "/admin/sites/new", {"name": "  Main   clinic ", "kind": "fixed"}, follow_redirects=True
+    )
     assert "Site Main clinic added." in response.get_data(as_text=True)
     admin.post("/admin/sites/new", {"name": "Van 1", "kind": "mobile"})
     site = _sites(app)["Main clinic"]
@@ -37,11 +38,20 @@ def test_create_rename_and_deactivate_a_site(app, signed_in):
     assert _sites(app)["Downtown"].active is True
 
     with app.app_context():
-        actions = list(db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.object_type == "site")
-            .order_by(AuditEvent.id)))
-    assert actions == ["site_created", "site_created", "site_updated", "site_deactivated",
-                       "site_reactivated"]
+        actions = list(
+            db.session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.object_type == "site")
+                .order_by(AuditEvent.id)
+            )
+        )
+    assert actions == [
+        "site_created",
+        "site_created",
+        "site_updated",
+        "site_deactivated",
+        "site_reactivated",
+    ]
 
 
 def test_site_bad_input_writes_nothing(app, signed_in, factory):
@@ -53,8 +63,11 @@ def test_site_bad_input_writes_nothing(app, signed_in, factory):
         ({"name": "", "kind": "fixed"}, "Enter a name.", "/admin/sites/new"),
         ({"name": "X", "kind": "fixed"}, "between 2 and 80", "/admin/sites/new"),
         ({"name": "Somewhere", "kind": "spaceship"}, "Not a valid choice", "/admin/sites/new"),
-        ({"name": "Main site", "kind": "mobile"}, "There is already a site",
-         f"/admin/sites/{other}"),
+        (
+            {"name": "Main site", "kind": "mobile"},
+            "There is already a site",
+            f"/admin/sites/{other}",
+        ),
     ]:
         response = admin.post(url, data)
         assert response.status_code == 422, data

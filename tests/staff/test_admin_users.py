@@ -27,10 +27,16 @@ def test_admin_creates_a_front_desk_user_who_can_sign_in(app, signed_in, factory
     site_id = factory.site("Van", "mobile")
     admin = signed_in("admin")
     assert admin.get("/admin/users/new").status_code == 200
-    response = admin.post("/admin/users/new", {
-        "username": "Desk.Two", "role": "front_desk", "site_id": str(site_id),
-        "password": "a brand new password",
-    }, follow_redirects=True)
+    response = admin.post(
+        "/admin/users/new",
+        {
+            "username": "Desk.Two",
+            "role": "front_desk",
+            "site_id": str(site_id),
+            "password": "a brand new password",
+        },
+        follow_redirects=True,
+    )
     assert "Account desk.two created." in response.get_data(as_text=True)
     user = _user(app, "desk.two")
     assert user.role == Role.FRONT_DESK and user.site_id == site_id
@@ -40,7 +46,8 @@ def test_admin_creates_a_front_desk_user_who_can_sign_in(app, signed_in, factory
 
     desk = Browser(app.test_client())
     assert "Welcome, desk.two" in desk.sign_in("desk.two", "a brand new password").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_create_user_bad_input_writes_nothing(app, signed_in):
@@ -48,18 +55,50 @@ def test_create_user_bad_input_writes_nothing(app, signed_in):
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(User))
     cases = [
-        ({"username": "ok-name", "role": "front_desk", "site_id": "",
-          "password": "short"}, "at least 12 characters"),
-        ({"username": "a b", "role": "front_desk", "site_id": "",
-          "password": "long enough password"}, "Usernames are 3 to 64 characters"),
-        ({"username": "admin1", "role": "front_desk", "site_id": "",
-          "password": "long enough password"}, "is taken"),
-        ({"username": "newname", "role": "superuser", "site_id": "",
-          "password": "long enough password"}, "Not a valid choice"),
-        ({"username": "newname", "role": "front_desk", "site_id": "999",
-          "password": "long enough password"}, "Not a valid choice"),
-        ({"username": "newname", "role": "front_desk", "site_id": "",
-          "password": "NewName"}, "at least 12"),
+        (
+            {"username": "ok-name", "role": "front_desk", "site_id": "", "password": "short"},
+            "at least 12 characters",
+        ),
+        (
+            {
+                "username": "a b",
+                "role": "front_desk",
+                "site_id": "",
+                "password": "long enough password",
+            },
+            "Usernames are 3 to 64 characters",
+        ),
+        (
+            {
+                "username": "admin1",
+                "role": "front_desk",
+                "site_id": "",
+                "password": "long enough password",
+            },
+            "is taken",
+        ),
+        (
+            {
+                "username": "newname",
+                "role": "superuser",
+                "site_id": "",
+                "password": "long enough password",
+            },
+            "Not a valid choice",
+        ),
+        (
+            {
+                "username": "newname",
+                "role": "front_desk",
+                "site_id": "999",
+                "password": "long enough password",
+            },
+            "Not a valid choice",
+        ),
+        (
+            {"username": "newname", "role": "front_desk", "site_id": "", "password": "NewName"},
+            "at least 12",
+        ),
     ]
     for data, message in cases:
         response = admin.post("/admin/users/new", data)
@@ -81,7 +120,9 @@ def test_change_role_and_default_site(app, signed_in, factory):
     user = _user(app, "desk1")
     assert user.role == Role.MANAGER and user.site_id == site_id
     assert _audit(app, "user_updated")[-1].detail == {
-        "role": ["front_desk", "manager"], "site_id": [None, site_id]}
+        "role": ["front_desk", "manager"],
+        "site_id": [None, site_id],
+    }
 
 
 def test_last_admin_cannot_lose_the_role_or_be_deactivated(app, signed_in):

@@ -121,8 +121,9 @@ def test_next_redirects_only_inside_the_app(browser, factory):
     assert inside.headers["Location"] == "/admin/sites"
     browser.sign_out()
     browser.get("/sign-in")
-    outside = browser.post("/sign-in?next=//evil.example/x",
-                           {"username": "boss", "password": PASSWORD})
+    outside = browser.post(
+        "/sign-in?next=//evil.example/x", {"username": "boss", "password": PASSWORD}
+    )
     assert outside.headers["Location"] == "/"
 
 
@@ -149,8 +150,9 @@ def test_a_post_without_csrf_token_is_refused(app, browser, factory):
 def test_sign_in_is_throttled_per_address(tmp_path, app):
     from tests.conftest import make_app
 
-    limited = make_app(tmp_path / "limited", RATELIMIT_ENABLED=True,
-                       SIGN_IN_RATE_LIMIT="3 per minute")
+    limited = make_app(
+        tmp_path / "limited", RATELIMIT_ENABLED=True, SIGN_IN_RATE_LIMIT="3 per minute"
+    )
     browser = Browser(limited.test_client())
     browser.get("/sign-in")
     codes = [
@@ -168,19 +170,30 @@ def test_sign_in_is_throttled_per_address(tmp_path, app):
 def test_change_own_password(app, browser, factory):
     factory.user("desk1", "front_desk")
     browser.sign_in("desk1")
-    bad = browser.post("/account/password", {"current_password": "wrong password!!",
-                                              "new_password": "another long password",
-                                              "confirm": "another long password"})
+    bad = browser.post(
+        "/account/password",
+        {
+            "current_password": "wrong password!!",
+            "new_password": "another long password",
+            "confirm": "another long password",
+        },
+    )
     assert bad.status_code == 422
     assert "The current password is not right." in bad.get_data(as_text=True)
-    short = browser.post("/account/password", {"current_password": PASSWORD,
-                                                "new_password": "short",
-                                                "confirm": "short"})
+    short = browser.post(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "short", "confirm": "short"},
+    )
     assert "at least 12 characters" in short.get_data(as_text=True)
-    good = browser.post("/account/password", {"current_password": PASSWORD,
-                                               "new_password": "another long password",
-                                               "confirm": "another long password"},
-                        follow_redirects=True)
+    good = browser.post(
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "another long password",
+            "confirm": "another long password",
+        },
+        follow_redirects=True,
+    )
     assert "Your password is changed" in good.get_data(as_text=True)
     assert browser.client.get("/").status_code == 200  # this session carries on
     browser.sign_out()

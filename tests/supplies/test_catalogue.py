@@ -21,19 +21,37 @@ def _items(app) -> dict[str, SupplyItem]:
 def test_add_edit_deactivate_an_item(app, signed_in):
     admin = signed_in("admin")
     assert admin.get("/admin/supplies/new").status_code == 200
-    response = admin.post("/admin/supplies/new", {
-        "name": "Syringe 0.5 mL 30G", "category": "syringe", "unit": "Syringe",
-        "units_per_pack": "100", "reorder_level": "500",
-    }, follow_redirects=True)
+    response = admin.post(
+        "/admin/supplies/new",
+        {
+            "name": "Syringe 0.5 mL 30G",
+            "category": "syringe",
+            "unit": "Syringe",
+            "units_per_pack": "100",
+            "reorder_level": "500",
+        },
+        follow_redirects=True,
+    )
     assert "Syringe 0.5 mL 30G added to the catalogue." in response.get_data(as_text=True)
     item = _items(app)["Syringe 0.5 mL 30G"]
     assert (item.category, item.unit, item.units_per_pack, item.reorder_level, item.active) == (
-        SupplyCategory.SYRINGE, "syringe", 100, 500, True)
+        SupplyCategory.SYRINGE,
+        "syringe",
+        100,
+        500,
+        True,
+    )
 
-    response = admin.post(f"/admin/supplies/{item.id}", {
-        "name": "Syringe 0.5 mL 30G 1/2 in", "category": "syringe", "unit": "syringe",
-        "units_per_pack": "50", "reorder_level": "250",
-    })
+    response = admin.post(
+        f"/admin/supplies/{item.id}",
+        {
+            "name": "Syringe 0.5 mL 30G 1/2 in",
+            "category": "syringe",
+            "unit": "syringe",
+            "units_per_pack": "50",
+            "reorder_level": "250",
+        },
+    )
     assert response.status_code == 302
     item = _items(app)["Syringe 0.5 mL 30G 1/2 in"]
     assert (item.units_per_pack, item.reorder_level) == (50, 250)
@@ -49,8 +67,13 @@ def test_add_edit_deactivate_an_item(app, signed_in):
 def test_item_bad_input_writes_nothing(app, signed_in, factory):
     factory.supply_item("Fentanyl test strip", "test_strip", "strip")
     admin = signed_in("admin")
-    good = {"name": "New thing", "category": "other", "unit": "each", "units_per_pack": "1",
-            "reorder_level": "0"}
+    good = {
+        "name": "New thing",
+        "category": "other",
+        "unit": "each",
+        "units_per_pack": "1",
+        "reorder_level": "0",
+    }
     for change, message in [
         ({"name": "fentanyl TEST strip"}, "There is already an item"),
         ({"units_per_pack": "0"}, "From 1 to 100,000."),
@@ -74,14 +97,32 @@ def test_default_catalogue_loads_once(app):
         assert load_default_catalogue() == 0
     items = _items(app)
     categories = {item.category for item in items.values()}
-    assert {SupplyCategory.SYRINGE, SupplyCategory.NALOXONE, SupplyCategory.TEST_STRIP,
-            SupplyCategory.SMOKING, SupplyCategory.WOUND_CARE, SupplyCategory.SEXUAL_HEALTH,
-            SupplyCategory.DISPOSAL, SupplyCategory.INJECTION} <= categories
+    assert {
+        SupplyCategory.SYRINGE,
+        SupplyCategory.NALOXONE,
+        SupplyCategory.TEST_STRIP,
+        SupplyCategory.SMOKING,
+        SupplyCategory.WOUND_CARE,
+        SupplyCategory.SEXUAL_HEALTH,
+        SupplyCategory.DISPOSAL,
+        SupplyCategory.INJECTION,
+    } <= categories
     names = " ".join(items).lower()
-    for expected in ("naloxone nasal", "naloxone im", "fentanyl test strip",
-                     "xylazine test strip", "cooker", "cotton", "sterile water", "alcohol pad",
-                     "tourniquet", "pipe", "wound care kit", "condom", "sharps container"):
+    for expected in (
+        "naloxone nasal",
+        "naloxone im",
+        "fentanyl test strip",
+        "xylazine test strip",
+        "cooker",
+        "cotton",
+        "sterile water",
+        "alcohol pad",
+        "tourniquet",
+        "pipe",
+        "wound care kit",
+        "condom",
+        "sharps container",
+    ):
         assert expected in names, expected
     # Syringe category holds only needle-and-syringe units, so syringe counts stay honest.
-    assert all(i.unit == "syringe" for i in items.values()
-               if i.category == SupplyCategory.SYRINGE)
+    assert all(i.unit == "syringe" for i in items.values() if i.category == SupplyCategory.SYRINGE)

@@ -1,0 +1,102 @@
+# ssp configuration: every setting, with its default and what it is for.
+#
+# Copy this file to instance/config.py (`ssp quickstart` writes one for you with a fresh
+# SECRET_KEY), or point SSP_CONFIG at a file of your choice. Any setting can also come from
+# the environment as SSP_<NAME>, which wins over the file: for example
+#   SSP_SECRET_KEY=...  SSP_SQLALCHEMY_DATABASE_URI=postgresql://...  SSP_DEBUG=false
+# Environment values are read as JSON when they parse (numbers, true/false, lists), else
+# as plain strings.
+
+# --- Essentials -----------------------------------------------------------------------
+
+# Signs the session cookie and CSRF tokens. Required outside debug/testing: the app refuses
+# to start with the built-in placeholder. Make one with:
+#   python -c 'import secrets; print(secrets.token_hex(32))'
+# Changing it signs everyone out.
+SECRET_KEY = ""  # empty: the app refuses to start until you set one
+
+# Where the data lives. Unset: an SQLite file `ssp.sqlite3` in the instance folder (WAL
+# mode, busy timeout, foreign keys on). For PostgreSQL (psycopg 3 is installed; a plain
+# postgresql:// URL is pointed at it automatically):
+# SQLALCHEMY_DATABASE_URI = "postgresql://ssp:password@127.0.0.1:5432/ssp"
+SQLALCHEMY_DATABASE_URI = None
+
+# Extra engine options passed to SQLAlchemy (pool sizes for PostgreSQL, for example).
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+# The program's name, shown in the page header and on reports.
+PROGRAM_NAME = "Syringe services program"
+
+# The program's time zone (IANA name). Times are stored in UTC; this decides the day and
+# month a visit belongs to, on screens and in reports.
+TIMEZONE = "America/Los_Angeles"
+
+# Folder where generated reports are archived. Unset: reports/ beside the instance folder.
+REPORTS_DIR = None
+
+# --- Sign-in and passwords ------------------------------------------------------------
+
+# Shortest password accepted for a staff account.
+PASSWORD_MIN_LENGTH = 12
+
+# argon2id cost (memory-hard hashing). The defaults are RFC 9106's second recommended
+# profile: 3 passes over 64 MiB with 4 lanes. Raise them on a fast server; existing
+# hashes are upgraded at the next sign-in.
+PASSWORD_HASH_TIME_COST = 3
+PASSWORD_HASH_MEMORY_KIB = 65536
+PASSWORD_HASH_PARALLELISM = 4
+
+# After this many wrong passwords in a row an account is locked for LOGIN_LOCKOUT_MINUTES
+# (kept in the database, so it holds across server processes). An admin can unlock early.
+LOGIN_MAX_FAILURES = 10
+LOGIN_LOCKOUT_MINUTES = 15
+
+# Sign-in attempts allowed per client address (Flask-Limiter syntax).
+SIGN_IN_RATE_LIMIT = "20 per minute"
+
+# Where the rate limiter keeps its counters. memory:// is per process; with several
+# server processes use a shared store, e.g. "redis://127.0.0.1:6379".
+RATELIMIT_STORAGE_URI = "memory://"
+
+# Switch the rate limiter off (tests do; production should not).
+RATELIMIT_ENABLED = True
+
+# Send X-RateLimit-* headers with responses.
+RATELIMIT_HEADERS_ENABLED = False
+
+# --- Sessions and cookies -------------------------------------------------------------
+
+# Session cookies are out of reach of scripts and not sent on cross-site requests.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Set True when the app is served over HTTPS (behind a proxy that terminates TLS, too),
+# so the browser never sends the session cookie in clear text.
+SESSION_COOKIE_SECURE = False
+
+# No "remember me" cookie: desk computers are shared.
+REMEMBER_COOKIE_DURATION = 0
+
+# Longest a session lasts, in seconds, however active it is (12 hours).
+PERMANENT_SESSION_LIFETIME = 43200
+
+# Largest request body accepted, in bytes; bigger requests get a 413 page.
+MAX_CONTENT_LENGTH = 2097152
+
+# CSRF tokens live as long as the session (None) rather than expiring mid-shift.
+WTF_CSRF_TIME_LIMIT = None
+
+# --- Behind a reverse proxy -----------------------------------------------------------
+
+# How many proxies in front of the app to trust for X-Forwarded-For, -Proto and -Host.
+# With one nginx or Caddy in front that terminates HTTPS, set all three to 1, so that the
+# app sees the client's address (audit trail, rate limiting) and knows it is on HTTPS.
+# Leave at 0 when nothing sits in front: the headers would then be spoofable.
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+PROXY_FIX_X_HOST = 0
+
+# --- Development -------------------------------------------------------------------
+
+# Debug mode shows tracebacks in the browser. Never in production.
+DEBUG = False
