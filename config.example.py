@@ -34,6 +34,47 @@ TIMEZONE = "America/Los_Angeles"
 # Folder where generated reports are archived. Unset: reports/ beside the instance folder.
 REPORTS_DIR = None
 
+# --- Participants and the front desk ---------------------------------------------------
+
+# The anonymous code: the ordered parts the enrol form's code builder asks for. Each part
+# has a label (the question staff ask), a kind and how many characters it takes:
+#   letters  first N letters of the answer (accents dropped; padded with X if short)
+#   digits   first N digits of the answer
+#   day      two-digit day of birth (01-31)       month   two-digit month (01-12)
+#   year     last N digits of a four-digit year
+# Gender is deliberately not a kind: a person's gender may change, their code must not.
+# The answers never leave the browser; only the finished code is sent and stored.
+# None means the default below: MA + PH + 06 + 87 = MAPH0687.
+PARTICIPANT_CODE_SCHEME = None
+# PARTICIPANT_CODE_SCHEME = [
+#     {"label": "Mother's first name", "kind": "letters", "take": 2},
+#     {"label": "City or town where they were born", "kind": "letters", "take": 2},
+#     {"label": "Day of birth", "kind": "day"},
+#     {"label": "Year of birth", "kind": "year", "take": 2},
+# ]
+
+# Shortest text the search box treats as part of a code (shorter: exact match only).
+PARTIAL_SEARCH_MIN_LENGTH = 2
+
+# Most matches listed for a partial code.
+SEARCH_RESULTS_LIMIT = 20
+
+# How far back a visit may be dated (paper logs), in days. Back-dated visits are audited.
+VISIT_BACKDATE_DAYS = 30
+
+# Most units of one item a single visit may hand out (a typo guard; each catalogue item
+# can set its own maximum instead).
+VISIT_ITEM_MAX = 1000
+
+# Most times one service can be counted on a visit.
+VISIT_SERVICE_MAX = 50
+
+# Most used syringes collected on one visit.
+VISIT_SYRINGES_COLLECTED_MAX = 20000
+
+# Most people reached through secondary distribution on one visit.
+VISIT_SECONDARY_REACH_MAX = 200
+
 # --- Sign-in and passwords ------------------------------------------------------------
 
 # Shortest password accepted for a staff account.

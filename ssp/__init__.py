@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(resource_dir("templates")),
     )
     load_config(app, config)
+    check_feature_settings(app)
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
@@ -43,6 +44,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_proxy_fix(app)
     return app
+
+
+def check_feature_settings(app: Flask) -> None:
+    """Validate settings that belong to a feature, so a bad one stops the app at start."""
+    from ssp.config import ConfigError
+    from ssp.participants.codes import DEFAULT_SCHEME, check_scheme
+
+    scheme = app.config.get("PARTICIPANT_CODE_SCHEME") or DEFAULT_SCHEME
+    try:
+        app.config["PARTICIPANT_CODE_SCHEME"] = check_scheme(scheme)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def register_extensions(app: Flask) -> None:
@@ -64,12 +77,16 @@ def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint (importing it also registers its models)."""
     from ssp import audit  # noqa: F401  (model registration)
     from ssp.dashboard import bp as dashboard_bp
+    from ssp.participants import bp as participants_bp
     from ssp.staff import bp as staff_bp
     from ssp.supplies import bp as supplies_bp
+    from ssp.visits import bp as visits_bp
 
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(supplies_bp)
+    app.register_blueprint(participants_bp)
+    app.register_blueprint(visits_bp)
 
 
 def register_security(app: Flask) -> None:

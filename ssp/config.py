@@ -60,6 +60,19 @@ class Defaults:
     PROXY_FIX_X_PROTO = 0
     PROXY_FIX_X_HOST = 0
 
+    # The anonymous code: an ordered list of parts the code builder asks for (see
+    # config.example.py). None means the built-in default (mother's first name, birth
+    # city, day and year of birth).
+    PARTICIPANT_CODE_SCHEME: list[dict[str, Any]] | None = None
+    PARTIAL_SEARCH_MIN_LENGTH = 2
+    SEARCH_RESULTS_LIMIT = 20
+
+    VISIT_BACKDATE_DAYS = 30
+    VISIT_ITEM_MAX = 1000  # most units of one item per visit, unless the item says otherwise
+    VISIT_SERVICE_MAX = 50
+    VISIT_SYRINGES_COLLECTED_MAX = 20000
+    VISIT_SECONDARY_REACH_MAX = 200
+
     REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     DEBUG = False

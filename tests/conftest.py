@@ -102,6 +102,11 @@ def db(app):
     return _db
 
 
+def who(username: str) -> str:
+    """The header fragment that shows who is signed in."""
+    return f'<span class="who">{username} '
+
+
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 

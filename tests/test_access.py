@@ -30,6 +30,17 @@ EXPECTED = {
     "supplies.item_edit": {"admin"},
     "supplies.item_deactivate": {"admin"},
     "supplies.item_reactivate": {"admin"},
+    "participants.find": {"front_desk", "manager", "admin"},
+    "participants.search_api": {"front_desk", "manager", "admin"},
+    "participants.new": {"front_desk", "manager", "admin"},
+    "participants.show": {"front_desk", "manager", "admin"},
+    "participants.edit": {"front_desk", "manager", "admin"},
+    "participants.merge": {"manager", "admin"},
+    "visits.new": {"front_desk", "manager", "admin"},
+    "visits.walk_in": {"front_desk", "manager", "admin"},
+    "visits.show": {"front_desk", "manager", "admin"},
+    "visits.edit": {"front_desk", "manager", "admin"},
+    "visits.void": {"front_desk", "manager", "admin"},
 }
 
 ADMIN_ONLY = sorted(e for e, roles in EXPECTED.items() if roles == {"admin"})

@@ -1,10 +1,19 @@
-"""The ``supply_items`` table: the catalogue."""
+"""The ``supply_items`` catalogue and the ``stock_movements`` ledger."""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ssp.database import enum_column
@@ -49,6 +58,9 @@ class SupplyItem(db.Model):
     __table_args__ = (
         CheckConstraint("units_per_pack >= 1", name="units_per_pack_positive"),
         CheckConstraint("reorder_level >= 0", name="reorder_level_not_negative"),
+        CheckConstraint(
+            "max_per_visit IS NULL OR max_per_visit >= 1", name="max_per_visit_positive"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,7 +69,38 @@ class SupplyItem(db.Model):
     unit: Mapped[str] = mapped_column(String(32))
     units_per_pack: Mapped[int] = mapped_column(Integer, default=1)
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)
+    # Most units one visit may hand out; None means the configured VISIT_ITEM_MAX.
+    max_per_visit: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __repr__(self) -> str:
         return f"<SupplyItem {self.id} {self.name!r}>"
+
+
+class MovementReason(enum.StrEnum):
+    """Why stock moved."""
+
+    RECEIPT = "receipt"
+    DISTRIBUTION = "distribution"
+    ADJUSTMENT = "adjustment"
+    TRANSFER = "transfer"
+
+
+class StockMovement(db.Model):
+    """A change in stock at a site. Stock on hand is the sum of ``delta``, never stored."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint("delta <> 0", name="delta_not_zero"),
+        Index("ix_stock_movements_site_id_supply_item_id", "site_id", "supply_item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    supply_item_id: Mapped[int] = mapped_column(ForeignKey("supply_items.id"), index=True)
+    delta: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[MovementReason] = mapped_column(enum_column(MovementReason, "movement_reason"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    note: Mapped[str | None] = mapped_column(String(200))

@@ -8,7 +8,7 @@ from ssp.audit import AuditEvent
 from ssp.extensions import db
 from ssp.security import Role
 from ssp.staff.models import User
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import PASSWORD, Browser, who
 
 
 def _user(app, username: str) -> User:
@@ -45,7 +45,7 @@ def test_admin_creates_a_front_desk_user_who_can_sign_in(app, signed_in, factory
     assert event.object_id == user.id and "password" not in repr(event.detail)
 
     desk = Browser(app.test_client())
-    assert "Welcome, desk.two" in desk.sign_in("desk.two", "a brand new password").get_data(
+    assert who("desk.two") in desk.sign_in("desk.two", "a brand new password").get_data(
         as_text=True
     )
 

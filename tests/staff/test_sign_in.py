@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ssp.audit import AuditEvent
 from ssp.staff.models import User
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import PASSWORD, Browser, who
 
 FAILED = "That username and password do not match an active account."
 
@@ -30,7 +30,7 @@ def test_sign_in_with_right_password(app, browser, factory):
     factory.user("desk1", "front_desk")
     response = browser.sign_in("desk1")
     assert response.status_code == 200
-    assert "Welcome, desk1" in response.get_data(as_text=True)
+    assert who("desk1") in response.get_data(as_text=True)
     assert _actions(app)[-1] == "sign_in"
     with app.app_context():
         from ssp.extensions import db
@@ -41,7 +41,7 @@ def test_sign_in_with_right_password(app, browser, factory):
 
 def test_username_is_case_insensitive(browser, factory):
     factory.user("desk1", "front_desk")
-    assert "Welcome, desk1" in browser.sign_in("  DESK1 ").get_data(as_text=True)
+    assert who("desk1") in browser.sign_in("  DESK1 ").get_data(as_text=True)
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(app, browser, factory):
@@ -93,7 +93,7 @@ def test_lockout_after_repeated_failures_and_admin_unlock(app, tmp_path, factory
         user_id = db.session.scalar(select(User.id).where(User.username == "desk1"))
     assert "Locked" in admin.get("/admin/users").get_data(as_text=True)
     assert admin.post(f"/admin/users/{user_id}/unlock").status_code == 302
-    assert "Welcome, desk1" in desk.sign_in("desk1").get_data(as_text=True)
+    assert who("desk1") in desk.sign_in("desk1").get_data(as_text=True)
     assert "user_unlocked" in _actions(app)
 
 

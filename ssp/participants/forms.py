@@ -1,0 +1,118 @@
+"""Forms: the search box, enrolment (code plus coarse optional fields), details, merge.
+
+The code builder's inputs are plain HTML without a ``name`` (see the enrol template), so
+a browser never sends them: only the finished code is a form field here.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from ssp.participants.models import Gender, RaceEthnicity, Substance
+
+CODE_FIELD_KW = {
+    "autocomplete": "off",
+    "autocapitalize": "characters",
+    "spellcheck": "false",
+    "maxlength": 40,
+}
+
+
+def _choices(kind, blank: str) -> list[SelectChoice]:
+    return [SelectChoice("", blank)] + [SelectChoice(m.value, m.label) for m in kind]
+
+
+class SearchForm(FlaskForm):
+    """One box: a full code goes straight to the participant; part of one lists matches."""
+
+    code = StringField(
+        "Participant code",
+        validators=[DataRequired("Type a code or part of one."), Length(max=40)],
+        render_kw={
+            **CODE_FIELD_KW,
+            "autofocus": True,
+            "type": "search",
+            "placeholder": "e.g. MAPH0687",
+        },
+    )
+    submit = SubmitField("Find")
+
+
+class CoarseFieldsMixin:
+    """The optional, coarse facts a participant may share (never identifying)."""
+
+    birth_year = IntegerField(
+        "Birth year",
+        validators=[Optional(), NumberRange(1900, 2100, "Four digits, e.g. 1987.")],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "optional"},
+    )
+    gender = SelectField("Gender", choices=_choices(Gender, "Not asked"))
+    race_ethnicity = SelectField("Race or ethnicity", choices=_choices(RaceEthnicity, "Not asked"))
+    zip3 = StringField(
+        "First 3 digits of ZIP code",
+        validators=[Optional(), Regexp(r"^\d{3}$", message="Three digits only.")],
+        description="Only three digits: never a full ZIP code or an address.",
+        render_kw={
+            "inputmode": "numeric",
+            "maxlength": 3,
+            "autocomplete": "off",
+            "placeholder": "optional",
+        },
+    )
+    primary_substance = SelectField("Substance used most", choices=_choices(Substance, "Not asked"))
+    injects = SelectField(
+        "Injects drugs",
+        choices=[
+            SelectChoice("", "Not asked"),
+            SelectChoice("yes", "Yes"),
+            SelectChoice("no", "No"),
+        ],
+    )
+
+    def coarse_values(self) -> dict:
+        """The coarse fields as plain values for the service."""
+        return {
+            "birth_year": self.birth_year.data,
+            "gender": self.gender.data,
+            "race_ethnicity": self.race_ethnicity.data,
+            "zip3": self.zip3.data,
+            "primary_substance": self.primary_substance.data,
+            "injects": self.injects.data,
+        }
+
+
+class EnrolForm(CoarseFieldsMixin, FlaskForm):
+    """A new participant: the code (built in the browser or typed) and optional facts."""
+
+    code = StringField(
+        "Participant code",
+        validators=[DataRequired("Build or type the participant's code."), Length(max=40)],
+        description="Built from the questions above, typed directly, or a program card "
+        "number. Letters and digits only.",
+        render_kw=CODE_FIELD_KW,
+    )
+    confirm_distinct = HiddenField(default="")
+    submit = SubmitField("Enrol participant")
+
+
+class DetailsForm(CoarseFieldsMixin, FlaskForm):
+    """The optional facts of an enrolled participant."""
+
+    submit = SubmitField("Save details")
+
+
+class MergeForm(FlaskForm):
+    """The code of the duplicate record to fold into this one."""
+
+    other_code = StringField(
+        "Code of the duplicate record",
+        validators=[DataRequired("Type the other record's code."), Length(max=40)],
+        description="Its visits and referrals move to this participant; its code keeps "
+        "finding this participant.",
+        render_kw=CODE_FIELD_KW,
+    )
+    confirm = BooleanField("Yes, these two records are the same person")
+    submit = SubmitField("Merge records")

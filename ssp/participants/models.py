@@ -1,0 +1,150 @@
+"""The ``participants`` and ``participant_aliases`` tables.
+
+A participant is an anonymous code and a few coarse, optional facts: never a name, a
+full date of birth, an address or a phone number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ssp.database import enum_column
+from ssp.extensions import db
+from ssp.staff.models import Site
+from ssp.timeutil import utcnow
+
+
+class LabelledEnum(enum.StrEnum):
+    """An enum whose members carry the label staff read."""
+
+    @property
+    def label(self) -> str:
+        """The member as staff read it."""
+        return self._labels()[self.value]
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        raise NotImplementedError
+
+
+class Gender(LabelledEnum):
+    """Gender as the person describes it (never part of the code)."""
+
+    WOMAN = "woman"
+    MAN = "man"
+    TRANS_WOMAN = "trans_woman"
+    TRANS_MAN = "trans_man"
+    NONBINARY = "nonbinary"
+    ANOTHER = "another"
+    DECLINED = "declined"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "woman": "Woman",
+            "man": "Man",
+            "trans_woman": "Transgender woman",
+            "trans_man": "Transgender man",
+            "nonbinary": "Non-binary or genderqueer",
+            "another": "Another gender",
+            "declined": "Prefers not to say",
+        }
+
+
+class RaceEthnicity(LabelledEnum):
+    """Race or ethnicity, in the federal (SPD 15, 2024) minimum categories."""
+
+    AMERICAN_INDIAN = "american_indian"
+    ASIAN = "asian"
+    BLACK = "black"
+    HISPANIC = "hispanic"
+    MIDDLE_EASTERN = "middle_eastern"
+    PACIFIC_ISLANDER = "pacific_islander"
+    WHITE = "white"
+    MULTIRACIAL = "multiracial"
+    ANOTHER = "another"
+    DECLINED = "declined"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "american_indian": "American Indian or Alaska Native",
+            "asian": "Asian",
+            "black": "Black or African American",
+            "hispanic": "Hispanic or Latino",
+            "middle_eastern": "Middle Eastern or North African",
+            "pacific_islander": "Native Hawaiian or Pacific Islander",
+            "white": "White",
+            "multiracial": "More than one race or ethnicity",
+            "another": "Another race or ethnicity",
+            "declined": "Prefers not to say",
+        }
+
+
+class Substance(LabelledEnum):
+    """The substance the person says they use most."""
+
+    OPIOIDS = "opioids"
+    RX_OPIOIDS = "rx_opioids"
+    METHAMPHETAMINE = "methamphetamine"
+    COCAINE = "cocaine"
+    OPIOIDS_AND_STIMULANTS = "opioids_and_stimulants"
+    ALCOHOL = "alcohol"
+    ANOTHER = "another"
+    DECLINED = "declined"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "opioids": "Heroin or fentanyl",
+            "rx_opioids": "Prescription opioids",
+            "methamphetamine": "Methamphetamine",
+            "cocaine": "Cocaine or crack",
+            "opioids_and_stimulants": "Opioids and stimulants together",
+            "alcohol": "Alcohol",
+            "another": "Another substance",
+            "declined": "Prefers not to say",
+        }
+
+
+class Participant(db.Model):
+    """A person served by the program, known only by an anonymous code."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enrolled_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    gender: Mapped[Gender | None] = mapped_column(enum_column(Gender, "participant_gender"))
+    race_ethnicity: Mapped[RaceEthnicity | None] = mapped_column(
+        enum_column(RaceEthnicity, "participant_race_ethnicity")
+    )
+    zip3: Mapped[str | None] = mapped_column(String(3))
+    primary_substance: Mapped[Substance | None] = mapped_column(
+        enum_column(Substance, "participant_primary_substance")
+    )
+    injects: Mapped[bool | None] = mapped_column(Boolean)
+
+    enrolled_site: Mapped[Site | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.id}>"  # never the code: reprs end up in logs
+
+
+class ParticipantAlias(db.Model):
+    """A code that still finds a participant after a merge (or a code change)."""
+
+    __tablename__ = "participant_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    participant: Mapped[Participant] = relationship()

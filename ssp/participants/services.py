@@ -1,0 +1,277 @@
+"""Finding, enrolling and merging participants.
+
+Functions flush but do not commit. Codes are normalised before every lookup and save;
+the code is never written to the audit trail or a log (it is personal data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from ssp.audit import record
+from ssp.errors import RuleError
+from ssp.extensions import db
+from ssp.participants.codes import (
+    CodeError,
+    chunked,
+    normalise_code,
+    one_edit_variants,
+    validated_code,
+)
+from ssp.participants.models import (
+    Gender,
+    Participant,
+    ParticipantAlias,
+    RaceEthnicity,
+    Substance,
+)
+from ssp.timeutil import utcnow
+
+COARSE_FIELDS = ("birth_year", "gender", "race_ethnicity", "zip3", "primary_substance", "injects")
+
+
+class ParticipantError(RuleError):
+    """An enrolment, search or merge the rules do not allow."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A participant found by a search, and the code that matched (theirs or an alias)."""
+
+    participant: Participant
+    matched_code: str
+
+    @property
+    def via_alias(self) -> bool:
+        """Whether the match came through an old code."""
+        return self.matched_code != self.participant.code
+
+
+def find_by_code(raw_code: str) -> Participant | None:
+    """The participant with exactly this code, or with it as an alias (after a merge)."""
+    code = normalise_code(raw_code)
+    if not code:
+        return None
+    participant = db.session.scalar(select(Participant).where(Participant.code == code))
+    if participant is not None:
+        return participant
+    return db.session.scalar(
+        select(Participant)
+        .join(ParticipantAlias, ParticipantAlias.participant_id == Participant.id)
+        .where(ParticipantAlias.code == code)
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_partial(raw_code: str, limit: int = 20) -> list[Match]:
+    """Participants whose code (or an alias) contains the text, best matches first."""
+    text = normalise_code(raw_code)
+    if not text:
+        return []
+    pattern = f"%{_escape_like(text)}%"
+    direct = db.session.scalars(
+        select(Participant)
+        .where(Participant.code.like(pattern, escape="\\"))
+        .order_by(func.length(Participant.code), Participant.code)
+        .limit(limit)
+    ).all()
+    matches = [Match(p, p.code) for p in direct]
+    seen = {p.id for p in direct}
+    if len(matches) < limit:
+        rows = db.session.execute(
+            select(Participant, ParticipantAlias.code)
+            .join(ParticipantAlias, ParticipantAlias.participant_id == Participant.id)
+            .where(ParticipantAlias.code.like(pattern, escape="\\"))
+            .order_by(ParticipantAlias.code)
+            .limit(limit)
+        ).all()
+        for participant, alias in rows:
+            if participant.id not in seen and len(matches) < limit:
+                matches.append(Match(participant, alias))
+                seen.add(participant.id)
+    # Codes that start with the text first: that is what a person typing expects.
+    matches.sort(
+        key=lambda m: (not m.matched_code.startswith(text), len(m.matched_code), m.matched_code)
+    )
+    return matches
+
+
+def code_in_use(code: str) -> bool:
+    """Whether a code already belongs to someone, directly or as an alias."""
+    return (
+        db.session.scalar(select(Participant.id).where(Participant.code == code)) is not None
+        or db.session.scalar(select(ParticipantAlias.id).where(ParticipantAlias.code == code))
+        is not None
+    )
+
+
+def near_duplicates(code: str) -> list[Match]:
+    """Participants whose code or alias is one edit away from ``code``."""
+    variants = one_edit_variants(code)
+    found: dict[int, Match] = {}
+    for batch in chunked(sorted(variants)):
+        for participant in db.session.scalars(
+            select(Participant).where(Participant.code.in_(batch))
+        ):
+            found.setdefault(participant.id, Match(participant, participant.code))
+        for participant, alias in db.session.execute(
+            select(Participant, ParticipantAlias.code)
+            .join(ParticipantAlias, ParticipantAlias.participant_id == Participant.id)
+            .where(ParticipantAlias.code.in_(batch))
+        ):
+            found.setdefault(participant.id, Match(participant, alias))
+    return sorted(found.values(), key=lambda m: m.matched_code)
+
+
+def _coarse_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Check the optional coarse fields; anything else is ignored, never stored."""
+    cleaned: dict[str, Any] = {}
+    year = values.get("birth_year")
+    if year not in (None, ""):
+        this_year = utcnow().year
+        try:
+            year = int(year)
+        except (TypeError, ValueError):
+            raise ParticipantError("Birth year is four digits.", "birth_year") from None
+        if not this_year - 110 <= year <= this_year - 10:
+            raise ParticipantError(
+                f"Birth year is between {this_year - 110} and {this_year - 10}.", "birth_year"
+            )
+        cleaned["birth_year"] = year
+    zip3 = (values.get("zip3") or "").strip()
+    if zip3:
+        if not (len(zip3) == 3 and zip3.isdigit()):
+            raise ParticipantError("Only the first three digits of the ZIP code.", "zip3")
+        cleaned["zip3"] = zip3
+    for name, kind in (
+        ("gender", Gender),
+        ("race_ethnicity", RaceEthnicity),
+        ("primary_substance", Substance),
+    ):
+        value = values.get(name)
+        if value not in (None, ""):
+            try:
+                cleaned[name] = kind(value)
+            except ValueError:
+                raise ParticipantError("Choose one of the options.", name) from None
+    injects = values.get("injects")
+    if injects not in (None, ""):
+        cleaned["injects"] = injects in (True, "yes", "true", "1")
+    return cleaned
+
+
+def enrol(
+    *, code: str, site_id: int | None, confirm_distinct: bool = False, **coarse: Any
+) -> Participant:
+    """Enrol a new participant under ``code``.
+
+    Raises ``ParticipantError`` for a malformed or taken code. When the code is one edit
+    away from an existing one, raises ``NearDuplicates`` unless ``confirm_distinct``.
+    """
+    try:
+        code = validated_code(code)
+    except CodeError as error:
+        raise ParticipantError(str(error), "code") from None
+    if code_in_use(code):
+        raise ParticipantError(
+            "This code is already enrolled: find the participant instead.", "code"
+        )
+    values = _coarse_values(coarse)
+    if not confirm_distinct:
+        similar = near_duplicates(code)
+        if similar:
+            raise NearDuplicates(similar)
+    participant = Participant(code=code, enrolled_site_id=site_id, **values)
+    db.session.add(participant)
+    db.session.flush()
+    record(
+        "participant_enrolled",
+        object_type="participant",
+        object_id=participant.id,
+        detail={"site_id": site_id, "confirmed_distinct": bool(confirm_distinct)},
+    )
+    return participant
+
+
+class NearDuplicates(ParticipantError):
+    """The new code is one edit away from existing ones; staff must confirm it is new."""
+
+    def __init__(self, matches: list[Match]) -> None:
+        super().__init__(
+            "This code is very close to a code already enrolled. If it is the same person, "
+            "open their record; if not, confirm that this is someone new.",
+            "code",
+        )
+        self.matches = matches
+
+
+def update_details(participant: Participant, **coarse: Any) -> None:
+    """Change the optional coarse fields of a participant."""
+    values = _coarse_values(coarse)
+    changed = []
+    for name in COARSE_FIELDS:
+        new = values.get(name)
+        if getattr(participant, name) != new:
+            setattr(participant, name, new)
+            changed.append(name)
+    if changed:
+        # Which fields changed, not their values: the trail holds no personal details.
+        record(
+            "participant_updated",
+            object_type="participant",
+            object_id=participant.id,
+            detail={"fields": changed},
+        )
+
+
+def merge(*, keep: Participant, absorb: Participant) -> None:
+    """Merge ``absorb`` into ``keep``: visits and referrals move, its code becomes an alias."""
+    from ssp.visits.models import Visit
+
+    if keep.id == absorb.id:
+        raise ParticipantError("Choose two different participants to merge.")
+    moved = db.session.execute(
+        update(Visit).where(Visit.participant_id == absorb.id).values(participant_id=keep.id)
+    ).rowcount
+    for table in _tables_linked_to_participants():
+        db.session.execute(
+            table.update().where(table.c.participant_id == absorb.id).values(participant_id=keep.id)
+        )
+    db.session.execute(
+        update(ParticipantAlias)
+        .where(ParticipantAlias.participant_id == absorb.id)
+        .values(participant_id=keep.id)
+    )
+    for name in COARSE_FIELDS:
+        if getattr(keep, name) is None and getattr(absorb, name) is not None:
+            setattr(keep, name, getattr(absorb, name))
+    if absorb.created_at and keep.created_at and absorb.created_at < keep.created_at:
+        keep.created_at = absorb.created_at  # enrolled since the earlier of the two
+    old_code = absorb.code
+    absorbed_id = absorb.id
+    db.session.delete(absorb)
+    db.session.flush()
+    db.session.add(ParticipantAlias(participant_id=keep.id, code=old_code))
+    db.session.flush()
+    record(
+        "participants_merged",
+        object_type="participant",
+        object_id=keep.id,
+        detail={"absorbed_participant_id": absorbed_id, "visits_moved": moved},
+    )
+
+
+def _tables_linked_to_participants():
+    """Tables other than visits and aliases that point at a participant (referrals...)."""
+    skip = {"visits", "participant_aliases", "participants"}
+    return [
+        table
+        for table in db.metadata.sorted_tables
+        if table.name not in skip and "participant_id" in table.c
+    ]

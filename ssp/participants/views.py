@@ -1,0 +1,173 @@
+"""Find, enrol, show, edit and merge participants.
+
+Codes travel only in POST bodies, never in a URL, so they do not end up in browser
+history on a shared desk computer, in proxy logs or in a Referer header.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ssp.extensions import db
+from ssp.forms import show_rule_error
+from ssp.participants import bp, services
+from ssp.participants.codes import normalise_code
+from ssp.participants.forms import DetailsForm, EnrolForm, MergeForm, SearchForm
+from ssp.participants.models import Participant
+from ssp.participants.services import NearDuplicates, ParticipantError
+from ssp.security import Role, role_required
+from ssp.visits.services import may_change, previous_visit, recent_visits, visit_count
+
+
+def _status(form) -> int:
+    return 422 if request.method == "POST" else 200
+
+
+@bp.post("/participants/find")
+def find():
+    """The search box: an exact code (or alias) opens the participant; a part lists matches."""
+    form = SearchForm()
+    if not form.validate_on_submit():
+        return render_template("dashboard/index.html", search=form), 422
+    code = normalise_code(form.code.data)
+    participant = services.find_by_code(code)
+    if participant is not None:
+        return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    matches = []
+    if len(code) >= current_app.config["PARTIAL_SEARCH_MIN_LENGTH"]:
+        matches = services.search_partial(code, current_app.config["SEARCH_RESULTS_LIMIT"])
+    enrol = EnrolForm(formdata=None, code=code)
+    return render_template(
+        "participants/results.html", search=form, code=code, matches=matches, enrol=enrol
+    )
+
+
+@bp.post("/api/participants/search")
+def search_api():
+    """Typeahead: JSON list of participants whose code contains the text (POST, CSRF)."""
+    payload = request.get_json(silent=True) or {}
+    text = normalise_code(str(payload.get("q", ""))[:40])
+    if len(text) < current_app.config["PARTIAL_SEARCH_MIN_LENGTH"]:
+        return jsonify(matches=[])
+    limit = min(10, current_app.config["SEARCH_RESULTS_LIMIT"])
+    matches = services.search_partial(text, limit)
+    return jsonify(
+        matches=[
+            {
+                "code": m.matched_code,
+                "current_code": m.participant.code,
+                "alias": m.via_alias,
+                "url": url_for("participants.show", participant_id=m.participant.id),
+            }
+            for m in matches
+        ]
+    )
+
+
+@bp.route("/participants/new", methods=["GET", "POST"])
+def new():
+    """Enrol a participant with the code builder (or a typed code or card number)."""
+    form = EnrolForm()
+    similar = []
+    # From the "not found" result: show the form with the code filled in, no errors yet.
+    if request.method == "POST" and request.form.get("prefill"):
+        form = EnrolForm(formdata=None, code=normalise_code(request.form.get("code")))
+        return _render_enrol(form, similar), 200
+    if form.validate_on_submit():
+        try:
+            participant = services.enrol(
+                code=form.code.data,
+                site_id=current_user.site_id,
+                confirm_distinct=form.confirm_distinct.data == "yes",
+                **form.coarse_values(),
+            )
+        except NearDuplicates as warning:
+            db.session.rollback()
+            similar = warning.matches
+            form.code.data = normalise_code(form.code.data)
+            form.confirm_distinct.data = "yes"  # submitting again confirms "someone new"
+        except ParticipantError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Participant {participant.code} enrolled.", "success")
+            return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    return _render_enrol(form, similar), _status(form)
+
+
+def _render_enrol(form: EnrolForm, similar):
+    return render_template(
+        "participants/new.html",
+        form=form,
+        similar=similar,
+        scheme=current_app.config["PARTICIPANT_CODE_SCHEME"],
+    )
+
+
+@bp.get("/participants/<int:participant_id>")
+def show(participant_id: int):
+    """The participant page: code, visits, and the default action, logging a visit."""
+    participant = db.get_or_404(Participant, participant_id)
+    user = current_user._get_current_object()
+    visits = recent_visits(participant.id)
+    return render_template(
+        "participants/show.html",
+        participant=participant,
+        visits=visits,
+        visit_count=visit_count(participant.id),
+        has_previous=previous_visit(participant.id) is not None,
+        changeable={v.id for v in visits if not v.voided and may_change(user, v)},
+    )
+
+
+@bp.route("/participants/<int:participant_id>/edit", methods=["GET", "POST"])
+def edit(participant_id: int):
+    """Change a participant's optional details."""
+    participant = db.get_or_404(Participant, participant_id)
+    if request.method == "GET":
+        form = DetailsForm(obj=participant)
+        for name in ("gender", "race_ethnicity", "primary_substance"):
+            value = getattr(participant, name)
+            form[name].data = value.value if value else ""
+        form.injects.data = {True: "yes", False: "no"}.get(participant.injects, "")
+    else:
+        form = DetailsForm()
+    if form.validate_on_submit():
+        try:
+            services.update_details(participant, **form.coarse_values())
+        except ParticipantError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash("Details saved.", "success")
+            return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    return render_template("participants/edit.html", participant=participant, form=form), _status(
+        form
+    )
+
+
+@bp.route("/participants/<int:participant_id>/merge", methods=["GET", "POST"])
+@role_required(Role.MANAGER, Role.ADMIN)
+def merge(participant_id: int):
+    """Fold a duplicate record into this participant (managers and admins)."""
+    participant = db.get_or_404(Participant, participant_id)
+    form = MergeForm()
+    if form.validate_on_submit():
+        other = services.find_by_code(form.other_code.data)
+        if other is None:
+            form.other_code.errors.append("No participant has that code.")
+        elif other.id == participant.id:
+            form.other_code.errors.append("That is this participant's own code.")
+        elif not form.confirm.data:
+            form.confirm.errors.append("Tick the box to confirm they are the same person.")
+        else:
+            services.merge(keep=participant, absorb=other)
+            db.session.commit()
+            flash("Records merged. The other code now finds this participant.", "success")
+            return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    return render_template("participants/merge.html", participant=participant, form=form), _status(
+        form
+    )

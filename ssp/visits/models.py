@@ -1,0 +1,167 @@
+"""The ``visits``, ``visit_items`` and ``visit_services`` tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ssp.database import enum_column
+from ssp.extensions import db
+from ssp.participants.models import Participant
+from ssp.staff.models import Site, User
+from ssp.supplies.models import SupplyItem
+from ssp.timeutil import utcnow
+
+
+class VisitKind(enum.StrEnum):
+    """How the participant was reached."""
+
+    FIXED = "fixed"
+    MOBILE = "mobile"
+    OUTREACH = "outreach"
+    DELIVERY = "delivery"
+
+    @property
+    def label(self) -> str:
+        """The kind as staff read it."""
+        return {
+            "fixed": "Fixed site",
+            "mobile": "Mobile unit",
+            "outreach": "Outreach",
+            "delivery": "Delivery",
+        }[self.value]
+
+
+class NaloxoneReason(enum.StrEnum):
+    """Why a naloxone kit was handed out."""
+
+    FIRST_KIT = "first_kit"
+    USED = "used"
+    LOST = "lost"
+    EXPIRED = "expired"
+    CONFISCATED = "confiscated"
+    GAVE_AWAY = "gave_away"
+
+    @property
+    def label(self) -> str:
+        """The reason as staff read it."""
+        return {
+            "first_kit": "First kit",
+            "used": "Used on someone (overdose reversal)",
+            "lost": "Lost or stolen",
+            "expired": "Expired",
+            "confiscated": "Taken by police or others",
+            "gave_away": "Gave it to someone",
+        }[self.value]
+
+
+class Service(enum.StrEnum):
+    """A service given during a visit, counted."""
+
+    HIV_TEST = "hiv_test"
+    HCV_TEST = "hcv_test"
+    NALOXONE_TRAINING = "naloxone_training"
+    WOUND_CARE = "wound_care"
+    OVERDOSE_REVERSAL_REPORTED = "overdose_reversal_reported"
+    DRUG_CHECKING = "drug_checking"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The service as staff read it."""
+        return {
+            "hiv_test": "HIV test",
+            "hcv_test": "HCV test",
+            "naloxone_training": "Naloxone training",
+            "wound_care": "Wound care",
+            "overdose_reversal_reported": "Overdose reversal reported",
+            "drug_checking": "Drug checking",
+            "other": "Other service",
+        }[self.value]
+
+
+class Visit(db.Model):
+    """One contact with a participant (or an anonymous walk-in) and what it involved."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        CheckConstraint("secondary_reach >= 0", name="secondary_reach_not_negative"),
+        CheckConstraint("syringes_collected >= 0", name="syringes_collected_not_negative"),
+        Index("ix_visits_participant_id_occurred_at", "participant_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    kind: Mapped[VisitKind] = mapped_column(enum_column(VisitKind, "visit_kind"))
+    secondary_reach: Mapped[int] = mapped_column(Integer, default=0)
+    syringes_collected: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+    # A random key the visit form carries, so a double submit writes one visit, not two.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    participant: Mapped[Participant | None] = relationship()
+    site: Mapped[Site] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    items: Mapped[list[VisitItem]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", order_by="VisitItem.id"
+    )
+    services: Mapped[list[VisitService]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", order_by="VisitService.id"
+    )
+
+    @property
+    def voided(self) -> bool:
+        """Whether the visit was voided (it then counts nowhere)."""
+        return self.voided_at is not None
+
+
+class VisitItem(db.Model):
+    """A supply handed out during a visit, in the item's unit."""
+
+    __tablename__ = "visit_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    supply_item_id: Mapped[int] = mapped_column(ForeignKey("supply_items.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[NaloxoneReason | None] = mapped_column(
+        enum_column(NaloxoneReason, "naloxone_reason")
+    )
+
+    visit: Mapped[Visit] = relationship(back_populates="items")
+    supply_item: Mapped[SupplyItem] = relationship()
+
+
+class VisitService(db.Model):
+    """A service given during a visit, with how many times."""
+
+    __tablename__ = "visit_services"
+    __table_args__ = (
+        CheckConstraint("count > 0", name="count_positive"),
+        UniqueConstraint("visit_id", "service", name="uq_visit_services_visit_id_service"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
+    service: Mapped[Service] = mapped_column(enum_column(Service, "visit_service"))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+    visit: Mapped[Visit] = relationship(back_populates="services")

@@ -1,0 +1,390 @@
+"""The rules of a visit: ``record_visit`` and its corrections, each one transaction.
+
+A visit, its items, its services, its stock movements and its audit event are flushed
+together; the view or command that called commits once, so they land whole or not at
+all. Stock movements follow the visit: after any change the visit's movements add up to
+minus what it handed out (nothing once it is voided).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ssp.audit import record
+from ssp.errors import RuleError
+from ssp.extensions import db
+from ssp.participants.models import Participant
+from ssp.security import Role
+from ssp.staff.models import Site, User
+from ssp.supplies.models import MovementReason, StockMovement, SupplyCategory, SupplyItem
+from ssp.timeutil import as_utc, program_zone, utcnow
+from ssp.visits.models import (
+    NaloxoneReason,
+    Service,
+    Visit,
+    VisitItem,
+    VisitKind,
+    VisitService,
+)
+
+#: Clock drift tolerated between a desk computer and the server.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+class VisitError(RuleError):
+    """A visit the rules do not allow; ``field`` names the form field concerned."""
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One supply handed out: item, quantity in the item's unit, naloxone reason."""
+
+    supply_item_id: int
+    quantity: int
+    reason: NaloxoneReason | None = None
+
+
+@dataclass(frozen=True)
+class VisitDetails:
+    """Everything a visit form says, as plain values."""
+
+    site_id: int
+    kind: VisitKind
+    occurred_at: dt.datetime | None
+    items: tuple[ItemLine, ...] = ()
+    services: Mapping[Service, int] | None = None
+    syringes_collected: int = 0
+    secondary_reach: int = 0
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def visit_with_details(visit_id: int) -> Visit | None:
+    """A visit with its items, services, site and participant loaded."""
+    return db.session.scalar(
+        select(Visit)
+        .where(Visit.id == visit_id)
+        .options(
+            selectinload(Visit.items).selectinload(VisitItem.supply_item),
+            selectinload(Visit.services),
+        )
+    )
+
+
+def recent_visits(participant_id: int, limit: int = 10) -> list[Visit]:
+    """A participant's latest visits (voided ones included, marked), newest first."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .where(Visit.participant_id == participant_id)
+            .order_by(Visit.occurred_at.desc(), Visit.id.desc())
+            .limit(limit)
+            .options(
+                selectinload(Visit.items).selectinload(VisitItem.supply_item),
+                selectinload(Visit.services),
+                selectinload(Visit.site),
+            )
+        )
+    )
+
+
+def previous_visit(participant_id: int) -> Visit | None:
+    """The participant's last visit that counts (not voided)."""
+    return db.session.scalar(
+        select(Visit)
+        .where(Visit.participant_id == participant_id, Visit.voided_at.is_(None))
+        .order_by(Visit.occurred_at.desc(), Visit.id.desc())
+        .limit(1)
+        .options(selectinload(Visit.items))
+    )
+
+
+def visit_count(participant_id: int) -> int:
+    """How many visits of a participant count (not voided)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Visit)
+        .where(Visit.participant_id == participant_id, Visit.voided_at.is_(None))
+    )
+
+
+def active_catalogue() -> list[SupplyItem]:
+    """Items on the visit form, in category order, then by name."""
+    order = {category: index for index, category in enumerate(SupplyCategory)}
+    items = db.session.scalars(select(SupplyItem).where(SupplyItem.active)).all()
+    return sorted(items, key=lambda item: (order[item.category], item.name.lower()))
+
+
+# --- rules ---------------------------------------------------------------------------
+
+
+def _check_time(occurred_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    if occurred_at is None:
+        return now
+    occurred_at = as_utc(occurred_at)
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise VisitError("The time of a visit cannot be in the future.", "occurred_at")
+    days = current_app.config["VISIT_BACKDATE_DAYS"]
+    if occurred_at < now - dt.timedelta(days=days):
+        raise VisitError(
+            f"Visits can be entered up to {days} days back. For older paper logs, ask a manager.",
+            "occurred_at",
+        )
+    return occurred_at
+
+
+def _check_count(value: int | None, maximum: int, field: str, what: str) -> int:
+    value = value or 0
+    if value < 0:
+        raise VisitError(f"{what} cannot be negative.", field)
+    if value > maximum:
+        raise VisitError(f"{what}: at most {maximum:,} on one visit.", field)
+    return value
+
+
+def _checked_items(lines: Iterable[ItemLine]) -> list[tuple[SupplyItem, ItemLine]]:
+    lines = [line for line in lines if line.quantity]
+    ids = [line.supply_item_id for line in lines]
+    if len(ids) != len(set(ids)):
+        raise VisitError("An item is listed twice; give one quantity per item.")
+    catalogue = {
+        item.id: item
+        for item in db.session.scalars(select(SupplyItem).where(SupplyItem.id.in_(ids)))
+    }
+    default_max = current_app.config["VISIT_ITEM_MAX"]
+    checked = []
+    for line in lines:
+        field = f"item_{line.supply_item_id}"
+        item = catalogue.get(line.supply_item_id)
+        if item is None or not item.active:
+            raise VisitError("That item is not in the catalogue any more.", field)
+        maximum = item.max_per_visit or default_max
+        if line.quantity < 0:
+            raise VisitError("A quantity cannot be negative.", field)
+        if line.quantity > maximum:
+            raise VisitError(f"At most {maximum:,} {item.unit}s of this item on one visit.", field)
+        reason = line.reason
+        if item.category == SupplyCategory.NALOXONE:
+            if reason is None:
+                raise VisitError("Say why this naloxone kit is given.", f"reason_{item.id}")
+        else:
+            reason = None
+        checked.append((item, ItemLine(item.id, line.quantity, reason)))
+    return checked
+
+
+def _checked_services(services: Mapping[Service, int] | None) -> dict[Service, int]:
+    maximum = current_app.config["VISIT_SERVICE_MAX"]
+    counts = {}
+    for service, count in (services or {}).items():
+        service = Service(service)
+        count = _check_count(count, maximum, f"service_{service.value}", service.label)
+        if count:
+            counts[service] = count
+    return counts
+
+
+def _checked_site(site_id: int) -> Site:
+    site = db.session.get(Site, site_id) if site_id else None
+    if site is None or not site.active:
+        raise VisitError("Choose a site that is in use.", "site_id")
+    return site
+
+
+def _apply(visit: Visit, details: VisitDetails, now: dt.datetime) -> None:
+    """Check ``details`` and write them onto ``visit`` (items and services replaced)."""
+    site = _checked_site(details.site_id)
+    try:
+        kind = VisitKind(details.kind)
+    except ValueError:
+        raise VisitError("Choose how the participant was reached.", "kind") from None
+    occurred_at = _check_time(details.occurred_at, now)
+    config = current_app.config
+    collected = _check_count(
+        details.syringes_collected,
+        config["VISIT_SYRINGES_COLLECTED_MAX"],
+        "syringes_collected",
+        "Used syringes collected",
+    )
+    reach = _check_count(
+        details.secondary_reach,
+        config["VISIT_SECONDARY_REACH_MAX"],
+        "secondary_reach",
+        "People reached through this participant",
+    )
+    items = _checked_items(details.items)
+    services = _checked_services(details.services)
+    # A kit replaced because it was used on someone is a reported overdose reversal.
+    if any(line.reason == NaloxoneReason.USED for _, line in items):
+        services[Service.OVERDOSE_REVERSAL_REPORTED] = max(
+            services.get(Service.OVERDOSE_REVERSAL_REPORTED, 0), 1
+        )
+
+    visit.site_id = site.id
+    visit.kind = kind
+    visit.occurred_at = occurred_at
+    visit.syringes_collected = collected
+    visit.secondary_reach = reach
+    visit.items = [
+        VisitItem(supply_item_id=item.id, quantity=line.quantity, reason=line.reason)
+        for item, line in items
+    ]
+    visit.services = [VisitService(service=s, count=c) for s, c in services.items()]
+
+
+def _sync_stock(visit: Visit, user: User, now: dt.datetime, note: str | None = None) -> None:
+    """Write the movements that make the visit's stock effect match what it handed out."""
+    current: dict[tuple[int, int], int] = defaultdict(int)
+    for site_id, item_id, total in db.session.execute(
+        select(StockMovement.site_id, StockMovement.supply_item_id, func.sum(StockMovement.delta))
+        .where(StockMovement.visit_id == visit.id)
+        .group_by(StockMovement.site_id, StockMovement.supply_item_id)
+    ):
+        current[(site_id, item_id)] = int(total)
+    wanted: dict[tuple[int, int], int] = defaultdict(int)
+    if not visit.voided:
+        for line in visit.items:
+            wanted[(visit.site_id, line.supply_item_id)] -= line.quantity
+    for key in sorted(set(current) | set(wanted)):
+        delta = wanted[key] - current[key]
+        if delta:
+            db.session.add(
+                StockMovement(
+                    site_id=key[0],
+                    supply_item_id=key[1],
+                    delta=delta,
+                    reason=MovementReason.DISTRIBUTION,
+                    visit_id=visit.id,
+                    user_id=user.id,
+                    occurred_at=visit.occurred_at if not current else now,
+                    note=note,
+                )
+            )
+    db.session.flush()
+
+
+def record_visit(
+    *,
+    participant_id: int | None,
+    details: VisitDetails,
+    user: User,
+    submission_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> Visit:
+    """Write a visit with its items, services, stock movements and audit event (flushed).
+
+    ``participant_id`` None is an anonymous walk-in. A ``submission_key`` already used
+    returns the visit it created instead of writing a second one.
+    """
+    now = now or utcnow()
+    if submission_key:
+        existing = db.session.scalar(select(Visit).where(Visit.submission_key == submission_key))
+        if existing is not None:
+            return existing
+    if participant_id is not None and db.session.get(Participant, participant_id) is None:
+        raise VisitError("That participant is not on record.")
+    visit = Visit(
+        participant_id=participant_id,
+        user_id=user.id,
+        created_at=now,
+        submission_key=submission_key or None,
+    )
+    _apply(visit, details, now)
+    db.session.add(visit)
+    db.session.flush()
+    _sync_stock(visit, user, now)
+    backdated = now - visit.occurred_at > dt.timedelta(hours=1)
+    record(
+        "visit_recorded",
+        object_type="visit",
+        object_id=visit.id,
+        user_id=user.id,
+        detail={
+            "participant_id": participant_id,
+            "site_id": visit.site_id,
+            "items": len(visit.items),
+            "services": len(visit.services),
+            **({"backdated_to": visit.occurred_at.isoformat()} if backdated else {}),
+        },
+    )
+    return visit
+
+
+def _local_date(value: dt.datetime) -> dt.date:
+    return as_utc(value).astimezone(program_zone()).date()
+
+
+def may_change(user: User, visit: Visit, now: dt.datetime | None = None) -> bool:
+    """Front desk: visits of their own site logged today. Managers and admins: any."""
+    if user.role in (Role.MANAGER, Role.ADMIN):
+        return True
+    now = now or utcnow()
+    return (
+        user.site_id is not None
+        and visit.site_id == user.site_id
+        and _local_date(visit.created_at) == _local_date(now)
+    )
+
+
+def _require_change_allowed(user: User, visit: Visit, now: dt.datetime) -> None:
+    if not may_change(user, visit, now):
+        raise PermissionError("front desk may change only their own site's visits of today")
+    if visit.voided:
+        raise VisitError("This visit is voided; it cannot be changed.")
+
+
+def update_visit(
+    visit: Visit, *, details: VisitDetails, user: User, now: dt.datetime | None = None
+) -> None:
+    """Correct a visit; stock follows the change. Raises PermissionError when not allowed."""
+    now = now or utcnow()
+    _require_change_allowed(user, visit, now)
+    before = _summary(visit)
+    _apply(visit, details, now)
+    db.session.flush()
+    _sync_stock(visit, user, now, note=f"Correction of visit {visit.id}")
+    record(
+        "visit_updated",
+        object_type="visit",
+        object_id=visit.id,
+        user_id=user.id,
+        detail={"before": before, "after": _summary(visit)},
+    )
+
+
+def void_visit(visit: Visit, *, reason: str, user: User, now: dt.datetime | None = None) -> None:
+    """Void a visit: it keeps its rows, counts nowhere, and its stock comes back."""
+    now = now or utcnow()
+    _require_change_allowed(user, visit, now)
+    reason = " ".join((reason or "").split())
+    if not 3 <= len(reason) <= 200:
+        raise VisitError(
+            "Say in a few words why the visit is voided (up to 200 characters).", "reason"
+        )
+    visit.voided_at = now
+    visit.voided_by = user.id
+    visit.void_reason = reason
+    db.session.flush()
+    _sync_stock(visit, user, now, note=f"Visit {visit.id} voided")
+    # The reason stays on the visit row; the trail keeps no free text.
+    record("visit_voided", object_type="visit", object_id=visit.id, user_id=user.id)
+
+
+def _summary(visit: Visit) -> dict:
+    return {
+        "site_id": visit.site_id,
+        "kind": visit.kind.value if visit.kind else None,
+        "occurred_at": as_utc(visit.occurred_at).isoformat() if visit.occurred_at else None,
+        "syringes_collected": visit.syringes_collected,
+        "secondary_reach": visit.secondary_reach,
+        "items": {str(i.supply_item_id): i.quantity for i in visit.items},
+        "services": {s.service.value: s.count for s in visit.services},
+    }

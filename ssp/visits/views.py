@@ -1,0 +1,207 @@
+"""Log a visit (for a participant or an anonymous walk-in), look at, correct or void one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from ssp.extensions import db
+from ssp.forms import show_rule_error
+from ssp.participants.models import Participant
+from ssp.staff.models import Site
+from ssp.staff.services import active_sites
+from ssp.timeutil import local_time, program_zone, utcnow
+from ssp.visits import bp, services
+from ssp.visits.forms import VoidForm, visit_form
+from ssp.visits.models import Visit, VisitKind
+from ssp.visits.services import VisitError
+
+# The visit kind that usually goes with a site's kind.
+KIND_FOR_SITE = {
+    "fixed": VisitKind.FIXED,
+    "satellite": VisitKind.FIXED,
+    "mobile": VisitKind.MOBILE,
+    "outreach": VisitKind.OUTREACH,
+}
+
+
+def _to_utc(local: dt.datetime | None) -> dt.datetime | None:
+    """A naive time typed in the program's time zone, as aware UTC."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=program_zone()).astimezone(dt.UTC)
+
+
+def _now_local_minute() -> dt.datetime:
+    return local_time(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
+
+
+def _sites_for_form(current_site_id: int | None = None):
+    sites = active_sites()
+    if current_site_id and all(site.id != current_site_id for site in sites):
+        site = db.session.get(Site, current_site_id)  # a since-deactivated site stays
+        if site is not None:
+            sites.append(site)
+    return sites
+
+
+def _new_form(prefill_from: Visit | None = None):
+    """A blank visit form with the user's site, the matching kind and the time now."""
+    sites = _sites_for_form()
+    form = visit_form(services.active_catalogue(), sites)
+    if request.method == "GET":
+        site = current_user.site if current_user.site and current_user.site.active else None
+        site = site or (sites[0] if sites else None)
+        if site is not None:
+            form.site_id.data = site.id
+            form.kind.data = KIND_FOR_SITE.get(site.kind.value, VisitKind.FIXED).value
+        form.occurred_at.data = _now_local_minute()
+        if prefill_from is not None:
+            _prefill_items(form, prefill_from)
+    return form
+
+
+def _prefill_items(form, visit: Visit) -> None:
+    for line in visit.items:
+        name = f"item_{line.supply_item_id}"
+        if name in form:
+            form[name].data = line.quantity
+            if line.reason and f"reason_{line.supply_item_id}" in form:
+                form[f"reason_{line.supply_item_id}"].data = line.reason.value
+
+
+def _save_new(form, participant: Participant | None):
+    """Validate and record; returns a redirect on success, else None (form shows errors)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        services.record_visit(
+            participant_id=participant.id if participant else None,
+            details=form.details(_to_utc(form.occurred_at.data)),
+            user=current_user._get_current_object(),
+            submission_key=form.submission_key.data or None,
+        )
+        db.session.commit()
+    except VisitError as error:
+        db.session.rollback()
+        show_rule_error(form, error)
+        return None
+    except IntegrityError:
+        # The same form was submitted twice at once; the other request saved it.
+        db.session.rollback()
+    who = f"participant {participant.code}" if participant else "an anonymous walk-in"
+    flash(f"Visit saved for {who}.", "success")
+    return redirect(url_for("dashboard.index"), 303)
+
+
+@bp.route("/participants/<int:participant_id>/visits/new", methods=["GET", "POST"])
+def new(participant_id: int):
+    """The visit form for a participant; ?same=1 pre-fills the last visit's supplies."""
+    participant = db.get_or_404(Participant, participant_id)
+    prefill = services.previous_visit(participant.id) if request.args.get("same") else None
+    form = _new_form(prefill)
+    saved = _save_new(form, participant)
+    if saved is not None:
+        return saved
+    return render_template(
+        "visits/new.html", form=form, participant=participant, same=prefill is not None
+    ), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/visits/walk-in", methods=["GET", "POST"])
+def walk_in():
+    """A visit with no participant record (an anonymous walk-in), counted separately."""
+    form = _new_form()
+    saved = _save_new(form, None)
+    if saved is not None:
+        return saved
+    return render_template("visits/new.html", form=form, participant=None, same=False), (
+        422 if request.method == "POST" else 200
+    )
+
+
+def _visit_or_404(visit_id: int) -> Visit:
+    visit = services.visit_with_details(visit_id)
+    if visit is None:
+        abort(404)
+    return visit
+
+
+@bp.get("/visits/<int:visit_id>")
+def show(visit_id: int):
+    """One visit in full, with correct and void actions for those allowed."""
+    visit = _visit_or_404(visit_id)
+    user = current_user._get_current_object()
+    return render_template(
+        "visits/show.html",
+        visit=visit,
+        void_form=VoidForm(),
+        may_change=not visit.voided and services.may_change(user, visit),
+    )
+
+
+@bp.route("/visits/<int:visit_id>/edit", methods=["GET", "POST"])
+def edit(visit_id: int):
+    """Correct a visit: front desk their own site's visits of today; managers any."""
+    visit = _visit_or_404(visit_id)
+    user = current_user._get_current_object()
+    if not services.may_change(user, visit) or visit.voided:
+        abort(403)
+    catalogue = services.active_catalogue()
+    on_visit = {line.supply_item_id for line in visit.items}
+    catalogue += [
+        line.supply_item
+        for line in visit.items
+        if not line.supply_item.active and line.supply_item_id in on_visit
+    ]
+    form = visit_form(catalogue, _sites_for_form(visit.site_id))
+    if request.method == "GET":
+        form.site_id.data = visit.site_id
+        form.kind.data = visit.kind.value
+        form.occurred_at.data = local_time(visit.occurred_at).replace(tzinfo=None)
+        form.syringes_collected.data = visit.syringes_collected
+        form.secondary_reach.data = visit.secondary_reach
+        _prefill_items(form, visit)
+        for line in visit.services:
+            form[f"service_{line.service.value}"].data = line.count
+    elif form.validate_on_submit():
+        try:
+            services.update_visit(
+                visit, details=form.details(_to_utc(form.occurred_at.data)), user=user
+            )
+        except VisitError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash("Visit corrected.", "success")
+            return redirect(url_for("visits.show", visit_id=visit.id), 303)
+    return render_template("visits/edit.html", form=form, visit=visit), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.post("/visits/<int:visit_id>/void")
+def void(visit_id: int):
+    """Void a visit with a reason; it keeps its rows and counts nowhere."""
+    visit = _visit_or_404(visit_id)
+    user = current_user._get_current_object()
+    if not services.may_change(user, visit):
+        abort(403)
+    form = VoidForm()
+    if form.validate_on_submit():
+        try:
+            services.void_visit(visit, reason=form.reason.data, user=user)
+        except VisitError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash("Visit voided. It stays on record and counts nowhere.", "success")
+            return redirect(url_for("visits.show", visit_id=visit.id), 303)
+    return render_template(
+        "visits/show.html", visit=visit, void_form=form, may_change=not visit.voided
+    ), 422
