@@ -227,6 +227,63 @@ class Factory:
             _db.session.commit()
             return item.id
 
+    def participant(self, code: str = "MAPH0687", site_id: int | None = None, **coarse) -> int:
+        """An enrolled participant (near-duplicate check skipped); returns its id."""
+        from ssp.participants import services
+
+        with self.app.app_context():
+            participant = services.enrol(
+                code=code, site_id=site_id, confirm_distinct=True, **coarse
+            )
+            participant_id = participant.id
+            _db.session.commit()
+            return participant_id
+
+    def visit(
+        self,
+        participant_id: int | None,
+        *,
+        user_id: int,
+        site_id: int,
+        items: dict[int, int] | None = None,
+        services: dict[str, int] | None = None,
+        occurred_at=None,
+        kind: str = "fixed",
+        syringes_collected: int = 0,
+        reasons: dict[int, str] | None = None,
+        created_at=None,
+    ) -> int:
+        """A visit recorded through record_visit(); returns its id."""
+        from ssp.staff.models import User
+        from ssp.visits.models import NaloxoneReason, Service, Visit, VisitKind
+        from ssp.visits.services import ItemLine, VisitDetails, record_visit
+
+        reasons = reasons or {}
+        with self.app.app_context():
+            details = VisitDetails(
+                site_id=site_id,
+                kind=VisitKind(kind),
+                occurred_at=occurred_at,
+                items=tuple(
+                    ItemLine(
+                        item_id,
+                        qty,
+                        NaloxoneReason(reasons[item_id]) if item_id in reasons else None,
+                    )
+                    for item_id, qty in (items or {}).items()
+                ),
+                services={Service(k): v for k, v in (services or {}).items()},
+                syringes_collected=syringes_collected,
+            )
+            visit = record_visit(
+                participant_id=participant_id, details=details, user=_db.session.get(User, user_id)
+            )
+            if created_at is not None:
+                _db.session.get(Visit, visit.id).created_at = created_at
+            visit_id = visit.id
+            _db.session.commit()
+            return visit_id
+
 
 @pytest.fixture
 def factory(app) -> Factory:

@@ -49,8 +49,10 @@ class CoarseFieldsMixin:
         validators=[Optional(), NumberRange(1900, 2100, "Four digits, e.g. 1987.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "optional"},
     )
-    gender = SelectField("Gender", choices=_choices(Gender, "Not asked"))
-    race_ethnicity = SelectField("Race or ethnicity", choices=_choices(RaceEthnicity, "Not asked"))
+    gender = SelectField("Gender", choices=_choices(Gender, "Not asked"), default="")
+    race_ethnicity = SelectField(
+        "Race or ethnicity", choices=_choices(RaceEthnicity, "Not asked"), default=""
+    )
     zip3 = StringField(
         "First 3 digits of ZIP code",
         validators=[Optional(), Regexp(r"^\d{3}$", message="Three digits only.")],
@@ -62,7 +64,9 @@ class CoarseFieldsMixin:
             "placeholder": "optional",
         },
     )
-    primary_substance = SelectField("Substance used most", choices=_choices(Substance, "Not asked"))
+    primary_substance = SelectField(
+        "Substance used most", choices=_choices(Substance, "Not asked"), default=""
+    )
     injects = SelectField(
         "Injects drugs",
         choices=[
@@ -70,6 +74,7 @@ class CoarseFieldsMixin:
             SelectChoice("yes", "Yes"),
             SelectChoice("no", "No"),
         ],
+        default="",
     )
 
     def coarse_values(self) -> dict:

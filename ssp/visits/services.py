@@ -123,6 +123,14 @@ def active_catalogue() -> list[SupplyItem]:
     return sorted(items, key=lambda item: (order[item.category], item.name.lower()))
 
 
+def catalogue_items(ids: Iterable[int]) -> list[SupplyItem]:
+    """Catalogue items by id, active or not."""
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(SupplyItem).where(SupplyItem.id.in_(ids))))
+
+
 # --- rules ---------------------------------------------------------------------------
 
 
@@ -253,6 +261,8 @@ def _sync_stock(visit: Visit, user: User, now: dt.datetime, note: str | None = N
     if not visit.voided:
         for line in visit.items:
             wanted[(visit.site_id, line.supply_item_id)] -= line.quantity
+    # A new visit's movements carry the visit's time; corrections happen now.
+    moved_at = visit.occurred_at if not current else now
     for key in sorted(set(current) | set(wanted)):
         delta = wanted[key] - current[key]
         if delta:
@@ -264,7 +274,7 @@ def _sync_stock(visit: Visit, user: User, now: dt.datetime, note: str | None = N
                     reason=MovementReason.DISTRIBUTION,
                     visit_id=visit.id,
                     user_id=user.id,
-                    occurred_at=visit.occurred_at if not current else now,
+                    occurred_at=moved_at,
                     note=note,
                 )
             )

@@ -48,10 +48,25 @@ def _sites_for_form(current_site_id: int | None = None):
     return sites
 
 
+def _catalogue_for_post() -> list:
+    """The active catalogue, plus any item the posted form names that has since gone
+    inactive, so that the person sees why it was refused instead of losing it silently."""
+    catalogue = services.active_catalogue()
+    if request.method == "POST":
+        known = {item.id for item in catalogue}
+        posted = {
+            int(name.removeprefix("item_"))
+            for name, value in request.form.items()
+            if name.startswith("item_") and name[5:].isdigit() and value.strip() not in ("", "0")
+        }
+        catalogue += services.catalogue_items(posted - known)
+    return catalogue
+
+
 def _new_form(prefill_from: Visit | None = None):
     """A blank visit form with the user's site, the matching kind and the time now."""
     sites = _sites_for_form()
-    form = visit_form(services.active_catalogue(), sites)
+    form = visit_form(_catalogue_for_post(), sites)
     if request.method == "GET":
         site = current_user.site if current_user.site and current_user.site.active else None
         site = site or (sites[0] if sites else None)

@@ -1,0 +1,415 @@
+"""Logging visits: one transaction, double submit, same as last time, bad input, corrections,
+voids and who may make them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from ssp.audit import AuditEvent
+from ssp.extensions import db
+from ssp.supplies.models import StockMovement
+from ssp.timeutil import utcnow
+from ssp.visits.models import Service, Visit, VisitItem, VisitService
+
+
+@pytest.fixture
+def desk(app, factory, browser):
+    """A catalogue, two sites, a participant and a signed-in front-desk user at Main site."""
+    ids = {
+        "main": factory.site("Main site"),
+        "van": factory.site("Van", "mobile"),
+        "syringe": factory.supply_item("Syringe 1 mL 28G", "syringe", "syringe"),
+        "strips": factory.supply_item("Fentanyl test strip", "test_strip", "strip"),
+        "naloxone": factory.supply_item(
+            "Naloxone nasal 4 mg", "naloxone", "kit", units_per_pack=12
+        ),
+    }
+    ids["participant"] = factory.participant("MAPH0687", site_id=ids["main"])
+    ids["user"] = factory.user("desk1", "front_desk", site_id=ids["main"])
+    browser.sign_in("desk1")
+    browser.ids = ids
+    return browser
+
+
+def _form(browser, url: str) -> dict[str, str]:
+    """The visit form's fields as a browser would submit them untouched."""
+    page = browser.get(url).get_data(as_text=True)
+    data = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
+    for name, value in re.findall(r'<input[^>]*value="([^"]*)"[^>]*name="([^"]+)"', page):
+        data.setdefault(value, name)
+    for select_name, options in re.findall(
+        r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S
+    ):
+        chosen = re.search(r'<option selected value="([^"]*)"', options)
+        data[select_name] = chosen.group(1) if chosen else ""
+    data.pop("save", None)
+    return data
+
+
+def _counts(app) -> tuple[int, int, int, int]:
+    with app.app_context():
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Visit, VisitItem, VisitService, StockMovement)
+        )
+
+
+def test_a_visit_writes_items_services_and_stock_together(app, desk):
+    ids = desk.ids
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    assert data["site_id"] == str(ids["main"]) and data["kind"] == "fixed"
+    data.update(
+        {
+            f"item_{ids['syringe']}": "30",
+            f"item_{ids['naloxone']}": "1",
+            f"reason_{ids['naloxone']}": "used",
+            "service_hiv_test": "1",
+            "syringes_collected": "25",
+            "secondary_reach": "2",
+        }
+    )
+    response = desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert "Visit saved for participant MAPH0687." in desk.get("/").get_data(as_text=True)
+
+    with app.app_context():
+        visit = db.session.scalar(select(Visit))
+        assert (
+            visit.participant_id,
+            visit.site_id,
+            visit.user_id,
+            visit.syringes_collected,
+            visit.secondary_reach,
+        ) == (ids["participant"], ids["main"], ids["user"], 25, 2)
+        assert {
+            (i.supply_item_id, i.quantity, i.reason and i.reason.value) for i in visit.items
+        } == {(ids["syringe"], 30, None), (ids["naloxone"], 1, "used")}
+        # "used on someone" also records the reported reversal
+        assert {s.service: s.count for s in visit.services} == {
+            Service.HIV_TEST: 1,
+            Service.OVERDOSE_REVERSAL_REPORTED: 1,
+        }
+        movements = db.session.scalars(select(StockMovement).order_by(StockMovement.id)).all()
+        assert {
+            (m.site_id, m.supply_item_id, m.delta, m.reason.value, m.visit_id) for m in movements
+        } == {
+            (ids["main"], ids["syringe"], -30, "distribution", visit.id),
+            (ids["main"], ids["naloxone"], -1, "distribution", visit.id),
+        }
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit_recorded"))
+        assert event.object_id == visit.id and event.user_id == ids["user"]
+
+
+def test_nothing_is_written_when_any_part_fails(app, desk, monkeypatch):
+    import ssp.visits.services as visit_services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full while writing stock movements")
+
+    monkeypatch.setattr(visit_services, "_sync_stock", broken)
+    ids = desk.ids
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    data[f"item_{ids['syringe']}"] = "10"
+    data["service_hcv_test"] = "1"
+    response = desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    assert response.status_code == 500
+    assert _counts(app) == (0, 0, 0, 0)
+
+
+def test_double_submit_creates_one_visit(app, desk):
+    ids = desk.ids
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    data[f"item_{ids['syringe']}"] = "10"
+    first = desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    second = desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    assert first.status_code == second.status_code == 303
+    assert _counts(app) == (1, 1, 0, 1)
+    # A fresh form is a new visit.
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    data[f"item_{ids['syringe']}"] = "10"
+    desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    assert _counts(app)[0] == 2
+
+
+def test_same_as_last_time_prefills_the_last_counted_visit(app, desk, factory):
+    ids = desk.ids
+    factory.visit(
+        ids["participant"],
+        user_id=ids["user"],
+        site_id=ids["main"],
+        items={ids["syringe"]: 40, ids["naloxone"]: 2},
+        reasons={ids["naloxone"]: "first_kit"},
+        occurred_at=utcnow() - dt.timedelta(days=3),
+    )
+    page = desk.get(f"/participants/{ids['participant']}").get_data(as_text=True)
+    assert re.search(r'href="/participants/\d+/visits/new\?same=1" autofocus', page)
+
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new?same=1")
+    assert data[f"item_{ids['syringe']}"] == "40"
+    assert data[f"item_{ids['naloxone']}"] == "2"
+    assert data[f"reason_{ids['naloxone']}"] == "first_kit"
+    assert data[f"item_{ids['strips']}"] == ""
+    form_page = desk.get(f"/participants/{ids['participant']}/visits/new?same=1")
+    assert 'autofocus id="save"' in form_page.get_data(as_text=True) or re.search(
+        r'<input[^>]*autofocus[^>]*id="save"', form_page.get_data(as_text=True)
+    )
+    response = desk.post(f"/participants/{ids['participant']}/visits/new?same=1", data)
+    assert response.status_code == 303
+    with app.app_context():
+        latest = db.session.scalars(select(Visit).order_by(Visit.id.desc())).first()
+        assert {i.supply_item_id: i.quantity for i in latest.items} == {
+            ids["syringe"]: 40,
+            ids["naloxone"]: 2,
+        }
+
+
+def test_anonymous_walk_in(app, desk):
+    data = _form(desk, "/visits/walk-in")
+    data[f"item_{desk.ids['strips']}"] = "5"
+    response = desk.post("/visits/walk-in", data)
+    assert response.status_code == 303
+    assert "anonymous walk-in" in desk.get("/").get_data(as_text=True)
+    with app.app_context():
+        visit = db.session.scalar(select(Visit))
+        assert visit.participant_id is None and visit.items[0].quantity == 5
+
+
+def _local(value: dt.datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"item_{syringe}": "-5"}, "item_{syringe}", "Enter a whole number, 0 or more."),
+        ({"item_{syringe}": "1001"}, "item_{syringe}", "At most 1,000 syringes"),
+        ({"item_{syringe}": "ten"}, "item_{syringe}", "Not a valid integer value."),
+        ({"item_{naloxone}": "1"}, "reason_{naloxone}", "Say why this naloxone kit is given."),
+        (
+            {"item_{naloxone}": "1", "reason_{naloxone}": "sold"},
+            "reason_{naloxone}",
+            "Not a valid choice",
+        ),
+        ({"service_hiv_test": "51"}, "service_hiv_test", "HIV test: at most 50"),
+        ({"syringes_collected": "-1"}, "syringes_collected", "Enter a whole number"),
+        ({"occurred_at": "FUTURE"}, "occurred_at", "cannot be in the future"),
+        ({"occurred_at": "LONG_AGO"}, "occurred_at", "up to 30 days back"),
+        ({"occurred_at": "yesterday-ish"}, "occurred_at", "Not a valid datetime value"),
+        ({"site_id": "999"}, "site_id", "Not a valid choice"),
+        ({"kind": "teleport"}, "kind", "Not a valid choice"),
+    ],
+)
+def test_bad_input_is_explained_next_to_the_field_and_nothing_is_written(
+    app, desk, change, field, message
+):
+    ids = desk.ids
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    data[f"item_{ids['strips']}"] = "3"  # something valid that must survive the error
+    for key, value in change.items():
+        value = {
+            "FUTURE": _local(utcnow() + dt.timedelta(hours=2)),
+            "LONG_AGO": _local(utcnow() - dt.timedelta(days=31)),
+        }.get(value, value)
+        data[key.format(**ids)] = value
+    response = desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field_id = field.format(**ids)
+    error = re.search(rf'id="{field_id}-error"[^>]*>([^<]*)<', page)
+    assert error and message in error.group(1), (field_id, error and error.group(1))
+    assert re.search(
+        rf'id="item_{ids["strips"]}"[^>]*value="3"|value="3"[^>]*id="item_'
+        rf'{ids["strips"]}"',
+        page,
+    ), "typed values are kept"
+    assert _counts(app) == (0, 0, 0, 0)
+
+
+def test_per_item_maximum_and_inactive_items(app, desk, factory):
+    ids = desk.ids
+    with app.app_context():
+        from ssp.supplies.models import SupplyItem
+
+        db.session.get(SupplyItem, ids["naloxone"]).max_per_visit = 4
+        db.session.commit()
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    data.update({f"item_{ids['naloxone']}": "5", f"reason_{ids['naloxone']}": "first_kit"})
+    response = desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    assert "At most 4 kits of this item" in response.get_data(as_text=True)
+
+    # The item is deactivated while the form is open: refused with a message, not dropped.
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    data[f"item_{ids['strips']}"] = "2"
+    with app.app_context():
+        db.session.get(SupplyItem, ids["strips"]).active = False
+        db.session.commit()
+    response = desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    assert response.status_code == 422
+    assert "not in the catalogue any more" in response.get_data(as_text=True)
+    assert _counts(app) == (0, 0, 0, 0)
+
+
+def test_backdating_within_the_limit_is_allowed_and_audited(app, desk):
+    ids = desk.ids
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    when = utcnow() - dt.timedelta(days=10)
+    data.update({"occurred_at": _local(when), f"item_{ids['syringe']}": "10"})
+    assert desk.post(f"/participants/{ids['participant']}/visits/new", data).status_code == 303
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit_recorded"))
+        assert "backdated_to" in event.detail
+        movement = db.session.scalar(select(StockMovement))
+        visit = db.session.scalar(select(Visit))
+        assert movement.occurred_at == visit.occurred_at
+
+
+def _participant_visit_count(app, participant_id: int) -> int:
+    from ssp.visits.services import visit_count
+
+    with app.app_context():
+        return visit_count(participant_id)
+
+
+def _stock(app, item_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.coalesce(func.sum(StockMovement.delta), 0)).where(
+                StockMovement.supply_item_id == item_id
+            )
+        )
+
+
+def test_void_keeps_rows_counts_nowhere_and_returns_stock(app, desk, factory):
+    ids = desk.ids
+    visit_id = factory.visit(
+        ids["participant"], user_id=ids["user"], site_id=ids["main"], items={ids["syringe"]: 30}
+    )
+    factory.visit(
+        ids["participant"], user_id=ids["user"], site_id=ids["main"], items={ids["syringe"]: 10}
+    )
+    assert _participant_visit_count(app, ids["participant"]) == 2
+    assert _stock(app, ids["syringe"]) == -40
+
+    short = desk.post(f"/visits/{visit_id}/void", {"reason": ""})
+    assert short.status_code == 422
+    response = desk.post(f"/visits/{visit_id}/void", {"reason": "Entered twice"})
+    assert response.status_code == 303
+    assert _participant_visit_count(app, ids["participant"]) == 1
+    assert _stock(app, ids["syringe"]) == -10
+    with app.app_context():
+        visit = db.session.get(Visit, visit_id)
+        assert visit.voided and visit.void_reason == "Entered twice" and len(visit.items) == 1
+    page = desk.get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert "Voided" in page and "Correct this visit" not in page
+    # A voided visit cannot be voided or corrected again.
+    assert desk.get(f"/visits/{visit_id}/edit").status_code == 403
+    again = desk.post(f"/visits/{visit_id}/void", {"reason": "again"})
+    assert again.status_code == 422 and "voided" in again.get_data(as_text=True)
+    assert _stock(app, ids["syringe"]) == -10
+
+
+def test_correcting_a_visit_moves_stock_by_the_difference(app, desk, factory):
+    ids = desk.ids
+    visit_id = factory.visit(
+        ids["participant"],
+        user_id=ids["user"],
+        site_id=ids["main"],
+        items={ids["syringe"]: 30, ids["strips"]: 5},
+    )
+    data = _form(desk, f"/visits/{visit_id}/edit")
+    assert data[f"item_{ids['syringe']}"] == "30"
+    data.update(
+        {
+            f"item_{ids['syringe']}": "20",
+            f"item_{ids['strips']}": "",
+            "site_id": str(ids["van"]),
+            "kind": "mobile",
+        }
+    )
+    assert desk.post(f"/visits/{visit_id}/edit", data).status_code == 303
+    with app.app_context():
+        visit = db.session.get(Visit, visit_id)
+        assert {i.supply_item_id: i.quantity for i in visit.items} == {ids["syringe"]: 20}
+        on_hand = dict(
+            db.session.execute(
+                select(StockMovement.site_id, func.sum(StockMovement.delta))
+                .where(StockMovement.supply_item_id == ids["syringe"])
+                .group_by(StockMovement.site_id)
+            ).all()
+        )
+        assert on_hand == {ids["main"]: 0, ids["van"]: -20}
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit_updated"))
+        assert event.detail["before"]["items"] == {str(ids["syringe"]): 30, str(ids["strips"]): 5}
+    assert _stock(app, ids["strips"]) == 0
+
+
+def test_front_desk_changes_only_their_own_sites_visits_of_today(app, desk, factory, signed_in):
+    ids = desk.ids
+    other_site = factory.visit(
+        ids["participant"], user_id=ids["user"], site_id=ids["van"], items={ids["syringe"]: 1}
+    )
+    yesterday = factory.visit(
+        ids["participant"],
+        user_id=ids["user"],
+        site_id=ids["main"],
+        items={ids["syringe"]: 1},
+        occurred_at=utcnow() - dt.timedelta(days=2),
+        created_at=utcnow() - dt.timedelta(days=2),
+    )
+    today = factory.visit(
+        ids["participant"], user_id=ids["user"], site_id=ids["main"], items={ids["syringe"]: 1}
+    )
+    for visit_id in (other_site, yesterday):
+        assert desk.get(f"/visits/{visit_id}/edit").status_code == 403
+        assert desk.post(f"/visits/{visit_id}/void", {"reason": "test"}).status_code == 403
+        assert desk.post(f"/visits/{visit_id}/edit", {}).status_code == 403
+        assert "Correct this visit" not in desk.get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert desk.get(f"/visits/{today}/edit").status_code == 200
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Visit).where(Visit.voided_at.is_not(None))
+            )
+            == 0
+        )
+
+    from tests.conftest import Browser
+
+    factory.user("boss1", "manager")
+    manager = Browser(app.test_client())
+    manager.sign_in("boss1")
+    assert manager.get(f"/visits/{yesterday}/edit").status_code == 200
+    assert manager.post(f"/visits/{other_site}/void", {"reason": "wrong van"}).status_code == 303
+
+
+def test_a_visit_found_through_an_alias_goes_to_the_surviving_participant(app, desk, factory):
+    from ssp.participants import services
+    from ssp.participants.models import Participant
+
+    ids = desk.ids
+    old = factory.participant("JOSE0190")
+    with app.app_context():
+        services.merge(
+            keep=db.session.get(Participant, ids["participant"]),
+            absorb=db.session.get(Participant, old),
+        )
+        db.session.commit()
+    found = desk.post("/participants/find", {"code": "JOSE0190"})
+    url = found.headers["Location"] + "/visits/new"
+    data = _form(desk, url)
+    data[f"item_{ids['syringe']}"] = "5"
+    assert desk.post(url, data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Visit.participant_id)) == ids["participant"]
+
+
+def test_unknown_participant_and_visit_are_404(desk):
+    assert desk.get("/participants/999/visits/new").status_code == 404
+    assert desk.get("/visits/999").status_code == 404
+    assert desk.post("/visits/999/void", {"reason": "x"}).status_code == 404
