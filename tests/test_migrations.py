@@ -37,10 +37,35 @@ def _scratch_postgresql_database():
 @contextmanager
 def _empty_database(kind: str, tmp_path):
     if kind == "sqlite":
+        tmp_path.mkdir(parents=True, exist_ok=True)
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     else:
         with _scratch_postgresql_database() as url:
             yield url
+
+
+def _snapshot(engine) -> dict:
+    """What autogenerate does not compare: check and unique constraints, by name."""
+    inspector = inspect(engine)
+    snapshot = {}
+    for table in sorted(inspector.get_table_names()):
+        if table == "alembic_version":
+            continue
+        snapshot[table] = {
+            "checks": sorted(c["name"] for c in inspector.get_check_constraints(table)),
+            "uniques": sorted(c["name"] for c in inspector.get_unique_constraints(table)),
+        }
+    return snapshot
+
+
+def _created_by_models(kind: str, tmp_path) -> dict:
+    with _empty_database(kind, tmp_path / "models") as url:
+        app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
+        with app.app_context():
+            db.create_all()
+            snapshot = _snapshot(db.engine)
+            db.engine.dispose()
+    return snapshot
 
 
 def _differences() -> list:
@@ -53,12 +78,14 @@ def _differences() -> list:
 def test_upgrade_gives_the_models_schema_and_downgrade_empties_it(kind, tmp_path):
     if kind == "postgresql" and not on_postgresql():
         pytest.skip("set SSP_TEST_DATABASE_URL to a PostgreSQL database to run this")
+    expected = _created_by_models(kind, tmp_path)
     with _empty_database(kind, tmp_path) as url:
         app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
         with app.app_context():
             directory = app.extensions["migrate"].directory
             upgrade(directory=directory)
             assert _differences() == []
+            assert _snapshot(db.engine) == expected
             tables = set(inspect(db.engine).get_table_names())
             assert {t.name for t in db.metadata.sorted_tables} <= tables
 
