@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ssp.supplies.models import SupplyCategory
 
@@ -47,5 +47,11 @@ class SupplyItemForm(FlaskForm):
         ],
         description="Stock at a site below this many units is flagged as low.",
         render_kw={"inputmode": "numeric"},
+    )
+    max_per_visit = IntegerField(
+        "Most per visit",
+        validators=[Optional(), NumberRange(1, 100_000, "From 1 to 100,000, or leave empty.")],
+        description="A guard against typos on the visit form. Empty: the program-wide limit.",
+        render_kw={"inputmode": "numeric", "placeholder": "program default"},
     )
     submit = SubmitField("Save item")

@@ -22,7 +22,9 @@ def item_by_name(name: str) -> SupplyItem | None:
     )
 
 
-def _clean(name: str, unit: str, units_per_pack: int, reorder_level: int) -> tuple[str, str]:
+def _clean(
+    name: str, unit: str, units_per_pack: int, reorder_level: int, max_per_visit: int | None
+) -> tuple[str, str]:
     name = " ".join((name or "").split())
     unit = " ".join((unit or "").split()).lower()
     if not 2 <= len(name) <= 80:
@@ -37,6 +39,10 @@ def _clean(name: str, unit: str, units_per_pack: int, reorder_level: int) -> tup
         raise CatalogueError(
             "The reorder level is a whole number, 0 or more.", field="reorder_level"
         )
+    if max_per_visit is not None and not 1 <= max_per_visit <= 100_000:
+        raise CatalogueError(
+            "Most per visit is from 1 to 100,000, or empty.", field="max_per_visit"
+        )
     return name, unit
 
 
@@ -47,9 +53,10 @@ def create_item(
     unit: str,
     units_per_pack: int = 1,
     reorder_level: int = 0,
+    max_per_visit: int | None = None,
 ) -> SupplyItem:
     """Add an item to the catalogue."""
-    name, unit = _clean(name, unit, units_per_pack, reorder_level)
+    name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit)
     if item_by_name(name) is not None:
         raise CatalogueError(f"There is already an item called {name!r}.", field="name")
     item = SupplyItem(
@@ -58,6 +65,7 @@ def create_item(
         unit=unit,
         units_per_pack=units_per_pack,
         reorder_level=reorder_level,
+        max_per_visit=max_per_visit,
         active=True,
     )
     db.session.add(item)
@@ -79,9 +87,10 @@ def update_item(
     unit: str,
     units_per_pack: int,
     reorder_level: int,
+    max_per_visit: int | None = None,
 ) -> None:
     """Change an item's details; quantities already recorded keep their meaning."""
-    name, unit = _clean(name, unit, units_per_pack, reorder_level)
+    name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit)
     existing = item_by_name(name)
     if existing is not None and existing.id != item.id:
         raise CatalogueError(f"There is already an item called {name!r}.", field="name")
@@ -91,6 +100,7 @@ def update_item(
         "unit": unit,
         "units_per_pack": units_per_pack,
         "reorder_level": reorder_level,
+        "max_per_visit": max_per_visit,
     }
     changes = {}
     for attr, value in new_values.items():

@@ -24,6 +24,7 @@ def _form_values(form: SupplyItemForm) -> dict:
         "unit": form.unit.data,
         "units_per_pack": form.units_per_pack.data,
         "reorder_level": form.reorder_level.data,
+        "max_per_visit": form.max_per_visit.data,
     }
 
 

@@ -50,11 +50,12 @@ def test_add_edit_deactivate_an_item(app, signed_in):
             "unit": "syringe",
             "units_per_pack": "50",
             "reorder_level": "250",
+            "max_per_visit": "300",
         },
     )
     assert response.status_code == 302
     item = _items(app)["Syringe 0.5 mL 30G 1/2 in"]
-    assert (item.units_per_pack, item.reorder_level) == (50, 250)
+    assert (item.units_per_pack, item.reorder_level, item.max_per_visit) == (50, 250, 300)
 
     admin.post(f"/admin/supplies/{item.id}/deactivate")
     assert _items(app)[item.name].active is False
@@ -83,6 +84,7 @@ def test_item_bad_input_writes_nothing(app, signed_in, factory):
         ({"category": "weapons"}, "Not a valid choice"),
         ({"unit": ""}, "Say what one unit is."),
         ({"name": "x" * 81}, "between 2 and 80"),
+        ({"max_per_visit": "0"}, "From 1 to 100,000, or leave empty."),
     ]:
         response = admin.post("/admin/supplies/new", {**good, **change})
         assert response.status_code == 422, change
