@@ -75,6 +75,19 @@ VISIT_SYRINGES_COLLECTED_MAX = 20000
 # Most people reached through secondary distribution on one visit.
 VISIT_SECONDARY_REACH_MAX = 200
 
+# --- Referrals and follow-ups ------------------------------------------------------------
+
+# Days after a referral that its follow-up falls due, per referral category. Categories:
+# moud, sud_treatment, hiv_care, hcv_treatment, prep, mental_health, housing,
+# primary_care, wound_care, benefits, other. Unlisted ones use FOLLOW_UP_DEFAULT_DAYS.
+# "Still waiting" outcomes move the due date on by the same number of days.
+FOLLOW_UP_DAYS = {}
+# FOLLOW_UP_DAYS = {"moud": 3, "housing": 14}
+FOLLOW_UP_DEFAULT_DAYS = 7
+
+# Follow-ups per page on the worklist.
+WORKLIST_PAGE_SIZE = 25
+
 # --- Sign-in and passwords ------------------------------------------------------------
 
 # Shortest password accepted for a staff account.

@@ -73,6 +73,12 @@ class Defaults:
     VISIT_SYRINGES_COLLECTED_MAX = 20000
     VISIT_SECONDARY_REACH_MAX = 200
 
+    # Days after a referral that its follow-up is due, per category (moud, housing, ...);
+    # categories not listed use FOLLOW_UP_DEFAULT_DAYS.
+    FOLLOW_UP_DAYS: dict[str, int] = {}
+    FOLLOW_UP_DEFAULT_DAYS = 7
+    WORKLIST_PAGE_SIZE = 25
+
     REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     DEBUG = False

@@ -15,6 +15,13 @@ class ConfirmForm(FlaskForm):
     submit = SubmitField("Confirm")
 
 
+def optional_int(value: str | int | None) -> int | None:
+    """Select-field coercion: an empty choice means None, anything else an int."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
 def require_confirmed_post() -> None:
     """Abort with 400 unless the request is a POST with a valid CSRF token."""
     if not ConfirmForm().validate_on_submit():

@@ -28,3 +28,8 @@ def local_time(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     return as_utc(value).astimezone(program_zone())
+
+
+def program_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the program's time zone (which day a due date falls on)."""
+    return as_utc(now or utcnow()).astimezone(program_zone()).date()

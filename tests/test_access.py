@@ -41,6 +41,19 @@ EXPECTED = {
     "visits.show": {"front_desk", "manager", "admin"},
     "visits.edit": {"front_desk", "manager", "admin"},
     "visits.void": {"front_desk", "manager", "admin"},
+    "referrals.partners": {"admin"},
+    "referrals.partner_new": {"admin"},
+    "referrals.partner_edit": {"admin"},
+    "referrals.partner_deactivate": {"admin"},
+    "referrals.partner_reactivate": {"admin"},
+    "referrals.referral_new": {"front_desk", "manager", "admin"},
+    "referrals.referral_show": {"front_desk", "manager", "admin"},
+    "referrals.referral_status": {"front_desk", "manager", "admin"},
+    "referrals.follow_up_new": {"front_desk", "manager", "admin"},
+    "referrals.follow_up_show": {"front_desk", "manager", "admin"},
+    "referrals.follow_up_outcome": {"front_desk", "manager", "admin"},
+    "referrals.follow_up_cancel": {"front_desk", "manager", "admin"},
+    "referrals.worklist": {"front_desk", "manager", "admin"},
 }
 
 ADMIN_ONLY = sorted(e for e, roles in EXPECTED.items() if roles == {"admin"})
@@ -66,6 +79,7 @@ def test_admin_pages_refuse_other_roles_and_signed_out_visitors(app, factory, en
     rules = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
     factory.site()  # so that id 1 exists where a route needs an object
     factory.supply_item()
+    factory.partner()
     factory.user("desk1", "front_desk")
     factory.user("boss1", "manager")
     for rule in rules:

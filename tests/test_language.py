@@ -43,8 +43,16 @@ def test_pages_render_without_banned_words(signed_in, factory):
     factory.site()
     participant = factory.participant("MAPH0687")
     admin = signed_in("admin")
-    for url in ("/", "/admin/users", "/admin/sites", "/admin/supplies", "/account/password",
-                "/participants/new", f"/participants/{participant}",
-                f"/participants/{participant}/visits/new", "/visits/walk-in"):
+    for url in (
+        "/",
+        "/admin/users",
+        "/admin/sites",
+        "/admin/supplies",
+        "/account/password",
+        "/participants/new",
+        f"/participants/{participant}",
+        f"/participants/{participant}/visits/new",
+        "/visits/walk-in",
+    ):
         page = admin.get(url).get_data(as_text=True)
         assert not BANNED.search(page), url

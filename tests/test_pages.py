@@ -81,8 +81,11 @@ def test_every_field_has_a_label(signed_in):
     for url in ("/admin/users/new", "/admin/sites/new", "/admin/supplies/new", "/account/password"):
         page = admin.get(url).get_data(as_text=True)
         ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', page)
-        visible = [i for i in ids if i not in ("csrf_token", "submit", "save",
-                                                "submission_key", "confirm_distinct")]
+        visible = [
+            i
+            for i in ids
+            if i not in ("csrf_token", "submit", "save", "submission_key", "confirm_distinct")
+        ]
         assert visible, url
         for field_id in visible:
             assert f'<label for="{field_id}"' in page, (url, field_id)

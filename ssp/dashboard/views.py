@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_login import current_user
 from sqlalchemy import text
 
 from ssp.dashboard import bp
 from ssp.extensions import db
+from ssp.referrals.services import worklist_counts
 from ssp.security import public
+from ssp.timeutil import program_today
 
 
 @bp.get("/")
 def index():
-    """The signed-in user's starting page."""
-    return render_template("dashboard/index.html")
+    """The starting page: the search box, and the follow-ups of the user's site."""
+    site_id = current_user.site_id
+    return render_template(
+        "dashboard/index.html",
+        follow_up_site=site_id,
+        follow_up_counts=worklist_counts(program_today(), site_id),
+    )
 
 
 @bp.get("/healthz")

@@ -16,7 +16,10 @@ from ssp.participants.codes import normalise_code
 from ssp.participants.forms import DetailsForm, EnrolForm, MergeForm, SearchForm
 from ssp.participants.models import Participant
 from ssp.participants.services import NearDuplicates, ParticipantError
+from ssp.referrals.forms import OutcomeForm
+from ssp.referrals.services import open_follow_ups, referrals_of
 from ssp.security import Role, role_required
+from ssp.timeutil import program_today
 from ssp.visits.services import may_change, previous_visit, recent_visits, visit_count
 
 
@@ -29,7 +32,9 @@ def find():
     """The search box: an exact code (or alias) opens the participant; a part lists matches."""
     form = SearchForm()
     if not form.validate_on_submit():
-        return render_template("dashboard/index.html", search=form), 422
+        return render_template(
+            "participants/results.html", search=form, code="", matches=[], enrol=None
+        ), 422
     code = normalise_code(form.code.data)
     participant = services.find_by_code(code)
     if participant is not None:
@@ -115,6 +120,10 @@ def show(participant_id: int):
     return render_template(
         "participants/show.html",
         participant=participant,
+        follow_ups=open_follow_ups(participant.id),
+        referrals=referrals_of(participant.id),
+        today=program_today(),
+        outcome_form=OutcomeForm(formdata=None),
         visits=visits,
         visit_count=visit_count(participant.id),
         has_previous=previous_visit(participant.id) is not None,

@@ -7,17 +7,12 @@ from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
+from ssp.forms import optional_int
 from ssp.security import Role
 from ssp.staff.models import SiteKind
 
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 SITE_KIND_CHOICES = [SelectChoice(k.value, k.label) for k in SiteKind]
-
-
-def _optional_int(value: str | int | None) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 class SignInForm(FlaskForm):
@@ -39,7 +34,7 @@ class SignInForm(FlaskForm):
 class SiteChoiceMixin:
     """A default-site select filled from the active sites."""
 
-    site_id = SelectField("Default site", coerce=_optional_int, choices=[])
+    site_id = SelectField("Default site", coerce=optional_int, choices=[])
 
     def set_site_choices(self, sites) -> None:
         """Offer the given sites, plus 'no default site'."""

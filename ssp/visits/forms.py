@@ -17,6 +17,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ssp.forms import optional_int
+from ssp.referrals.forms import (
+    CATEGORY_CHOICES,
+    NO_IDENTIFIERS,
+    OUTCOME_CHOICES,
+    partner_choices,
+)
 from ssp.supplies.models import SupplyCategory, SupplyItem
 from ssp.visits.models import NaloxoneReason, Service, VisitKind
 from ssp.visits.services import ItemLine, VisitDetails
@@ -70,6 +77,30 @@ class VisitFormBase(FlaskForm):
         """The service count fields in form order."""
         return [self[f"service_{service.value}"] for service in Service]
 
+    follow_ups: list
+
+    def referral_values(self) -> dict | None:
+        """The referral made on this visit, if any, as keyword arguments for the service."""
+        if "referral_category" not in self or not self.referral_category.data:
+            return None
+        return {
+            "category": self.referral_category.data,
+            "partner_id": self.referral_partner_id.data,
+            "note": self.referral_note.data,
+        }
+
+    def follow_up_outcomes(self):
+        """(follow-up, outcome) for each banner follow-up given an outcome on this visit."""
+        return [
+            (follow_up, self[f"follow_up_{follow_up.id}"].data)
+            for follow_up in self.follow_ups
+            if self[f"follow_up_{follow_up.id}"].data
+        ]
+
+    def follow_up_field(self, follow_up):
+        """The outcome select of one banner follow-up."""
+        return self[f"follow_up_{follow_up.id}"]
+
     def details(self, occurred_at_utc: dt.datetime) -> VisitDetails:
         """The form's values as a VisitDetails for the service."""
         items = []
@@ -91,11 +122,48 @@ class VisitFormBase(FlaskForm):
         )
 
 
-def visit_form(catalogue: list[SupplyItem], sites, **kwargs) -> VisitFormBase:
-    """A visit form with a quantity box per active item (and a reason for naloxone)."""
+def visit_form(
+    catalogue: list[SupplyItem], sites, *, partners=None, follow_ups=(), **kwargs
+) -> VisitFormBase:
+    """A visit form with a quantity box per active item (and a reason for naloxone).
+
+    With ``partners`` (a participant's visit) it also offers a referral; each open
+    follow-up in ``follow_ups`` gets an outcome select, so the banner's answer is saved
+    with the visit.
+    """
 
     class VisitForm(VisitFormBase):
         pass
+
+    if partners is not None:
+        VisitForm.referral_category = SelectField(
+            "Referral made today",
+            choices=[SelectChoice("", "No referral")] + CATEGORY_CHOICES,
+            default="",
+        )
+        VisitForm.referral_partner_id = SelectField(
+            "Partner",
+            coerce=optional_int,
+            choices=partner_choices(partners),
+            default="",
+            render_kw={"data-partner-filter": "referral_category"},
+        )
+        VisitForm.referral_note = StringField(
+            "Referral note",
+            validators=[Optional(), Length(max=200)],
+            description=NO_IDENTIFIERS,
+            render_kw={"autocomplete": "off", "maxlength": 200},
+        )
+    for follow_up in follow_ups:
+        setattr(
+            VisitForm,
+            f"follow_up_{follow_up.id}",
+            SelectField(
+                f"Outcome of: {follow_up.describe()}",
+                choices=[SelectChoice("", "Not asked today")] + OUTCOME_CHOICES,
+                default="",
+            ),
+        )
 
     fields = []
     for item in catalogue:
@@ -116,6 +184,7 @@ def visit_form(catalogue: list[SupplyItem], sites, **kwargs) -> VisitFormBase:
         setattr(VisitForm, f"service_{service.value}", _count_field(service.label))
     form = VisitForm(**kwargs)
     form.item_fields = fields
+    form.follow_ups = list(follow_ups)
     form.site_id.choices = [SelectChoice(str(site.id), site.name) for site in sites]
     if not form.submission_key.data:
         form.submission_key.data = secrets.token_urlsafe(24)

@@ -79,6 +79,11 @@ def visit_with_details(visit_id: int) -> Visit | None:
     )
 
 
+def visit_by_submission_key(key: str) -> Visit | None:
+    """The visit a form with this one-time key already created, if any."""
+    return db.session.scalar(select(Visit).where(Visit.submission_key == key))
+
+
 def recent_visits(participant_id: int, limit: int = 10) -> list[Visit]:
     """A participant's latest visits (voided ones included, marked), newest first."""
     return list(
@@ -296,7 +301,7 @@ def record_visit(
     """
     now = now or utcnow()
     if submission_key:
-        existing = db.session.scalar(select(Visit).where(Visit.submission_key == submission_key))
+        existing = visit_by_submission_key(submission_key)
         if existing is not None:
             return existing
     if participant_id is not None and db.session.get(Participant, participant_id) is None:

@@ -8,12 +8,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.forms import show_rule_error
 from ssp.participants.models import Participant
+from ssp.referrals.services import (
+    ReferralError,
+    active_partners,
+    make_referral,
+    open_follow_ups,
+    record_outcome,
+)
 from ssp.staff.models import Site
 from ssp.staff.services import active_sites
-from ssp.timeutil import local_time, program_zone, utcnow
+from ssp.timeutil import local_time, program_today, program_zone, utcnow
 from ssp.visits import bp, services
 from ssp.visits.forms import VoidForm, visit_form
 from ssp.visits.models import Visit, VisitKind
@@ -63,10 +71,16 @@ def _catalogue_for_post() -> list:
     return catalogue
 
 
-def _new_form(prefill_from: Visit | None = None):
-    """A blank visit form with the user's site, the matching kind and the time now."""
+def _new_form(participant: Participant | None, prefill_from: Visit | None = None):
+    """A blank visit form with the user's site, the matching kind and the time now.
+
+    For a participant it also offers a referral and the open follow-ups' outcomes.
+    """
     sites = _sites_for_form()
-    form = visit_form(_catalogue_for_post(), sites)
+    extras = {}
+    if participant is not None:
+        extras = {"partners": active_partners(), "follow_ups": open_follow_ups(participant.id)}
+    form = visit_form(_catalogue_for_post(), sites, **extras)
     if request.method == "GET":
         site = current_user.site if current_user.site and current_user.site.active else None
         site = site or (sites[0] if sites else None)
@@ -88,28 +102,60 @@ def _prefill_items(form, visit: Visit) -> None:
                 form[f"reason_{line.supply_item_id}"].data = line.reason.value
 
 
+# Where a referral service refusal shows on the visit form.
+REFERRAL_FIELDS = {
+    "category": "referral_category",
+    "partner_id": "referral_partner_id",
+    "note": "referral_note",
+}
+
+
+def _saved(participant: Participant | None):
+    who = f"participant {participant.code}" if participant else "an anonymous walk-in"
+    flash(f"Visit saved for {who}.", "success")
+    return redirect(url_for("dashboard.index"), 303)
+
+
 def _save_new(form, participant: Participant | None):
-    """Validate and record; returns a redirect on success, else None (form shows errors)."""
+    """Validate and record the visit with its referral and follow-up outcomes, in one
+    transaction; returns a redirect on success, else None (the form shows the errors)."""
     if not form.validate_on_submit():
         return None
+    key = form.submission_key.data or None
+    if key and services.visit_by_submission_key(key) is not None:
+        return _saved(participant)  # a resubmitted form: saved the first time
+    user = current_user._get_current_object()
     try:
-        services.record_visit(
+        visit = services.record_visit(
             participant_id=participant.id if participant else None,
             details=form.details(_to_utc(form.occurred_at.data)),
-            user=current_user._get_current_object(),
-            submission_key=form.submission_key.data or None,
+            user=user,
+            submission_key=key,
         )
+        referral = form.referral_values()
+        if participant is not None and referral is not None:
+            make_referral(
+                participant_id=participant.id,
+                user=user,
+                site_id=visit.site_id,
+                visit_id=visit.id,
+                **referral,
+            )
+        for follow_up, outcome in form.follow_up_outcomes():
+            record_outcome(follow_up, outcome, user=user)
         db.session.commit()
     except VisitError as error:
         db.session.rollback()
         show_rule_error(form, error)
         return None
+    except ReferralError as error:
+        db.session.rollback()
+        show_rule_error(form, RuleError(str(error), REFERRAL_FIELDS.get(error.field or "")))
+        return None
     except IntegrityError:
         # The same form was submitted twice at once; the other request saved it.
         db.session.rollback()
-    who = f"participant {participant.code}" if participant else "an anonymous walk-in"
-    flash(f"Visit saved for {who}.", "success")
-    return redirect(url_for("dashboard.index"), 303)
+    return _saved(participant)
 
 
 @bp.route("/participants/<int:participant_id>/visits/new", methods=["GET", "POST"])
@@ -117,19 +163,23 @@ def new(participant_id: int):
     """The visit form for a participant; ?same=1 pre-fills the last visit's supplies."""
     participant = db.get_or_404(Participant, participant_id)
     prefill = services.previous_visit(participant.id) if request.args.get("same") else None
-    form = _new_form(prefill)
+    form = _new_form(participant, prefill)
     saved = _save_new(form, participant)
     if saved is not None:
         return saved
     return render_template(
-        "visits/new.html", form=form, participant=participant, same=prefill is not None
+        "visits/new.html",
+        form=form,
+        participant=participant,
+        same=prefill is not None,
+        today=program_today(),
     ), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/visits/walk-in", methods=["GET", "POST"])
 def walk_in():
     """A visit with no participant record (an anonymous walk-in), counted separately."""
-    form = _new_form()
+    form = _new_form(None)
     saved = _save_new(form, None)
     if saved is not None:
         return saved

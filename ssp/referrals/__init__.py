@@ -1,0 +1,7 @@
+"""Referrals: the partner directory, referrals and their status, follow-ups and the worklist."""
+
+from flask import Blueprint
+
+bp = Blueprint("referrals", __name__)
+
+from ssp.referrals import views  # noqa: E402,F401  (registers the routes)

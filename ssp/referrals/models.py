@@ -1,0 +1,263 @@
+"""The ``partners``, ``referrals``, ``referral_status_changes`` and ``follow_ups`` tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ssp.database import enum_column
+from ssp.extensions import db
+from ssp.participants.models import Participant
+from ssp.staff.models import Site, User
+from ssp.timeutil import utcnow
+
+
+class ReferralCategory(enum.StrEnum):
+    """What a participant is referred for."""
+
+    MOUD = "moud"
+    SUD_TREATMENT = "sud_treatment"
+    HIV_CARE = "hiv_care"
+    HCV_TREATMENT = "hcv_treatment"
+    PREP = "prep"
+    MENTAL_HEALTH = "mental_health"
+    HOUSING = "housing"
+    PRIMARY_CARE = "primary_care"
+    WOUND_CARE = "wound_care"
+    BENEFITS = "benefits"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The category as staff and funders read it."""
+        return {
+            "moud": "MOUD (buprenorphine, methadone)",
+            "sud_treatment": "Substance use treatment",
+            "hiv_care": "HIV care",
+            "hcv_treatment": "HCV treatment",
+            "prep": "PrEP",
+            "mental_health": "Mental health",
+            "housing": "Housing",
+            "primary_care": "Primary care",
+            "wound_care": "Wound care",
+            "benefits": "Benefits or ID",
+            "other": "Other",
+        }[self.value]
+
+    @property
+    def short(self) -> str:
+        """A short name for banners and tables."""
+        return {
+            "moud": "MOUD",
+            "sud_treatment": "SUD treatment",
+            "hcv_treatment": "HCV treatment",
+        }.get(self.value, self.label)
+
+    @property
+    def follow_up_prompt(self) -> str:
+        """What to ask the person when they come back."""
+        if self in (ReferralCategory.MOUD, ReferralCategory.SUD_TREATMENT):
+            return "ask whether they got in"
+        if self in (ReferralCategory.HOUSING, ReferralCategory.BENEFITS):
+            return "ask how the appointment went"
+        if self == ReferralCategory.OTHER:
+            return "ask how it went"
+        return "ask whether they were seen"
+
+
+class ReferralStatus(enum.StrEnum):
+    """Where a referral stands: made → accepted → completed, or declined / lost."""
+
+    MADE = "made"
+    ACCEPTED = "accepted"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    LOST = "lost"
+
+    @property
+    def label(self) -> str:
+        """The status as staff read it."""
+        return {
+            "made": "Made",
+            "accepted": "Accepted by the partner",
+            "completed": "Completed (linked to care)",
+            "declined": "Declined",
+            "lost": "Lost to follow-up",
+        }[self.value]
+
+    @property
+    def closed(self) -> bool:
+        """Whether the referral has ended."""
+        return self in (ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.LOST)
+
+
+class FollowUpStatus(enum.StrEnum):
+    """Where a follow-up stands."""
+
+    OPEN = "open"
+    DONE = "done"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """The status as staff read it."""
+        return {
+            "open": "Open",
+            "done": "Done",
+            "unreachable": "Could not reach",
+            "cancelled": "Cancelled",
+        }[self.value]
+
+
+class FollowUpOutcome(enum.StrEnum):
+    """What staff learned when following up (a short, structured answer)."""
+
+    LINKED = "linked"
+    WAITING = "waiting"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The outcome as staff read it."""
+        return {
+            "linked": "Linked: they got in or were seen",
+            "waiting": "Still waiting: ask again later",
+            "declined": "Declined: no longer wants it",
+            "unreachable": "Could not reach them",
+            "other": "Other outcome",
+        }[self.value]
+
+
+class Partner(db.Model):
+    """An agency the program refers people to."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # The ReferralCategory values the partner serves, as a JSON list.
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def serves(self, category: ReferralCategory | str) -> bool:
+        """Whether the partner takes referrals of that category."""
+        return str(category) in (self.categories or [])
+
+    @property
+    def category_labels(self) -> list[str]:
+        """The categories served, as staff read them."""
+        return [
+            ReferralCategory(c).label
+            for c in self.categories or []
+            if c in ReferralCategory._value2member_map_
+        ]
+
+
+class Referral(db.Model):
+    """A participant referred to a service, and how far it got."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_participant_id_status", "participant_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    category: Mapped[ReferralCategory] = mapped_column(
+        enum_column(ReferralCategory, "referral_category")
+    )
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    status: Mapped[ReferralStatus] = mapped_column(
+        enum_column(ReferralStatus, "referral_status"), default=ReferralStatus.MADE
+    )
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+    participant: Mapped[Participant] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+    user: Mapped[User] = relationship()
+    site: Mapped[Site | None] = relationship()
+    changes: Mapped[list[ReferralStatusChange]] = relationship(
+        back_populates="referral",
+        order_by="ReferralStatusChange.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class ReferralStatusChange(db.Model):
+    """One step in a referral's history: from which status to which, when, by whom."""
+
+    __tablename__ = "referral_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    from_status: Mapped[ReferralStatus | None] = mapped_column(
+        enum_column(ReferralStatus, "referral_change_from")
+    )
+    to_status: Mapped[ReferralStatus] = mapped_column(
+        enum_column(ReferralStatus, "referral_change_to")
+    )
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    correction: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    referral: Mapped[Referral] = relationship(back_populates="changes")
+    user: Mapped[User] = relationship()
+
+
+class FollowUp(db.Model):
+    """Something to ask a participant about, due on a day, usually when they come back."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        Index("ix_follow_ups_status_due_on", "status", "due_on"),
+        Index("ix_follow_ups_participant_id_status", "participant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[FollowUpStatus] = mapped_column(
+        enum_column(FollowUpStatus, "follow_up_status"), default=FollowUpStatus.OPEN
+    )
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[FollowUpOutcome | None] = mapped_column(
+        enum_column(FollowUpOutcome, "follow_up_outcome")
+    )
+    reason: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    participant: Mapped[Participant] = relationship()
+    referral: Mapped[Referral | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assigned_user_id])
+
+    def describe(self) -> str:
+        """What the follow-up is about, for banners and lists."""
+        if self.referral is not None:
+            return f"{self.referral.category.short} referral"
+        return self.reason or "Follow-up"
+
+    def summary(self) -> dict[str, Any]:
+        """The fields an audit event keeps (no free text)."""
+        return {
+            "status": self.status.value,
+            "due_on": self.due_on.isoformat(),
+            "assigned_user_id": self.assigned_user_id,
+            "outcome": self.outcome.value if self.outcome else None,
+        }

@@ -1,0 +1,507 @@
+"""The rules of referrals and follow-ups.
+
+Status moves go forward only (made → accepted → completed, or to declined / lost); a
+manager or admin may correct a status in any direction. Every change is kept in
+``referral_status_changes`` and audited. Functions flush but do not commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
+
+from ssp.audit import record
+from ssp.errors import RuleError
+from ssp.extensions import db
+from ssp.participants.models import Participant
+from ssp.referrals.models import (
+    FollowUp,
+    FollowUpOutcome,
+    FollowUpStatus,
+    Partner,
+    Referral,
+    ReferralCategory,
+    ReferralStatus,
+    ReferralStatusChange,
+)
+from ssp.security import Role
+from ssp.staff.models import User
+from ssp.timeutil import program_today, utcnow
+
+FORWARD_MOVES: dict[ReferralStatus, set[ReferralStatus]] = {
+    ReferralStatus.MADE: {
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.COMPLETED,
+        ReferralStatus.DECLINED,
+        ReferralStatus.LOST,
+    },
+    ReferralStatus.ACCEPTED: {
+        ReferralStatus.COMPLETED,
+        ReferralStatus.DECLINED,
+        ReferralStatus.LOST,
+    },
+    ReferralStatus.COMPLETED: set(),
+    ReferralStatus.DECLINED: set(),
+    ReferralStatus.LOST: set(),
+}
+NOTE_MAX = 200
+REASON_MAX = 120
+
+
+class ReferralError(RuleError):
+    """A referral or follow-up change the rules do not allow."""
+
+
+def _clean_text(value: str | None, limit: int, field: str) -> str | None:
+    text = " ".join((value or "").split())
+    if len(text) > limit:
+        raise ReferralError(f"Keep it to {limit} characters (no names or other details).", field)
+    return text or None
+
+
+# --- partners ----------------------------------------------------------------------
+
+
+def _categories(values) -> list[str]:
+    try:
+        chosen = {ReferralCategory(v).value for v in values or []}
+    except ValueError:
+        raise ReferralError("Choose categories from the list.", "categories") from None
+    if not chosen:
+        raise ReferralError("Choose at least one category the partner serves.", "categories")
+    return [c.value for c in ReferralCategory if c.value in chosen]
+
+
+def _partner_name(name: str, partner_id: int | None = None) -> str:
+    name = " ".join((name or "").split())
+    if not 2 <= len(name) <= 120:
+        raise ReferralError("A partner's name is 2 to 120 characters.", "name")
+    clash = db.session.scalar(select(Partner).where(func.lower(Partner.name) == name.lower()))
+    if clash is not None and clash.id != partner_id:
+        raise ReferralError(f"There is already a partner called {name!r}.", "name")
+    return name
+
+
+def create_partner(*, name: str, categories, contact: str | None) -> Partner:
+    """Add a partner agency to the directory."""
+    partner = Partner(
+        name=_partner_name(name),
+        categories=_categories(categories),
+        contact=_clean_text(contact, 200, "contact"),
+        active=True,
+    )
+    db.session.add(partner)
+    db.session.flush()
+    record(
+        "partner_created",
+        object_type="partner",
+        object_id=partner.id,
+        detail={"name": partner.name, "categories": partner.categories},
+    )
+    return partner
+
+
+def update_partner(partner: Partner, *, name: str, categories, contact: str | None) -> None:
+    """Change a partner's name, categories or contact line."""
+    new = {
+        "name": _partner_name(name, partner.id),
+        "categories": _categories(categories),
+        "contact": _clean_text(contact, 200, "contact"),
+    }
+    changed = [key for key, value in new.items() if getattr(partner, key) != value]
+    for key in changed:
+        setattr(partner, key, new[key])
+    if changed:
+        record(
+            "partner_updated",
+            object_type="partner",
+            object_id=partner.id,
+            detail={"fields": changed},
+        )
+
+
+def set_partner_active(partner: Partner, active: bool) -> None:
+    """Deactivate or reactivate a partner; old referrals keep pointing at it."""
+    if partner.active != active:
+        partner.active = active
+        record(
+            "partner_reactivated" if active else "partner_deactivated",
+            object_type="partner",
+            object_id=partner.id,
+        )
+
+
+def active_partners() -> list[Partner]:
+    """Partners in use, by name."""
+    return list(db.session.scalars(select(Partner).where(Partner.active).order_by(Partner.name)))
+
+
+# --- referrals ---------------------------------------------------------------------
+
+
+def follow_up_days(category: ReferralCategory) -> int:
+    """Days after a referral that its follow-up is due (config FOLLOW_UP_DAYS)."""
+    per_category = current_app.config.get("FOLLOW_UP_DAYS") or {}
+    return int(per_category.get(category.value, current_app.config["FOLLOW_UP_DEFAULT_DAYS"]))
+
+
+def make_referral(
+    *,
+    participant_id: int,
+    category: ReferralCategory | str,
+    partner_id: int | None,
+    user: User,
+    site_id: int | None = None,
+    visit_id: int | None = None,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> Referral:
+    """Record a referral and the follow-up it needs (flushed, not committed)."""
+    now = now or utcnow()
+    try:
+        category = ReferralCategory(category)
+    except ValueError:
+        raise ReferralError("Choose a referral category from the list.", "category") from None
+    if db.session.get(Participant, participant_id) is None:
+        raise ReferralError("That participant is not on record.")
+    partner = None
+    if partner_id:
+        partner = db.session.get(Partner, partner_id)
+        if partner is None or not partner.active:
+            raise ReferralError("Choose a partner from the directory.", "partner_id")
+        if not partner.serves(category):
+            raise ReferralError(
+                f"{partner.name} does not take {category.short} referrals.", "partner_id"
+            )
+    referral = Referral(
+        participant_id=participant_id,
+        visit_id=visit_id,
+        category=category,
+        partner_id=partner.id if partner else None,
+        status=ReferralStatus.MADE,
+        made_at=now,
+        user_id=user.id,
+        site_id=site_id,
+        note=_clean_text(note, NOTE_MAX, "note"),
+    )
+    referral.changes.append(
+        ReferralStatusChange(
+            from_status=None, to_status=ReferralStatus.MADE, changed_at=now, user_id=user.id
+        )
+    )
+    db.session.add(referral)
+    db.session.flush()
+    follow_up = FollowUp(
+        participant_id=participant_id,
+        referral_id=referral.id,
+        site_id=site_id,
+        due_on=program_today(now) + dt.timedelta(days=follow_up_days(category)),
+        status=FollowUpStatus.OPEN,
+        created_at=now,
+        created_by=user.id,
+    )
+    db.session.add(follow_up)
+    db.session.flush()
+    record(
+        "referral_made",
+        object_type="referral",
+        object_id=referral.id,
+        user_id=user.id,
+        detail={
+            "participant_id": participant_id,
+            "category": category.value,
+            "partner_id": referral.partner_id,
+            "visit_id": visit_id,
+            "follow_up_id": follow_up.id,
+            "due_on": follow_up.due_on.isoformat(),
+        },
+    )
+    return referral
+
+
+def allowed_moves(referral: Referral, user: User) -> list[ReferralStatus]:
+    """Statuses this user may move the referral to."""
+    if user.role in (Role.MANAGER, Role.ADMIN):
+        return [s for s in ReferralStatus if s != referral.status]
+    return [s for s in ReferralStatus if s in FORWARD_MOVES[referral.status]]
+
+
+def change_status(
+    referral: Referral,
+    new_status: ReferralStatus | str,
+    *,
+    user: User,
+    now: dt.datetime | None = None,
+) -> None:
+    """Move a referral forward; managers and admins may also correct it backwards."""
+    now = now or utcnow()
+    try:
+        new_status = ReferralStatus(new_status)
+    except ValueError:
+        raise ReferralError("Choose a status from the list.", "status") from None
+    old = referral.status
+    if new_status == old:
+        raise ReferralError(f"The referral is already {old.label.lower()}.", "status")
+    forward = new_status in FORWARD_MOVES[old]
+    if not forward and user.role not in (Role.MANAGER, Role.ADMIN):
+        raise ReferralError(
+            f"A referral cannot go from {old.label.lower()} to {new_status.label.lower()}. "
+            "A manager can correct it.",
+            "status",
+        )
+    referral.status = new_status
+    referral.closed_at = now if new_status.closed else None
+    referral.changes.append(
+        ReferralStatusChange(
+            from_status=old,
+            to_status=new_status,
+            changed_at=now,
+            user_id=user.id,
+            correction=not forward,
+        )
+    )
+    db.session.flush()
+    record(
+        "referral_status_changed",
+        object_type="referral",
+        object_id=referral.id,
+        user_id=user.id,
+        detail={"from": old.value, "to": new_status.value, "correction": not forward},
+    )
+
+
+def referrals_of(participant_id: int) -> list[Referral]:
+    """A participant's referrals, open ones first, newest first."""
+    rows = db.session.scalars(
+        select(Referral)
+        .where(Referral.participant_id == participant_id)
+        .order_by(Referral.made_at.desc())
+        .options(selectinload(Referral.partner))
+    ).all()
+    return sorted(rows, key=lambda r: r.status.closed)
+
+
+# --- follow-ups --------------------------------------------------------------------
+
+
+def add_follow_up(
+    *,
+    participant_id: int,
+    due_on: dt.date,
+    reason: str | None,
+    user: User,
+    site_id: int | None = None,
+    assigned_user_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> FollowUp:
+    """A follow-up added by hand; it may not be due in the past."""
+    now = now or utcnow()
+    if db.session.get(Participant, participant_id) is None:
+        raise ReferralError("That participant is not on record.")
+    if due_on is None:
+        raise ReferralError("Choose the day it is due.", "due_on")
+    if due_on < program_today(now):
+        raise ReferralError("The due date cannot be in the past.", "due_on")
+    reason = _clean_text(reason, REASON_MAX, "reason")
+    if not reason:
+        raise ReferralError("Say in a few words what to follow up on.", "reason")
+    _check_assignee(assigned_user_id)
+    follow_up = FollowUp(
+        participant_id=participant_id,
+        due_on=due_on,
+        reason=reason,
+        site_id=site_id,
+        assigned_user_id=assigned_user_id,
+        status=FollowUpStatus.OPEN,
+        created_at=now,
+        created_by=user.id,
+    )
+    db.session.add(follow_up)
+    db.session.flush()
+    record(
+        "follow_up_added",
+        object_type="follow_up",
+        object_id=follow_up.id,
+        user_id=user.id,
+        detail={"participant_id": participant_id, **follow_up.summary()},
+    )
+    return follow_up
+
+
+def _check_assignee(user_id: int | None) -> None:
+    if user_id is None:
+        return
+    assignee = db.session.get(User, user_id)
+    if assignee is None or not assignee.active:
+        raise ReferralError(
+            "Assign it to an active staff member, or to nobody.", "assigned_user_id"
+        )
+
+
+def update_follow_up(
+    follow_up: FollowUp,
+    *,
+    due_on: dt.date,
+    assigned_user_id: int | None,
+    user: User,
+    now: dt.datetime | None = None,
+) -> None:
+    """Reschedule or reassign an open follow-up."""
+    now = now or utcnow()
+    if follow_up.status != FollowUpStatus.OPEN:
+        raise ReferralError("Only open follow-ups can be changed.")
+    if due_on is None:
+        raise ReferralError("Choose the day it is due.", "due_on")
+    if due_on != follow_up.due_on and due_on < program_today(now):
+        raise ReferralError("The due date cannot be in the past.", "due_on")
+    _check_assignee(assigned_user_id)
+    before = follow_up.summary()
+    follow_up.due_on = due_on
+    follow_up.assigned_user_id = assigned_user_id
+    record(
+        "follow_up_updated",
+        object_type="follow_up",
+        object_id=follow_up.id,
+        user_id=user.id,
+        detail={"before": before, "after": follow_up.summary()},
+    )
+
+
+def record_outcome(
+    follow_up: FollowUp,
+    outcome: FollowUpOutcome | str,
+    *,
+    user: User,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Record what the participant said; closes or reschedules the follow-up.
+
+    Linked closes it and completes its referral; declined closes both; could not reach
+    marks it unreachable; still waiting keeps it open and moves the due date on.
+    """
+    now = now or utcnow()
+    try:
+        outcome = FollowUpOutcome(outcome)
+    except ValueError:
+        raise ReferralError("Choose an outcome from the list.", "outcome") from None
+    if follow_up.status != FollowUpStatus.OPEN:
+        raise ReferralError("This follow-up is already closed.")
+    follow_up.outcome = outcome
+    follow_up.note = _clean_text(note, NOTE_MAX, "note") or follow_up.note
+    referral = follow_up.referral
+    if outcome == FollowUpOutcome.WAITING:
+        days = (
+            follow_up_days(referral.category)
+            if referral
+            else (current_app.config["FOLLOW_UP_DEFAULT_DAYS"])
+        )
+        follow_up.due_on = program_today(now) + dt.timedelta(days=days)
+    else:
+        follow_up.status = (
+            FollowUpStatus.UNREACHABLE
+            if outcome == FollowUpOutcome.UNREACHABLE
+            else FollowUpStatus.DONE
+        )
+        follow_up.done_at = now
+    record(
+        "follow_up_outcome",
+        object_type="follow_up",
+        object_id=follow_up.id,
+        user_id=user.id,
+        detail=follow_up.summary(),
+    )
+    cascade = {
+        FollowUpOutcome.LINKED: ReferralStatus.COMPLETED,
+        FollowUpOutcome.DECLINED: ReferralStatus.DECLINED,
+    }.get(outcome)
+    if referral is not None and cascade and cascade in FORWARD_MOVES[referral.status]:
+        change_status(referral, cascade, user=user, now=now)
+    db.session.flush()
+
+
+def cancel_follow_up(follow_up: FollowUp, *, user: User, now: dt.datetime | None = None) -> None:
+    """Cancel an open follow-up that is no longer needed."""
+    if follow_up.status != FollowUpStatus.OPEN:
+        raise ReferralError("This follow-up is already closed.")
+    follow_up.status = FollowUpStatus.CANCELLED
+    follow_up.done_at = now or utcnow()
+    record("follow_up_cancelled", object_type="follow_up", object_id=follow_up.id, user_id=user.id)
+
+
+def open_follow_ups(participant_id: int) -> list[FollowUp]:
+    """A participant's open follow-ups, soonest due first (for the banner)."""
+    return list(
+        db.session.scalars(
+            select(FollowUp)
+            .where(
+                FollowUp.participant_id == participant_id, FollowUp.status == FollowUpStatus.OPEN
+            )
+            .order_by(FollowUp.due_on, FollowUp.id)
+            .options(selectinload(FollowUp.referral))
+        )
+    )
+
+
+# --- the worklist --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """What the worklist shows: which open follow-ups, in which order."""
+
+    site_id: int | None = None
+    category: str | None = None  # a ReferralCategory value, "none" for hand-made ones
+    assignee: str | None = None  # a user id, "none" for unassigned
+    when: str | None = None  # "overdue", "today", "upcoming" or None for all
+    newest_first: bool = False
+
+
+def worklist_query(filters: WorklistFilter, today: dt.date) -> Select:
+    """Open follow-ups matching the filters, sorted by due date."""
+    query = (
+        select(FollowUp)
+        .outerjoin(Referral, FollowUp.referral_id == Referral.id)
+        .where(FollowUp.status == FollowUpStatus.OPEN)
+        .options(
+            selectinload(FollowUp.referral).selectinload(Referral.partner),
+            selectinload(FollowUp.participant),
+            selectinload(FollowUp.assignee),
+            selectinload(FollowUp.site),
+        )
+    )
+    if filters.site_id:
+        query = query.where(FollowUp.site_id == filters.site_id)
+    if filters.category == "none":
+        query = query.where(FollowUp.referral_id.is_(None))
+    elif filters.category:
+        query = query.where(Referral.category == ReferralCategory(filters.category))
+    if filters.assignee == "none":
+        query = query.where(FollowUp.assigned_user_id.is_(None))
+    elif filters.assignee:
+        query = query.where(FollowUp.assigned_user_id == int(filters.assignee))
+    if filters.when == "overdue":
+        query = query.where(FollowUp.due_on < today)
+    elif filters.when == "today":
+        query = query.where(FollowUp.due_on == today)
+    elif filters.when == "upcoming":
+        query = query.where(FollowUp.due_on > today)
+    order = FollowUp.due_on.desc() if filters.newest_first else FollowUp.due_on
+    return query.order_by(order, FollowUp.id)
+
+
+def worklist_counts(today: dt.date, site_id: int | None = None) -> dict[str, int]:
+    """How many open follow-ups are overdue, due today and upcoming."""
+    query = select(
+        func.coalesce(func.sum(case((FollowUp.due_on < today, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((FollowUp.due_on == today, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((FollowUp.due_on > today, 1), else_=0)), 0),
+    ).where(FollowUp.status == FollowUpStatus.OPEN)
+    if site_id:
+        query = query.where(FollowUp.site_id == site_id)
+    overdue, due_today, upcoming = db.session.execute(query).one()
+    return {"overdue": int(overdue), "today": int(due_today), "upcoming": int(upcoming)}

@@ -1,0 +1,354 @@
+"""Partner directory (admin), referrals and their status, follow-ups and the worklist."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ssp.extensions import db
+from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
+from ssp.participants.models import Participant
+from ssp.referrals import bp, services
+from ssp.referrals.forms import (
+    FollowUpEditForm,
+    FollowUpForm,
+    OutcomeForm,
+    PartnerForm,
+    ReferralForm,
+    StatusForm,
+    assignee_choices,
+    partner_choices,
+    status_choices,
+)
+from ssp.referrals.models import FollowUp, Partner, Referral, ReferralCategory, ReferralStatus
+from ssp.referrals.services import ReferralError, WorklistFilter
+from ssp.security import Role, role_required
+from ssp.staff.models import Site, User
+from ssp.timeutil import program_today
+
+
+def _status(form=None) -> int:
+    return 422 if request.method == "POST" else 200
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _active_staff() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.active).order_by(User.username)))
+
+
+# --- partners (admin) --------------------------------------------------------------
+
+
+@bp.get("/admin/partners")
+@role_required(Role.ADMIN)
+def partners():
+    """The partner directory."""
+    rows = db.session.scalars(select(Partner).order_by(Partner.active.desc(), Partner.name))
+    return render_template("referrals/partners.html", partners=rows.all(), confirm=ConfirmForm())
+
+
+@bp.route("/admin/partners/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def partner_new():
+    """Add a partner agency."""
+    form = PartnerForm()
+    if form.validate_on_submit():
+        try:
+            partner = services.create_partner(
+                name=form.name.data, categories=form.categories.data, contact=form.contact.data
+            )
+        except ReferralError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{partner.name} added to the partner directory.", "success")
+            return redirect(url_for("referrals.partners"))
+    return render_template("referrals/partner_form.html", form=form, partner=None), _status()
+
+
+@bp.route("/admin/partners/<int:partner_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def partner_edit(partner_id: int):
+    """Change a partner's name, categories or contact line."""
+    partner = db.get_or_404(Partner, partner_id)
+    form = PartnerForm(obj=partner if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.update_partner(
+                partner,
+                name=form.name.data,
+                categories=form.categories.data,
+                contact=form.contact.data,
+            )
+        except ReferralError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{partner.name} saved.", "success")
+            return redirect(url_for("referrals.partners"))
+    return render_template("referrals/partner_form.html", form=form, partner=partner), _status()
+
+
+@bp.post("/admin/partners/<int:partner_id>/deactivate")
+@role_required(Role.ADMIN)
+def partner_deactivate(partner_id: int):
+    """Stop offering a partner for new referrals."""
+    return _set_partner_active(partner_id, False)
+
+
+@bp.post("/admin/partners/<int:partner_id>/reactivate")
+@role_required(Role.ADMIN)
+def partner_reactivate(partner_id: int):
+    """Offer a partner for new referrals again."""
+    return _set_partner_active(partner_id, True)
+
+
+def _set_partner_active(partner_id: int, active: bool):
+    require_confirmed_post()
+    partner = db.get_or_404(Partner, partner_id)
+    services.set_partner_active(partner, active)
+    db.session.commit()
+    flash(f"{partner.name} {'reactivated' if active else 'deactivated'}.", "success")
+    return redirect(url_for("referrals.partners"))
+
+
+# --- referrals ---------------------------------------------------------------------
+
+
+@bp.route("/participants/<int:participant_id>/referrals/new", methods=["GET", "POST"])
+def referral_new(participant_id: int):
+    """Make a referral from the participant page."""
+    participant = db.get_or_404(Participant, participant_id)
+    form = ReferralForm()
+    form.partner_id.choices = partner_choices(services.active_partners())
+    if form.validate_on_submit():
+        try:
+            services.make_referral(
+                participant_id=participant.id,
+                category=form.category.data,
+                partner_id=form.partner_id.data,
+                note=form.note.data,
+                user=_me(),
+                site_id=current_user.site_id,
+            )
+        except ReferralError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash("Referral made; a follow-up is on the worklist.", "success")
+            return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    return render_template(
+        "referrals/referral_new.html", form=form, participant=participant
+    ), _status()
+
+
+@bp.get("/referrals/<int:referral_id>")
+def referral_show(referral_id: int):
+    """A referral with its history and the status moves this user may make."""
+    referral = db.get_or_404(Referral, referral_id)
+    form = StatusForm()
+    form.status.choices = status_choices(services.allowed_moves(referral, _me()))
+    return render_template("referrals/referral_show.html", referral=referral, form=form)
+
+
+@bp.post("/referrals/<int:referral_id>/status")
+def referral_status(referral_id: int):
+    """Move a referral to another status (forward; managers may correct)."""
+    referral = db.get_or_404(Referral, referral_id)
+    form = StatusForm()
+    form.status.choices = status_choices(list(ReferralStatus))
+    if form.validate_on_submit():
+        try:
+            services.change_status(referral, form.status.data, user=_me())
+        except ReferralError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Referral is now: {referral.status.label.lower()}.", "success")
+            return redirect(url_for("referrals.referral_show", referral_id=referral.id), 303)
+    form.status.choices = status_choices(services.allowed_moves(referral, _me()))
+    return render_template("referrals/referral_show.html", referral=referral, form=form), 422
+
+
+# --- follow-ups --------------------------------------------------------------------
+
+
+@bp.route("/participants/<int:participant_id>/follow-ups/new", methods=["GET", "POST"])
+def follow_up_new(participant_id: int):
+    """Add a follow-up by hand."""
+    participant = db.get_or_404(Participant, participant_id)
+    form = FollowUpForm()
+    form.assigned_user_id.choices = assignee_choices(_active_staff())
+    if request.method == "GET":
+        form.due_on.data = program_today()
+    if form.validate_on_submit():
+        try:
+            services.add_follow_up(
+                participant_id=participant.id,
+                due_on=form.due_on.data,
+                reason=form.reason.data,
+                user=_me(),
+                site_id=current_user.site_id,
+                assigned_user_id=form.assigned_user_id.data,
+            )
+        except ReferralError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash("Follow-up added.", "success")
+            return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    return render_template(
+        "referrals/follow_up_new.html", form=form, participant=participant
+    ), _status()
+
+
+def _back_to(default: str) -> str:
+    """Where to return after a follow-up action: the page it came from, if inside the app."""
+    from ssp.security import safe_next_url
+
+    return safe_next_url(request.form.get("next")) or default
+
+
+@bp.post("/follow-ups/<int:follow_up_id>/outcome")
+def follow_up_outcome(follow_up_id: int):
+    """Record what the participant said (from the banner or the worklist)."""
+    follow_up = db.get_or_404(FollowUp, follow_up_id)
+    form = OutcomeForm()
+    back = _back_to(url_for("participants.show", participant_id=follow_up.participant_id))
+    if not form.validate_on_submit():
+        return render_template(
+            "referrals/follow_up_show.html",
+            follow_up=follow_up,
+            outcome_form=form,
+            edit_form=_edit_form(follow_up),
+            confirm=ConfirmForm(),
+        ), 422
+    try:
+        services.record_outcome(follow_up, form.outcome.data, note=form.note.data, user=_me())
+    except ReferralError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(back, 303)
+    db.session.commit()
+    flash(f"Follow-up recorded: {follow_up.outcome.label.split(':')[0].lower()}.", "success")
+    return redirect(back, 303)
+
+
+def _edit_form(follow_up: FollowUp, formdata=None) -> FollowUpEditForm:
+    form = FollowUpEditForm(formdata=formdata)
+    form.assigned_user_id.choices = assignee_choices(_active_staff())
+    if formdata is None:
+        form.due_on.data = follow_up.due_on
+        form.assigned_user_id.data = follow_up.assigned_user_id
+    return form
+
+
+@bp.route("/follow-ups/<int:follow_up_id>", methods=["GET", "POST"])
+def follow_up_show(follow_up_id: int):
+    """A follow-up: reschedule, reassign, record an outcome or cancel it."""
+    follow_up = db.get_or_404(FollowUp, follow_up_id)
+    form = _edit_form(follow_up, request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.update_follow_up(
+                follow_up,
+                due_on=form.due_on.data,
+                assigned_user_id=form.assigned_user_id.data,
+                user=_me(),
+            )
+        except ReferralError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash("Follow-up saved.", "success")
+            return redirect(url_for("referrals.follow_up_show", follow_up_id=follow_up.id), 303)
+    return render_template(
+        "referrals/follow_up_show.html",
+        follow_up=follow_up,
+        edit_form=form,
+        outcome_form=OutcomeForm(formdata=None),
+        confirm=ConfirmForm(),
+    ), _status()
+
+
+@bp.post("/follow-ups/<int:follow_up_id>/cancel")
+def follow_up_cancel(follow_up_id: int):
+    """Cancel a follow-up that is no longer needed."""
+    require_confirmed_post()
+    follow_up = db.get_or_404(FollowUp, follow_up_id)
+    try:
+        services.cancel_follow_up(follow_up, user=_me())
+    except ReferralError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Follow-up cancelled.", "success")
+    return redirect(url_for("referrals.follow_up_show", follow_up_id=follow_up.id), 303)
+
+
+# --- the worklist --------------------------------------------------------------------
+
+
+def _worklist_filter() -> WorklistFilter:
+    """The filters from the query string, checked (unknown values give a 400)."""
+    args = request.args
+    site = args.get("site", "")
+    category = args.get("category", "")
+    assignee = args.get("assignee", "")
+    when = args.get("when", "")
+    if site and not site.isdigit():
+        abort(400)
+    if category and category != "none" and category not in ReferralCategory._value2member_map_:
+        abort(400)
+    if assignee == "me":
+        assignee = str(current_user.id)
+    if assignee and assignee != "none" and not assignee.isdigit():
+        abort(400)
+    if when not in ("", "overdue", "today", "upcoming"):
+        abort(400)
+    if args.get("sort", "due") not in ("due", "-due"):
+        abort(400)
+    return WorklistFilter(
+        site_id=int(site) if site else None,
+        category=category or None,
+        assignee=assignee or None,
+        when=when or None,
+        newest_first=args.get("sort") == "-due",
+    )
+
+
+@bp.get("/follow-ups")
+def worklist():
+    """Open follow-ups: overdue, due today and upcoming, filtered, sorted, paged."""
+    filters = _worklist_filter()
+    today = program_today()
+    page = db.paginate(
+        services.worklist_query(filters, today),
+        per_page=current_app.config["WORKLIST_PAGE_SIZE"],
+        max_per_page=100,
+        error_out=False,
+    )
+    sites = list(db.session.scalars(select(Site).order_by(Site.name)))
+    return render_template(
+        "referrals/worklist.html",
+        page=page,
+        filters=filters,
+        today=today,
+        counts=services.worklist_counts(today, filters.site_id),
+        sites=sites,
+        staff=_active_staff(),
+        categories=list(ReferralCategory),
+        args=request.args,
+        outcome_form=OutcomeForm(formdata=None),
+    )
