@@ -227,28 +227,46 @@ class Factory:
             _db.session.commit()
             return item.id
 
-    def partner(self, name: str = "Downtown Clinic", categories=("moud", "hiv_care"),
-                contact: str | None = "Intake line 555-0100, weekdays") -> int:
+    def partner(
+        self,
+        name: str = "Downtown Clinic",
+        categories=("moud", "hiv_care"),
+        contact: str | None = "Intake line 555-0100, weekdays",
+    ) -> int:
         """A partner agency; returns its id."""
         from ssp.referrals import services
 
         with self.app.app_context():
-            partner = services.create_partner(name=name, categories=list(categories),
-                                              contact=contact)
+            partner = services.create_partner(
+                name=name, categories=list(categories), contact=contact
+            )
             partner_id = partner.id
             _db.session.commit()
             return partner_id
 
-    def referral(self, participant_id: int, *, user_id: int, category: str = "moud",
-                 partner_id: int | None = None, now=None, site_id: int | None = None) -> int:
+    def referral(
+        self,
+        participant_id: int,
+        *,
+        user_id: int,
+        category: str = "moud",
+        partner_id: int | None = None,
+        now=None,
+        site_id: int | None = None,
+    ) -> int:
         """A referral (and its follow-up) made through the service; returns its id."""
         from ssp.referrals import services
         from ssp.staff.models import User
 
         with self.app.app_context():
             referral = services.make_referral(
-                participant_id=participant_id, category=category, partner_id=partner_id,
-                user=_db.session.get(User, user_id), now=now, site_id=site_id)
+                participant_id=participant_id,
+                category=category,
+                partner_id=partner_id,
+                user=_db.session.get(User, user_id),
+                now=now,
+                site_id=site_id,
+            )
             referral_id = referral.id
             _db.session.commit()
             return referral_id

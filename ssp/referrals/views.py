@@ -350,5 +350,6 @@ def worklist():
         staff=_active_staff(),
         categories=list(ReferralCategory),
         args=request.args,
+        query_args={k: v for k, v in request.args.items() if k != "page"},
         outcome_form=OutcomeForm(formdata=None),
     )
