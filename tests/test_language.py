@@ -53,6 +53,9 @@ def test_pages_render_without_banned_words(signed_in, factory):
         f"/participants/{participant}",
         f"/participants/{participant}/visits/new",
         "/visits/walk-in",
+        "/follow-ups",
+        "/admin/partners",
+        f"/participants/{participant}/referrals/new",
     ):
         page = admin.get(url).get_data(as_text=True)
         assert not BANNED.search(page), url

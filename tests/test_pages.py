@@ -76,16 +76,43 @@ def test_health_check_is_public(client):
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
 
 
-def test_every_field_has_a_label(signed_in):
+PAGES_WITH_FORMS = (
+    "/admin/users/new",
+    "/admin/sites/new",
+    "/admin/supplies/new",
+    "/admin/partners/new",
+    "/account/password",
+    "/",
+    "/participants/new",
+    "/participants/{participant}/edit",
+    "/participants/{participant}/merge",
+    "/participants/{participant}/visits/new",
+    "/participants/{participant}/referrals/new",
+    "/participants/{participant}/follow-ups/new",
+    "/visits/walk-in",
+    "/follow-ups",
+)
+
+
+def test_every_field_has_a_label(signed_in, factory):
+    factory.site()
+    factory.supply_item("Naloxone nasal 4 mg", "naloxone", "kit")
+    factory.partner()
+    participant = factory.participant("MAPH0687")
     admin = signed_in("admin")
-    for url in ("/admin/users/new", "/admin/sites/new", "/admin/supplies/new", "/account/password"):
+    user_id = factory.user("desk9", "front_desk")
+    factory.referral(participant, user_id=user_id)  # so the visit form has a banner select
+    for url in PAGES_WITH_FORMS:
+        url = url.format(participant=participant)
         page = admin.get(url).get_data(as_text=True)
         ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', page)
-        visible = [
-            i
-            for i in ids
-            if i not in ("csrf_token", "submit", "save", "submission_key", "confirm_distinct")
-        ]
+        hidden = re.findall(
+            r'<input[^>]*type="hidden"[^>]*id="([^"]+)"|'
+            r'<input[^>]*id="([^"]+)"[^>]*type="hidden"',
+            page,
+        )
+        skip = {name for pair in hidden for name in pair if name} | {"submit", "save"}
+        visible = [i for i in ids if i not in skip]
         assert visible, url
         for field_id in visible:
             assert f'<label for="{field_id}"' in page, (url, field_id)
