@@ -88,6 +88,11 @@ FOLLOW_UP_DEFAULT_DAYS = 7
 # Follow-ups per page on the worklist.
 WORKLIST_PAGE_SIZE = 25
 
+# --- Stock ------------------------------------------------------------------------------
+
+# Movements per page on the stock ledger.
+LEDGER_PAGE_SIZE = 50
+
 # --- Sign-in and passwords ------------------------------------------------------------
 
 # Shortest password accepted for a staff account.

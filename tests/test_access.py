@@ -54,9 +54,16 @@ EXPECTED = {
     "referrals.follow_up_outcome": {"front_desk", "manager", "admin"},
     "referrals.follow_up_cancel": {"front_desk", "manager", "admin"},
     "referrals.worklist": {"front_desk", "manager", "admin"},
+    "supplies.stock_page": {"front_desk", "manager", "admin"},
+    "supplies.receive": {"manager", "admin"},
+    "supplies.transfer": {"manager", "admin"},
+    "supplies.count": {"manager", "admin"},
+    "supplies.ledger": {"manager", "admin"},
+    "supplies.ledger_csv": {"manager", "admin"},
 }
 
 ADMIN_ONLY = sorted(e for e, roles in EXPECTED.items() if roles == {"admin"})
+MANAGERS_ONLY = sorted(e for e, roles in EXPECTED.items() if roles == {"manager", "admin"})
 
 
 def _url(app, rule) -> str:
@@ -110,3 +117,26 @@ def test_navigation_shows_only_what_the_role_may_use(app, factory):
     admin = Browser(app.test_client())
     page = admin.sign_in("root1").get_data(as_text=True)
     assert "/admin/users" in page and "/admin/supplies" in page and "/admin/sites" in page
+
+
+@pytest.mark.parametrize("endpoint", MANAGERS_ONLY)
+def test_manager_pages_refuse_front_desk_and_open_for_managers(app, factory, endpoint):
+    from tests.conftest import Browser
+
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+    site = factory.site()
+    factory.participant("MAPH0687")
+    factory.user("desk1", "front_desk", site_id=site)
+    factory.user("boss1", "manager", site_id=site)
+    for rule in rules:
+        url = _url(app, rule)
+        method = "POST" if "POST" in rule.methods and "GET" not in rule.methods else "GET"
+        desk = Browser(app.test_client())
+        desk.sign_in("desk1")
+        response = desk.post(url) if method == "POST" else desk.get(url)
+        assert response.status_code == 403, (url, "front desk")
+        if method == "GET":
+            manager = Browser(app.test_client())
+            manager.sign_in("boss1")
+            with manager.client.get(url) as response:
+                assert response.status_code == 200, (url, "manager")

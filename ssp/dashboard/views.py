@@ -9,7 +9,8 @@ from sqlalchemy import text
 from ssp.dashboard import bp
 from ssp.extensions import db
 from ssp.referrals.services import worklist_counts
-from ssp.security import public
+from ssp.security import Role, public
+from ssp.supplies.stock import low_stock
 from ssp.timeutil import program_today
 
 
@@ -21,6 +22,7 @@ def index():
         "dashboard/index.html",
         follow_up_site=site_id,
         follow_up_counts=worklist_counts(program_today(), site_id),
+        low_stock=low_stock() if current_user.role in (Role.MANAGER, Role.ADMIN) else [],
     )
 
 

@@ -8,16 +8,19 @@ import enum
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.staff.models import Site, User
+from ssp.timeutil import utcnow
 
 
 class SupplyCategory(enum.StrEnum):
@@ -49,6 +52,10 @@ class SupplyCategory(enum.StrEnum):
             "disposal": "Sharps disposal",
             "other": "Other",
         }[self.value]
+
+
+#: Categories in the order the visit form, the stock page and reports show them.
+CATEGORY_ORDER = {category: index for index, category in enumerate(SupplyCategory)}
 
 
 class SupplyItem(db.Model):
@@ -86,6 +93,25 @@ class MovementReason(enum.StrEnum):
     TRANSFER = "transfer"
 
 
+class AdjustmentReason(enum.StrEnum):
+    """Why a physical count differed from the books, or stock left the shelf otherwise."""
+
+    COUNT = "count"
+    EXPIRED = "expired"
+    DAMAGED = "damaged"
+    LOST = "lost"
+
+    @property
+    def label(self) -> str:
+        """The reason as staff read it."""
+        return {
+            "count": "Count difference",
+            "expired": "Expired",
+            "damaged": "Damaged",
+            "lost": "Lost or stolen",
+        }[self.value]
+
+
 class StockMovement(db.Model):
     """A change in stock at a site. Stock on hand is the sum of ``delta``, never stored."""
 
@@ -104,3 +130,19 @@ class StockMovement(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     note: Mapped[str | None] = mapped_column(String(200))
+    # Receipts: who supplied or paid for the stock, and for naloxone its lot and expiry.
+    source: Mapped[str | None] = mapped_column(String(120))
+    lot: Mapped[str | None] = mapped_column(String(40))
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Adjustments: why the shelf differs from the books.
+    adjustment_reason: Mapped[AdjustmentReason | None] = mapped_column(
+        enum_column(AdjustmentReason, "adjustment_reason")
+    )
+    # Transfers: the other site of the pair (each transfer is two movements).
+    counterpart_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    site: Mapped[Site] = relationship(foreign_keys=[site_id])
+    counterpart_site: Mapped[Site | None] = relationship(foreign_keys=[counterpart_site_id])
+    supply_item: Mapped[SupplyItem] = relationship()
+    user: Mapped[User | None] = relationship()

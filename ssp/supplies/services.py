@@ -8,7 +8,7 @@ from ssp.audit import record
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.supplies.catalogue import DEFAULT_CATALOGUE
-from ssp.supplies.models import SupplyCategory, SupplyItem
+from ssp.supplies.models import CATEGORY_ORDER, SupplyCategory, SupplyItem
 
 
 class CatalogueError(RuleError):
@@ -122,6 +122,12 @@ def set_item_active(item: SupplyItem, active: bool) -> None:
         object_type="supply_item",
         object_id=item.id,
     )
+
+
+def active_catalogue() -> list[SupplyItem]:
+    """Items on the visit form, in category order, then by name."""
+    items = db.session.scalars(select(SupplyItem).where(SupplyItem.active)).all()
+    return sorted(items, key=lambda item: (CATEGORY_ORDER[item.category], item.name.lower()))
 
 
 def load_default_catalogue() -> int:

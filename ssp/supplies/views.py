@@ -10,11 +10,8 @@ from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
 from ssp.security import Role, role_required
 from ssp.supplies import bp, services
 from ssp.supplies.forms import SupplyItemForm
-from ssp.supplies.models import SupplyCategory, SupplyItem
+from ssp.supplies.models import SupplyItem
 from ssp.supplies.services import CatalogueError
-
-# Categories in the order the visit form and reports show them.
-CATEGORY_ORDER = {category: index for index, category in enumerate(SupplyCategory)}
 
 
 def _form_values(form: SupplyItemForm) -> dict:

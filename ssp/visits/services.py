@@ -121,13 +121,6 @@ def visit_count(participant_id: int) -> int:
     )
 
 
-def active_catalogue() -> list[SupplyItem]:
-    """Items on the visit form, in category order, then by name."""
-    order = {category: index for index, category in enumerate(SupplyCategory)}
-    items = db.session.scalars(select(SupplyItem).where(SupplyItem.active)).all()
-    return sorted(items, key=lambda item: (order[item.category], item.name.lower()))
-
-
 def catalogue_items(ids: Iterable[int]) -> list[SupplyItem]:
     """Catalogue items by id, active or not."""
     ids = list(ids)

@@ -21,6 +21,7 @@ from ssp.referrals.services import (
 )
 from ssp.staff.models import Site
 from ssp.staff.services import active_sites
+from ssp.supplies.services import active_catalogue
 from ssp.timeutil import local_time, program_today, program_zone, utcnow
 from ssp.visits import bp, services
 from ssp.visits.forms import VoidForm, visit_form
@@ -59,7 +60,7 @@ def _sites_for_form(current_site_id: int | None = None):
 def _catalogue_for_post() -> list:
     """The active catalogue, plus any item the posted form names that has since gone
     inactive, so that the person sees why it was refused instead of losing it silently."""
-    catalogue = services.active_catalogue()
+    catalogue = active_catalogue()
     if request.method == "POST":
         known = {item.id for item in catalogue}
         posted = {
@@ -215,7 +216,7 @@ def edit(visit_id: int):
     user = current_user._get_current_object()
     if not services.may_change(user, visit) or visit.voided:
         abort(403)
-    catalogue = services.active_catalogue()
+    catalogue = active_catalogue()
     on_visit = {line.supply_item_id for line in visit.items}
     catalogue += [
         line.supply_item
