@@ -409,7 +409,7 @@ def test_front_desk_can_look_but_not_receive_or_adjust(app, store):
 
 
 def test_ledger_filters_paging_and_csv(app, store, factory):
-    b, main, van, syringe, naloxone = (
+    b, _main, van, syringe, naloxone = (
         store["browser"],
         store["main"],
         store["van"],
