@@ -298,6 +298,9 @@ class StockLevel:
     item: SupplyItem
     on_hand: int
     distributed_30d: int
+    # Whether the site has ever received this item (by receipt or transfer); items a site
+    # does not stock are not flagged as low there.
+    stocked: bool = False
 
     @property
     def daily_rate(self) -> float:
@@ -313,8 +316,8 @@ class StockLevel:
 
     @property
     def low(self) -> bool:
-        """On hand under the item's reorder level."""
-        return self.on_hand < self.item.reorder_level
+        """On hand under the item's reorder level, at a site that stocks the item."""
+        return self.stocked and self.on_hand < self.item.reorder_level
 
     @property
     def negative(self) -> bool:
@@ -336,15 +339,26 @@ def stock_levels(now: dt.datetime | None = None, site_id: int | None = None) -> 
         ),
         else_=0,
     )
+    arrived = case(
+        (
+            and_(
+                StockMovement.reason.in_([MovementReason.RECEIPT, MovementReason.TRANSFER]),
+                StockMovement.delta > 0,
+            ),
+            1,
+        ),
+        else_=0,
+    )
     query = select(
         StockMovement.site_id,
         StockMovement.supply_item_id,
         func.sum(StockMovement.delta),
         func.sum(distributed),
+        func.sum(arrived),
     ).group_by(StockMovement.site_id, StockMovement.supply_item_id)
     if site_id:
         query = query.where(StockMovement.site_id == site_id)
-    totals = {(s, i): (int(h), int(d)) for s, i, h, d in db.session.execute(query)}
+    totals = {(s, i): (int(h), int(d), bool(a)) for s, i, h, d, a in db.session.execute(query)}
 
     sites = {s.id: s for s in db.session.scalars(select(Site))}
     items = {i.id: i for i in db.session.scalars(select(SupplyItem))}
