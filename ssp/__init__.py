@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from ssp.dashboard import bp as dashboard_bp
     from ssp.participants import bp as participants_bp
     from ssp.referrals import bp as referrals_bp
+    from ssp.reporting import bp as reporting_bp
     from ssp.staff import bp as staff_bp
     from ssp.supplies import bp as supplies_bp
     from ssp.visits import bp as visits_bp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(participants_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(reporting_bp)
 
 
 def register_security(app: Flask) -> None:

@@ -133,6 +133,7 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     from sqlalchemy import select
 
     from ssp.extensions import db
+    from ssp.reporting.funders import load_default_profiles
     from ssp.security import Role
     from ssp.staff import services as staff
     from ssp.staff.models import Site, User
@@ -152,6 +153,9 @@ def _set_up_database(app: Flask, password: str | None) -> None:
         if added
         else "Keeping the existing supply catalogue"
     )
+    profiles = load_default_profiles()
+    if profiles:
+        click.echo(f"Created the {profiles} standard funder report profiles")
     site = db.session.scalar(select(Site).order_by(Site.id))
     if site is None:
         site = staff.create_site(name=DEFAULT_SITE_NAME)
@@ -222,8 +226,66 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
         click.echo(f"Its password, shown only this once: {password}")
 
 
+@click.command("report")
+@click.option("--month", required=True, help="The month to report, as YYYY-MM.")
+@click.option(
+    "--funder", default="standard", show_default=True, help="Short name of the funder profile."
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also copy the PDF here.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the tables as CSV here.",
+)
+@with_appcontext
+def report(month: str, funder: str, out_path: str | None, csv_path: str | None) -> None:
+    """Generate, archive and optionally copy a month's funder report (for cron jobs)."""
+    from ssp.extensions import db
+    from ssp.reporting.archive import write_atomically
+    from ssp.reporting.services import ReportError, generate_report
+
+    targets = [Path(p) for p in (out_path, csv_path) if p]
+    for target in targets:
+        _check_writable(target)
+    try:
+        made = generate_report(month=month, funder=funder, user_id=None)
+    except ReportError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    try:
+        if out_path:
+            write_atomically(Path(out_path), made.pdf)
+        if csv_path:
+            write_atomically(Path(csv_path), made.csv.encode())
+    except OSError as error:
+        db.session.rollback()
+        Path(made.report.path).unlink(missing_ok=True)
+        raise click.ClickException(f"Could not write the output: {error.strerror}.") from None
+    db.session.commit()
+    click.echo(f"Archived {made.report.path} (sha256 {made.report.sha256})")
+    if out_path:
+        click.echo(f"Wrote {out_path}")
+    if csv_path:
+        click.echo(f"Wrote {csv_path}")
+
+
+def _check_writable(target: Path) -> None:
+    """Refuse an output path before any work is done, so nothing is half-written."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.ClickException(f"The folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise click.ClickException(f"Cannot write to {target}.")
+
+
 #: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
-app_commands = [serve, create_user]
+app_commands = [serve, create_user, report]
 
 
 class SspGroup(FlaskGroup):

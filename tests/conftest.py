@@ -271,6 +271,14 @@ class Factory:
             _db.session.commit()
             return referral_id
 
+    def profiles(self) -> None:
+        """The three standard funder profiles."""
+        from ssp.reporting.funders import load_default_profiles
+
+        with self.app.app_context():
+            load_default_profiles()
+            _db.session.commit()
+
     def participant(self, code: str = "MAPH0687", site_id: int | None = None, **coarse) -> int:
         """An enrolled participant (near-duplicate check skipped); returns its id."""
         from ssp.participants import services

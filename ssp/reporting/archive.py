@@ -1,0 +1,118 @@
+"""The report archive: files under REPORTS_DIR and a row per file in ``reports``.
+
+Files are written to a temporary name and renamed into place, so a failure never leaves a
+half-written report. Regenerating a month keeps the earlier file: the new one gets a
+suffix (``2026-10_standard-2.pdf``) and the newest is marked in the list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ssp.audit import record
+from ssp.extensions import db
+from ssp.reporting.models import Report
+from ssp.timeutil import utcnow
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=path.suffix)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _free_name(folder: Path, period: str, funder: str) -> Path:
+    candidate = folder / f"{period}_{funder}.pdf"
+    version = 1
+    while candidate.exists():
+        version += 1
+        candidate = folder / f"{period}_{funder}-{version}.pdf"
+    return candidate
+
+
+def archive_report(
+    *,
+    folder: Path,
+    period: str,
+    funder: str,
+    pdf: bytes,
+    parameters: dict[str, Any],
+    user_id: int | None,
+) -> Report:
+    """Save the PDF and record it (flushed, not committed); returns the reports row."""
+    path = _free_name(folder, period, funder)
+    write_atomically(path, pdf)
+    report = Report(
+        funder=funder,
+        period=period,
+        generated_at=utcnow(),
+        user_id=user_id,
+        path=str(path),
+        sha256=sha256_of(pdf),
+        parameters=parameters,
+    )
+    try:
+        db.session.add(report)
+        db.session.flush()
+        record(
+            "report_generated",
+            object_type="report",
+            object_id=report.id,
+            user_id=user_id,
+            detail={"period": period, "funder": funder, "sha256": report.sha256, "file": path.name},
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)  # no file without its row
+        raise
+    return report
+
+
+def archived_reports(limit: int = 200) -> list[Report]:
+    """The archive, newest first."""
+    return list(
+        db.session.scalars(
+            select(Report).order_by(Report.generated_at.desc(), Report.id.desc()).limit(limit)
+        )
+    )
+
+
+def newest_ids() -> set[int]:
+    """The newest report of each month and funder."""
+    latest = (
+        select(Report.funder, Report.period, func.max(Report.id).label("id"))
+        .group_by(Report.funder, Report.period)
+        .subquery()
+    )
+    return set(db.session.scalars(select(latest.c.id)))
+
+
+def read_archived(report: Report) -> bytes:
+    """The archived file's bytes, checked against the sha256 recorded when it was made."""
+    data = Path(report.path).read_bytes()
+    if sha256_of(data) != report.sha256:
+        raise ArchiveTampered(f"{Path(report.path).name} no longer matches its sha256.")
+    return data
+
+
+class ArchiveTampered(RuntimeError):
+    """An archived file changed after it was made."""

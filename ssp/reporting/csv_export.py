@@ -1,0 +1,50 @@
+"""The report's tables as CSV, suppressed exactly as in the PDF, for funders who load numbers.
+
+One row per printed cell (long format): section, table, what it counts, row, column, value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ssp.reporting.document import ReportDocument
+
+COLUMNS = ["period", "section", "table", "counted_as", "row", "column", "value"]
+
+
+def render_csv(document: ReportDocument) -> str:
+    """The document's tables and chart series as CSV text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    sections = [("summary", document.glance, None)] + [
+        (section.key, table, section) for section in document.sections for table in section.tables
+    ]
+    for section_key, table, _ in sections:
+        for row in table.rows:
+            for column, value in zip(table.columns, row.cells, strict=True):
+                if value == "":
+                    continue
+                writer.writerow(
+                    [
+                        document.period_key,
+                        section_key,
+                        table.title,
+                        table.unit,
+                        row.label,
+                        column,
+                        value,
+                    ]
+                )
+    writer.writerow([])
+    writer.writerow(
+        [
+            "# Counts from 1 to",
+            document.threshold - 1,
+            f"are shown as <{document.threshold}; * marks a cell hidden so that a "
+            "small count cannot be worked out.",
+        ]
+    )
+    writer.writerow(["# Figures sha256", document.figures_sha256()])
+    return out.getvalue()

@@ -1,0 +1,92 @@
+"""The report as plain data: already-suppressed tables and chart series, ready to print.
+
+The PDF and CSV writers read only these dataclasses; they never see the database, a
+participant or a raw small count. Nothing here imports Flask or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Row:
+    """One printed row: a label and its cells as text (suppressed cells already hidden)."""
+
+    label: str
+    cells: list[str]
+    total: bool = False
+    group: bool = False  # a category heading row inside a longer table
+
+
+@dataclass
+class Table:
+    """A printed table. ``unit`` says what every number in it counts."""
+
+    key: str
+    title: str
+    unit: str
+    columns: list[str]
+    rows: list[Row]
+    note: str | None = None
+    primary_suppressed: int = 0
+    complementary_suppressed: int = 0
+
+
+@dataclass
+class Chart:
+    """A monthly series drawn as bars; None marks a suppressed month."""
+
+    key: str
+    title: str
+    unit: str
+    labels: list[str]
+    values: list[int | None]
+
+
+@dataclass
+class Section:
+    """A titled part of the report."""
+
+    key: str
+    title: str
+    intro: str
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+@dataclass
+class ReportDocument:
+    """Everything the PDF and the CSV print."""
+
+    program_name: str
+    funder_name: str
+    grant_number: str | None
+    profile_name: str
+    period_key: str
+    period_label: str
+    generated_on: dt.date
+    threshold: int
+    time_zone: str
+    glance: Table
+    sections: list[Section]
+    no_activity: bool
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    def tables(self) -> list[Table]:
+        """Every table, the summary first, in print order."""
+        return [self.glance] + [t for s in self.sections for t in s.tables]
+
+    def figures_sha256(self) -> str:
+        """sha256 of the published figures and parameters (not of raw counts: a hash of
+        the small numbers could be reversed by trying the few possible values)."""
+        published = {
+            "parameters": self.parameters,
+            "tables": [asdict(t) for t in self.tables()],
+            "charts": [asdict(c) for s in self.sections for c in s.charts],
+        }
+        text = json.dumps(published, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()

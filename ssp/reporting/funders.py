@@ -1,0 +1,158 @@
+"""Funder profiles: who receives which sections, under which name, suppressed how.
+
+Three profiles ship with ssp: the full standard monthly report; one shaped on the
+California SSP reporting items; and one on the SHaRP SSP indicators.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from ssp.audit import record
+from ssp.errors import RuleError
+from ssp.extensions import db
+from ssp.reporting.models import FunderProfile
+
+#: Sections a profile can include, in print order, with their titles.
+SECTIONS: dict[str, str] = {
+    "summary": "Program summary",
+    "supplies": "Supplies",
+    "overdose": "Overdose response",
+    "services": "Testing and services",
+    "referrals": "Referrals and follow-ups",
+    "demographics": "People served",
+    "trends": "Trends over 12 months",
+}
+
+DEFAULT_PROFILES = [
+    {
+        "name": "standard",
+        "funder_name": "Program funders",
+        "sections": list(SECTIONS),
+        "threshold": 11,
+    },
+    {
+        "name": "california-ssp",
+        "funder_name": "California Department of Public Health, Office of AIDS",
+        "sections": ["summary", "supplies", "referrals"],
+        "threshold": 11,
+    },
+    {
+        "name": "sharp",
+        "funder_name": "SHaRP SSP indicators",
+        "sections": ["summary", "overdose", "demographics"],
+        "threshold": 11,
+    },
+]
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+
+
+class ProfileError(RuleError):
+    """A funder profile the rules do not allow."""
+
+
+def profile_by_name(name: str) -> FunderProfile | None:
+    """The profile with that short name (case-insensitive)."""
+    return db.session.scalar(
+        select(FunderProfile).where(FunderProfile.name == (name or "").strip().lower())
+    )
+
+
+def active_profiles() -> list[FunderProfile]:
+    """Profiles in use, by name."""
+    return list(
+        db.session.scalars(
+            select(FunderProfile).where(FunderProfile.active).order_by(FunderProfile.name)
+        )
+    )
+
+
+def load_default_profiles() -> int:
+    """Create the three standard profiles when there are none; returns how many."""
+    if db.session.scalar(select(func.count()).select_from(FunderProfile)):
+        return 0
+    for values in DEFAULT_PROFILES:
+        db.session.add(FunderProfile(**values, active=True))
+    db.session.flush()
+    record(
+        "funder_profiles_loaded",
+        object_type="funder_profile",
+        detail={"profiles": [p["name"] for p in DEFAULT_PROFILES]},
+    )
+    return len(DEFAULT_PROFILES)
+
+
+def _clean(values: dict, profile_id: int | None = None) -> dict:
+    name = (values.get("name") or "").strip().lower()
+    if not NAME_PATTERN.match(name):
+        raise ProfileError("A short name is 2 to 40 lower-case letters, digits or dashes.", "name")
+    clash = profile_by_name(name)
+    if clash is not None and clash.id != profile_id:
+        raise ProfileError(f"There is already a profile called {name!r}.", "name")
+    funder = " ".join((values.get("funder_name") or "").split())
+    if not 2 <= len(funder) <= 120:
+        raise ProfileError("The funder's name is 2 to 120 characters.", "funder_name")
+    sections = [s for s in SECTIONS if s in (values.get("sections") or [])]
+    unknown = set(values.get("sections") or []) - set(SECTIONS)
+    if unknown or not sections:
+        raise ProfileError("Choose at least one section from the list.", "sections")
+    threshold = values.get("threshold")
+    if not isinstance(threshold, int) or not 2 <= threshold <= 100:
+        raise ProfileError("The threshold is a whole number from 2 to 100.", "threshold")
+    grant = " ".join((values.get("grant_number") or "").split()) or None
+    program = " ".join((values.get("program_name") or "").split()) or None
+    if grant and len(grant) > 80:
+        raise ProfileError("Keep the grant number to 80 characters.", "grant_number")
+    if program and len(program) > 120:
+        raise ProfileError("Keep the program name to 120 characters.", "program_name")
+    return {
+        "name": name,
+        "funder_name": funder,
+        "grant_number": grant,
+        "program_name": program,
+        "sections": sections,
+        "threshold": threshold,
+    }
+
+
+def create_profile(**values) -> FunderProfile:
+    """Add a funder profile."""
+    profile = FunderProfile(**_clean(values), active=True)
+    db.session.add(profile)
+    db.session.flush()
+    record(
+        "funder_profile_created",
+        object_type="funder_profile",
+        object_id=profile.id,
+        detail={"name": profile.name, "sections": profile.sections, "threshold": profile.threshold},
+    )
+    return profile
+
+
+def update_profile(profile: FunderProfile, **values) -> None:
+    """Change a funder profile; reports already archived keep their own parameters."""
+    cleaned = _clean(values, profile.id)
+    changed = [key for key, value in cleaned.items() if getattr(profile, key) != value]
+    for key in changed:
+        setattr(profile, key, cleaned[key])
+    if changed:
+        record(
+            "funder_profile_updated",
+            object_type="funder_profile",
+            object_id=profile.id,
+            detail={"fields": changed},
+        )
+
+
+def set_profile_active(profile: FunderProfile, active: bool) -> None:
+    """Stop or resume offering a profile."""
+    if profile.active != active:
+        profile.active = active
+        record(
+            "funder_profile_reactivated" if active else "funder_profile_deactivated",
+            object_type="funder_profile",
+            object_id=profile.id,
+        )

@@ -1,0 +1,50 @@
+"""The ``funder_profiles`` and ``reports`` tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ssp.extensions import db
+from ssp.staff.models import User
+from ssp.timeutil import utcnow
+
+
+class FunderProfile(db.Model):
+    """What one funder receives: which sections, under which name, suppressed how."""
+
+    __tablename__ = "funder_profiles"
+    __table_args__ = (
+        CheckConstraint("threshold >= 2 AND threshold <= 100", name="threshold_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Short name used on the command line and in file names (letters, digits, dashes).
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    funder_name: Mapped[str] = mapped_column(String(120))
+    grant_number: Mapped[str | None] = mapped_column(String(80))
+    program_name: Mapped[str | None] = mapped_column(String(120))
+    sections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    threshold: Mapped[int] = mapped_column(Integer, default=11)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Report(db.Model):
+    """One generated report, archived as a file with its sha256."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funder: Mapped[str] = mapped_column(String(40), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    generated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    path: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,235 @@
+"""The Reports page (managers): preview, generate, download, the archive. Funder profiles
+(admins)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from ssp.extensions import db
+from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
+from ssp.reporting import bp, funders, services
+from ssp.reporting.archive import ArchiveTampered, archived_reports, newest_ids, read_archived
+from ssp.reporting.csv_export import render_csv
+from ssp.reporting.forms import GenerateForm, ProfileForm, ReportForm, month_choices
+from ssp.reporting.metrics import Period
+from ssp.reporting.models import FunderProfile, Report
+from ssp.reporting.services import ReportError
+from ssp.security import Role, role_required
+from ssp.timeutil import program_today
+
+MANAGERS = (Role.MANAGER, Role.ADMIN)
+
+
+def _choice_form() -> ReportForm:
+    today = program_today()
+    form = ReportForm(request.args)
+    form.month.choices = month_choices(Period(today.year, today.month))
+    form.funder.choices = [
+        SelectChoice(p.name, f"{p.funder_name} ({p.name})") for p in funders.active_profiles()
+    ]
+    if not form.month.data or form.month.data == "None":
+        form.month.data = services.last_month().key
+    if (not form.funder.data or form.funder.data == "None") and form.funder.choices:
+        form.funder.data = form.funder.choices[0].value
+    return form
+
+
+@bp.get("/reports")
+@role_required(*MANAGERS)
+def index():
+    """Pick a month and funder; the archive of generated reports."""
+    form = _choice_form()
+    return render_template(
+        "reporting/index.html",
+        form=form,
+        reports=archived_reports(),
+        newest=newest_ids(),
+        confirm=ConfirmForm(),
+    )
+
+
+def _requested_document():
+    month = request.args.get("month", "")
+    funder = request.args.get("funder", "")
+    try:
+        period = services.check_period(month)
+        settings = services.settings_for(services.find_profile(funder))
+    except ReportError as error:
+        abort(Response(render_template("reporting/error.html", message=str(error)), 400))
+    return services.build_report(period, settings)
+
+
+@bp.get("/reports/preview")
+@role_required(*MANAGERS)
+def preview():
+    """The report's numbers as HTML, suppressed exactly as in the PDF."""
+    document = _requested_document()
+    generate = GenerateForm(
+        formdata=None, month=request.args.get("month"), funder=request.args.get("funder")
+    )
+    return render_template(
+        "reporting/preview.html", document=document, generate=generate, form=_choice_form()
+    )
+
+
+@bp.get("/reports/preview.csv")
+@role_required(*MANAGERS)
+def preview_csv():
+    """The same tables as CSV."""
+    document = _requested_document()
+    name = f"{document.period_key}_{document.profile_name}.csv"
+    return Response(
+        render_csv(document),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.post("/reports/generate")
+@role_required(*MANAGERS)
+def generate():
+    """Generate the PDF, archive it, and offer it for download."""
+    form = GenerateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        made = services.generate_report(
+            month=form.month.data, funder=form.funder.data, user_id=current_user.id
+        )
+    except ReportError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("reporting.index"), 303)
+    db.session.commit()
+    flash(
+        f"Report for {made.document.period_label} archived as {Path(made.report.path).name}.",
+        "success",
+    )
+    return redirect(url_for("reporting.index", highlight=made.report.id), 303)
+
+
+@bp.get("/reports/<int:report_id>/download")
+@role_required(*MANAGERS)
+def download(report_id: int):
+    """The archived PDF, exactly as generated (checked against its sha256)."""
+    report = db.get_or_404(Report, report_id)
+    try:
+        data = read_archived(report)
+    except FileNotFoundError:
+        abort(404)
+    except ArchiveTampered:
+        abort(409)
+    from ssp.audit import record
+
+    record("report_downloaded", object_type="report", object_id=report.id)
+    db.session.commit()
+    name = Path(report.path).name
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- funder profiles (admin) ----------------------------------------------------------
+
+
+@bp.get("/admin/funder-profiles")
+@role_required(Role.ADMIN)
+def profiles():
+    """Funder profiles."""
+    rows = db.session.scalars(
+        select(FunderProfile).order_by(FunderProfile.active.desc(), FunderProfile.name)
+    ).all()
+    return render_template("reporting/profiles.html", profiles=rows, confirm=ConfirmForm())
+
+
+@bp.post("/admin/funder-profiles/defaults")
+@role_required(Role.ADMIN)
+def profile_defaults():
+    """Create the three standard profiles (when there are none)."""
+    require_confirmed_post()
+    added = funders.load_default_profiles()
+    db.session.commit()
+    flash(f"{added} standard profiles created." if added else "Profiles already exist.", "success")
+    return redirect(url_for("reporting.profiles"), 303)
+
+
+def _profile_values(form: ProfileForm) -> dict:
+    return {
+        "name": form.name.data,
+        "funder_name": form.funder_name.data,
+        "grant_number": form.grant_number.data,
+        "program_name": form.program_name.data,
+        "sections": form.sections.data,
+        "threshold": form.threshold.data,
+    }
+
+
+@bp.route("/admin/funder-profiles/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def profile_new():
+    """Add a funder profile."""
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            profile = funders.create_profile(**_profile_values(form))
+        except funders.ProfileError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Profile {profile.name} created.", "success")
+            return redirect(url_for("reporting.profiles"), 303)
+    return render_template("reporting/profile_form.html", form=form, profile=None), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/admin/funder-profiles/<int:profile_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def profile_edit(profile_id: int):
+    """Change a funder profile."""
+    profile = db.get_or_404(FunderProfile, profile_id)
+    form = ProfileForm(obj=profile if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            funders.update_profile(profile, **_profile_values(form))
+        except funders.ProfileError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Profile {profile.name} saved.", "success")
+            return redirect(url_for("reporting.profiles"), 303)
+    return render_template("reporting/profile_form.html", form=form, profile=profile), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.post("/admin/funder-profiles/<int:profile_id>/deactivate")
+@role_required(Role.ADMIN)
+def profile_deactivate(profile_id: int):
+    """Stop offering a profile."""
+    return _set_active(profile_id, False)
+
+
+@bp.post("/admin/funder-profiles/<int:profile_id>/reactivate")
+@role_required(Role.ADMIN)
+def profile_reactivate(profile_id: int):
+    """Offer a profile again."""
+    return _set_active(profile_id, True)
+
+
+def _set_active(profile_id: int, active: bool):
+    require_confirmed_post()
+    profile = db.get_or_404(FunderProfile, profile_id)
+    funders.set_profile_active(profile, active)
+    db.session.commit()
+    flash(f"Profile {profile.name} {'reactivated' if active else 'deactivated'}.", "success")
+    return redirect(url_for("reporting.profiles"), 303)
