@@ -22,7 +22,8 @@ SECRET_KEY = ""  # empty: the app refuses to start until you set one
 SQLALCHEMY_DATABASE_URI = None
 
 # Extra engine options passed to SQLAlchemy (pool sizes for PostgreSQL, for example).
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+# hide_parameters keeps query values (codes, notes) out of logged database errors.
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
 # The program's name, shown in the page header and on reports.
 PROGRAM_NAME = "Syringe services program"

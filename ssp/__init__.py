@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     load_config(app, config)
     check_feature_settings(app)
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
@@ -56,6 +58,29 @@ def check_feature_settings(app: Flask) -> None:
         app.config["PARTICIPANT_CODE_SCHEME"] = check_scheme(scheme)
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    try:
+        ZoneInfo(str(app.config["TIMEZONE"]))
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(
+            f"TIMEZONE {app.config['TIMEZONE']!r} is not a time zone name; use one like "
+            "'America/Los_Angeles'."
+        ) from None
+
+
+def register_url_converters(app: Flask) -> None:
+    """``<int:id>`` in routes accepts only ASCII digits within the databases' INTEGER range,
+    so an absurd id is a 404, never an overflow."""
+    from werkzeug.routing import IntegerConverter
+
+    from ssp.forms import MAX_ID
+
+    class RecordId(IntegerConverter):
+        regex = r"[0-9]{1,10}"
+
+        def __init__(self, url_map, *args, **kwargs) -> None:
+            super().__init__(url_map, min=1, max=MAX_ID)
+
+    app.url_map.converters["int"] = RecordId
 
 
 def register_extensions(app: Flask) -> None:

@@ -289,7 +289,20 @@ app_commands = [serve, create_user, report]
 
 
 class SspGroup(FlaskGroup):
-    """FlaskGroup that reports a configuration problem as one line, not as 'no such command'."""
+    """FlaskGroup that reports a configuration problem as one line, not as 'no such command',
+    and a database without its tables as one line, not as a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a database that is missing or not migrated is one clear line."""
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as error:
+            raise click.ClickException(
+                "The database is missing or not set up: run `ssp db upgrade` "
+                f"({type(error.orig).__name__})."
+            ) from None
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """Find a command; load the app first for commands that live on it."""

@@ -30,7 +30,8 @@ class Defaults:
     SECRET_KEY = INSECURE_SECRET_KEY
     # None means: SQLite file ssp.sqlite3 in the instance folder.
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: an error logged by SQLAlchemy never carries a code or a note.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
 
     PROGRAM_NAME = "Syringe services program"
     TIMEZONE = "America/Los_Angeles"
@@ -104,6 +105,10 @@ def _fill_derived(app: Flask) -> None:
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "ssp.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_uri(uri)
+    # Keep query values (codes, notes) out of logged database errors, whatever the file says.
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("hide_parameters", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("REPORTS_DIR"):
         app.config["REPORTS_DIR"] = str(Path(app.instance_path).parent / "reports")
 
@@ -117,9 +122,12 @@ def normalise_database_uri(uri: str) -> str:
 
 
 def _check_secret_key(app: Flask) -> None:
+    key = app.config.get("SECRET_KEY")
+    if key is not None and not isinstance(key, str | bytes):
+        # SSP_SECRET_KEY=1234... is parsed as a JSON number; a key is text.
+        key = app.config["SECRET_KEY"] = str(key)
     if app.debug or app.testing:
         return
-    key = app.config.get("SECRET_KEY")
     if not key or key == INSECURE_SECRET_KEY or len(str(key)) < 16:
         raise ConfigError(
             "SECRET_KEY is not set: put SECRET_KEY = '<long random string>' in "

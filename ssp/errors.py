@@ -61,5 +61,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
+        from ssp.extensions import db
+
+        # A failed write leaves the session unusable; the error page must still render.
+        db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return _render(InternalServerError())

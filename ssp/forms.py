@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
+from wtforms.validators import ValidationError
 
 from ssp.errors import RuleError
 
@@ -35,3 +38,41 @@ def show_rule_error(form: FlaskForm, error: RuleError) -> None:
         field.errors = [*field.errors, str(error)]
     else:
         form.form_errors.append(str(error))
+
+
+#: The largest id the databases store in an INTEGER column.
+MAX_ID = 2**31 - 1
+_ASCII_DIGITS = re.compile(r"^[0-9]{1,10}$")
+
+
+def parse_id(text: str | None) -> int | None:
+    """A record id from a query string or a field name: ASCII digits within range, or None."""
+    text = (text or "").strip()
+    if not _ASCII_DIGITS.match(text):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+def posted_ids(form_data, prefix: str) -> set[int]:
+    """Ids named by non-empty, non-zero posted fields called ``<prefix><id>``."""
+    ids = set()
+    for name, value in form_data.items():
+        if name.startswith(prefix) and value.strip() not in ("", "0"):
+            item_id = parse_id(name[len(prefix) :])
+            if item_id is not None:
+                ids.add(item_id)
+    return ids
+
+
+class SaneDate:
+    """Validator: a date (or date and time) between 2000 and 2100, so date arithmetic and
+    time-zone conversion can never overflow."""
+
+    def __init__(self, message: str = "Enter a date between 2000 and 2100.") -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        value = field.data
+        if value is not None and not 2000 <= value.year <= 2100:
+            raise ValidationError(self.message)

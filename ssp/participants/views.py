@@ -51,7 +51,9 @@ def find():
 @bp.post("/api/participants/search")
 def search_api():
     """Typeahead: JSON list of participants whose code contains the text (POST, CSRF)."""
-    payload = request.get_json(silent=True) or {}
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        payload = {}
     text = normalise_code(str(payload.get("q", ""))[:40])
     if len(text) < current_app.config["PARTIAL_SEARCH_MIN_LENGTH"]:
         return jsonify(matches=[])
@@ -97,7 +99,7 @@ def new():
             show_rule_error(form, error)
         else:
             db.session.commit()
-            flash(f"Participant {participant.code} enrolled.", "success")
+            flash("Participant enrolled.", "success")
             return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return _render_enrol(form, similar), _status(form)
 

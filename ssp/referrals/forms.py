@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ssp.forms import optional_int
+from ssp.forms import SaneDate, optional_int
 from ssp.referrals.models import FollowUpOutcome, Partner, ReferralCategory
 
 NO_IDENTIFIERS = "No names, phone numbers or other details that identify anyone."
@@ -95,7 +95,9 @@ class FollowUpForm(FlaskForm):
         description=NO_IDENTIFIERS,
         render_kw={"autocomplete": "off", "maxlength": 120},
     )
-    due_on = DateField("Due on", validators=[InputRequired("Choose the day it is due.")])
+    due_on = DateField(
+        "Due on", validators=[InputRequired("Choose the day it is due."), SaneDate()]
+    )
     assigned_user_id = SelectField("Assigned to", coerce=optional_int, choices=[])
     submit = SubmitField("Add follow-up")
 
@@ -103,7 +105,9 @@ class FollowUpForm(FlaskForm):
 class FollowUpEditForm(FlaskForm):
     """Reschedule or reassign an open follow-up."""
 
-    due_on = DateField("Due on", validators=[InputRequired("Choose the day it is due.")])
+    due_on = DateField(
+        "Due on", validators=[InputRequired("Choose the day it is due."), SaneDate()]
+    )
     assigned_user_id = SelectField("Assigned to", coerce=optional_int, choices=[])
     submit = SubmitField("Save")
 

@@ -159,9 +159,15 @@ def make_referral(
     visit_id: int | None = None,
     note: str | None = None,
     now: dt.datetime | None = None,
+    made_at: dt.datetime | None = None,
 ) -> Referral:
-    """Record a referral and the follow-up it needs (flushed, not committed)."""
+    """Record a referral and the follow-up it needs (flushed, not committed).
+
+    ``made_at`` is when the referral happened (a back-dated visit's time); the follow-up
+    is due counted from today, when staff can act on it.
+    """
     now = now or utcnow()
+    made_at = made_at or now
     try:
         category = ReferralCategory(category)
     except ValueError:
@@ -183,14 +189,14 @@ def make_referral(
         category=category,
         partner_id=partner.id if partner else None,
         status=ReferralStatus.MADE,
-        made_at=now,
+        made_at=made_at,
         user_id=user.id,
         site_id=site_id,
         note=_clean_text(note, NOTE_MAX, "note"),
     )
     referral.changes.append(
         ReferralStatusChange(
-            from_status=None, to_status=ReferralStatus.MADE, changed_at=now, user_id=user.id
+            from_status=None, to_status=ReferralStatus.MADE, changed_at=made_at, user_id=user.id
         )
     )
     db.session.add(referral)

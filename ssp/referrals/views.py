@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ssp.extensions import db
-from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
+from ssp.forms import ConfirmForm, parse_id, require_confirmed_post, show_rule_error
 from ssp.participants.models import Participant
 from ssp.referrals import bp, services
 from ssp.referrals.forms import (
@@ -307,20 +307,23 @@ def _worklist_filter() -> WorklistFilter:
     category = args.get("category", "")
     assignee = args.get("assignee", "")
     when = args.get("when", "")
-    if site and not site.isdigit():
+    site_id = parse_id(site)
+    if site and site_id is None:
         abort(400)
     if category and category != "none" and category not in ReferralCategory._value2member_map_:
         abort(400)
     if assignee == "me":
         assignee = str(current_user.id)
-    if assignee and assignee != "none" and not assignee.isdigit():
+    if assignee and assignee != "none" and parse_id(assignee) is None:
         abort(400)
     if when not in ("", "overdue", "today", "upcoming"):
         abort(400)
     if args.get("sort", "due") not in ("due", "-due"):
         abort(400)
+    if args.get("page", "1") and parse_id(args.get("page", "1")) is None:
+        abort(400)
     return WorklistFilter(
-        site_id=int(site) if site else None,
+        site_id=site_id,
         category=category or None,
         assignee=assignee or None,
         when=when or None,

@@ -7,6 +7,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, SubmitFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ssp.forms import SaneDate
 from ssp.supplies.models import AdjustmentReason, MovementReason, SupplyCategory
 
 CATEGORY_CHOICES = [SelectChoice(c.value, c.label) for c in SupplyCategory]
@@ -81,7 +82,7 @@ def _quantity_field(label: str, **render_kw) -> IntegerField:
 class StockFormBase(FlaskForm):
     """Shared by receipts, transfers and counts: the date, and a row per catalogue item."""
 
-    occurred_on = DateField("Date", validators=[InputRequired("Enter the date.")])
+    occurred_on = DateField("Date", validators=[InputRequired("Enter the date."), SaneDate()])
     item_rows: list
 
     def rows_by_category(self):
@@ -134,7 +135,7 @@ def receipt_form(catalogue, sites, **kwargs):
             setattr(
                 ReceiptForm,
                 names["expires"],
-                DateField(f"Expiry of {item.name}", validators=[Optional()]),
+                DateField(f"Expiry of {item.name}", validators=[Optional(), SaneDate()]),
             )
         rows.append((item, names))
     form = ReceiptForm(**kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 
 from ssp.audit import record
@@ -128,6 +130,14 @@ def active_catalogue() -> list[SupplyItem]:
     """Items on the visit form, in category order, then by name."""
     items = db.session.scalars(select(SupplyItem).where(SupplyItem.active)).all()
     return sorted(items, key=lambda item: (CATEGORY_ORDER[item.category], item.name.lower()))
+
+
+def catalogue_items(ids: Iterable[int]) -> list[SupplyItem]:
+    """Catalogue items by id, active or not."""
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(SupplyItem).where(SupplyItem.id.in_(ids))))
 
 
 def load_default_catalogue() -> int:

@@ -98,15 +98,14 @@ def _text(value: str | None, limit: int, field: str) -> str | None:
     return text or None
 
 
-def on_hand(site_id: int, item_id: int) -> int:
-    """Units of one item at one site: the sum of its movements."""
-    return int(
-        db.session.scalar(
-            select(func.coalesce(func.sum(StockMovement.delta), 0)).where(
-                StockMovement.site_id == site_id, StockMovement.supply_item_id == item_id
-            )
-        )
+def on_hand(site_id: int, item_id: int, as_of: dt.datetime | None = None) -> int:
+    """Units of one item at one site: the sum of its movements (up to ``as_of``)."""
+    query = select(func.coalesce(func.sum(StockMovement.delta), 0)).where(
+        StockMovement.site_id == site_id, StockMovement.supply_item_id == item_id
     )
+    if as_of is not None:
+        query = query.where(StockMovement.occurred_at <= as_of)
+    return int(db.session.scalar(query))
 
 
 # --- receipts, transfers, counts ---------------------------------------------------
@@ -258,7 +257,9 @@ def count(
             raise StockError("Inactive items are not counted; reactivate the item first.", field)
         if line.counted < 0 or line.counted > MAX_UNITS_PER_LINE:
             raise StockError("A count is a whole number, 0 or more.", field)
-        delta = line.counted - on_hand(site.id, item.id)
+        # A count dated in the past corrects the books as they stood then; what moved
+        # since still applies on top.
+        delta = line.counted - on_hand(site.id, item.id, as_of=when)
         if delta:
             movements.append(
                 StockMovement(

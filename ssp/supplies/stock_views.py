@@ -19,14 +19,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ssp.extensions import db
-from ssp.forms import show_rule_error
+from ssp.forms import parse_id, posted_ids, show_rule_error
 from ssp.security import Role, role_required
 from ssp.staff.models import Site
 from ssp.staff.services import active_sites
 from ssp.supplies import bp, stock
 from ssp.supplies.forms import count_form, receipt_form, transfer_form
 from ssp.supplies.models import AdjustmentReason, MovementReason, SupplyItem
-from ssp.supplies.services import active_catalogue
+from ssp.supplies.services import active_catalogue, catalogue_items
 from ssp.supplies.stock import CountLine, LedgerFilter, ReceiptLine, StockError
 from ssp.timeutil import program_today, utcnow
 
@@ -135,9 +135,9 @@ def transfer():
 def count():
     """A physical count at one site; differences become adjustment movements."""
     site_arg = request.args.get("site", "")
-    if site_arg and not site_arg.isdigit():
+    if site_arg and parse_id(site_arg) is None:
         abort(400)
-    site = db.session.get(Site, int(site_arg)) if site_arg else None
+    site = db.session.get(Site, parse_id(site_arg)) if site_arg else None
     if site_arg and (site is None or not site.active):
         abort(404)
     site = site or db.session.get(Site, _default_site_id() or 0)
@@ -146,15 +146,9 @@ def count():
     catalogue = active_catalogue()
     if request.method == "POST":
         # An item deactivated while the form was open is refused, not silently dropped.
-        posted = {
-            int(k[6:])
-            for k, v in request.form.items()
-            if k.startswith("count_") and k[6:].isdigit() and v.strip()
-        }
+        posted = posted_ids(request.form, "count_")
         known = {item.id for item in catalogue}
-        catalogue += list(
-            db.session.scalars(select(SupplyItem).where(SupplyItem.id.in_(posted - known)))
-        )
+        catalogue += catalogue_items(posted - known)
     form = count_form(catalogue)
     if request.method == "GET":
         form.occurred_on.data = program_today()
@@ -191,21 +185,26 @@ def _date_arg(name: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         abort(400)
+    if not 2000 <= day.year <= 2100:
+        abort(400)
+    return day
 
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
     if not value:
         return None
-    if not value.isdigit():
+    number = parse_id(value)
+    if number is None:
         abort(400)
-    return int(value)
+    return number
 
 
 def _ledger_filter() -> LedgerFilter:
+    _int_arg("page")
     reason = request.args.get("reason", "")
     if reason and reason not in MovementReason._value2member_map_:
         abort(400)

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ssp.forms import optional_int
+from ssp.forms import SaneDate, optional_int
 from ssp.referrals.forms import (
     CATEGORY_CHOICES,
     NO_IDENTIFIERS,
@@ -52,7 +52,7 @@ class VisitFormBase(FlaskForm):
     occurred_at = DateTimeLocalField(
         "Time of the visit",
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        validators=[InputRequired("Enter the time of the visit.")],
+        validators=[InputRequired("Enter the time of the visit."), SaneDate()],
         description="Now, unless you are entering a paper log (up to 30 days back).",
     )
     syringes_collected = _count_field("Used syringes collected")

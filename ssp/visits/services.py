@@ -121,14 +121,6 @@ def visit_count(participant_id: int) -> int:
     )
 
 
-def catalogue_items(ids: Iterable[int]) -> list[SupplyItem]:
-    """Catalogue items by id, active or not."""
-    ids = list(ids)
-    if not ids:
-        return []
-    return list(db.session.scalars(select(SupplyItem).where(SupplyItem.id.in_(ids))))
-
-
 # --- rules ---------------------------------------------------------------------------
 
 
@@ -156,7 +148,12 @@ def _check_count(value: int | None, maximum: int, field: str, what: str) -> int:
     return value
 
 
-def _checked_items(lines: Iterable[ItemLine]) -> list[tuple[SupplyItem, ItemLine]]:
+def _checked_items(
+    lines: Iterable[ItemLine], unchanged: Mapping[int, int] | None = None
+) -> list[tuple[SupplyItem, ItemLine]]:
+    """Check item lines; ``unchanged`` (item id -> quantity already on a visit being
+    corrected) exempts lines left as they were from the active and maximum checks."""
+    unchanged = unchanged or {}
     lines = [line for line in lines if line.quantity]
     ids = [line.supply_item_id for line in lines]
     if len(ids) != len(set(ids)):
@@ -170,12 +167,13 @@ def _checked_items(lines: Iterable[ItemLine]) -> list[tuple[SupplyItem, ItemLine
     for line in lines:
         field = f"item_{line.supply_item_id}"
         item = catalogue.get(line.supply_item_id)
-        if item is None or not item.active:
+        kept = unchanged.get(line.supply_item_id) == line.quantity
+        if item is None or (not item.active and not kept):
             raise VisitError("That item is not in the catalogue any more.", field)
         maximum = item.max_per_visit or default_max
         if line.quantity < 0:
             raise VisitError("A quantity cannot be negative.", field)
-        if line.quantity > maximum:
+        if line.quantity > maximum and not kept:
             raise VisitError(f"At most {maximum:,} {item.unit}s of this item on one visit.", field)
         reason = line.reason
         if item.category == SupplyCategory.NALOXONE:
@@ -198,21 +196,33 @@ def _checked_services(services: Mapping[Service, int] | None) -> dict[Service, i
     return counts
 
 
-def _checked_site(site_id: int) -> Site:
+def _checked_site(site_id: int, unchanged: int | None = None) -> Site:
     site = db.session.get(Site, site_id) if site_id else None
-    if site is None or not site.active:
+    if site is None or (not site.active and site.id != unchanged):
         raise VisitError("Choose a site that is in use.", "site_id")
     return site
 
 
-def _apply(visit: Visit, details: VisitDetails, now: dt.datetime) -> None:
-    """Check ``details`` and write them onto ``visit`` (items and services replaced)."""
-    site = _checked_site(details.site_id)
+def _apply(
+    visit: Visit, details: VisitDetails, now: dt.datetime, *, correcting: bool = False
+) -> None:
+    """Check ``details`` and write them onto ``visit`` (items and services replaced).
+
+    When ``correcting`` an existing visit, values left as they were are not checked
+    again: a manager can fix one number on an old visit whose site, items or date would
+    no longer be accepted for a new one.
+    """
+    site = _checked_site(details.site_id, visit.site_id if correcting else None)
     try:
         kind = VisitKind(details.kind)
     except ValueError:
         raise VisitError("Choose how the participant was reached.", "kind") from None
-    occurred_at = _check_time(details.occurred_at, now)
+    same_time = (
+        correcting
+        and details.occurred_at is not None
+        and abs(as_utc(details.occurred_at) - as_utc(visit.occurred_at)) < dt.timedelta(minutes=1)
+    )
+    occurred_at = visit.occurred_at if same_time else _check_time(details.occurred_at, now)
     config = current_app.config
     collected = _check_count(
         details.syringes_collected,
@@ -226,7 +236,8 @@ def _apply(visit: Visit, details: VisitDetails, now: dt.datetime) -> None:
         "secondary_reach",
         "People reached through this participant",
     )
-    items = _checked_items(details.items)
+    kept = {line.supply_item_id: line.quantity for line in visit.items} if correcting else {}
+    items = _checked_items(details.items, kept)
     services = _checked_services(details.services)
     # A kit replaced because it was used on someone is a reported overdose reversal.
     if any(line.reason == NaloxoneReason.USED for _, line in items):
@@ -355,8 +366,10 @@ def update_visit(
     """Correct a visit; stock follows the change. Raises PermissionError when not allowed."""
     now = now or utcnow()
     _require_change_allowed(user, visit, now)
+    if user.role == Role.FRONT_DESK and details.site_id != user.site_id:
+        raise VisitError("Front desk staff keep a visit at their own site.", "site_id")
     before = _summary(visit)
-    _apply(visit, details, now)
+    _apply(visit, details, now, correcting=True)
     db.session.flush()
     _sync_stock(visit, user, now, note=f"Correction of visit {visit.id}")
     record(

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ssp.errors import RuleError
 from ssp.extensions import db
-from ssp.forms import show_rule_error
+from ssp.forms import posted_ids, show_rule_error
 from ssp.participants.models import Participant
 from ssp.referrals.services import (
     ReferralError,
@@ -21,7 +21,7 @@ from ssp.referrals.services import (
 )
 from ssp.staff.models import Site
 from ssp.staff.services import active_sites
-from ssp.supplies.services import active_catalogue
+from ssp.supplies.services import active_catalogue, catalogue_items
 from ssp.timeutil import local_time, program_today, program_zone, utcnow
 from ssp.visits import bp, services
 from ssp.visits.forms import VoidForm, visit_form
@@ -63,12 +63,8 @@ def _catalogue_for_post() -> list:
     catalogue = active_catalogue()
     if request.method == "POST":
         known = {item.id for item in catalogue}
-        posted = {
-            int(name.removeprefix("item_"))
-            for name, value in request.form.items()
-            if name.startswith("item_") and name[5:].isdigit() and value.strip() not in ("", "0")
-        }
-        catalogue += services.catalogue_items(posted - known)
+        posted = posted_ids(request.form, "item_")
+        catalogue += catalogue_items(posted - known)
     return catalogue
 
 
@@ -112,8 +108,8 @@ REFERRAL_FIELDS = {
 
 
 def _saved(participant: Participant | None):
-    who = f"participant {participant.code}" if participant else "an anonymous walk-in"
-    flash(f"Visit saved for {who}.", "success")
+    # No code in the message: flashes travel in the (signed, not encrypted) cookie.
+    flash("Visit saved." if participant else "Anonymous walk-in visit saved.", "success")
     return redirect(url_for("dashboard.index"), 303)
 
 
@@ -140,6 +136,7 @@ def _save_new(form, participant: Participant | None):
                 user=user,
                 site_id=visit.site_id,
                 visit_id=visit.id,
+                made_at=visit.occurred_at,
                 **referral,
             )
         for follow_up, outcome in form.follow_up_outcomes():
@@ -154,8 +151,14 @@ def _save_new(form, participant: Participant | None):
         show_rule_error(form, RuleError(str(error), REFERRAL_FIELDS.get(error.field or "")))
         return None
     except IntegrityError:
-        # The same form was submitted twice at once; the other request saved it.
         db.session.rollback()
+        if key and services.visit_by_submission_key(key) is not None:
+            return _saved(participant)  # the same form, submitted twice at once
+        form.form_errors.append(
+            "The visit could not be saved because the records changed meanwhile. "
+            "Nothing was written; check the form and save again."
+        )
+        return None
     return _saved(participant)
 
 

@@ -74,7 +74,7 @@ def test_a_visit_writes_items_services_and_stock_together(app, desk):
     )
     response = desk.post(f"/participants/{ids['participant']}/visits/new", data)
     assert response.status_code == 303 and response.headers["Location"] == "/"
-    assert "Visit saved for participant MAPH0687." in desk.get("/").get_data(as_text=True)
+    assert "Visit saved." in desk.get("/").get_data(as_text=True)
 
     with app.app_context():
         visit = db.session.scalar(select(Visit))
@@ -172,7 +172,7 @@ def test_anonymous_walk_in(app, desk):
     data[f"item_{desk.ids['strips']}"] = "5"
     response = desk.post("/visits/walk-in", data)
     assert response.status_code == 303
-    assert "anonymous walk-in" in desk.get("/").get_data(as_text=True)
+    assert "Anonymous walk-in visit saved." in desk.get("/").get_data(as_text=True)
     with app.app_context():
         visit = db.session.scalar(select(Visit))
         assert visit.participant_id is None and visit.items[0].quantity == 5
@@ -332,7 +332,18 @@ def test_correcting_a_visit_moves_stock_by_the_difference(app, desk, factory):
             "kind": "mobile",
         }
     )
-    assert desk.post(f"/visits/{visit_id}/edit", data).status_code == 303
+    # Front desk may correct the visit but not move it to another site...
+    refused = desk.post(f"/visits/{visit_id}/edit", data)
+    assert refused.status_code == 422
+    assert "keep a visit at their own site" in refused.get_data(as_text=True)
+    # ...a manager may.
+    from tests.conftest import Browser
+
+    factory.user("boss1", "manager")
+    manager = Browser(app.test_client())
+    manager.sign_in("boss1")
+    data.pop("csrf_token")  # the manager's own session token is sent instead
+    assert manager.post(f"/visits/{visit_id}/edit", data).status_code == 303
     with app.app_context():
         visit = db.session.get(Visit, visit_id)
         assert {i.supply_item_id: i.quantity for i in visit.items} == {ids["syringe"]: 20}
@@ -413,3 +424,45 @@ def test_unknown_participant_and_visit_are_404(desk):
     assert desk.get("/participants/999/visits/new").status_code == 404
     assert desk.get("/visits/999").status_code == 404
     assert desk.post("/visits/999/void", {"reason": "x"}).status_code == 404
+
+
+def test_a_manager_corrects_an_old_visit_whose_item_and_site_are_retired(app, desk, factory):
+    from ssp.staff.models import Site
+    from ssp.supplies.models import SupplyItem
+    from tests.conftest import Browser
+
+    ids = desk.ids
+    old = factory.visit(
+        ids["participant"],
+        user_id=ids["user"],
+        site_id=ids["van"],
+        items={ids["syringe"]: 30, ids["strips"]: 5},
+        occurred_at=utcnow() - dt.timedelta(days=29),
+    )
+    with app.app_context():
+        db.session.get(SupplyItem, ids["strips"]).active = False
+        db.session.get(Site, ids["van"]).active = False
+        db.session.commit()
+    factory.user("boss1", "manager")
+    manager = Browser(app.test_client())
+    manager.sign_in("boss1")
+    data = _form(manager, f"/visits/{old}/edit")
+    assert data[f"item_{ids['strips']}"] == "5" and data["site_id"] == str(ids["van"])
+    data[f"item_{ids['syringe']}"] = "25"  # only this changes
+    # Two days later the visit is past the back-dating limit: still correctable.
+    with app.app_context():
+        visit = db.session.get(Visit, old)
+        visit.occurred_at = utcnow() - dt.timedelta(days=40)
+        db.session.commit()
+    data = {**_form(manager, f"/visits/{old}/edit"), f"item_{ids['syringe']}": "25"}
+    response = manager.post(f"/visits/{old}/edit", data)
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    with app.app_context():
+        visit = db.session.get(Visit, old)
+        assert {i.supply_item_id: i.quantity for i in visit.items} == {
+            ids["syringe"]: 25,
+            ids["strips"]: 5,
+        }
+    # Raising the retired item is refused: that is a change.
+    data = {**_form(manager, f"/visits/{old}/edit"), f"item_{ids['strips']}": "6"}
+    assert manager.post(f"/visits/{old}/edit", data).status_code == 422
