@@ -270,6 +270,8 @@ def change_status(
             correction=not forward,
         )
     )
+    if new_status.closed:
+        _close_follow_ups(referral, new_status, user=user, now=now)
     db.session.flush()
     record(
         "referral_status_changed",
@@ -278,6 +280,36 @@ def change_status(
         user_id=user.id,
         detail={"from": old.value, "to": new_status.value, "correction": not forward},
     )
+
+
+# What a referral's ending says about its open follow-up.
+_OUTCOME_FOR_CLOSED = {
+    ReferralStatus.COMPLETED: (FollowUpStatus.DONE, FollowUpOutcome.LINKED),
+    ReferralStatus.DECLINED: (FollowUpStatus.DONE, FollowUpOutcome.DECLINED),
+    ReferralStatus.LOST: (FollowUpStatus.UNREACHABLE, FollowUpOutcome.UNREACHABLE),
+}
+
+
+def _close_follow_ups(
+    referral: Referral, status: ReferralStatus, *, user: User, now: dt.datetime
+) -> None:
+    """A referral that has ended needs no more asking: close its open follow-ups."""
+    follow_up_status, outcome = _OUTCOME_FOR_CLOSED[status]
+    for follow_up in db.session.scalars(
+        select(FollowUp).where(
+            FollowUp.referral_id == referral.id, FollowUp.status == FollowUpStatus.OPEN
+        )
+    ):
+        follow_up.status = follow_up_status
+        follow_up.outcome = outcome
+        follow_up.done_at = now
+        record(
+            "follow_up_outcome",
+            object_type="follow_up",
+            object_id=follow_up.id,
+            user_id=user.id,
+            detail={**follow_up.summary(), "closed_with_referral": True},
+        )
 
 
 def referrals_of(participant_id: int) -> list[Referral]:

@@ -10,6 +10,7 @@ Only the standard PDF fonts are used: nothing is fetched or embedded.
 from __future__ import annotations
 
 import io
+import re
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -32,6 +33,7 @@ from reportlab.platypus import Table as PdfTable
 
 from ssp.reporting.document import Chart, ReportDocument, Section, Table
 
+NUMBER = re.compile(r"^[<*]?[\d,.]*%?$|^[*—]$")
 BRAND = colors.HexColor("#0f5b5c")
 LIGHT = colors.HexColor("#e8f2f2")
 RULE = colors.HexColor("#c9d1d5")
@@ -153,11 +155,13 @@ def _table(table: Table) -> list:
             styles.append(("LINEABOVE", (0, index), (-1, index), 0.8, colors.black))
         if row.group:
             styles.append(("BACKGROUND", (0, index), (-1, index), LIGHT))
-    for col in range(1, len(table.columns) + 1):
-        for row_index in range(1, len(data)):
-            data[row_index][col].style = ParagraphStyle(
-                "right", parent=data[row_index][col].style, alignment=2
-            )
+    # Numbers align right; words (such as "Counted as") stay left.
+    for row_index in range(len(data)):
+        for col in range(1, len(table.columns) + 1):
+            paragraph = data[row_index][col]
+            text = table.rows[row_index - 1].cells[col - 1] if row_index else ""
+            if row_index == 0 or NUMBER.match(text):
+                paragraph.style = ParagraphStyle("right", parent=paragraph.style, alignment=2)
     width = 6.9 * inch
     numbers = len(table.columns)
     if numbers > 6:
@@ -168,36 +172,28 @@ def _table(table: Table) -> list:
         first = width - rest * numbers
     pdf_table = PdfTable(data, colWidths=[first] + [rest] * numbers, repeatRows=1)
     pdf_table.setStyle(TableStyle(styles))
-    parts = [
-        _p(f"{table.title}  ({table.unit})" if table.unit != "See each row" else table.title, "h2"),
-        pdf_table,
-    ]
+    shown_unit = table.unit not in ("See each row", table.title, *table.columns)
+    parts = [_p(f"{table.title}  ({table.unit})" if shown_unit else table.title, "h2"), pdf_table]
     if table.note:
         parts.append(_p(table.note, "note"))
     return [KeepTogether(parts)] if len(table.rows) < 25 else parts
 
 
 def _chart(chart: Chart) -> Drawing:
-    width, height = 3.3 * inch, 1.9 * inch
+    width, height = 3.3 * inch, 2.1 * inch
     drawing = Drawing(width, height)
-    drawing.add(
-        String(
-            0,
-            height - 10,
-            f"{chart.title} ({chart.unit.lower()})",
-            fontName="Helvetica-Bold",
-            fontSize=8,
-        )
-    )
+    drawing.add(String(0, height - 10, f"{chart.title} ({chart.unit.lower()})",
+                       fontName="Helvetica-Bold", fontSize=8))
     bars = VerticalBarChart()
-    bars.x, bars.y = 28, 22
-    bars.width, bars.height = width - 34, height - 44
+    bars.x, bars.y = 30, 40
+    bars.width, bars.height = width - 36, height - 62
     values = [v if v is not None else 0 for v in chart.values]
     bars.data = [values]
     bars.categoryAxis.categoryNames = chart.labels
     bars.categoryAxis.labels.fontSize = 5.5
-    bars.categoryAxis.labels.angle = 45
-    bars.categoryAxis.labels.boxAnchor = "ne"
+    bars.categoryAxis.labels.angle = 60
+    bars.categoryAxis.labels.boxAnchor = "e"
+    bars.categoryAxis.labels.dy = -3
     bars.valueAxis.valueMin = 0
     bars.valueAxis.labels.fontSize = 6
     top = max(values) if values and max(values) > 0 else 1
@@ -209,16 +205,8 @@ def _chart(chart: Chart) -> Drawing:
     drawing.add(bars)
     hidden = [chart.labels[i] for i, v in enumerate(chart.values) if v is None]
     if hidden:
-        drawing.add(
-            String(
-                0,
-                0,
-                "Left blank (small count): " + ", ".join(hidden),
-                fontName="Helvetica",
-                fontSize=5.5,
-                fillColor=MUTED,
-            )
-        )
+        drawing.add(String(0, 1, "Left blank (small count): " + ", ".join(hidden),
+                           fontName="Helvetica", fontSize=5.5, fillColor=MUTED))
     return drawing
 
 

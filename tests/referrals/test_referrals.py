@@ -494,3 +494,18 @@ def test_merge_moves_referrals_and_follow_ups(app, world, factory):
     with app.app_context():
         assert db.session.scalar(select(Referral.participant_id)) == world["participant"]
         assert db.session.scalar(select(FollowUp.participant_id)) == world["participant"]
+
+
+def test_ending_a_referral_closes_its_open_follow_up(app, world, factory):
+    referral = factory.referral(world["participant"], user_id=world["desk"])
+    desk = _browser(app, "desk1")
+    assert desk.post(f"/referrals/{referral}/status", {"status": "lost"}).status_code == 303
+    with app.app_context():
+        follow_up = db.session.scalar(select(FollowUp))
+        assert (follow_up.status, follow_up.outcome.value) == (
+            FollowUpStatus.UNREACHABLE,
+            "unreachable",
+        )
+    assert "follow-up to ask about" not in desk.get(
+        f"/participants/{world['participant']}"
+    ).get_data(as_text=True)
