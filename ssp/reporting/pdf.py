@@ -182,8 +182,15 @@ def _table(table: Table) -> list:
 def _chart(chart: Chart) -> Drawing:
     width, height = 3.3 * inch, 2.1 * inch
     drawing = Drawing(width, height)
-    drawing.add(String(0, height - 10, f"{chart.title} ({chart.unit.lower()})",
-                       fontName="Helvetica-Bold", fontSize=8))
+    drawing.add(
+        String(
+            0,
+            height - 10,
+            f"{chart.title} ({chart.unit.lower()})",
+            fontName="Helvetica-Bold",
+            fontSize=8,
+        )
+    )
     bars = VerticalBarChart()
     bars.x, bars.y = 30, 40
     bars.width, bars.height = width - 36, height - 62
@@ -205,8 +212,16 @@ def _chart(chart: Chart) -> Drawing:
     drawing.add(bars)
     hidden = [chart.labels[i] for i, v in enumerate(chart.values) if v is None]
     if hidden:
-        drawing.add(String(0, 1, "Left blank (small count): " + ", ".join(hidden),
-                           fontName="Helvetica", fontSize=5.5, fillColor=MUTED))
+        drawing.add(
+            String(
+                0,
+                1,
+                "Left blank (small count): " + ", ".join(hidden),
+                fontName="Helvetica",
+                fontSize=5.5,
+                fillColor=MUTED,
+            )
+        )
     return drawing
 
 

@@ -22,7 +22,7 @@ from ssp.reporting.funders import profile_by_name
 from ssp.reporting.metrics import Period, compute
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.pdf import render_pdf
-from ssp.timeutil import program_today, program_zone, utcnow
+from ssp.timeutil import program_today, program_zone
 
 
 class ReportError(RuleError):
@@ -73,9 +73,7 @@ def build_report(
     """The report document of a month for a profile (reads the database)."""
     zone = program_zone()
     metrics = compute(period, zone, list(settings.sections))
-    return build_document(
-        metrics, settings, generated_on=program_today(now or utcnow()), time_zone=zone.key
-    )
+    return build_document(metrics, settings, generated_on=program_today(now), time_zone=zone.key)
 
 
 @dataclass
