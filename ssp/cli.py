@@ -97,10 +97,17 @@ threads_option = click.option(
     help="Read the new admin's password from standard input instead of printing one.",
 )
 @click.option("--no-serve", is_flag=True, help="Set everything up, then exit without serving.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Also load a small synthetic program (300 people, 6 months) to explore.",
+)
 @host_option
 @port_option
 @threads_option
-def quickstart(password_stdin: bool, no_serve: bool, host: str, port: int, threads: int) -> None:
+def quickstart(
+    password_stdin: bool, no_serve: bool, demo: bool, host: str, port: int, threads: int
+) -> None:
     """Set up config, database, catalogue, a site and an admin; then serve. Safe to re-run."""
     password = _read_password_from_stdin() if password_stdin else None
     if password is not None:
@@ -122,10 +129,28 @@ def quickstart(password_stdin: bool, no_serve: bool, host: str, port: int, threa
     try:
         with app.app_context():
             _set_up_database(app, password)
+            if demo:
+                _load_demo()
         if not no_serve:
             _serve(app, host, port, threads)
     finally:
         _release_connections(app)
+
+
+def _load_demo() -> None:
+    """A small synthetic program, once (a second quickstart --demo adds nothing)."""
+    from sqlalchemy import func, select
+
+    from ssp.demo import seed
+    from ssp.extensions import db
+    from ssp.visits.models import Visit
+
+    if db.session.scalar(select(func.count()).select_from(Visit)):
+        click.echo("Keeping the existing visits (no demo data added)")
+        return
+    result = seed(participants=300, visits=3_000, months=6, seed_value=2026)
+    db.session.commit()
+    click.echo(f"Loaded demo data: {result.participants} participants, {result.visits:,} visits")
 
 
 def _set_up_database(app: Flask, password: str | None) -> None:
@@ -284,8 +309,43 @@ def _check_writable(target: Path) -> None:
         raise click.ClickException(f"Cannot write to {target}.")
 
 
+@click.command("seed-demo")
+@click.option("--participants", default=2_000, show_default=True, type=click.IntRange(0, 5_000_000))
+@click.option("--visits", default=20_000, show_default=True, type=click.IntRange(0, 50_000_000))
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 240))
+@click.option(
+    "--seed",
+    "seed_value",
+    default=1,
+    show_default=True,
+    type=int,
+    help="The same seed gives the same data.",
+)
+@with_appcontext
+def seed_demo(participants: int, visits: int, months: int, seed_value: int) -> None:
+    """Add synthetic participants, visits, stock, referrals and follow-ups (for demos and
+    benchmarks; never on a real program's database)."""
+    from ssp.demo import seed
+    from ssp.extensions import db
+
+    with click.progressbar(length=visits, label="Visits", show_pos=True) as bar:
+        result = seed(
+            participants=participants,
+            visits=visits,
+            months=months,
+            seed_value=seed_value,
+            progress=bar.update,
+        )
+    db.session.commit()
+    click.echo(
+        f"Added {result.participants:,} participants, {result.visits:,} visits, "
+        f"{result.visit_items:,} items, {result.stock_movements:,} stock movements and "
+        f"{result.referrals:,} referrals."
+    )
+
+
 #: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
-app_commands = [serve, create_user, report]
+app_commands = [serve, create_user, report, seed_demo]
 
 
 class SspGroup(FlaskGroup):

@@ -1,0 +1,155 @@
+"""Benchmark: the monthly report on a program with a million visits.
+
+    python benchmarks/report.py                       # SQLite in /tmp/ssp-bench (kept)
+    python benchmarks/report.py --database-url postgresql://postgres@127.0.0.1/ssp_bench
+
+Loads synthetic data with ``ssp seed-demo`` logic (1,000,000 visits, 50,000 participants,
+60 months, fixed seed) when the database holds fewer visits than asked, then, in a fresh
+process, times one month's report: the bare aggregate queries alone, and the whole report
+(aggregates, suppression, PDF and CSV). Prints wall times, peak memory and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+DEFAULT_SQLITE = Path("/tmp/ssp-bench/bench.sqlite3")  # noqa: S108 (a scratch benchmark)
+
+
+def _app(url: str):
+    os.environ.setdefault("SSP_SECRET_KEY", "benchmark-secret-key-0123456789")
+    from ssp import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "benchmark-key-0123456789",
+            "TESTING": False,
+            "REPORTS_DIR": "/tmp/ssp-bench/reports",  # noqa: S108
+            "PASSWORD_HASH_MEMORY_KIB": 8,
+            "PASSWORD_HASH_TIME_COST": 1,
+            "PASSWORD_HASH_PARALLELISM": 1,
+        }
+    )
+
+
+def prepare(url: str, visits: int, participants: int, months: int) -> None:
+    """Migrate and seed the database when it holds fewer visits than asked."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from ssp.demo import seed
+    from ssp.extensions import db
+    from ssp.reporting.funders import load_default_profiles
+    from ssp.visits.models import Visit
+
+    app = _app(url)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        have = db.session.scalar(select(func.count()).select_from(Visit))
+        if have >= visits:
+            print(f"database already holds {have:,} visits")
+            return
+        started = time.perf_counter()
+        result = seed(
+            participants=participants, visits=visits - have, months=months, seed_value=2026
+        )
+        load_default_profiles()
+        db.session.commit()
+        elapsed = time.perf_counter() - started
+        print(
+            f"seeded {result.visits:,} visits, {result.participants:,} participants, "
+            f"{result.visit_items:,} items, {result.stock_movements:,} stock movements "
+            f"in {elapsed:.1f} s ({result.visits / elapsed:,.0f} visits/s)"
+        )
+        db.engine.dispose()
+
+
+def measure(url: str, month: str | None, runs: int) -> None:
+    """Time one month's report in this (fresh) process."""
+    from ssp.extensions import db
+    from ssp.reporting import metrics
+    from ssp.reporting.csv_export import render_csv
+    from ssp.reporting.funders import profile_by_name
+    from ssp.reporting.pdf import render_pdf
+    from ssp.reporting.services import build_report, last_month, settings_for
+    from ssp.timeutil import program_zone
+
+    app = _app(url)
+    with app.app_context():
+        period = metrics.Period.parse(month) if month else last_month()
+        settings = settings_for(profile_by_name("standard"))
+        db.session.rollback()
+        baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        bare, full = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            metrics.compute(period, program_zone(), list(settings.sections))
+            bare.append(time.perf_counter() - started)
+            db.session.rollback()
+        tracemalloc.start()
+        for _ in range(runs):
+            started = time.perf_counter()
+            document = build_report(period, settings)
+            db.session.rollback()
+            pdf = render_pdf(document)
+            render_csv(document)
+            full.append(time.perf_counter() - started)
+        _, peak_python = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        dialect = db.engine.dialect.name
+    print(f"[{dialect}] report for {period.key}, median of {runs} runs")
+    print(f"  bare aggregate queries : {statistics.median(bare):.3f} s")
+    print(
+        f"  whole report (PDF, CSV): {statistics.median(full):.3f} s  ({len(pdf):,} bytes of PDF)"
+    )
+    print(f"  ratio whole / bare     : {statistics.median(full) / statistics.median(bare):.2f}")
+    print(
+        f"  peak memory            : {peak_rss:.0f} MB RSS (process after imports: "
+        f"{baseline_rss:.0f} MB), {peak_python / 2**20:.1f} MB Python heap at peak"
+    )
+
+
+def main() -> None:
+    """Prepare the data, then measure in a fresh process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=f"sqlite:///{DEFAULT_SQLITE}")
+    parser.add_argument("--visits", type=int, default=1_000_000)
+    parser.add_argument("--participants", type=int, default=50_000)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--month", help="YYYY-MM (default: last month)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    if args.measure_only:
+        measure(args.database_url, args.month, args.runs)
+        return
+    if args.database_url.startswith("sqlite:///"):
+        Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    prepare(args.database_url, args.visits, args.participants, args.months)
+    command = [
+        sys.executable,
+        __file__,
+        "--measure-only",
+        "--database-url",
+        args.database_url,
+        "--runs",
+        str(args.runs),
+    ]
+    if args.month:
+        command += ["--month", args.month]
+    subprocess.run(command, check=True)  # noqa: S603 (our own script)
+
+
+if __name__ == "__main__":
+    main()
