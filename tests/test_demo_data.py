@@ -11,8 +11,11 @@ from tests.test_cli import FAST, run
 def _env(app) -> dict[str, str]:
     from tests.conftest import SECRET
 
-    return {"SSP_SECRET_KEY": SECRET,
-            "SSP_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **FAST}
+    return {
+        "SSP_SECRET_KEY": SECRET,
+        "SSP_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        **FAST,
+    }
 
 
 def test_seed_demo_writes_a_consistent_program(app, factory):
@@ -21,8 +24,10 @@ def test_seed_demo_writes_a_consistent_program(app, factory):
     from ssp.supplies.models import MovementReason, StockMovement
     from ssp.visits.models import Visit, VisitItem
 
-    result = run(["seed-demo", "--participants", "200", "--visits", "3000", "--months", "6",
-                  "--seed", "5"], **_env(app))
+    result = run(
+        ["seed-demo", "--participants", "200", "--visits", "3000", "--months", "6", "--seed", "5"],
+        **_env(app),
+    )
     assert result.exit_code == 0, result.output
     assert "Added 200 participants, 3,000 visits" in result.output
     with app.app_context():
@@ -30,18 +35,29 @@ def test_seed_demo_writes_a_consistent_program(app, factory):
         assert count(Participant) == 200 and count(Visit) == 3000
         assert count(Referral) == count(FollowUp) > 0
         handed_out = db.session.scalar(
-            select(func.sum(VisitItem.quantity)).join(Visit, Visit.id == VisitItem.visit_id)
-            .where(Visit.voided_at.is_(None)))
-        distributed = db.session.scalar(select(-func.sum(StockMovement.delta)).where(
-            StockMovement.reason == MovementReason.DISTRIBUTION))
+            select(func.sum(VisitItem.quantity))
+            .join(Visit, Visit.id == VisitItem.visit_id)
+            .where(Visit.voided_at.is_(None))
+        )
+        distributed = db.session.scalar(
+            select(-func.sum(StockMovement.delta)).where(
+                StockMovement.reason == MovementReason.DISTRIBUTION
+            )
+        )
         assert handed_out == distributed
         early = db.session.scalar(
-            select(func.count()).select_from(Visit)
+            select(func.count())
+            .select_from(Visit)
             .join(Participant, Participant.id == Visit.participant_id)
-            .where(Visit.occurred_at < Participant.created_at))
+            .where(Visit.occurred_at < Participant.created_at)
+        )
         assert early == 0
-        assert db.session.scalar(select(func.count()).select_from(Visit).where(
-            Visit.participant_id.is_(None))) > 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Visit).where(Visit.participant_id.is_(None))
+            )
+            > 0
+        )
     # The ids continue correctly afterwards (PostgreSQL sequences were moved on).
     factory.participant("ZZZZ9999")
     site = factory.site("Another site")
@@ -57,8 +73,12 @@ def test_quickstart_demo_loads_a_small_program_once(tmp_path):
     from sqlalchemy import create_engine, text
 
     instance = tmp_path / "instance"
-    first = run(["quickstart", "--no-serve", "--demo", "--password-stdin"],
-                input="admin password 123\n", SSP_INSTANCE_PATH=str(instance), **FAST)
+    first = run(
+        ["quickstart", "--no-serve", "--demo", "--password-stdin"],
+        input="admin password 123\n",
+        SSP_INSTANCE_PATH=str(instance),
+        **FAST,
+    )
     assert first.exit_code == 0, first.output
     assert "Loaded demo data: 300 participants, 3,000 visits" in first.output
     second = run(["quickstart", "--no-serve", "--demo"], SSP_INSTANCE_PATH=str(instance), **FAST)

@@ -155,13 +155,16 @@ def _table(table: Table) -> list:
             styles.append(("LINEABOVE", (0, index), (-1, index), 0.8, colors.black))
         if row.group:
             styles.append(("BACKGROUND", (0, index), (-1, index), LIGHT))
-    # Numbers align right; words (such as "Counted as") stay left.
+    # Columns of numbers align right, header included; words ("Counted as") stay left.
+    numeric = {
+        col
+        for col in range(1, len(table.columns) + 1)
+        if all(NUMBER.match(row.cells[col - 1]) for row in table.rows if row.cells[col - 1])
+    }
     for row_index in range(len(data)):
-        for col in range(1, len(table.columns) + 1):
+        for col in numeric:
             paragraph = data[row_index][col]
-            text = table.rows[row_index - 1].cells[col - 1] if row_index else ""
-            if row_index == 0 or NUMBER.match(text):
-                paragraph.style = ParagraphStyle("right", parent=paragraph.style, alignment=2)
+            paragraph.style = ParagraphStyle("right", parent=paragraph.style, alignment=2)
     width = 6.9 * inch
     numbers = len(table.columns)
     if numbers > 6:
