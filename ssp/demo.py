@@ -175,7 +175,9 @@ def seed(
     rows = []
     created_at: dict[int, dt.datetime] = {}  # participant id -> enrolled (visits come after)
     for offset, code in enumerate(_codes(rng, participants, taken)):
-        created = start + dt.timedelta(seconds=rng.random() * span * 0.9)
+        # Most people were already coming when the period starts; a steady trickle joins
+        # later. (Enrolments spread evenly would make early months nearly empty.)
+        created = start + dt.timedelta(seconds=span * 0.95 * rng.random() ** 3)
         created_at[first_participant + offset] = created
         rows.append(
             {

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -414,13 +413,6 @@ def trends(period: Period, zone: ZoneInfo, months: int = TREND_MONTHS) -> Trends
         Visit.voided_at.is_(None), Visit.occurred_at >= bounds[0], Visit.occurred_at < bounds[-1]
     )
 
-    def series(query) -> list[int]:
-        values = defaultdict(int)
-        for index, value in db.session.execute(query):
-            if index is not None:
-                values[int(index)] = int(value or 0)
-        return [values[i] for i in range(len(periods))]
-
     visits_people = db.session.execute(
         select(bucket, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
         .where(in_range)
@@ -428,21 +420,27 @@ def trends(period: Period, zone: ZoneInfo, months: int = TREND_MONTHS) -> Trends
     ).all()
     visit_counts = {int(i): (int(v), int(p)) for i, v, p in visits_people if i is not None}
 
-    def units(category: SupplyCategory) -> list[int]:
-        return series(
-            select(bucket, func.sum(VisitItem.quantity))
-            .join(VisitItem, VisitItem.visit_id == Visit.id)
-            .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
-            .where(in_range, SupplyItem.category == category)
-            .group_by(bucket)
-        )
+    # Syringes and naloxone in one pass over the year's items.
+    units: dict[SupplyCategory, list[int]] = {
+        SupplyCategory.SYRINGE: [0] * len(periods),
+        SupplyCategory.NALOXONE: [0] * len(periods),
+    }
+    for index, category, quantity in db.session.execute(
+        select(bucket, SupplyItem.category, func.sum(VisitItem.quantity))
+        .join(VisitItem, VisitItem.visit_id == Visit.id)
+        .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
+        .where(in_range, SupplyItem.category.in_(list(units)))
+        .group_by(bucket, SupplyItem.category)
+    ):
+        if index is not None:
+            units[category][int(index)] = int(quantity or 0)
 
     return Trends(
         periods=periods,
         participants_served=[visit_counts.get(i, (0, 0))[1] for i in range(len(periods))],
         visits=[visit_counts.get(i, (0, 0))[0] for i in range(len(periods))],
-        syringes_distributed=units(SupplyCategory.SYRINGE),
-        naloxone_kits=units(SupplyCategory.NALOXONE),
+        syringes_distributed=units[SupplyCategory.SYRINGE],
+        naloxone_kits=units[SupplyCategory.NALOXONE],
     )
 
 
