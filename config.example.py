@@ -126,12 +126,23 @@ RATELIMIT_HEADERS_ENABLED = False
 
 # --- Sessions and cookies -------------------------------------------------------------
 
+# Desk computers are shared: a session with no activity for this many minutes is signed
+# out (a warning with a "stay signed in" button shows a minute before).
+IDLE_TIMEOUT_MINUTES = 15
+
+# However active, a session ends after this many hours; the person signs in again.
+SESSION_MAX_HOURS = 12
+
+# Staff admin pages, report downloads and the audit trail ask for the password again when
+# it was last typed more than this many minutes ago.
+RECENT_SIGN_IN_MINUTES = 10
+
 # Session cookies are out of reach of scripts and not sent on cross-site requests.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Set True when the app is served over HTTPS (behind a proxy that terminates TLS, too),
-# so the browser never sends the session cookie in clear text.
+# The session cookie is marked Secure on every request that arrives over HTTPS (set
+# PROXY_FIX_X_PROTO behind a proxy). Set True to mark it Secure always.
 SESSION_COOKIE_SECURE = False
 
 # No "remember me" cookie: desk computers are shared.

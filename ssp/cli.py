@@ -241,7 +241,14 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
             raise click.ClickException(f"No site in use is called {site_name!r}.")
         site_id = site.id
     try:
-        user = staff.create_user(username=username, password=password, role=role, site_id=site_id)
+        user = staff.create_user(
+            username=username,
+            password=password,
+            role=role,
+            site_id=site_id,
+            # A printed password has been seen: the person chooses their own at sign-in.
+            must_change_password=not password_stdin,
+        )
     except staff.StaffError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
@@ -249,6 +256,7 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
     click.echo(f"Created the {user.role.label.lower()} account {user.username!r}")
     if not password_stdin:
         click.echo(f"Its password, shown only this once: {password}")
+        click.echo("The person will be asked to choose their own when they first sign in.")
 
 
 @click.command("report")

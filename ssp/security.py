@@ -9,7 +9,17 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -134,7 +144,9 @@ def set_security_headers(response: Any) -> Any:
 
 
 def register_security(app: Flask) -> None:
-    """Install the sign-in requirement and the security headers."""
+    """Install the sign-in requirement, session limits, secure cookies and headers."""
+    app.session_interface = SessionInterface()
+    app.before_request(enforce_session_limits)
     app.before_request(require_sign_in)
     app.after_request(set_security_headers)
 
@@ -146,3 +158,124 @@ def safe_next_url(target: str | None) -> str | None:
     if "\\" in target or any(ord(ch) < 32 for ch in target):
         return None
     return target
+
+
+# --- sessions on shared desk computers ---------------------------------------------------
+
+SESSION_KEYS = ("signed_in_at", "last_seen", "confirmed_at")
+
+
+def _now() -> float:
+    from ssp import timeutil
+
+    return timeutil.utcnow().timestamp()
+
+
+def start_session_clock() -> None:
+    """Call right after signing someone in: the idle, absolute and recent-sign-in clocks."""
+    now = _now()
+    for key in SESSION_KEYS:
+        session[key] = now
+
+
+def confirm_recent_sign_in() -> None:
+    """The person has just typed their password again."""
+    session["confirmed_at"] = _now()
+
+
+def _expired_reason(now: float) -> str | None:
+    cfg = current_app.config
+    signed_in_at = session.get("signed_in_at")
+    last_seen = session.get("last_seen")
+    if not isinstance(signed_in_at, int | float) or not isinstance(last_seen, int | float):
+        return "stale"
+    if now - last_seen > cfg["IDLE_TIMEOUT_MINUTES"] * 60:
+        return "idle"
+    if now - signed_in_at > cfg["SESSION_MAX_HOURS"] * 3600:
+        return "lifetime"
+    return None
+
+
+#: Pages a person who must change their password can still reach.
+PASSWORD_CHANGE_ALLOWED = {
+    "staff.change_password",
+    "staff.sign_out",
+    "staff.sign_in",
+    "staff.keepalive",
+    "static",
+    "dashboard.health",
+}
+
+
+def enforce_session_limits() -> Any:
+    """``before_request``: sign out idle or too-old sessions; send people whose password
+    an admin set to choose their own."""
+    from flask import flash, jsonify
+    from flask_login import logout_user
+
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = _now()
+    reason = _expired_reason(now)
+    if reason is not None:
+        from ssp.audit import record
+        from ssp.extensions import db
+
+        record(
+            "signed_out_" + reason,
+            object_type="user",
+            object_id=current_user.id,
+            user_id=current_user.id,
+        )
+        db.session.commit()
+        logout_user()
+        session.clear()
+        message = {
+            "idle": "You were signed out after "
+            f"{current_app.config['IDLE_TIMEOUT_MINUTES']} minutes without activity, to "
+            "protect participants' privacy.",
+            "lifetime": "Your session reached its time limit. Please sign in again.",
+        }.get(reason, "Please sign in again.")
+        if request.path.startswith("/api/") or request.endpoint == "staff.keepalive":
+            return jsonify(error=message, status=401), 401
+        flash(message, "info")
+        return redirect(url_for("staff.sign_in"))
+    session["last_seen"] = now
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWED:
+        flash("An administrator set your password. Choose your own to continue.", "info")
+        return redirect(url_for("staff.change_password"))
+    return None
+
+
+def recent_sign_in_required(fallback: str | None = None) -> Callable[[F], F]:
+    """Ask for the password again when it was last typed more than RECENT_SIGN_IN_MINUTES
+    ago (before user admin, report downloads, the audit trail). ``fallback`` is the page
+    to return to after a POST, which cannot be replayed."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            window = current_app.config["RECENT_SIGN_IN_MINUTES"] * 60
+            confirmed = session.get("confirmed_at")
+            if isinstance(confirmed, int | float) and _now() - confirmed <= window:
+                return view(*args, **kwargs)
+            if request.method == "GET":
+                target = request.full_path.rstrip("?")
+            else:
+                target = url_for(fallback) if fallback else url_for("dashboard.index")
+            return redirect(url_for("staff.confirm_password", next=target))
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the Secure flag whenever the request came over
+    HTTPS (behind a proxy too, once PROXY_FIX_X_PROTO is set), not only when configured."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured, or when this request is HTTPS."""
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            has_request_context() and request.is_secure
+        )

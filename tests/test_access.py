@@ -13,6 +13,8 @@ EXPECTED = {
     "dashboard.index": {"front_desk", "manager", "admin"},
     "staff.sign_out": {"front_desk", "manager", "admin"},
     "staff.change_password": {"front_desk", "manager", "admin"},
+    "staff.confirm_password": {"front_desk", "manager", "admin"},
+    "staff.keepalive": {"front_desk", "manager", "admin"},
     "staff.users": {"admin"},
     "staff.user_new": {"admin"},
     "staff.user_edit": {"admin"},

@@ -19,7 +19,7 @@ from ssp.reporting.forms import GenerateForm, ProfileForm, ReportForm, month_cho
 from ssp.reporting.metrics import Period
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.services import ReportError
-from ssp.security import Role, role_required
+from ssp.security import Role, recent_sign_in_required, role_required
 from ssp.timeutil import program_today
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
@@ -115,6 +115,7 @@ def generate():
 
 @bp.get("/reports/<int:report_id>/download")
 @role_required(*MANAGERS)
+@recent_sign_in_required()
 def download(report_id: int):
     """The archived PDF, exactly as generated (checked against its sha256)."""
     report = db.get_or_404(Report, report_id)

@@ -116,3 +116,14 @@ class SiteForm(FlaskForm):
     )
     kind = SelectField("Kind", choices=SITE_KIND_CHOICES)
     submit = SubmitField("Save site")
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """The signed-in person's password, typed again."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password", "autofocus": True},
+    )
+    submit = SubmitField("Continue")

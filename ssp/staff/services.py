@@ -144,7 +144,14 @@ def _check_site(site_id: int | None) -> Site | None:
     return site
 
 
-def create_user(*, username: str, password: str, role: Role | str, site_id: int | None) -> User:
+def create_user(
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    site_id: int | None,
+    must_change_password: bool = False,
+) -> User:
     """Create a staff account; the username must be new and the password long enough."""
     username = normalise_username(username)
     if not USERNAME_PATTERN.match(username):
@@ -170,6 +177,7 @@ def create_user(*, username: str, password: str, role: Role | str, site_id: int 
         site=site,
         active=True,
         failed_logins=0,
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
@@ -229,6 +237,7 @@ def reset_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
+    user.must_change_password = True  # an admin knows it: the person picks their own
     end_sessions(user)
     record("password_reset", object_type="user", object_id=user.id)
 
@@ -243,8 +252,31 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     if problem:
         raise StaffError(problem, field="new_password")
     user.password_hash = hash_password(new_password)
+    user.must_change_password = False
     end_sessions(user)
     record("password_changed", object_type="user", object_id=user.id)
+
+
+def confirm_password(user: User, password: str) -> bool:
+    """Check a signed-in person's password again; failures count towards the lockout."""
+    if verify_password(user.password_hash, password):
+        user.failed_logins = 0
+        record("password_confirmed", object_type="user", object_id=user.id, user_id=user.id)
+        return True
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = utcnow() + dt.timedelta(
+            minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]
+        )
+        end_sessions(user)
+    record(
+        "password_confirm_failed",
+        object_type="user",
+        object_id=user.id,
+        user_id=user.id,
+        detail={"failed_logins": user.failed_logins},
+    )
+    return False
 
 
 def unlock_user(user: User) -> None:

@@ -8,9 +8,18 @@ from sqlalchemy import select
 
 from ssp.extensions import db, limiter, login_manager
 from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
-from ssp.security import Role, public, role_required, safe_next_url
+from ssp.security import (
+    Role,
+    confirm_recent_sign_in,
+    public,
+    recent_sign_in_required,
+    role_required,
+    safe_next_url,
+    start_session_clock,
+)
 from ssp.staff import bp, services
 from ssp.staff.forms import (
+    ConfirmPasswordForm,
     PasswordChangeForm,
     PasswordResetForm,
     SignInForm,
@@ -53,6 +62,7 @@ def sign_in():
             session.clear()  # a fresh session: nothing carried over from before sign-in
             login_user(result.user)
             session.permanent = True
+            start_session_clock()
             return redirect(next_url or url_for("dashboard.index"))
         form.form_errors.append(SIGN_IN_FAILED)
         return render_template("staff/sign_in.html", form=form), 401
@@ -88,10 +98,35 @@ def change_password():
             session.clear()
             login_user(user)  # keep this session; the user's other sessions have ended
             session.permanent = True
+            start_session_clock()
             flash("Your password is changed. Other sessions of yours have ended.", "success")
             return redirect(url_for("dashboard.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("staff/change_password.html", form=form), status
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+def confirm_password():
+    """Type the password again before a sensitive page (user admin, downloads, audit)."""
+    form = ConfirmPasswordForm()
+    next_url = safe_next_url(request.args.get("next")) or url_for("dashboard.index")
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if services.confirm_password(user, form.password.data):
+            db.session.commit()
+            confirm_recent_sign_in()
+            return redirect(next_url)
+        db.session.commit()  # the failure is audited and counts towards the lockout
+        form.password.errors.append("That is not your password.")
+    return render_template("staff/confirm_password.html", form=form), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.post("/session/keepalive")
+def keepalive():
+    """The page is in use: the idle clock restarts (the sign-out warning's button)."""
+    return {"status": "ok", "idle_minutes": current_app.config["IDLE_TIMEOUT_MINUTES"]}
 
 
 # --- accounts (admin) ---------------------------------------------------------------------
@@ -99,6 +134,7 @@ def change_password():
 
 @bp.get("/admin/users")
 @role_required(Role.ADMIN)
+@recent_sign_in_required()
 def users():
     """List staff accounts."""
     rows = db.session.scalars(select(User).order_by(User.active.desc(), User.username)).all()
@@ -107,6 +143,7 @@ def users():
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@recent_sign_in_required()
 def user_new():
     """Create a staff account."""
     form = UserCreateForm()
@@ -118,6 +155,7 @@ def user_new():
                 password=form.password.data,
                 role=form.role.data,
                 site_id=form.site_id.data,
+                must_change_password=True,  # the admin knows it; the person picks their own
             )
         except StaffError as error:
             db.session.rollback()
@@ -132,6 +170,7 @@ def user_new():
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
+@recent_sign_in_required()
 def user_edit(user_id: int):
     """Change an account's role and default site; reset its password; (de)activate it."""
     user = db.get_or_404(User, user_id)
@@ -168,6 +207,7 @@ def user_edit(user_id: int):
 
 @bp.post("/admin/users/<int:user_id>/password")
 @role_required(Role.ADMIN)
+@recent_sign_in_required(fallback="staff.users")
 def user_password(user_id: int):
     """Set a new password for an account."""
     user = db.get_or_404(User, user_id)
@@ -196,6 +236,7 @@ def user_password(user_id: int):
 
 @bp.post("/admin/users/<int:user_id>/deactivate")
 @role_required(Role.ADMIN)
+@recent_sign_in_required(fallback="staff.users")
 def user_deactivate(user_id: int):
     """Deactivate an account: it can no longer sign in and its sessions end."""
     return _set_user_active(user_id, False)
@@ -203,6 +244,7 @@ def user_deactivate(user_id: int):
 
 @bp.post("/admin/users/<int:user_id>/reactivate")
 @role_required(Role.ADMIN)
+@recent_sign_in_required(fallback="staff.users")
 def user_reactivate(user_id: int):
     """Let a deactivated account sign in again."""
     return _set_user_active(user_id, True)
@@ -224,6 +266,7 @@ def _set_user_active(user_id: int, active: bool):
 
 @bp.post("/admin/users/<int:user_id>/unlock")
 @role_required(Role.ADMIN)
+@recent_sign_in_required(fallback="staff.users")
 def user_unlock(user_id: int):
     """Lift a sign-in lockout."""
     require_confirmed_post()

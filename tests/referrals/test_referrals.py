@@ -380,9 +380,8 @@ def test_overdue_follows_midnight_in_the_program_time_zone(app, world, monkeypat
         )
         db.session.commit()
         assert db.session.scalar(select(FollowUp.due_on)) == dt.date(2026, 11, 23)
-    desk = _browser(app, "desk1")
-
     _at(monkeypatch, dt.datetime(2026, 11, 24, 7, 59, tzinfo=dt.UTC))  # 23:59 on the 23rd
+    desk = _browser(app, "desk1")  # signed in at that time, so the idle clock agrees
     page = desk.get("/follow-ups").get_data(as_text=True)
     assert re.search(r"<strong>0</strong> overdue", page)
     assert re.search(r"<strong>1</strong> due today", page)
