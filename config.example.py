@@ -94,6 +94,9 @@ WORKLIST_PAGE_SIZE = 25
 # Movements per page on the stock ledger.
 LEDGER_PAGE_SIZE = 50
 
+# Events per page on the audit trail (admin).
+AUDIT_PAGE_SIZE = 50
+
 # --- Sign-in and passwords ------------------------------------------------------------
 
 # Shortest password accepted for a staff account.

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Integer, String, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.extensions import db
 from ssp.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from ssp.staff.models import User
 
 # Keys that must never reach the audit trail, whatever a caller passes.
 _FORBIDDEN_DETAIL_KEYS = ("password", "secret", "token", "code_part")
@@ -30,6 +33,32 @@ class AuditEvent(db.Model):
     object_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+    # By name: the staff package itself records audit events.
+    user: Mapped[User | None] = relationship("User")
+
+
+# Audit rows cannot be changed or removed, by the app or by a stray UPDATE or DELETE.
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END",
+    "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'audit events cannot be deleted'); END",
+]
+POSTGRESQL_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION audit_events_immutable() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit events cannot be changed or deleted'; END $$ "
+    "LANGUAGE plpgsql",
+    "CREATE TRIGGER audit_events_immutable BEFORE UPDATE OR DELETE ON audit_events "
+    "FOR EACH ROW EXECUTE FUNCTION audit_events_immutable()",
+]
+
+for _statement in SQLITE_TRIGGERS:
+    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_TRIGGERS:
+    event.listen(
+        AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )
 
 
 def _scrub(detail: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -352,8 +352,39 @@ def seed_demo(participants: int, visits: int, months: int, seed_value: int) -> N
     )
 
 
+@click.command("purge")
+@click.option(
+    "--inactive-years",
+    required=True,
+    type=click.IntRange(1, 100),
+    help="Remove participants with no visit in this many years.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+@with_appcontext
+def purge(inactive_years: int, dry_run: bool) -> None:
+    """Retention: remove participants not seen for N years (their visits stay, unlinked)."""
+    from ssp.extensions import db
+    from ssp.participants.services import plan_purge
+    from ssp.participants.services import purge as carry_out
+
+    plan = plan_purge(inactive_years=inactive_years)
+    summary = (
+        f"{len(plan.participant_ids):,} participants with no visit in {inactive_years} "
+        f"year(s); {plan.visits_unlinked:,} of their visits keep counting without a "
+        f"link; {plan.referrals_removed:,} referrals and {plan.follow_ups_removed:,} "
+        "follow-ups removed"
+    )
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run, nothing changed: {summary}.")
+        return
+    carry_out(plan)
+    db.session.commit()
+    click.echo(f"Purged {summary}.")
+
+
 #: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
-app_commands = [serve, create_user, report, seed_demo]
+app_commands = [serve, create_user, report, seed_demo, purge]
 
 
 class SspGroup(FlaskGroup):

@@ -83,6 +83,7 @@ class Defaults:
     FOLLOW_UP_DEFAULT_DAYS = 7
     WORKLIST_PAGE_SIZE = 25
     LEDGER_PAGE_SIZE = 50
+    AUDIT_PAGE_SIZE = 50
 
     REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

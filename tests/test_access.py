@@ -27,6 +27,8 @@ EXPECTED = {
     "staff.site_edit": {"admin"},
     "staff.site_deactivate": {"admin"},
     "staff.site_reactivate": {"admin"},
+    "staff.audit": {"admin"},
+    "staff.audit_csv": {"admin"},
     "supplies.catalogue": {"admin"},
     "supplies.item_new": {"admin"},
     "supplies.item_edit": {"admin"},

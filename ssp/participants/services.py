@@ -6,10 +6,11 @@ the code is never written to the audit trail or a log (it is personal data).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from ssp.audit import record
 from ssp.errors import RuleError
@@ -275,3 +276,87 @@ def _tables_linked_to_participants():
         for table in db.metadata.sorted_tables
         if table.name not in skip and "participant_id" in table.c
     ]
+
+
+@dataclass(frozen=True)
+class PurgePlan:
+    """What a retention purge removes."""
+
+    participant_ids: list[int]
+    visits_unlinked: int
+    referrals_removed: int
+    follow_ups_removed: int
+
+
+def plan_purge(*, inactive_years: int, now=None) -> PurgePlan:
+    """Participants with no visit (and no enrolment) in the last ``inactive_years`` years."""
+    from ssp.referrals.models import FollowUp, Referral
+    from ssp.visits.models import Visit
+
+    if inactive_years < 1:
+        raise ParticipantError("Keep at least one year of records.", "inactive_years")
+    cutoff = (now or utcnow()) - dt.timedelta(days=round(365.25 * inactive_years))
+    recent = select(Visit.participant_id).where(
+        Visit.participant_id.is_not(None), Visit.occurred_at >= cutoff
+    )
+    ids = list(
+        db.session.scalars(
+            select(Participant.id)
+            .where(Participant.created_at < cutoff, Participant.id.not_in(recent))
+            .order_by(Participant.id)
+        )
+    )
+
+    def count(model, column) -> int:
+        if not ids:
+            return 0
+        return sum(
+            db.session.scalar(select(func.count()).select_from(model).where(column.in_(batch)))
+            for batch in _batches(ids)
+        )
+
+    return PurgePlan(
+        ids,
+        count(Visit, Visit.participant_id),
+        count(Referral, Referral.participant_id),
+        count(FollowUp, FollowUp.participant_id),
+    )
+
+
+def _batches(ids: list[int], size: int = 500):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def purge(plan: PurgePlan) -> None:
+    """Carry out a purge plan: visits lose their participant link (they keep counting as
+    visits), referrals and follow-ups of those people go, then the people and their codes.
+    Flushed, not committed; audited with counts, never codes."""
+    from ssp.referrals.models import FollowUp, Referral, ReferralStatusChange
+    from ssp.visits.models import Visit
+
+    for batch in _batches(plan.participant_ids):
+        db.session.execute(
+            update(Visit).where(Visit.participant_id.in_(batch)).values(participant_id=None)
+        )
+        referral_ids = select(Referral.id).where(Referral.participant_id.in_(batch))
+        db.session.execute(delete(FollowUp).where(FollowUp.participant_id.in_(batch)))
+        db.session.execute(
+            delete(ReferralStatusChange).where(ReferralStatusChange.referral_id.in_(referral_ids))
+        )
+        db.session.execute(delete(Referral).where(Referral.participant_id.in_(batch)))
+        db.session.execute(
+            delete(ParticipantAlias).where(ParticipantAlias.participant_id.in_(batch))
+        )
+        db.session.execute(delete(Participant).where(Participant.id.in_(batch)))
+    db.session.flush()
+    record(
+        "participants_purged",
+        object_type="participant",
+        detail={
+            "participants": len(plan.participant_ids),
+            "visits_unlinked": plan.visits_unlinked,
+            "referrals_removed": plan.referrals_removed,
+            "follow_ups_removed": plan.follow_ups_removed,
+        },
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ssp.audit import record
 from ssp.extensions import db
 from ssp.forms import show_rule_error
 from ssp.participants import bp, services
@@ -119,6 +120,9 @@ def show(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     user = current_user._get_current_object()
     visits = recent_visits(participant.id)
+    # Who looked at whom is part of the audit trail (HIPAA access logging).
+    record("participant_viewed", object_type="participant", object_id=participant.id)
+    db.session.commit()
     return render_template(
         "participants/show.html",
         participant=participant,
