@@ -16,8 +16,9 @@ from typing import Any
 
 from flask import Flask
 
-#: The placeholder secret; the app refuses to start with it outside debug or testing.
-INSECURE_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 (a known placeholder)
+#: The placeholder secret; the app refuses to start with it outside debug or testing
+#: (so the linters' "hard-coded password" warning does not apply).
+INSECURE_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105  # nosec B105
 
 
 class ConfigError(RuntimeError):

@@ -420,20 +420,26 @@ def trends(period: Period, zone: ZoneInfo, months: int = TREND_MONTHS) -> Trends
     ).all()
     visit_counts = {int(i): (int(v), int(p)) for i, v, p in visits_people if i is not None}
 
-    # Syringes and naloxone in one pass over the year's items.
+    # Syringes and naloxone in one pass over the year's items. The item ids are looked up
+    # first, so the big join does not need the catalogue table.
     units: dict[SupplyCategory, list[int]] = {
         SupplyCategory.SYRINGE: [0] * len(periods),
         SupplyCategory.NALOXONE: [0] * len(periods),
     }
-    for index, category, quantity in db.session.execute(
-        select(bucket, SupplyItem.category, func.sum(VisitItem.quantity))
-        .join(VisitItem, VisitItem.visit_id == Visit.id)
-        .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
-        .where(in_range, SupplyItem.category.in_(list(units)))
-        .group_by(bucket, SupplyItem.category)
-    ):
-        if index is not None:
-            units[category][int(index)] = int(quantity or 0)
+    category_of = dict(
+        db.session.execute(
+            select(SupplyItem.id, SupplyItem.category).where(SupplyItem.category.in_(list(units)))
+        ).all()
+    )
+    if category_of:
+        for index, item_id, quantity in db.session.execute(
+            select(bucket, VisitItem.supply_item_id, func.sum(VisitItem.quantity))
+            .join(VisitItem, VisitItem.visit_id == Visit.id)
+            .where(in_range, VisitItem.supply_item_id.in_(list(category_of)))
+            .group_by(bucket, VisitItem.supply_item_id)
+        ):
+            if index is not None:
+                units[category_of[item_id]][int(index)] += int(quantity or 0)
 
     return Trends(
         periods=periods,
