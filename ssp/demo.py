@@ -506,5 +506,5 @@ def _reset_sequences() -> None:
         User,
     ):
         table = model.__tablename__
-        statement = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"  # noqa: E501, S608
+        statement = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"  # noqa: E501, S608  # nosec B608
         db.session.execute(text(statement))
