@@ -199,3 +199,24 @@ def test_change_own_password(app, browser, factory):
     browser.sign_out()
     assert browser.sign_in("desk1").status_code == 401
     assert browser.sign_in("desk1", "another long password").status_code == 200
+
+
+def test_a_lockout_lifts_by_itself_when_its_time_is_up(app, factory):
+    import datetime as dt
+
+    from ssp.extensions import db
+    from ssp.staff.models import User
+    from ssp.timeutil import utcnow
+
+    app.config["LOGIN_MAX_FAILURES"] = 2
+    factory.user("desk1", "front_desk")
+    desk = Browser(app.test_client())
+    desk.sign_in("desk1", "wrong password 123")
+    desk.sign_in("desk1", "wrong password 123")
+    assert desk.sign_in("desk1").status_code == 401  # locked
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "desk1"))
+        assert user.locked_until is not None
+        user.locked_until = utcnow() - dt.timedelta(seconds=1)  # the lockout time has passed
+        db.session.commit()
+    assert desk.sign_in("desk1").status_code == 200
