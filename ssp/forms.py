@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
-from flask import abort
+from flask import abort, flash
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 from wtforms.validators import ValidationError
@@ -29,6 +31,26 @@ def require_confirmed_post() -> None:
     """Abort with 400 unless the request is a POST with a valid CSRF token."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
+
+
+def save(form: FlaskForm, change: Callable[[], Any], success: str | Callable[[Any], str]) -> bool:
+    """Run a service call and commit once; True when it was applied.
+
+    On a refusal (a ``RuleError``) the transaction is rolled back and the message is shown
+    next to its form field; nothing is written. ``success`` is the flash message, or a
+    function of the call's result that makes it.
+    """
+    from ssp.extensions import db
+
+    try:
+        result = change()
+    except RuleError as error:
+        db.session.rollback()
+        show_rule_error(form, error)
+        return False
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return True
 
 
 def show_rule_error(form: FlaskForm, error: RuleError) -> None:

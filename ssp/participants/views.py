@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from ssp.audit import record
 from ssp.extensions import db
-from ssp.forms import show_rule_error
+from ssp.forms import save, show_rule_error
 from ssp.participants import bp, services
 from ssp.participants.codes import normalise_code
 from ssp.participants.forms import DetailsForm, EnrolForm, MergeForm, SearchForm
@@ -149,16 +149,12 @@ def edit(participant_id: int):
         form.injects.data = {True: "yes", False: "no"}.get(participant.injects, "")
     else:
         form = DetailsForm()
-    if form.validate_on_submit():
-        try:
-            services.update_details(participant, **form.coarse_values())
-        except ParticipantError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash("Details saved.", "success")
-            return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.update_details(participant, **form.coarse_values()),
+        "Details saved.",
+    ):
+        return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return render_template("participants/edit.html", participant=participant, form=form), _status(
         form
     )

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ssp.extensions import db
-from ssp.forms import ConfirmForm, parse_id, require_confirmed_post, show_rule_error
+from ssp.forms import ConfirmForm, parse_id, require_confirmed_post, save
 from ssp.participants.models import Participant
 from ssp.referrals import bp, services
 from ssp.referrals.forms import (
@@ -56,18 +56,14 @@ def partners():
 def partner_new():
     """Add a partner agency."""
     form = PartnerForm()
-    if form.validate_on_submit():
-        try:
-            partner = services.create_partner(
-                name=form.name.data, categories=form.categories.data, contact=form.contact.data
-            )
-        except ReferralError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{partner.name} added to the partner directory.", "success")
-            return redirect(url_for("referrals.partners"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.create_partner(
+            name=form.name.data, categories=form.categories.data, contact=form.contact.data
+        ),
+        lambda partner: f"{partner.name} added to the partner directory.",
+    ):
+        return redirect(url_for("referrals.partners"))
     return render_template("referrals/partner_form.html", form=form, partner=None), _status()
 
 
@@ -77,21 +73,17 @@ def partner_edit(partner_id: int):
     """Change a partner's name, categories or contact line."""
     partner = db.get_or_404(Partner, partner_id)
     form = PartnerForm(obj=partner if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            services.update_partner(
-                partner,
-                name=form.name.data,
-                categories=form.categories.data,
-                contact=form.contact.data,
-            )
-        except ReferralError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{partner.name} saved.", "success")
-            return redirect(url_for("referrals.partners"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.update_partner(
+            partner,
+            name=form.name.data,
+            categories=form.categories.data,
+            contact=form.contact.data,
+        ),
+        lambda _: f"{partner.name} saved.",
+    ):
+        return redirect(url_for("referrals.partners"))
     return render_template("referrals/partner_form.html", form=form, partner=partner), _status()
 
 
@@ -127,23 +119,19 @@ def referral_new(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     form = ReferralForm()
     form.partner_id.choices = partner_choices(services.active_partners())
-    if form.validate_on_submit():
-        try:
-            services.make_referral(
-                participant_id=participant.id,
-                category=form.category.data,
-                partner_id=form.partner_id.data,
-                note=form.note.data,
-                user=_me(),
-                site_id=current_user.site_id,
-            )
-        except ReferralError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash("Referral made; a follow-up is on the worklist.", "success")
-            return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.make_referral(
+            participant_id=participant.id,
+            category=form.category.data,
+            partner_id=form.partner_id.data,
+            note=form.note.data,
+            user=_me(),
+            site_id=current_user.site_id,
+        ),
+        "Referral made; a follow-up is on the worklist.",
+    ):
+        return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return render_template(
         "referrals/referral_new.html", form=form, participant=participant
     ), _status()
@@ -164,16 +152,12 @@ def referral_status(referral_id: int):
     referral = db.get_or_404(Referral, referral_id)
     form = StatusForm()
     form.status.choices = status_choices(list(ReferralStatus))
-    if form.validate_on_submit():
-        try:
-            services.change_status(referral, form.status.data, user=_me())
-        except ReferralError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Referral is now: {referral.status.label.lower()}.", "success")
-            return redirect(url_for("referrals.referral_show", referral_id=referral.id), 303)
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.change_status(referral, form.status.data, user=_me()),
+        lambda _: f"Referral is now: {referral.status.label.lower()}.",
+    ):
+        return redirect(url_for("referrals.referral_show", referral_id=referral.id), 303)
     form.status.choices = status_choices(services.allowed_moves(referral, _me()))
     return render_template("referrals/referral_show.html", referral=referral, form=form), 422
 
@@ -189,23 +173,19 @@ def follow_up_new(participant_id: int):
     form.assigned_user_id.choices = assignee_choices(_active_staff())
     if request.method == "GET":
         form.due_on.data = program_today()
-    if form.validate_on_submit():
-        try:
-            services.add_follow_up(
-                participant_id=participant.id,
-                due_on=form.due_on.data,
-                reason=form.reason.data,
-                user=_me(),
-                site_id=current_user.site_id,
-                assigned_user_id=form.assigned_user_id.data,
-            )
-        except ReferralError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash("Follow-up added.", "success")
-            return redirect(url_for("participants.show", participant_id=participant.id), 303)
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.add_follow_up(
+            participant_id=participant.id,
+            due_on=form.due_on.data,
+            reason=form.reason.data,
+            user=_me(),
+            site_id=current_user.site_id,
+            assigned_user_id=form.assigned_user_id.data,
+        ),
+        "Follow-up added.",
+    ):
+        return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return render_template(
         "referrals/follow_up_new.html", form=form, participant=participant
     ), _status()
@@ -257,21 +237,21 @@ def follow_up_show(follow_up_id: int):
     """A follow-up: reschedule, reassign, record an outcome or cancel it."""
     follow_up = db.get_or_404(FollowUp, follow_up_id)
     form = _edit_form(follow_up, request.form if request.method == "POST" else None)
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            services.update_follow_up(
+    if (
+        request.method == "POST"
+        and form.validate_on_submit()
+        and save(
+            form,
+            lambda: services.update_follow_up(
                 follow_up,
                 due_on=form.due_on.data,
                 assigned_user_id=form.assigned_user_id.data,
                 user=_me(),
-            )
-        except ReferralError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash("Follow-up saved.", "success")
-            return redirect(url_for("referrals.follow_up_show", follow_up_id=follow_up.id), 303)
+            ),
+            "Follow-up saved.",
+        )
+    ):
+        return redirect(url_for("referrals.follow_up_show", follow_up_id=follow_up.id), 303)
     return render_template(
         "referrals/follow_up_show.html",
         follow_up=follow_up,

@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from ssp.extensions import db, limiter, login_manager
-from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
+from ssp.forms import ConfirmForm, require_confirmed_post, save, show_rule_error
 from ssp.security import (
     Role,
     confirm_recent_sign_in,
@@ -148,22 +148,18 @@ def user_new():
     """Create a staff account."""
     form = UserCreateForm()
     form.set_site_choices(services.active_sites())
-    if form.validate_on_submit():
-        try:
-            user = services.create_user(
-                username=form.username.data,
-                password=form.password.data,
-                role=form.role.data,
-                site_id=form.site_id.data,
-                must_change_password=True,  # the admin knows it; the person picks their own
-            )
-        except StaffError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Account {user.username} created.", "success")
-            return redirect(url_for("staff.users"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.create_user(
+            username=form.username.data,
+            password=form.password.data,
+            role=form.role.data,
+            site_id=form.site_id.data,
+            must_change_password=True,  # the admin knows it; the person picks their own
+        ),
+        lambda user: f"Account {user.username} created.",
+    ):
+        return redirect(url_for("staff.users"))
     status = 422 if request.method == "POST" else 200
     return render_template("staff/user_new.html", form=form), status
 
@@ -181,20 +177,16 @@ def user_edit(user_id: int):
     form.set_site_choices(sites)
     if request.method == "GET":
         form.role.data = user.role.value
-    if form.validate_on_submit():
-        try:
-            services.update_user(
-                user,
-                role=form.role.data,
-                site_id=form.site_id.data,
-            )
-        except StaffError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Account {user.username} saved.", "success")
-            return redirect(url_for("staff.users"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.update_user(
+            user,
+            role=form.role.data,
+            site_id=form.site_id.data,
+        ),
+        f"Account {user.username} saved.",
+    ):
+        return redirect(url_for("staff.users"))
     status = 422 if request.method == "POST" else 200
     return render_template(
         "staff/user_edit.html",
@@ -212,16 +204,12 @@ def user_password(user_id: int):
     """Set a new password for an account."""
     user = db.get_or_404(User, user_id)
     reset_form = PasswordResetForm()
-    if reset_form.validate_on_submit():
-        try:
-            services.reset_password(user, reset_form.password.data)
-        except StaffError as error:
-            db.session.rollback()
-            show_rule_error(reset_form, error)
-        else:
-            db.session.commit()
-            flash(f"New password set for {user.username}; their sessions have ended.", "success")
-            return redirect(url_for("staff.user_edit", user_id=user.id))
+    if reset_form.validate_on_submit() and save(
+        reset_form,
+        lambda: services.reset_password(user, reset_form.password.data),
+        f"New password set for {user.username}; their sessions have ended.",
+    ):
+        return redirect(url_for("staff.user_edit", user_id=user.id))
     form = UserEditForm(formdata=None, obj=user)
     form.set_site_choices(services.active_sites())
     form.role.data = user.role.value
@@ -293,16 +281,12 @@ def sites():
 def site_new():
     """Add a site."""
     form = SiteForm()
-    if form.validate_on_submit():
-        try:
-            site = services.create_site(name=form.name.data, kind=form.kind.data)
-        except StaffError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Site {site.name} added.", "success")
-            return redirect(url_for("staff.sites"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.create_site(name=form.name.data, kind=form.kind.data),
+        lambda site: f"Site {site.name} added.",
+    ):
+        return redirect(url_for("staff.sites"))
     status = 422 if request.method == "POST" else 200
     return render_template("staff/site_form.html", form=form, site=None), status
 
@@ -315,16 +299,12 @@ def site_edit(site_id: int):
     form = SiteForm(obj=site if request.method == "GET" else None)
     if request.method == "GET":
         form.kind.data = site.kind.value
-    if form.validate_on_submit():
-        try:
-            services.update_site(site, name=form.name.data, kind=form.kind.data)
-        except StaffError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Site {site.name} saved.", "success")
-            return redirect(url_for("staff.sites"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.update_site(site, name=form.name.data, kind=form.kind.data),
+        lambda _: f"Site {site.name} saved.",
+    ):
+        return redirect(url_for("staff.sites"))
     status = 422 if request.method == "POST" else 200
     return render_template("staff/site_form.html", form=form, site=site), status
 

@@ -8,7 +8,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -19,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ssp.extensions import db
-from ssp.forms import parse_id, posted_ids, show_rule_error
+from ssp.forms import parse_id, posted_ids, save
 from ssp.security import Role, role_required
 from ssp.staff.models import Site
 from ssp.staff.services import active_sites
@@ -27,7 +26,7 @@ from ssp.supplies import bp, stock
 from ssp.supplies.forms import count_form, receipt_form, transfer_form
 from ssp.supplies.models import AdjustmentReason, MovementReason, SupplyItem
 from ssp.supplies.services import active_catalogue, catalogue_items
-from ssp.supplies.stock import CountLine, LedgerFilter, ReceiptLine, StockError
+from ssp.supplies.stock import CountLine, LedgerFilter, ReceiptLine
 from ssp.timeutil import program_today, utcnow
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
@@ -80,20 +79,17 @@ def receive():
             for item, names in form.item_rows
             if form[names["qty"]].data is not None
         ]
-        try:
-            movements = stock.receive(
+        if save(
+            form,
+            lambda: stock.receive(
                 site_id=form.site_id.data,
                 occurred_on=form.occurred_on.data,
                 lines=lines,
                 source=form.source.data,
                 user=current_user._get_current_object(),
-            )
-        except StockError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Receipt recorded: {len(movements)} item(s).", "success")
+            ),
+            lambda movements: f"Receipt recorded: {len(movements)} item(s).",
+        ):
             return redirect(url_for("supplies.stock_page"), 303)
     return render_template("supplies/receive.html", form=form), _status()
 
@@ -112,20 +108,17 @@ def transfer():
             for item, names in form.item_rows
             if form[names["qty"]].data is not None
         }
-        try:
-            stock.transfer(
+        if save(
+            form,
+            lambda: stock.transfer(
                 from_site_id=form.from_site_id.data,
                 to_site_id=form.to_site_id.data,
                 occurred_on=form.occurred_on.data,
                 quantities=quantities,
                 user=current_user._get_current_object(),
-            )
-        except StockError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash("Transfer recorded.", "success")
+            ),
+            "Transfer recorded.",
+        ):
             return redirect(url_for("supplies.stock_page"), 303)
     return render_template("supplies/transfer.html", form=form), _status()
 
@@ -160,19 +153,16 @@ def count():
             for item, names in form.item_rows
             if form[names["count"]].data is not None
         ]
-        try:
-            movements = stock.count(
+        if save(
+            form,
+            lambda: stock.count(
                 site_id=site.id,
                 occurred_on=form.occurred_on.data,
                 lines=lines,
                 user=current_user._get_current_object(),
-            )
-        except StockError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Count recorded at {site.name}: {len(movements)} adjustment(s).", "success")
+            ),
+            lambda movements: f"Count recorded at {site.name}: {len(movements)} adjustment(s).",
+        ):
             return redirect(url_for("supplies.stock_page"), 303)
     on_hand = {level.item.id: level.on_hand for level in stock.stock_levels(site_id=site.id)}
     return render_template(

@@ -6,12 +6,11 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ssp.extensions import db
-from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
+from ssp.forms import ConfirmForm, require_confirmed_post, save
 from ssp.security import Role, role_required
 from ssp.supplies import bp, services
 from ssp.supplies.forms import SupplyItemForm
 from ssp.supplies.models import SupplyItem
-from ssp.supplies.services import CatalogueError
 
 
 def _form_values(form: SupplyItemForm) -> dict:
@@ -40,16 +39,12 @@ def catalogue():
 def item_new():
     """Add a catalogue item."""
     form = SupplyItemForm()
-    if form.validate_on_submit():
-        try:
-            item = services.create_item(**_form_values(form))
-        except CatalogueError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{item.name} added to the catalogue.", "success")
-            return redirect(url_for("supplies.catalogue"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.create_item(**_form_values(form)),
+        lambda item: f"{item.name} added to the catalogue.",
+    ):
+        return redirect(url_for("supplies.catalogue"))
     status = 422 if request.method == "POST" else 200
     return render_template("supplies/item_form.html", form=form, item=None), status
 
@@ -62,16 +57,12 @@ def item_edit(item_id: int):
     form = SupplyItemForm(obj=item if request.method == "GET" else None)
     if request.method == "GET":
         form.category.data = item.category.value
-    if form.validate_on_submit():
-        try:
-            services.update_item(item, **_form_values(form))
-        except CatalogueError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{item.name} saved.", "success")
-            return redirect(url_for("supplies.catalogue"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.update_item(item, **_form_values(form)),
+        lambda _: f"{item.name} saved.",
+    ):
+        return redirect(url_for("supplies.catalogue"))
     status = 422 if request.method == "POST" else 200
     return render_template("supplies/item_form.html", form=form, item=item), status
 

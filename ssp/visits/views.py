@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ssp.errors import RuleError
 from ssp.extensions import db
-from ssp.forms import posted_ids, show_rule_error
+from ssp.forms import posted_ids, save, show_rule_error
 from ssp.participants.models import Participant
 from ssp.referrals.services import (
     ReferralError,
@@ -236,18 +236,14 @@ def edit(visit_id: int):
         _prefill_items(form, visit)
         for line in visit.services:
             form[f"service_{line.service.value}"].data = line.count
-    elif form.validate_on_submit():
-        try:
-            services.update_visit(
-                visit, details=form.details(_to_utc(form.occurred_at.data)), user=user
-            )
-        except VisitError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash("Visit corrected.", "success")
-            return redirect(url_for("visits.show", visit_id=visit.id), 303)
+    elif form.validate_on_submit() and save(
+        form,
+        lambda: services.update_visit(
+            visit, details=form.details(_to_utc(form.occurred_at.data)), user=user
+        ),
+        "Visit corrected.",
+    ):
+        return redirect(url_for("visits.show", visit_id=visit.id), 303)
     return render_template("visits/edit.html", form=form, visit=visit), (
         422 if request.method == "POST" else 200
     )
@@ -261,16 +257,12 @@ def void(visit_id: int):
     if not services.may_change(user, visit):
         abort(403)
     form = VoidForm()
-    if form.validate_on_submit():
-        try:
-            services.void_visit(visit, reason=form.reason.data, user=user)
-        except VisitError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash("Visit voided. It stays on record and counts nowhere.", "success")
-            return redirect(url_for("visits.show", visit_id=visit.id), 303)
+    if form.validate_on_submit() and save(
+        form,
+        lambda: services.void_visit(visit, reason=form.reason.data, user=user),
+        "Visit voided. It stays on record and counts nowhere.",
+    ):
+        return redirect(url_for("visits.show", visit_id=visit.id), 303)
     return render_template(
         "visits/show.html", visit=visit, void_form=form, may_change=not visit.voided
     ), 422

@@ -26,8 +26,10 @@ def test_create_rename_and_deactivate_a_site(app, signed_in):
     admin.post("/admin/sites/new", {"name": "Van 1", "kind": "mobile"})
     site = _sites(app)["Main clinic"]
 
-    response = admin.post(f"/admin/sites/{site.id}", {"name": "Downtown", "kind": "satellite"})
-    assert response.status_code == 302
+    response = admin.post(
+        f"/admin/sites/{site.id}", {"name": "Downtown", "kind": "satellite"}, follow_redirects=True
+    )
+    assert "Site Downtown saved." in response.get_data(as_text=True)  # the new name
     sites = _sites(app)
     assert sites["Downtown"].kind == SiteKind.SATELLITE and "Main clinic" not in sites
 
