@@ -38,6 +38,7 @@ EXPECTED = {
     "participants.show": {"front_desk", "manager", "admin"},
     "participants.edit": {"front_desk", "manager", "admin"},
     "participants.merge": {"manager", "admin"},
+    "participants.card": {"front_desk", "manager", "admin"},
     "visits.new": {"front_desk", "manager", "admin"},
     "visits.walk_in": {"front_desk", "manager", "admin"},
     "visits.show": {"front_desk", "manager", "admin"},

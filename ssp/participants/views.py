@@ -6,13 +6,24 @@ history on a shared desk computer, in proxy logs or in a Referer header.
 
 from __future__ import annotations
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ssp.audit import record
 from ssp.extensions import db
 from ssp.forms import save, show_rule_error
 from ssp.participants import bp, services
+from ssp.participants.cards import MAX_CARDS, render_cards
 from ssp.participants.codes import normalise_code
 from ssp.participants.forms import DetailsForm, EnrolForm, MergeForm, SearchForm
 from ssp.participants.models import Participant
@@ -181,4 +192,26 @@ def merge(participant_id: int):
             return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return render_template("participants/merge.html", participant=participant, form=form), _status(
         form
+    )
+
+
+@bp.get("/participants/<int:participant_id>/card.pdf")
+def card(participant_id: int):
+    """A sheet of wallet cards (code as text and QR code, program name) to print."""
+    participant = db.get_or_404(Participant, participant_id)
+    copies = request.args.get("copies", "1")
+    if not copies.isascii() or not copies.isdigit() or not 1 <= int(copies) <= MAX_CARDS:
+        abort(400)
+    record(
+        "participant_card_printed",
+        object_type="participant",
+        object_id=participant.id,
+        detail={"copies": int(copies)},
+    )
+    db.session.commit()
+    pdf = render_cards(participant.code, current_app.config["PROGRAM_NAME"], int(copies))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="participant-card.pdf"'},
     )
