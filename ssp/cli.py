@@ -280,7 +280,7 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
 def report(month: str, funder: str, out_path: str | None, csv_path: str | None) -> None:
     """Generate, archive and optionally copy a month's funder report (for cron jobs)."""
     from ssp.extensions import db
-    from ssp.reporting.archive import write_atomically
+    from ssp.reporting.archive import commit_or_remove, write_atomically
     from ssp.reporting.services import ReportError, generate_report
 
     targets = [Path(p) for p in (out_path, csv_path) if p]
@@ -300,7 +300,7 @@ def report(month: str, funder: str, out_path: str | None, csv_path: str | None) 
         db.session.rollback()
         Path(made.report.path).unlink(missing_ok=True)
         raise click.ClickException(f"Could not write the output: {error.strerror}.") from None
-    db.session.commit()
+    commit_or_remove(made.report)
     click.echo(f"Archived {made.report.path} (sha256 {made.report.sha256})")
     if out_path:
         click.echo(f"Wrote {out_path}")

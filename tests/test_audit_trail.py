@@ -121,7 +121,20 @@ def test_purge_removes_long_inactive_people_but_keeps_their_visit_counts(app, fa
     factory.visit(old, user_id=user, site_id=site, occurred_at=long_ago)
     factory.visit(recent, user_id=user, site_id=site, occurred_at=long_ago)
     factory.visit(recent, user_id=user, site_id=site)  # seen this year
-    factory.referral(old, user_id=user, now=long_ago)
+    referral_id = factory.referral(old, user_id=user, now=long_ago)
+    with app.app_context():
+        from ssp.referrals import services as referrals
+        from ssp.referrals.models import Referral as ReferralModel
+        from ssp.staff.models import User
+
+        # Completed long ago, so its follow-up is closed too: nothing is still open.
+        referrals.change_status(
+            db.session.get(ReferralModel, referral_id),
+            "completed",
+            user=db.session.get(User, user),
+            now=long_ago,
+        )
+        db.session.commit()
     env = {
         "SSP_SECRET_KEY": SECRET,
         "SSP_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],

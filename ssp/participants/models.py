@@ -115,6 +115,9 @@ class Participant(db.Model):
     """A person served by the program, known only by an anonymous code."""
 
     __tablename__ = "participants"
+    # Ids are never reused (SQLite would hand out a purged or merged person's id again,
+    # and old audit rows would then point at someone else).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)

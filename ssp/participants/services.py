@@ -289,20 +289,32 @@ class PurgePlan:
 
 
 def plan_purge(*, inactive_years: int, now=None) -> PurgePlan:
-    """Participants with no visit (and no enrolment) in the last ``inactive_years`` years."""
-    from ssp.referrals.models import FollowUp, Referral
+    """Participants with no activity in the last ``inactive_years`` years: no counted
+    visit, no referral or follow-up made since, no open follow-up, and not enrolled since."""
+    from ssp.referrals.models import FollowUp, FollowUpStatus, Referral
     from ssp.visits.models import Visit
 
     if inactive_years < 1:
         raise ParticipantError("Keep at least one year of records.", "inactive_years")
     cutoff = (now or utcnow()) - dt.timedelta(days=round(365.25 * inactive_years))
-    recent = select(Visit.participant_id).where(
-        Visit.participant_id.is_not(None), Visit.occurred_at >= cutoff
+    active = (
+        select(Visit.participant_id)
+        .where(
+            Visit.participant_id.is_not(None),
+            Visit.voided_at.is_(None),
+            Visit.occurred_at >= cutoff,
+        )
+        .union(
+            select(Referral.participant_id).where(Referral.made_at >= cutoff),
+            select(FollowUp.participant_id).where(
+                (FollowUp.created_at >= cutoff) | (FollowUp.status == FollowUpStatus.OPEN)
+            ),
+        )
     )
     ids = list(
         db.session.scalars(
             select(Participant.id)
-            .where(Participant.created_at < cutoff, Participant.id.not_in(recent))
+            .where(Participant.created_at < cutoff, Participant.id.not_in(active))
             .order_by(Participant.id)
         )
     )
@@ -336,8 +348,12 @@ def purge(plan: PurgePlan) -> None:
     from ssp.visits.models import Visit
 
     for batch in _batches(plan.participant_ids):
+        # The visits keep counting; their link to the person, and any free text that
+        # might describe them (a void reason), go.
         db.session.execute(
-            update(Visit).where(Visit.participant_id.in_(batch)).values(participant_id=None)
+            update(Visit)
+            .where(Visit.participant_id.in_(batch))
+            .values(participant_id=None, void_reason=None)
         )
         referral_ids = select(Referral.id).where(Referral.participant_id.in_(batch))
         db.session.execute(delete(FollowUp).where(FollowUp.participant_id.in_(batch)))

@@ -165,7 +165,10 @@ class Referral(db.Model):
     """A participant referred to a service, and how far it got."""
 
     __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_participant_id_status", "participant_id", "status"),)
+    __table_args__ = (
+        Index("ix_referrals_participant_id_status", "participant_id", "status"),
+        {"sqlite_autoincrement": True},  # ids never reused after a purge
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
@@ -222,6 +225,7 @@ class FollowUp(db.Model):
     __table_args__ = (
         Index("ix_follow_ups_status_due_on", "status", "due_on"),
         Index("ix_follow_ups_participant_id_status", "participant_id", "status"),
+        {"sqlite_autoincrement": True},  # ids never reused after a purge
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

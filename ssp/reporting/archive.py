@@ -116,3 +116,13 @@ def read_archived(report: Report) -> bytes:
 
 class ArchiveTampered(RuntimeError):
     """An archived file changed after it was made."""
+
+
+def commit_or_remove(report: Report) -> None:
+    """Commit the archive row; if that fails, remove the file too (no file without a row)."""
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        Path(report.path).unlink(missing_ok=True)
+        raise

@@ -263,7 +263,10 @@ def overdose(period: Period, zone: ZoneInfo) -> Overdose:
     services = _service_counts(period, zone)
     return Overdose(
         kits=sum(by_reason.values()),
-        kits_by_reason={r.label: by_reason.get(r, 0) for r in NaloxoneReason},
+        # Kits without a reason (an item that became naloxone later) keep the rows adding
+        # up to the same total as every other table.
+        kits_by_reason={r.label: by_reason.get(r, 0) for r in NaloxoneReason}
+        | {"Reason not recorded": by_reason.get(None, 0)},
         people_receiving_kits=people,
         reversals_reported=services[Service.OVERDOSE_REVERSAL_REPORTED][0],
         people_trained=services[Service.NALOXONE_TRAINING][1],
@@ -316,7 +319,11 @@ def referrals(period: Period, zone: ZoneInfo) -> Referrals:
             func.sum(case((made_in_month, 1), else_=0)),
             func.sum(case((and_(completed_by, Referral.closed_at >= start), 1), else_=0)),
             func.sum(case((and_(made_in_month, completed_by), 1), else_=0)),
-        ).group_by(Referral.category)
+        )
+        # A referral recorded on a visit that was later voided counts nowhere either.
+        .outerjoin(Visit, Visit.id == Referral.visit_id)
+        .where(Visit.voided_at.is_(None))
+        .group_by(Referral.category)
     ).all()
     found = {c: (int(m or 0), int(done or 0), int(both or 0)) for c, m, done, both in rows}
     closed_in_month = and_(FollowUp.done_at >= start, FollowUp.done_at < end)

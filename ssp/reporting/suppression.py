@@ -4,12 +4,13 @@ Rules (DESIGN.md section 6 and the report issue):
 
 1. Primary: a count from 1 to threshold-1 is suppressed and shown as "<threshold".
    Zero is shown as 0: it reveals nobody.
-2. Complementary: where a line (a row or a column) shows a total, a single suppressed
-   cell could be recovered by subtraction, so further cells are suppressed: the smallest
-   non-zero visible cells first, until the suppressed cells of the line add up to at least
-   the threshold (so their sum, total minus the visible cells, reveals no small number
-   either). If the line runs out of cells, its total is suppressed too. Rows and columns
-   interact, so the rules are applied again until nothing changes.
+2. Complementary: where a line (a row or a column) shows a total, the hidden cells'
+   sum is known (total minus the visible cells), so further cells are suppressed, the
+   smallest non-zero visible cells first, until no small cell can be narrowed down: a
+   reader who also knows that each "<t" cell is 1 to t-1 and each "*" cell at least t
+   must still find every value from 1 to t-1 possible for every small cell (and there are
+   at least two hidden cells). If the line runs out of cells, its total is suppressed
+   too. Rows and columns interact, so the rules are applied again until nothing changes.
 3. A total that is itself small is suppressed like any other cell.
 4. A percentage or rate derived from a suppressed count is suppressed.
 
@@ -140,6 +141,29 @@ def suppress_small_cells(
     return table
 
 
+def line_is_safe(table: SuppressedTable, hidden: list[tuple[int, int]]) -> bool:
+    """Whether a reader who knows a line's total can learn nothing about its small cells.
+
+    A reader knows the sum of the hidden cells (total minus the visible ones), that each
+    small cell ("<t") is 1 to t-1 and that each other hidden cell ("*") is at least t.
+    The line is safe when there are at least two hidden cells and every small cell could
+    still be anything from 1 to t-1.
+    """
+    if len(hidden) < 2:
+        return False
+    t = table.threshold
+    hidden_sum = sum(table._value(*cell) for cell in hidden)
+    small = sum(1 for cell in hidden if table.suppressed[cell] == PRIMARY)
+    large = len(hidden) - small
+    if small == 0:
+        return True
+    # The most a small cell can be: the others as small as they can be.
+    highest = hidden_sum - (small - 1) * 1 - large * t
+    # The least: the other small cells as large as they can be (the "*" ones are unbounded).
+    lowest = 1 if large else hidden_sum - (small - 1) * (t - 1)
+    return highest >= t - 1 and lowest <= 1
+
+
 def _protect_line(
     table: SuppressedTable, cells: list[tuple[int, int]], total: tuple[int, int]
 ) -> bool:
@@ -148,7 +172,7 @@ def _protect_line(
     if not hidden or total in table.suppressed:
         return False  # nothing to protect, or the total is hidden so nothing can be derived
     changed = False
-    while sum(table._value(*cell) for cell in hidden) < table.threshold or len(hidden) == 1:
+    while not line_is_safe(table, hidden):
         candidates = sorted(
             (cell for cell in cells if cell not in table.suppressed and table._value(*cell) > 0),
             key=lambda cell: (table._value(*cell), cell),

@@ -13,7 +13,13 @@ from wtforms.fields.choices import SelectChoice
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
 from ssp.reporting import bp, funders, services
-from ssp.reporting.archive import ArchiveTampered, archived_reports, newest_ids, read_archived
+from ssp.reporting.archive import (
+    ArchiveTampered,
+    archived_reports,
+    commit_or_remove,
+    newest_ids,
+    read_archived,
+)
 from ssp.reporting.csv_export import render_csv
 from ssp.reporting.forms import GenerateForm, ProfileForm, ReportForm, month_choices
 from ssp.reporting.metrics import Period
@@ -79,6 +85,7 @@ def preview():
 
 @bp.get("/reports/preview.csv")
 @role_required(*MANAGERS)
+@recent_sign_in_required()
 def preview_csv():
     """The same tables as CSV."""
     document = _requested_document()
@@ -105,7 +112,7 @@ def generate():
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("reporting.index"), 303)
-    db.session.commit()
+    commit_or_remove(made.report)
     flash(
         f"Report for {made.document.period_label} archived as {Path(made.report.path).name}.",
         "success",

@@ -395,8 +395,30 @@ def void_visit(visit: Visit, *, reason: str, user: User, now: dt.datetime | None
     visit.void_reason = reason
     db.session.flush()
     _sync_stock(visit, user, now, note=f"Visit {visit.id} voided")
+    _cancel_follow_ups_of_voided(visit, user, now)
     # The reason stays on the visit row; the trail keeps no free text.
     record("visit_voided", object_type="visit", object_id=visit.id, user_id=user.id)
+
+
+def _cancel_follow_ups_of_voided(visit: Visit, user: User, now: dt.datetime) -> None:
+    """Referrals recorded on a voided visit count nowhere; nobody should chase them."""
+    from ssp.referrals.models import FollowUp, FollowUpStatus, Referral
+
+    follow_ups = db.session.scalars(
+        select(FollowUp)
+        .join(Referral, Referral.id == FollowUp.referral_id)
+        .where(Referral.visit_id == visit.id, FollowUp.status == FollowUpStatus.OPEN)
+    )
+    for follow_up in follow_ups:
+        follow_up.status = FollowUpStatus.CANCELLED
+        follow_up.done_at = now
+        record(
+            "follow_up_cancelled",
+            object_type="follow_up",
+            object_id=follow_up.id,
+            user_id=user.id,
+            detail={"visit_voided": visit.id},
+        )
 
 
 def _summary(visit: Visit) -> dict:

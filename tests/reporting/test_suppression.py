@@ -50,10 +50,14 @@ def test_hidden_cells_must_add_up_to_the_threshold():
     assert texts(table, 1, 4) == [["<11", "<11", "50", "90"]]
 
 
-def test_two_small_cells_protect_each_other_when_they_reach_the_threshold():
-    table = suppress_small_cells([[6, 7, 40]], threshold=11, row_totals=True)
+def test_two_small_cells_protect_each_other_only_when_nothing_narrows_them():
+    # 2 + 9 = 11: each could be anything from 1 to 10.
+    table = suppress_small_cells([[2, 9, 40]], threshold=11, row_totals=True)
     assert texts(table, 1, 3) == [["<11", "<11", "40"]]
     assert table.complementary_count == 0
+    # 6 + 7 = 13: each is at least 3, which says too much; one more cell is hidden.
+    table = suppress_small_cells([[6, 7, 40]], threshold=11, row_totals=True)
+    assert texts(table, 1, 3) == [["<11", "<11", "*"]]
 
 
 def test_all_small_cells_and_a_small_total():
@@ -85,22 +89,46 @@ def test_rows_and_columns_interact_until_stable():
 
 
 def _assert_nothing_derivable(table, values):
-    """No hidden cell can be worked out from its row or column and the shown total, and
-    the hidden cells of each line add up to at least the threshold."""
+    """For every line whose total is shown: at least two hidden cells, and each small
+    hidden cell could still be anything from 1 to threshold-1 for a reader who knows the
+    hidden sum, that "<t" cells are 1..t-1 and that "*" cells are at least t."""
+    t = table.threshold
     rows, cols = len(values), len(values[0])
-    lines = [[(r, c) for c in range(cols)] for r in range(rows)] + [
-        [(r, c) for r in range(rows)] for c in range(cols)
-    ]
-    totals = [(r, -1) for r in range(rows)] + [(-1, c) for c in range(cols)]
-    for cells, total in zip(lines, totals, strict=True):
+    lines = []
+    if table.row_totals is not None:
+        lines += [([(r, c) for c in range(cols)], (r, -1)) for r in range(rows)]
+    if table.column_totals is not None:
+        lines += [([(r, c) for r in range(rows)], (-1, c)) for c in range(cols)]
+    for cells, total in lines:
         hidden = [cell for cell in cells if table.is_suppressed(*cell)]
         if not hidden or table.is_suppressed(*total):
             continue
         assert len(hidden) >= 2, (cells, table.suppressed)
-        assert sum(values[r][c] for r, c in hidden) >= table.threshold
+        hidden_sum = sum(values[r][c] for r, c in hidden)
+        for cell in hidden:
+            if not 0 < values[cell[0]][cell[1]] < t:
+                continue
+            others = [o for o in hidden if o != cell]
+            small = sum(1 for r, c in others if 0 < values[r][c] < t)
+            large = len(others) - small
+            least = small + large * t
+            most = float("inf") if large else small * (t - 1)
+            possible = {w for w in range(1, t) if least <= hidden_sum - w <= most}
+            assert possible == set(range(1, t)), (cell, hidden, values)
 
 
-@pytest.mark.parametrize("seed", range(40))
+def test_the_examples_that_once_leaked_are_safe():
+    # 11 fixed-site visits and 1 mobile: "*", "<11" and a total of 12 gave the 1 away.
+    table = suppress_small_cells([[11], [1], [0], [0]], threshold=11, column_totals=True)
+    assert table.text(-1, 0) == "*"
+    # "<11", 27, "<11" out of 47 forced both hidden cells to 10.
+    values = [[10], [27], [10]]
+    table = suppress_small_cells(values, threshold=11, column_totals=True)
+    _assert_nothing_derivable(table, values)
+    assert table.text(1, 0) == "*" or table.text(-1, 0) == "*"
+
+
+@pytest.mark.parametrize("seed", range(200))
 def test_random_tables_never_leak(seed):
     import random
 
