@@ -1,0 +1,263 @@
+"""The front desk in a real browser, keyboard only: sign in, enrol with the code builder,
+log a visit, find by part of a code, "same as last time" (key presses counted), the
+follow-up banner, a manager's report download, the idle sign-out, phone-sized pages and
+an accessibility check."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.browser.conftest import CHROMIUM, SCREENSHOTS, start_server
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+
+CODE = "MAPH0687"
+
+
+class Keys:
+    """Presses keys on a page and counts them."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.count = 0
+
+    def type(self, text: str) -> None:
+        for character in text:
+            self.page.keyboard.press(character)
+            self.count += 1
+
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+        self.count += 1
+
+    def press_and_wait(self, key: str) -> None:
+        with self.page.expect_navigation():
+            self.press(key)
+        settle(self.page)
+
+
+def settle(page) -> None:
+    """Wait until the page has moved the focus to its autofocus element, as a person would
+    wait to see the page before typing."""
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[autofocus]');"
+        " return !a || document.activeElement === a; }"
+    )
+
+
+def sign_in(page, url: str, username: str) -> None:
+    page.goto(url + "/sign-in")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f'class="who">{username} ' in page.content()
+
+
+def shot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+def test_enrol_log_find_and_same_as_last_time_without_a_mouse(live_server, page):
+    url = live_server.url
+    sign_in(page, url, "desk1")
+    shot(page, "search")
+    keys = Keys(page)
+
+    # Enrol with the code builder: the answers are typed, Enter moves on.
+    page.goto(url + "/participants/new")
+    page.wait_for_function("() => document.activeElement.id === 'part-1'")
+    for answer in ("Maria", "Philadelphia", "6", "1987"):
+        keys.type(answer)
+        keys.press("Enter")
+    assert page.input_value("#code") == CODE
+    keys.press_and_wait("Enter")
+    assert re.search(r"/participants/\d+$", page.url)
+    participant_url = page.url
+
+    # First visit: "Log visit" has the focus; the first quantity box then has it.
+    keys.press_and_wait("Enter")
+    assert "/visits/new" in page.url
+    assert page.evaluate("document.activeElement.id").startswith("item_")
+    keys.type("20")
+    shot(page, "visit-form")
+    keys.press_and_wait("Enter")
+    assert page.url == url + "/"
+    assert "Visit saved." in page.content()
+    assert page.evaluate("document.activeElement.id") == "code"  # ready for the next person
+
+    # Find by part of the code: the typeahead lists it; arrow down and Enter open it.
+    keys.type("APH06")
+    page.wait_for_selector("#typeahead a")
+    keys.press("ArrowDown")
+    keys.press_and_wait("Enter")
+    assert page.url == participant_url
+
+    # A returning participant, counted from the search box to "saved".
+    page.goto(url + "/")
+    settle(page)
+    returning = Keys(page)
+    returning.type(CODE)
+    returning.press_and_wait("Enter")  # straight to the participant
+    assert page.url == participant_url
+    returning.press_and_wait("Enter")  # "Same as last time" has the focus
+    assert "same=1" in page.url and page.input_value("#item_1") == "20"
+    returning.press_and_wait("Enter")  # "Save visit" has the focus
+    assert "Visit saved." in page.content()
+    print(f"\nkey presses for a returning participant: {returning.count}")
+    assert returning.count < 15
+    assert "2 visits" in page.goto(participant_url).text()
+
+
+def test_the_follow_up_banner_is_answered_with_one_key(live_server, page):
+    url = live_server.url
+    sign_in(page, url, "desk1")
+    page.goto(url + "/participants/new")
+    page.fill("#code", "JOSE0190")
+    with page.expect_navigation():
+        page.click("text=Enrol participant")
+    participant_url = page.url
+    assert re.search(r"/participants/\d+$", participant_url)
+    # Refer to MOUD on the visit form: only partners serving MOUD are offered.
+    with page.expect_navigation():
+        page.click("text=Log visit")
+    page.select_option("#referral_category", "moud")
+    options = page.eval_on_selector_all(
+        "#referral_partner_id option:not([hidden])", "els => els.map(e => e.textContent)"
+    )
+    assert options == ["No particular partner", "Bridge Clinic"]
+    with page.expect_navigation():
+        page.click("#save")
+    # Back at the desk another day: the banner asks, one key answers.
+    page.goto(participant_url)
+    assert "ask whether they got in" in page.content()
+    page.wait_for_function("() => document.activeElement.textContent.includes('Same as')")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # Same as last time
+    select = page.locator("select[name^=follow_up_]")
+    select.focus()
+    page.keyboard.press("l")  # Linked: they got in or were seen
+    assert select.input_value() == "linked"
+    with page.expect_navigation():
+        page.click("#save")
+    page.goto(participant_url)
+    assert "follow-up to ask about" not in page.content()
+    assert "Completed (linked to care)" in page.content()
+
+
+def test_a_manager_downloads_the_monthly_report(live_server, page):
+    url = live_server.url
+    sign_in(page, url, "boss1")
+    page.goto(url + "/reports")
+    page.select_option("#funder", "standard")
+    with page.expect_navigation():
+        page.click("text=Preview the numbers")
+    assert "report to Program funders" in page.content()
+    with page.expect_navigation():
+        page.click("text=Generate and archive PDF")
+    with page.expect_download() as download_info:
+        page.click("text=Download PDF")
+    data = Path(download_info.value.path()).read_bytes()
+    reader = PdfReader(io.BytesIO(data))
+    assert data.startswith(b"%PDF") and "At a glance" in reader.pages[0].extract_text()
+    if SCREENSHOTS:
+        import subprocess
+
+        pdf = Path(SCREENSHOTS) / "report.pdf"
+        pdf.write_bytes(data)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "65",
+                "-f",
+                "1",
+                "-l",
+                "1",  # noqa: S607
+                str(pdf),
+                str(Path(SCREENSHOTS) / "report-page"),
+            ],
+            check=False,
+        )
+
+
+def test_idle_sign_out_with_a_warning(tmp_path, browser):
+    # Six seconds of idleness allowed; the warning shows in the last two.
+    for live in start_server(tmp_path, IDLE_TIMEOUT_MINUTES=0.1):
+        context = browser.new_context()
+        page = context.new_page()
+        sign_in(page, live.url, "desk1")
+        page.wait_for_selector("#idle-warning:not([hidden])", timeout=10_000)
+        assert "you will be signed out in" in page.inner_text("#idle-warning")
+        page.wait_for_url(re.compile(r"/sign-in"), timeout=10_000)
+        page.goto(live.url + "/")
+        assert page.url.startswith(live.url + "/sign-in")
+        assert "without activity" in page.content() or "Sign in" in page.content()
+        context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/participants/1", "/participants/1/visits/new", "/participants/new", "/follow-ups"],
+)
+def test_phone_sized_pages_fit_the_screen(live_server, browser, path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, live_server.url, "desk1")
+    page.goto(live_server.url + path)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, (path, width)
+    if path == "/participants/1/visits/new":
+        shot(page, "visit-form-phone")
+    context.close()
+
+
+AXE = os.environ.get("AXE_CORE_JS") or str(
+    Path(__file__).resolve().parents[2]
+    / ".ci"
+    / "node"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
+
+
+@pytest.mark.skipif(not Path(AXE).exists(), reason="axe-core is not installed (npm)")
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sign-in",
+        "/",
+        "/participants/new",
+        "/participants/1",
+        "/participants/1/visits/new",
+        "/follow-ups",
+        "/stock",
+    ],
+)
+def test_no_serious_accessibility_problems(live_server, browser, path):
+    # The app's Content-Security-Policy forbids injected scripts; axe is one, for the test.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    if path != "/sign-in":
+        sign_in(page, live_server.url, "boss1")
+    page.goto(live_server.url + path)
+    page.add_script_tag(path=AXE)
+    result = page.evaluate("async () => await axe.run(document)")
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    context.close()
+    assert serious == [], (path, serious)
