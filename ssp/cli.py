@@ -383,8 +383,23 @@ def purge(inactive_years: int, dry_run: bool) -> None:
     click.echo(f"Purged {summary}.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(path: str) -> None:
+    """A consistent copy of the database while the app runs (SQLite file or pg_dump)."""
+    from ssp.backup import BackupError
+    from ssp.backup import backup as make_backup
+
+    try:
+        result = make_backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {result.path} ({result.size:,} bytes, {result.kind}).")
+
+
 #: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
-app_commands = [serve, create_user, report, seed_demo, purge]
+app_commands = [serve, create_user, report, seed_demo, purge, backup]
 
 
 class SspGroup(FlaskGroup):

@@ -1,0 +1,93 @@
+"""`ssp backup PATH`: a consistent, checked copy while the app runs; clear errors."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from ssp.extensions import db
+from tests.conftest import SECRET, on_postgresql
+from tests.test_cli import FAST, run
+
+
+def _env(app) -> dict[str, str]:
+    return {
+        "SSP_SECRET_KEY": SECRET,
+        "SSP_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        **FAST,
+    }
+
+
+def _visits(app) -> int:
+    from ssp.visits.models import Visit
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Visit))
+
+
+@pytest.mark.skipif(on_postgresql(), reason="the SQLite copy; PostgreSQL is tested below")
+def test_sqlite_backup_under_writes_is_whole_and_checked(app, factory, tmp_path):
+    site = factory.site()
+    user = factory.user("boss1", "manager", site_id=site)
+    item = factory.supply_item()
+    participant = factory.participant()
+    for _ in range(20):
+        factory.visit(participant, user_id=user, site_id=site, items={item: 5})
+    before = _visits(app)
+    stop = threading.Event()
+
+    def keep_writing():
+        while not stop.is_set():
+            factory.visit(participant, user_id=user, site_id=site, items={item: 1})
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        target = tmp_path / "copy.sqlite3"
+        result = run(["backup", str(target)], **_env(app))
+    finally:
+        stop.set()
+        writer.join()
+    assert result.exit_code == 0, result.output
+    assert "Wrote" in result.output and "SQLite database" in result.output
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        copied = copy.execute("SELECT count(*) FROM visits").fetchone()[0]
+    finally:
+        copy.close()
+    assert before <= copied <= _visits(app)  # every visit saved before the backup began
+    assert not list(tmp_path.glob(".partial-*"))
+
+
+@pytest.mark.skipif(
+    not on_postgresql() or shutil.which("pg_restore") is None,
+    reason="needs the PostgreSQL test database and pg_restore",
+)
+def test_postgresql_backup_is_a_restorable_dump(app, factory, tmp_path):
+    site = factory.site()
+    user = factory.user("boss1", "manager", site_id=site)
+    factory.visit(factory.participant(), user_id=user, site_id=site)
+    target = tmp_path / "copy.dump"
+    result = run(["backup", str(target)], **_env(app))
+    assert result.exit_code == 0, result.output
+    listing = subprocess.run(
+        ["pg_restore", "--list", str(target)], capture_output=True, text=True, check=True
+    )
+    assert "TABLE DATA public visits" in listing.stdout
+
+
+def test_backup_refuses_to_overwrite_or_write_nowhere(app, factory, tmp_path):
+    existing = tmp_path / "exists.sqlite3"
+    existing.write_bytes(b"keep me")
+    result = run(["backup", str(existing)], **_env(app))
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert existing.read_bytes() == b"keep me"
+    result = run(["backup", str(tmp_path / "missing" / "copy.sqlite3")], **_env(app))
+    assert result.exit_code == 1 and "does not exist" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error:")
