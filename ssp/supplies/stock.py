@@ -248,7 +248,21 @@ def count(
     lines = list(lines)
     if not lines:
         raise StockError("Enter what is on the shelf for at least one item.")
-    items = _items(line.supply_item_id for line in lines)
+    # A count reads the books, then writes the difference: two counts at once must not both
+    # read the same figure. Lock the items (in id order, so two counts never deadlock);
+    # SQLite needs nothing more, its transactions already start with BEGIN IMMEDIATE.
+    items = {
+        item.id: item
+        for item in db.session.scalars(
+            select(SupplyItem)
+            .where(SupplyItem.id.in_(sorted({line.supply_item_id for line in lines})))
+            .order_by(SupplyItem.id)
+            .with_for_update()
+        )
+    }
+    # Today's count is against everything on the books now (the lock is held, so nothing
+    # can slip in between); a back-dated count against the books as they stood then.
+    as_of = None if occurred_on >= program_today(now) else when
     movements = []
     for line in lines:
         field = f"count_{line.supply_item_id}"
@@ -259,7 +273,7 @@ def count(
             raise StockError("A count is a whole number, 0 or more.", field)
         # A count dated in the past corrects the books as they stood then; what moved
         # since still applies on top.
-        delta = line.counted - on_hand(site.id, item.id, as_of=when)
+        delta = line.counted - on_hand(site.id, item.id, as_of=as_of)
         if delta:
             movements.append(
                 StockMovement(
