@@ -1,0 +1,117 @@
+"""Benchmark: finding a participant by exact and by partial code among 100,000.
+
+    python benchmarks/lookup.py [--database-url URL] [--requests 500]
+
+Seeds 100,000 participants (and 100,000 visits) with the `ssp seed-demo` code when the
+database holds fewer, then times the search box through the app (the real view, session,
+CSRF and template): exact codes (a redirect to the participant) and partial codes (a
+list of matches), and the JSON typeahead. Prints median and p99 per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+DEFAULT = "sqlite:////tmp/ssp-bench/lookup.sqlite3"
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    """Prepare, then measure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT)
+    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=500)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    if args.database_url.startswith("sqlite:///"):
+        Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from ssp import create_app
+    from ssp.demo import seed
+    from ssp.extensions import db
+    from ssp.participants.models import Participant
+    from ssp.staff import services as staff
+    from tests.conftest import PASSWORD, Browser
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": args.database_url,
+            "SECRET_KEY": "benchmark-key-0123456789",
+            "TESTING": True,
+            "RATELIMIT_ENABLED": False,
+            "PASSWORD_HASH_MEMORY_KIB": 8,
+            "PASSWORD_HASH_TIME_COST": 1,
+            "PASSWORD_HASH_PARALLELISM": 1,
+        }
+    )
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        have = db.session.scalar(select(func.count()).select_from(Participant))
+        if have < args.participants:
+            started = time.perf_counter()
+            seed(
+                participants=args.participants - have,
+                visits=args.participants,
+                months=12,
+                seed_value=7,
+            )
+            db.session.commit()
+            print(
+                f"seeded {args.participants - have:,} participants in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+        if staff.user_by_username("bench.desk") is None:
+            staff.create_user(
+                username="bench.desk", password=PASSWORD, role="front_desk", site_id=None
+            )
+            db.session.commit()
+        codes = list(db.session.scalars(select(Participant.code)))
+        dialect = db.engine.dialect.name
+    rng = random.Random(11)  # noqa: S311 (picking test codes)
+    browser = Browser(app.test_client())
+    browser.sign_in("bench.desk")
+    browser.get("/")
+    timings: dict[str, list[float]] = {"exact": [], "prefix": [], "partial": [], "typeahead": []}
+    for _ in range(args.requests):
+        code = rng.choice(codes)
+        started = time.perf_counter()
+        response = browser.post("/participants/find", {"code": code})
+        timings["exact"].append(time.perf_counter() - started)
+        assert response.status_code == 303
+        started = time.perf_counter()
+        response = browser.post("/participants/find", {"code": code[:4]})
+        timings["prefix"].append(time.perf_counter() - started)
+        assert response.status_code in (200, 303)
+        part = code[1:5]  # from the middle of a code: no index can help
+        started = time.perf_counter()
+        response = browser.post("/participants/find", {"code": part})
+        timings["partial"].append(time.perf_counter() - started)
+        assert response.status_code in (200, 303)
+        started = time.perf_counter()
+        response = browser.client.post(
+            "/api/participants/search", json={"q": part}, headers={"X-CSRFToken": browser.token}
+        )
+        timings["typeahead"].append(time.perf_counter() - started)
+        assert response.status_code == 200
+    print(f"[{dialect}] {len(codes):,} participants, {args.requests} requests of each kind")
+    for kind, values in timings.items():
+        print(
+            f"  {kind:9}: median {statistics.median(values) * 1000:6.1f} ms, "
+            f"p99 {_percentile(values, 0.99) * 1000:6.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
