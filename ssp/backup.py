@@ -32,8 +32,9 @@ class BackupResult:
     kind: str
 
 
-def _temporary_beside(target: Path) -> Path:
-    if target.exists():
+def _temporary_beside(target: Path, *, replacing: bool = False) -> Path:
+    """An empty temporary file in ``target``'s folder, to be renamed onto it when whole."""
+    if target.exists() and not replacing:
         raise BackupError(f"{target} already exists; choose a new file name.")
     folder = target.parent
     if not folder.is_dir():
@@ -105,3 +106,76 @@ def _postgresql_dump(url, destination: Path) -> None:
     if completed.returncode != 0:
         message = completed.stderr.strip().splitlines()[-1] if completed.stderr else "failed"
         raise BackupError(f"pg_dump: {message}")
+
+
+def _lock_path(database_path: str) -> Path:
+    return Path(database_path + ".serving")
+
+
+class ServingLock:
+    """Held by `ssp serve` while it runs, so `ssp restore` can tell the database is in use."""
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        self.path = (
+            _lock_path(url.database)
+            if url.get_backend_name() == "sqlite" and url.database
+            else None
+        )
+        self.handle = None
+
+    def __enter__(self) -> ServingLock:
+        if self.path is not None:
+            import fcntl
+
+            self.handle = open(self.path, "w")  # noqa: SIM115 (held for the server's life)
+            try:
+                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                self.handle.close()
+                self.handle = None  # another server is running: it keeps the lock
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def restore(database_url: str, source: Path) -> int:
+    """Put a SQLite backup in place of the database; refuses while a server uses it."""
+    import fcntl
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        raise BackupError("On PostgreSQL, restore a dump with pg_restore into a new database.")
+    if not source.is_file():
+        raise BackupError(f"{source} is not a file.")
+    check = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        result = check.execute("PRAGMA integrity_check").fetchone()[0]
+        tables = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{source} is not an ssp database: {error}") from None
+    finally:
+        check.close()
+    if result != "ok" or "visits" not in tables:
+        raise BackupError(f"{source} is not a whole ssp database (integrity: {result}).")
+    target = Path(url.database)
+    lock = _lock_path(url.database)
+    with open(lock, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BackupError(
+                "The server is using this database: stop `ssp serve` first."
+            ) from None
+        temporary = _temporary_beside(target, replacing=True)
+        try:
+            shutil.copyfile(source, temporary)
+            for suffix in ("-wal", "-shm"):
+                Path(str(target) + suffix).unlink(missing_ok=True)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    return target.stat().st_size

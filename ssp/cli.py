@@ -210,7 +210,11 @@ def _set_up_database(app: Flask, password: str | None) -> None:
 @with_appcontext
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the app with waitress, a production WSGI server."""
-    _serve(current_app._get_current_object(), host, port, threads)
+    from ssp.backup import ServingLock
+
+    app = current_app._get_current_object()
+    with ServingLock(app.config["SQLALCHEMY_DATABASE_URI"]):  # `ssp restore` waits for us
+        _serve(app, host, port, threads)
 
 
 @click.command("create-user")
@@ -398,8 +402,25 @@ def backup(path: str) -> None:
     click.echo(f"Wrote {result.path} ({result.size:,} bytes, {result.kind}).")
 
 
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore(path: str) -> None:
+    """Put a SQLite backup made by `ssp backup` in place (refused while the server runs)."""
+    from ssp.backup import BackupError
+    from ssp.backup import restore as put_back
+    from ssp.extensions import db
+
+    db.engine.dispose()  # this command's own connections must not hold the old file
+    try:
+        size = put_back(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {path} ({size:,} bytes). Run `ssp db upgrade` if it is older.")
+
+
 #: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
-app_commands = [serve, create_user, report, seed_demo, purge, backup]
+app_commands = [serve, create_user, report, seed_demo, purge, backup, restore]
 
 
 class SspGroup(FlaskGroup):

@@ -91,3 +91,46 @@ def test_backup_refuses_to_overwrite_or_write_nowhere(app, factory, tmp_path):
     result = run(["backup", str(tmp_path / "missing" / "copy.sqlite3")], **_env(app))
     assert result.exit_code == 1 and "does not exist" in result.output
     assert result.output.strip().splitlines()[-1].startswith("Error:")
+
+
+@pytest.mark.skipif(on_postgresql(), reason="restoring is for the SQLite file")
+def test_restore_refuses_while_serving_then_puts_the_backup_back(app, factory, tmp_path):
+    from tests.test_cli import _free_port, _ssp_executable, _wait_for
+
+    site = factory.site()
+    user = factory.user("boss1", "manager", site_id=site)
+    participant = factory.participant()
+    factory.visit(participant, user_id=user, site_id=site)
+    copy = tmp_path / "copy.sqlite3"
+    assert run(["backup", str(copy)], **_env(app)).exit_code == 0
+    factory.visit(participant, user_id=user, site_id=site)  # after the backup
+    assert _visits(app) == 2
+    with app.app_context():
+        db.engine.dispose()
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SSP_")}
+    env.update(_env(app))
+    port = _free_port()
+    server = subprocess.Popen(
+        [*_ssp_executable(), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        refused = run(["restore", str(copy)], **_env(app))
+        assert refused.exit_code == 1 and "stop `ssp serve` first" in refused.output
+        assert _visits(app) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    with app.app_context():
+        db.engine.dispose()  # the test's own pooled connection still reads the old file
+    restored = run(["restore", str(copy)], **_env(app))
+    assert restored.exit_code == 0, restored.output
+    assert _visits(app) == 1  # as it was when the backup was taken
+    bad = tmp_path / "not-a-database.sqlite3"
+    bad.write_bytes(b"hello")
+    refused = run(["restore", str(bad)], **_env(app))
+    assert refused.exit_code == 1 and "not" in refused.output
