@@ -212,7 +212,7 @@ def main() -> None:
     _prepare(args.database_url, args.clients)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_")}
     env.update(
-        SSP_SECRET_KEY="benchmark-secret-key-0123456789",
+        SSP_SECRET_KEY="benchmark-secret-key-0123456789",  # noqa: S106
         SSP_SQLALCHEMY_DATABASE_URI=args.database_url,
         SSP_SIGN_IN_RATE_LIMIT="10000 per minute",
         FLOOR_URL=args.database_url,
