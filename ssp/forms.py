@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash
+from flask import abort, flash, request
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 from wtforms.validators import ValidationError
@@ -87,14 +88,33 @@ def posted_ids(form_data, prefix: str) -> set[int]:
     return ids
 
 
+# Dates outside these years are refused, so date arithmetic and time-zone conversion can
+# never overflow.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
 class SaneDate:
-    """Validator: a date (or date and time) between 2000 and 2100, so date arithmetic and
-    time-zone conversion can never overflow."""
+    """Validator: a date (or date and time) between 2000 and 2100."""
 
     def __init__(self, message: str = "Enter a date between 2000 and 2100.") -> None:
         self.message = message
 
     def __call__(self, form, field) -> None:
         value = field.data
-        if value is not None and not 2000 <= value.year <= 2100:
+        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
             raise ValidationError(self.message)
+
+
+def date_arg(name: str) -> dt.date | None:
+    """A YYYY-MM-DD query-string filter: None when absent; 400 when it is not a date
+    between 2000 and 2100."""
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        abort(400)
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        abort(400)
+    return day

@@ -66,6 +66,7 @@ def test_admin_filters_pages_and_exports_the_trail(app, factory, signed_in):
     for bad in (
         "?user=x",
         "?start=tomorrow",
+        "?end=1999-12-31",
         "?object_id=-1",
         "?page=0",
         "?start=2026-02-02&end=2026-01-01",

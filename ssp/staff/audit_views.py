@@ -10,25 +10,12 @@ from sqlalchemy.orm import selectinload
 
 from ssp.audit import AuditEvent
 from ssp.extensions import db
-from ssp.forms import parse_id
+from ssp.forms import date_arg, parse_id
 from ssp.security import Role, recent_sign_in_required, role_required
 from ssp.staff import bp
 from ssp.staff.models import User
 from ssp.supplies.stock import csv_text
 from ssp.timeutil import local_time, program_zone, utcnow
-
-
-def _day(name: str) -> dt.date | None:
-    value = request.args.get(name, "")
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        abort(400)
-    if not 2000 <= day.year <= 2100:
-        abort(400)
-    return day
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -60,7 +47,7 @@ def _filtered() -> Select:
         if number is None:
             abort(400)
         query = query.where(AuditEvent.object_id == number)
-    start, end = _day("start"), _day("end")
+    start, end = date_arg("start"), date_arg("end")
     if start and end and start > end:
         abort(400)
     if start:

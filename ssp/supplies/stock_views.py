@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Response,
     abort,
@@ -18,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ssp.extensions import db
-from ssp.forms import parse_id, posted_ids, save
+from ssp.forms import date_arg, parse_id, posted_ids, save
 from ssp.security import Role, role_required
 from ssp.staff.models import Site
 from ssp.staff.services import active_sites
@@ -170,19 +168,6 @@ def count():
     ), _status()
 
 
-def _date_arg(name: str) -> dt.date | None:
-    value = request.args.get(name, "")
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        abort(400)
-    if not 2000 <= day.year <= 2100:
-        abort(400)
-    return day
-
-
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
     if not value:
@@ -202,8 +187,8 @@ def _ledger_filter() -> LedgerFilter:
         site_id=_int_arg("site"),
         supply_item_id=_int_arg("item"),
         reason=MovementReason(reason) if reason else None,
-        start=_date_arg("start"),
-        end=_date_arg("end"),
+        start=date_arg("start"),
+        end=date_arg("end"),
     )
     if filters.start and filters.end and filters.start > filters.end:
         abort(400)
