@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ssp.extensions import db
-from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
+from ssp.forms import ConfirmForm, require_confirmed_post, save
 from ssp.reporting import bp, funders, services
 from ssp.reporting.archive import (
     ArchiveTampered,
@@ -184,16 +184,12 @@ def _profile_values(form: ProfileForm) -> dict:
 def profile_new():
     """Add a funder profile."""
     form = ProfileForm()
-    if form.validate_on_submit():
-        try:
-            profile = funders.create_profile(**_profile_values(form))
-        except funders.ProfileError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Profile {profile.name} created.", "success")
-            return redirect(url_for("reporting.profiles"), 303)
+    if form.validate_on_submit() and save(
+        form,
+        lambda: funders.create_profile(**_profile_values(form)),
+        lambda profile: f"Profile {profile.name} created.",
+    ):
+        return redirect(url_for("reporting.profiles"), 303)
     return render_template("reporting/profile_form.html", form=form, profile=None), (
         422 if request.method == "POST" else 200
     )
@@ -205,16 +201,12 @@ def profile_edit(profile_id: int):
     """Change a funder profile."""
     profile = db.get_or_404(FunderProfile, profile_id)
     form = ProfileForm(obj=profile if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            funders.update_profile(profile, **_profile_values(form))
-        except funders.ProfileError as error:
-            db.session.rollback()
-            show_rule_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Profile {profile.name} saved.", "success")
-            return redirect(url_for("reporting.profiles"), 303)
+    if form.validate_on_submit() and save(
+        form,
+        lambda: funders.update_profile(profile, **_profile_values(form)),
+        lambda _: f"Profile {profile.name} saved.",
+    ):
+        return redirect(url_for("reporting.profiles"), 303)
     return render_template("reporting/profile_form.html", form=form, profile=profile), (
         422 if request.method == "POST" else 200
     )

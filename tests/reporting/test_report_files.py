@@ -272,6 +272,12 @@ def test_admin_manages_funder_profiles(app, signed_in):
         },
     )
     assert ok.status_code == 303
+    again = admin.post(
+        "/admin/funder-profiles/new",
+        {"name": "county", "funder_name": "Other", "sections": ["summary"], "threshold": "5"},
+    )
+    assert again.status_code == 422
+    assert "There is already a profile called" in again.get_data(as_text=True)
     from ssp.reporting.funders import profile_by_name
 
     with app.app_context():
