@@ -248,18 +248,11 @@ def seed(
     chosen_people = rng.choices(people, weights=weights, k=visits) if people else []
 
     def flush_buffers(force: bool = False) -> None:
+        # In the buffers' order: parents before the rows that point at them.
         if force or len(buffers[Visit]) >= BATCH:
-            for model in (
-                Visit,
-                VisitItem,
-                VisitService,
-                StockMovement,
-                Referral,
-                ReferralStatusChange,
-                FollowUp,
-            ):
-                _insert(model, buffers[model])
-                buffers[model] = []
+            for model, rows in buffers.items():
+                _insert(model, rows)
+                rows.clear()
 
     for n in range(visits):
         walk_in = not people or rng.random() < 0.04
