@@ -102,3 +102,16 @@ def record(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def record_active(obj: Any, active: bool, object_type: str) -> None:
+    """Set ``obj.active`` and audit it as ``<object_type>_reactivated`` or
+    ``<object_type>_deactivated``; nothing at all when it already was so."""
+    if obj.active == active:
+        return
+    obj.active = active
+    record(
+        f"{object_type}_{'reactivated' if active else 'deactivated'}",
+        object_type=object_type,
+        object_id=obj.id,
+    )

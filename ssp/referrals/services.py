@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
-from ssp.audit import record
+from ssp.audit import record, record_active
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.participants.models import Participant
@@ -126,13 +126,7 @@ def update_partner(partner: Partner, *, name: str, categories, contact: str | No
 
 def set_partner_active(partner: Partner, active: bool) -> None:
     """Deactivate or reactivate a partner; old referrals keep pointing at it."""
-    if partner.active != active:
-        partner.active = active
-        record(
-            "partner_reactivated" if active else "partner_deactivated",
-            object_type="partner",
-            object_id=partner.id,
-        )
+    record_active(partner, active, "partner")
 
 
 def active_partners() -> list[Partner]:

@@ -10,7 +10,7 @@ import re
 
 from sqlalchemy import func, select
 
-from ssp.audit import record
+from ssp.audit import record, record_active
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.reporting.models import FunderProfile
@@ -149,10 +149,4 @@ def update_profile(profile: FunderProfile, **values) -> None:
 
 def set_profile_active(profile: FunderProfile, active: bool) -> None:
     """Stop or resume offering a profile."""
-    if profile.active != active:
-        profile.active = active
-        record(
-            "funder_profile_reactivated" if active else "funder_profile_deactivated",
-            object_type="funder_profile",
-            object_id=profile.id,
-        )
+    record_active(profile, active, "funder_profile")

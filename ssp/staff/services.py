@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
-from ssp.audit import record
+from ssp.audit import record, record_active
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.security import (
@@ -225,10 +225,7 @@ def set_user_active(user: User, active: bool, *, acting_user: User) -> None:
         if user.role == Role.ADMIN and _active_admin_count() <= 1:
             raise StaffError("This is the last active administrator; it cannot be deactivated.")
         end_sessions(user)
-    user.active = active
-    record(
-        "user_reactivated" if active else "user_deactivated", object_type="user", object_id=user.id
-    )
+    record_active(user, active, "user")
 
 
 def reset_password(user: User, new_password: str) -> None:
@@ -337,7 +334,4 @@ def set_site_active(site: Site, active: bool) -> None:
         return
     if not active and len(active_sites()) <= 1:
         raise StaffError("This is the only site in use; add another before deactivating it.")
-    site.active = active
-    record(
-        "site_reactivated" if active else "site_deactivated", object_type="site", object_id=site.id
-    )
+    record_active(site, active, "site")

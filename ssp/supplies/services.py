@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from ssp.audit import record
+from ssp.audit import record, record_active
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.supplies.catalogue import DEFAULT_CATALOGUE
@@ -116,14 +116,7 @@ def update_item(
 
 def set_item_active(item: SupplyItem, active: bool) -> None:
     """Take an item off the visit form, or put it back; its history stays."""
-    if item.active == active:
-        return
-    item.active = active
-    record(
-        "supply_item_reactivated" if active else "supply_item_deactivated",
-        object_type="supply_item",
-        object_id=item.id,
-    )
+    record_active(item, active, "supply_item")
 
 
 def active_catalogue() -> list[SupplyItem]:
