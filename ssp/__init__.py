@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ssp import database  # noqa: F401  (installs the SQLite connection listeners)
+from ssp import database  # also installs the SQLite connection listeners
 from ssp.config import load_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -88,6 +88,7 @@ def register_extensions(app: Flask) -> None:
     from ssp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    database.register_request_phases(app)  # first hook: before anything queries
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

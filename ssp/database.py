@@ -7,17 +7,152 @@ transactions can then both read, and the second writer fails at once with "datab
 locked" (busy_timeout does not apply to a lock upgrade). So the driver is put in
 autocommit mode and every transaction is started explicitly with BEGIN IMMEDIATE,
 which takes the write lock up front and waits for it under busy_timeout.
+
+Writers queue for that lock in the app before they ask SQLite. SQLite's busy handler
+makes a waiting writer sleep and poll (up to 100 ms between tries), so under load a
+writer that started waiting early keeps losing to newcomers: seconds of wait for a few,
+while the rest are quick. ``WriterQueue`` makes the waits short and even instead: the
+threads of a process take a lock in turn, and processes take an ``flock`` on a file
+beside the database, which the kernel hands over as soon as it is free. busy_timeout
+stays for writers outside the app (``ssp backup``, the sqlite3 shell).
+
+A request to a view marked ``reads_first`` (logging a visit: many reads, a short write)
+starts in a read phase: its transaction is a plain BEGIN, which in WAL mode takes no
+lock at all, so other desks keep writing while it loads the form and checks the input.
+The view calls ``start_writing()`` once it knows what to write; that ends the read
+transaction (nothing was written) and the next statement begins a write transaction
+that re-reads what it relies on. A flush during the read phase is a programming error
+and is refused, because a read transaction cannot safely turn into a write one.
 """
 
 from __future__ import annotations
 
 import enum
+import fcntl
+import os
 import sqlite3
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
 
+from flask import Flask, current_app, request
 from sqlalchemy import Enum, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 15_000
+
+
+class WriterQueue:
+    """One process's place in the queue of writers to one SQLite database file.
+
+    ``acquire`` blocks until this thread may write: first the process's lock, then the
+    file lock shared with other processes. A thread that already holds its turn (a
+    second write transaction opened inside the first) passes through and then waits for
+    SQLite's busy_timeout, exactly as it would without the queue.
+    """
+
+    _queues: dict[str, WriterQueue] = {}
+    _queues_lock = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._turn = threading.Lock()  # a plain lock: any thread may end a turn
+        self._owner: int | None = None
+        self._depth = 0
+        self._file: int | None = None
+
+    @classmethod
+    def for_database(cls, database: str) -> WriterQueue:
+        """The queue for a database file (one per file and process)."""
+        path = os.path.abspath(database) + ".writers"
+        with cls._queues_lock:
+            queue = cls._queues.get(path)
+            if queue is None:
+                queue = cls._queues[path] = cls(path)
+            return queue
+
+    def acquire(self) -> None:
+        """Wait for this thread's turn to write."""
+        me = threading.get_ident()
+        if self._owner == me:
+            self._depth += 1
+            return
+        self._turn.acquire()
+        try:
+            # Opened per turn: the lock belongs to this open file, and closing it ends
+            # the turn even in a forked worker that inherited nothing open.
+            self._file = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        except BaseException:
+            self._close_file()
+            self._turn.release()
+            raise
+        self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        """Give the turn to the next writer."""
+        self._depth -= 1
+        if self._depth > 0:
+            return
+        self._owner = None
+        try:
+            self._close_file()  # closing the file releases the flock
+        finally:
+            self._turn.release()
+
+    def _close_file(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            os.close(file)
+
+
+class QueuedWriterConnection(sqlite3.Connection):
+    """A pysqlite connection that leaves the writer queue when its transaction ends."""
+
+    writer_queue: WriterQueue | None = None
+
+    def begin_immediate(self, queue: WriterQueue | None) -> None:
+        """Wait for the queue, then take SQLite's write lock (BEGIN IMMEDIATE)."""
+        if queue is not None:
+            queue.acquire()
+            self.writer_queue = queue
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._leave_queue()
+            raise
+
+    def _leave_queue(self) -> None:
+        queue, self.writer_queue = self.writer_queue, None
+        if queue is not None:
+            queue.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self._leave_queue()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave_queue()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._leave_queue()
+
+
+@event.listens_for(Engine, "do_connect")
+def _queued_sqlite_connections(dialect, _connection_record, _cargs, cparams) -> None:
+    if dialect.name == "sqlite":
+        cparams.setdefault("factory", QueuedWriterConnection)
 
 
 @event.listens_for(Engine, "connect")
@@ -36,10 +171,68 @@ def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
         cursor.close()
 
 
+# --- the read phase of a request --------------------------------------------------------
+
+_read_phase: ContextVar[bool] = ContextVar("ssp_read_phase", default=False)
+
+
+def reads_first(view: Callable) -> Callable:
+    """Mark a view that reads before it writes: it runs in a read phase until it calls
+    ``start_writing()`` (see the module docstring)."""
+    view.reads_first = True  # type: ignore[attr-defined]
+    return view
+
+
+def start_writing() -> None:
+    """End the request's read phase, if it is in one: close the read transaction, so the
+    next statement begins a write transaction. Loaded rows are expired and re-read in
+    it, so the write sees the current state, not the read phase's."""
+    if _read_phase.get():
+        from ssp.extensions import db
+
+        db.session.commit()
+        _read_phase.set(False)
+
+
+def in_read_phase() -> bool:
+    """Whether the current request is still in its read phase."""
+    return _read_phase.get()
+
+
+def register_request_phases(app: Flask) -> None:
+    """Start each request in its view's phase and end it with the request (threads are
+    reused, so a phase must never outlive its request)."""
+
+    @app.before_request
+    def _enter_phase() -> None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        _read_phase.set(bool(getattr(view, "reads_first", False)))
+
+    @app.teardown_request
+    def _leave_phase(_error: Any) -> None:
+        _read_phase.set(False)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_while_reading(session: Session, _context, _instances) -> None:
+    if _read_phase.get() and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a write in a read phase: call database.start_writing() first")
+
+
 @event.listens_for(Engine, "begin")
 def _begin_immediate(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name != "sqlite":
+        return
+    if _read_phase.get():
+        conn.exec_driver_sql("BEGIN")  # a read transaction: WAL gives it a snapshot, no lock
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if not isinstance(dbapi_connection, QueuedWriterConnection):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    database = conn.engine.url.database
+    in_file = database and database != ":memory:" and not database.startswith("file:")
+    dbapi_connection.begin_immediate(WriterQueue.for_database(database) if in_file else None)
 
 
 def enum_column(kind: type[enum.Enum], name: str) -> Enum:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 
 from flask_wtf import FlaskForm
@@ -78,6 +79,7 @@ class VisitFormBase(FlaskForm):
         return [self[f"service_{service.value}"] for service in Service]
 
     follow_ups: list
+    sites: list
 
     def referral_values(self) -> dict | None:
         """The referral made on this visit, if any, as keyword arguments for the service."""
@@ -131,11 +133,50 @@ def visit_form(
     follow-up in ``follow_ups`` gets an outcome select, so the banner's answer is saved
     with the visit.
     """
+    form_class = _visit_form_class(
+        tuple(
+            (item.id, item.name, item.unit, item.category == SupplyCategory.NALOXONE)
+            for item in catalogue
+        ),
+        partners is not None,
+        tuple((follow_up.id, follow_up.describe()) for follow_up in follow_ups),
+    )
+    form = form_class(**kwargs)
+    form.item_fields = [
+        (
+            item,
+            f"item_{item.id}",
+            f"reason_{item.id}" if item.category == SupplyCategory.NALOXONE else None,
+        )
+        for item in catalogue
+    ]
+    form.follow_ups = list(follow_ups)
+    form.sites = list(sites)  # held, so the rule checks find the rows loaded
+    form.site_id.choices = [SelectChoice(str(site.id), site.name) for site in form.sites]
+    if partners is not None:
+        form.referral_partner_id.choices = partner_choices(partners)
+    if not form.submission_key.data:
+        form.submission_key.data = secrets.token_urlsafe(24)
+    return form
+
+
+@functools.lru_cache(maxsize=128)
+def _visit_form_class(
+    items: tuple[tuple[int, str, str, bool], ...],
+    with_referral: bool,
+    follow_ups: tuple[tuple[int, str], ...],
+) -> type[VisitFormBase]:
+    """The form class for one catalogue (id, name, unit, is naloxone), with or without
+    the referral fields, and one set of banner follow-ups (id, description).
+
+    Building a form class is a third of the cost of a visit post, and the catalogue
+    rarely changes, so classes are kept; each request still gets a fresh instance.
+    """
 
     class VisitForm(VisitFormBase):
         pass
 
-    if partners is not None:
+    if with_referral:
         VisitForm.referral_category = SelectField(
             "Referral made today",
             choices=[SelectChoice("", "No referral")] + CATEGORY_CHOICES,
@@ -144,7 +185,7 @@ def visit_form(
         VisitForm.referral_partner_id = SelectField(
             "Partner",
             coerce=optional_int,
-            choices=partner_choices(partners),
+            choices=[],  # the active partners, set on each instance
             default="",
             render_kw={"data-partner-filter": "referral_category"},
         )
@@ -154,41 +195,27 @@ def visit_form(
             description=NO_IDENTIFIERS,
             render_kw={"autocomplete": "off", "maxlength": 200},
         )
-    for follow_up in follow_ups:
+    for follow_up_id, description in follow_ups:
         setattr(
             VisitForm,
-            f"follow_up_{follow_up.id}",
+            f"follow_up_{follow_up_id}",
             SelectField(
-                f"Outcome of: {follow_up.describe()}",
+                f"Outcome of: {description}",
                 choices=[SelectChoice("", "Not asked today")] + OUTCOME_CHOICES,
                 default="",
             ),
         )
-
-    fields = []
-    for item in catalogue:
-        name = f"item_{item.id}"
-        setattr(VisitForm, name, _count_field(item.name, title=f"Number of {item.unit}s"))
-        reason = None
-        if item.category == SupplyCategory.NALOXONE:
-            reason = f"reason_{item.id}"
+    for item_id, name, unit, naloxone in items:
+        setattr(VisitForm, f"item_{item_id}", _count_field(name, title=f"Number of {unit}s"))
+        if naloxone:
             setattr(
                 VisitForm,
-                reason,
-                SelectField(
-                    f"Reason for {item.name}", choices=REASON_CHOICES, validators=[Optional()]
-                ),
+                f"reason_{item_id}",
+                SelectField(f"Reason for {name}", choices=REASON_CHOICES, validators=[Optional()]),
             )
-        fields.append((item, name, reason))
     for service in Service:
         setattr(VisitForm, f"service_{service.value}", _count_field(service.label))
-    form = VisitForm(**kwargs)
-    form.item_fields = fields
-    form.follow_ups = list(follow_ups)
-    form.site_id.choices = [SelectChoice(str(site.id), site.name) for site in sites]
-    if not form.submission_key.data:
-        form.submission_key.data = secrets.token_urlsafe(24)
-    return form
+    return VisitForm
 
 
 class VoidForm(FlaskForm):

@@ -158,10 +158,8 @@ def _checked_items(
     ids = [line.supply_item_id for line in lines]
     if len(ids) != len(set(ids)):
         raise VisitError("An item is listed twice; give one quantity per item.")
-    catalogue = {
-        item.id: item
-        for item in db.session.scalars(select(SupplyItem).where(SupplyItem.id.in_(ids)))
-    }
+    # get() answers from the rows the form already loaded, without a query.
+    catalogue = {item_id: db.session.get(SupplyItem, item_id) for item_id in ids}
     default_max = current_app.config["VISIT_ITEM_MAX"]
     checked = []
     for line in lines:
@@ -257,15 +255,23 @@ def _apply(
     visit.services = [VisitService(service=s, count=c) for s, c in services.items()]
 
 
-def _sync_stock(visit: Visit, user: User, now: dt.datetime, note: str | None = None) -> None:
-    """Write the movements that make the visit's stock effect match what it handed out."""
+def _sync_stock(
+    visit: Visit, user: User, now: dt.datetime, note: str | None = None, *, new: bool = False
+) -> None:
+    """Add the movements that make the visit's stock effect match what it handed out.
+
+    A ``new`` visit has no movements yet, so there is nothing to read first.
+    """
     current: dict[tuple[int, int], int] = defaultdict(int)
-    for site_id, item_id, total in db.session.execute(
-        select(StockMovement.site_id, StockMovement.supply_item_id, func.sum(StockMovement.delta))
-        .where(StockMovement.visit_id == visit.id)
-        .group_by(StockMovement.site_id, StockMovement.supply_item_id)
-    ):
-        current[(site_id, item_id)] = int(total)
+    if not new:
+        for site_id, item_id, total in db.session.execute(
+            select(
+                StockMovement.site_id, StockMovement.supply_item_id, func.sum(StockMovement.delta)
+            )
+            .where(StockMovement.visit_id == visit.id)
+            .group_by(StockMovement.site_id, StockMovement.supply_item_id)
+        ):
+            current[(site_id, item_id)] = int(total)
     wanted: dict[tuple[int, int], int] = defaultdict(int)
     if not visit.voided:
         for line in visit.items:
@@ -287,7 +293,6 @@ def _sync_stock(visit: Visit, user: User, now: dt.datetime, note: str | None = N
                     note=note,
                 )
             )
-    db.session.flush()
 
 
 def record_visit(
@@ -300,14 +305,11 @@ def record_visit(
 ) -> Visit:
     """Write a visit with its items, services, stock movements and audit event (flushed).
 
-    ``participant_id`` None is an anonymous walk-in. A ``submission_key`` already used
-    returns the visit it created instead of writing a second one.
+    ``participant_id`` None is an anonymous walk-in. A ``submission_key`` is unique: one
+    already used makes the flush fail with IntegrityError and nothing is written (the
+    caller finds the first visit with ``visit_by_submission_key``).
     """
     now = now or utcnow()
-    if submission_key:
-        existing = visit_by_submission_key(submission_key)
-        if existing is not None:
-            return existing
     if participant_id is not None and db.session.get(Participant, participant_id) is None:
         raise VisitError("That participant is not on record.")
     visit = Visit(
@@ -318,8 +320,8 @@ def record_visit(
     )
     _apply(visit, details, now)
     db.session.add(visit)
-    db.session.flush()
-    _sync_stock(visit, user, now)
+    db.session.flush()  # the visit's id, for its movements and its audit event
+    _sync_stock(visit, user, now, new=True)
     backdated = now - visit.occurred_at > dt.timedelta(hours=1)
     record(
         "visit_recorded",

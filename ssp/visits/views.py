@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ssp.database import reads_first, start_writing
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.forms import posted_ids, save, show_rule_error
@@ -121,25 +122,29 @@ def _save_new(form, participant: Participant | None):
     key = form.submission_key.data or None
     if key and services.visit_by_submission_key(key) is not None:
         return _saved(participant)  # a resubmitted form: saved the first time
+    details = form.details(_to_utc(form.occurred_at.data))
+    referral = form.referral_values()
+    outcomes = form.follow_up_outcomes()
+    participant_id = participant.id if participant else None
+    start_writing()  # the rules below are checked again inside the write transaction
     user = current_user._get_current_object()
     try:
         visit = services.record_visit(
-            participant_id=participant.id if participant else None,
-            details=form.details(_to_utc(form.occurred_at.data)),
+            participant_id=participant_id,
+            details=details,
             user=user,
             submission_key=key,
         )
-        referral = form.referral_values()
-        if participant is not None and referral is not None:
+        if participant_id is not None and referral is not None:
             make_referral(
-                participant_id=participant.id,
+                participant_id=participant_id,
                 user=user,
                 site_id=visit.site_id,
                 visit_id=visit.id,
                 made_at=visit.occurred_at,
                 **referral,
             )
-        for follow_up, outcome in form.follow_up_outcomes():
+        for follow_up, outcome in outcomes:
             record_outcome(follow_up, outcome, user=user)
         db.session.commit()
     except VisitError as error:
@@ -163,6 +168,7 @@ def _save_new(form, participant: Participant | None):
 
 
 @bp.route("/participants/<int:participant_id>/visits/new", methods=["GET", "POST"])
+@reads_first
 def new(participant_id: int):
     """The visit form for a participant; ?same=1 pre-fills the last visit's supplies."""
     participant = db.get_or_404(Participant, participant_id)
@@ -181,6 +187,7 @@ def new(participant_id: int):
 
 
 @bp.route("/visits/walk-in", methods=["GET", "POST"])
+@reads_first
 def walk_in():
     """A visit with no participant record (an anonymous walk-in), counted separately."""
     form = _new_form(None)

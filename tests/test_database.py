@@ -1,0 +1,145 @@
+"""SQLite writers: the writer queue (threads and processes take turns) and the read phase
+of the visit form (it reads without the write lock, so other desks keep writing)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from ssp.database import WriterQueue, reads_first
+from ssp.extensions import db
+from ssp.staff.models import Site
+from ssp.visits.models import Visit
+from tests.conftest import on_postgresql
+
+pytestmark = pytest.mark.skipif(on_postgresql(), reason="SQLite's locking")
+
+
+def _database_path(app) -> str:
+    return app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+
+
+def _visit_form(browser, participant_id: int) -> dict[str, str]:
+    page = browser.get(f"/participants/{participant_id}/visits/new").get_data(as_text=True)
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
+    return {
+        "submission_key": fields["submission_key"],
+        "occurred_at": fields["occurred_at"],
+        "site_id": fields.get("site_id", "1"),
+        "kind": "fixed",
+    }
+
+
+@pytest.fixture
+def desk(app, factory, browser):
+    """A site, a syringe item, a participant and a signed-in front-desk user."""
+    site = factory.site("Main site")
+    factory.supply_item("Syringe 1 mL 28G", "syringe", "syringe")
+    participant = factory.participant("MAPH0687", site_id=site)
+    factory.user("desk1", "front_desk", site_id=site)
+    browser.sign_in("desk1")
+    browser.participant_id = participant
+    return browser
+
+
+def test_the_visit_form_opens_and_checks_input_while_another_writer_holds_the_lock(app, desk):
+    other = sqlite3.connect(_database_path(app), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another desk's write transaction, held open
+    try:
+        started = time.monotonic()
+        form = _visit_form(desk, desk.participant_id)
+        refused = desk.post(
+            f"/participants/{desk.participant_id}/visits/new",
+            data={**form, "syringes_collected": "-3"},
+        )
+        waited = time.monotonic() - started
+    finally:
+        other.rollback()
+        other.close()
+    assert refused.status_code == 422
+    assert "Enter a whole number, 0 or more." in refused.get_data(as_text=True)
+    assert waited < 5  # the busy timeout is 15 s: neither request queued for the lock
+    saved = desk.post(
+        f"/participants/{desk.participant_id}/visits/new", data={**form, "item_1": "10"}
+    )
+    assert saved.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
+
+
+def test_a_write_in_the_read_phase_is_refused(app, factory, signed_in):
+    @app.post("/probe-read-phase")
+    @reads_first
+    def probe():
+        db.session.add(Site(name="Written too early"))
+        db.session.flush()
+        return "written"
+
+    browser = signed_in("admin")
+    assert browser.post("/probe-read-phase").status_code == 500
+    with app.app_context():
+        assert db.session.scalar(select(Site).where(Site.name == "Written too early")) is None
+
+
+def test_threads_take_turns_and_a_turn_is_reentrant(tmp_path):
+    queue = WriterQueue(str(tmp_path / "db.sqlite3.writers"))
+    order: list[str] = []
+    queue.acquire()
+    queue.acquire()  # a nested transaction in the same thread passes through
+
+    def second_writer() -> None:
+        queue.acquire()
+        order.append("second writes")
+        queue.release()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    time.sleep(0.2)
+    order.append("first still writing")
+    queue.release()
+    time.sleep(0.1)
+    order.append("first ended its inner transaction")
+    queue.release()
+    thread.join(timeout=5)
+    assert order == [
+        "first still writing",
+        "first ended its inner transaction",
+        "second writes",
+    ]
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from ssp.database import WriterQueue
+queue = WriterQueue(sys.argv[1])
+queue.acquire()
+print("holding", flush=True)
+time.sleep(0.5)
+Path(sys.argv[2]).write_text("done")
+queue.release()
+"""
+
+
+def test_processes_take_turns(tmp_path):
+    lock_path = str(tmp_path / "db.sqlite3.writers")
+    marker = tmp_path / "child-done"
+    with subprocess.Popen(  # noqa: S603 (this interpreter, our own script)
+        [sys.executable, "-c", CHILD, lock_path, str(marker)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout.readline().strip() == "holding"
+        queue = WriterQueue(lock_path)
+        queue.acquire()
+        try:
+            assert marker.read_text() == "done"  # the child's turn ended before ours began
+        finally:
+            queue.release()
