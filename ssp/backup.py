@@ -2,16 +2,18 @@
 
 SQLite: the online backup API copies the database page by page into a temporary file
 beside PATH, which is checked with ``PRAGMA integrity_check`` and then renamed into
-place, so PATH is either a whole, checked copy or absent. PostgreSQL: ``pg_dump`` in its
-custom format (restore with ``pg_restore``), also written to a temporary name first.
+place, so PATH is either a whole, checked copy or absent. PostgreSQL is backed up with its
+own tool: ``postgresql_instructions`` gives the ``pg_dump`` and ``pg_restore`` commands
+for the configured database, and `ssp backup` prints them and exits non-zero, so that a
+cron job never mistakes it for a backup taken.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sqlite3
-import subprocess  # nosec B404 (runs pg_dump, a fixed program, without a shell)
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,23 +49,44 @@ def _temporary_beside(target: Path, *, replacing: bool = False) -> Path:
 
 
 def backup(database_url: str, target: Path) -> BackupResult:
-    """Copy the database at ``database_url`` to ``target`` (which must not exist)."""
+    """Copy the SQLite database at ``database_url`` to ``target`` (which must not exist)."""
     url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        raise BackupError(f"Backups of {url.get_backend_name()} databases are not made by ssp.")
     temporary = _temporary_beside(target)
     try:
-        if url.get_backend_name() == "sqlite":
-            _sqlite_backup(url.database, temporary)
-            kind = "SQLite database"
-        elif url.get_backend_name() == "postgresql":
-            _postgresql_dump(url, temporary)
-            kind = "PostgreSQL custom-format dump (restore with pg_restore)"
-        else:
-            raise BackupError(f"Backups of {url.get_backend_name()} databases are not supported.")
+        _sqlite_backup(url.database, temporary)
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return BackupResult(target, target.stat().st_size, kind)
+    return BackupResult(target, target.stat().st_size, "SQLite database")
+
+
+def is_postgresql(database_url: str) -> bool:
+    """Whether the database is PostgreSQL (backed up with pg_dump, not by ssp)."""
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
+def postgresql_instructions(database_url: str, target: Path) -> str:
+    """How to back up (and restore) the configured PostgreSQL database with its own tools.
+
+    The password is never printed: pg_dump reads it from PGPASSWORD or ~/.pgpass.
+    """
+    url = make_url(database_url).set(drivername="postgresql", password=None)
+    dsn = url.render_as_string(hide_password=False)
+    dump = shlex.join(["pg_dump", "--format=custom", "--file", str(target), "--dbname", dsn])
+    restore = shlex.join(
+        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", dsn, str(target)]
+    )
+    return (
+        "ssp does not back up PostgreSQL itself: use PostgreSQL's pg_dump, which takes a "
+        "consistent snapshot while the app runs.\n"
+        f"  Back up:  {dump}\n"
+        f"  Restore:  {restore}   (stop the app first)\n"
+        "Give the password in PGPASSWORD or ~/.pgpass; run the backup from cron and keep "
+        "copies off this machine."
+    )
 
 
 def _sqlite_backup(source_path: str | None, destination: Path) -> None:
@@ -81,31 +104,6 @@ def _sqlite_backup(source_path: str | None, destination: Path) -> None:
     finally:
         copy.close()
         source.close()
-
-
-def _postgresql_dump(url, destination: Path) -> None:
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        raise BackupError("pg_dump is not installed (Debian: apt-get install postgresql-client).")
-    plain = url.set(drivername="postgresql")
-    environment = dict(os.environ)
-    if plain.password:
-        environment["PGPASSWORD"] = plain.password  # never on the command line
-    command = [
-        pg_dump,
-        "--format=custom",
-        "--file",
-        str(destination),
-        "--dbname",
-        plain.render_as_string(hide_password=True).replace("***", ""),
-    ]
-    # A fixed program and our own arguments, no shell: nothing from input is executed.
-    completed = subprocess.run(  # noqa: S603  # nosec B603
-        command, env=environment, capture_output=True, text=True, timeout=3600, check=False
-    )
-    if completed.returncode != 0:
-        message = completed.stderr.strip().splitlines()[-1] if completed.stderr else "failed"
-        raise BackupError(f"pg_dump: {message}")
 
 
 def _lock_path(database_path: str) -> Path:

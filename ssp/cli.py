@@ -391,12 +391,17 @@ def purge(inactive_years: int, dry_run: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 @with_appcontext
 def backup(path: str) -> None:
-    """A consistent copy of the database while the app runs (SQLite file or pg_dump)."""
-    from ssp.backup import BackupError
+    """A consistent copy of the SQLite database while the app runs; on PostgreSQL, the
+    pg_dump command to use (and a non-zero exit: ssp took no backup)."""
+    from ssp.backup import BackupError, is_postgresql, postgresql_instructions
     from ssp.backup import backup as make_backup
 
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if is_postgresql(url):
+        click.echo(postgresql_instructions(url, Path(path)), err=True)
+        raise SystemExit(2)
     try:
-        result = make_backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
+        result = make_backup(url, Path(path))
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Wrote {result.path} ({result.size:,} bytes, {result.kind}).")

@@ -37,7 +37,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, current_app, request
-from sqlalchemy import Enum, event
+from sqlalchemy import Enum, event, exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -79,7 +79,11 @@ class WriterQueue:
         if self._owner == me:
             self._depth += 1
             return
-        self._turn.acquire()
+        if not self._turn.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            # What SQLite's busy_timeout would have said; never wait for ever.
+            raise exc.OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
         try:
             # Opened per turn: the lock belongs to this open file, and closing it ends
             # the turn even in a forked worker that inherited nothing open.
@@ -113,18 +117,13 @@ class QueuedWriterConnection(sqlite3.Connection):
 
     writer_queue: WriterQueue | None = None
 
-    def begin_immediate(self, queue: WriterQueue | None) -> None:
-        """Wait for the queue, then take SQLite's write lock (BEGIN IMMEDIATE)."""
-        if queue is not None:
-            queue.acquire()
-            self.writer_queue = queue
-        try:
-            self.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._leave_queue()
-            raise
+    def join_queue(self, queue: WriterQueue) -> None:
+        """Wait for this connection's turn to write (before BEGIN IMMEDIATE)."""
+        queue.acquire()
+        self.writer_queue = queue
 
-    def _leave_queue(self) -> None:
+    def leave_queue(self) -> None:
+        """End the turn, if this connection has one (safe to call twice)."""
         queue, self.writer_queue = self.writer_queue, None
         if queue is not None:
             queue.release()
@@ -134,19 +133,19 @@ class QueuedWriterConnection(sqlite3.Connection):
             super().commit()
         finally:
             if not self.in_transaction:
-                self._leave_queue()
+                self.leave_queue()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            self._leave_queue()
+            self.leave_queue()
 
     def close(self) -> None:
         try:
             super().close()
         finally:
-            self._leave_queue()
+            self.leave_queue()
 
 
 @event.listens_for(Engine, "do_connect")
@@ -194,11 +193,6 @@ def start_writing() -> None:
         _read_phase.set(False)
 
 
-def in_read_phase() -> bool:
-    """Whether the current request is still in its read phase."""
-    return _read_phase.get()
-
-
 def register_request_phases(app: Flask) -> None:
     """Start each request in its view's phase and end it with the request (threads are
     reused, so a phase must never outlive its request)."""
@@ -227,12 +221,21 @@ def _begin_immediate(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")  # a read transaction: WAL gives it a snapshot, no lock
         return
     dbapi_connection = conn.connection.dbapi_connection
-    if not isinstance(dbapi_connection, QueuedWriterConnection):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-        return
     database = conn.engine.url.database
-    in_file = database and database != ":memory:" and not database.startswith("file:")
-    dbapi_connection.begin_immediate(WriterQueue.for_database(database) if in_file else None)
+    queued = (
+        isinstance(dbapi_connection, QueuedWriterConnection)
+        and database
+        and database != ":memory:"
+        and not database.startswith("file:")
+    )
+    if queued:
+        dbapi_connection.join_queue(WriterQueue.for_database(database))
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if queued:
+            dbapi_connection.leave_queue()
+        raise
 
 
 def enum_column(kind: type[enum.Enum], name: str) -> Enum:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -66,22 +67,32 @@ def test_sqlite_backup_under_writes_is_whole_and_checked(app, factory, tmp_path)
 
 
 @pytest.mark.skipif(
-    not on_postgresql() or shutil.which("pg_restore") is None,
-    reason="needs the PostgreSQL test database and pg_restore",
+    not on_postgresql() or shutil.which("pg_dump") is None,
+    reason="needs the PostgreSQL test database and pg_dump",
 )
-def test_postgresql_backup_is_a_restorable_dump(app, factory, tmp_path):
+def test_on_postgresql_backup_gives_the_pg_dump_command_and_fails(app, factory, tmp_path):
     site = factory.site()
     user = factory.user("boss1", "manager", site_id=site)
     factory.visit(factory.participant(), user_id=user, site_id=site)
     target = tmp_path / "copy.dump"
     result = run(["backup", str(target)], **_env(app))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code != 0 and not target.exists()  # ssp took no backup
+    command = next(
+        line.split("Back up:", 1)[1].strip()
+        for line in result.output.splitlines()
+        if "Back up:" in line
+    )
+    assert command.startswith("pg_dump --format=custom")
+    assert "Restore:  pg_restore" in result.output
+    # The printed command works as given and makes a restorable dump.
+    subprocess.run(shlex.split(command), check=True, capture_output=True)  # noqa: S603
     listing = subprocess.run(
         ["pg_restore", "--list", str(target)], capture_output=True, text=True, check=True
     )
     assert "TABLE DATA public visits" in listing.stdout
 
 
+@pytest.mark.skipif(on_postgresql(), reason="ssp makes SQLite backups only")
 def test_backup_refuses_to_overwrite_or_write_nowhere(app, factory, tmp_path):
     existing = tmp_path / "exists.sqlite3"
     existing.write_bytes(b"keep me")

@@ -19,7 +19,7 @@ from ssp.staff.models import Site
 from ssp.visits.models import Visit
 from tests.conftest import on_postgresql
 
-pytestmark = pytest.mark.skipif(on_postgresql(), reason="SQLite's locking")
+sqlite_only = pytest.mark.skipif(on_postgresql(), reason="SQLite's locking")
 
 
 def _database_path(app) -> str:
@@ -49,6 +49,7 @@ def desk(app, factory, browser):
     return browser
 
 
+@sqlite_only
 def test_the_visit_form_opens_and_checks_input_while_another_writer_holds_the_lock(app, desk):
     other = sqlite3.connect(_database_path(app), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another desk's write transaction, held open
@@ -74,6 +75,7 @@ def test_the_visit_form_opens_and_checks_input_while_another_writer_holds_the_lo
         assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
 
 
+@sqlite_only
 def test_a_write_in_the_read_phase_is_refused(app, factory, signed_in):
     @app.post("/probe-read-phase")
     @reads_first
