@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ssp.database import start_writing
 from ssp.extensions import db
 from ssp.timeutil import utcnow
 
@@ -85,6 +86,7 @@ def record(
     ``user_id`` and ``remote_addr`` default to the signed-in user and the client of the
     current request, so views need not pass them; the CLI passes neither.
     """
+    start_writing()  # a page whose viewing is audited leaves its read phase here
     if has_request_context():
         if user_id is None and current_user and current_user.is_authenticated:
             user_id = current_user.id

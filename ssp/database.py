@@ -16,13 +16,16 @@ threads of a process take a lock in turn, and processes take an ``flock`` on a f
 beside the database, which the kernel hands over as soon as it is free. busy_timeout
 stays for writers outside the app (``ssp backup``, the sqlite3 shell).
 
-A request to a view marked ``reads_first`` (logging a visit: many reads, a short write)
-starts in a read phase: its transaction is a plain BEGIN, which in WAL mode takes no
-lock at all, so other desks keep writing while it loads the form and checks the input.
-The view calls ``start_writing()`` once it knows what to write; that ends the read
-transaction (nothing was written) and the next statement begins a write transaction
-that re-reads what it relies on. A flush during the read phase is a programming error
-and is refused, because a read transaction cannot safely turn into a write one.
+Every GET request, and a request to a view marked ``reads_first`` (logging a visit:
+many reads, then a short write; the search box), starts in a read phase: its
+transaction is a plain BEGIN, which in WAL mode takes no lock at all, so a manager's
+report preview never holds up the desks, and a desk loading a form never waits for
+another desk's save. Code that then writes calls ``start_writing()`` first (the visit
+form once it knows what to save; ``audit.record`` on pages whose viewing is audited):
+that ends the read transaction (nothing was written) and the next statement begins a
+write transaction, which re-reads what it relies on. A flush during the read phase is a
+programming error and is refused, because a read transaction cannot safely turn into a
+write one.
 """
 
 from __future__ import annotations
@@ -176,8 +179,9 @@ _read_phase: ContextVar[bool] = ContextVar("ssp_read_phase", default=False)
 
 
 def reads_first(view: Callable) -> Callable:
-    """Mark a view that reads before it writes: it runs in a read phase until it calls
-    ``start_writing()`` (see the module docstring)."""
+    """Mark a POST view that reads before it writes, or only reads: it runs in a read
+    phase until it calls ``start_writing()`` (see the module docstring). GET views
+    always start in one."""
     view.reads_first = True  # type: ignore[attr-defined]
     return view
 
@@ -200,7 +204,8 @@ def register_request_phases(app: Flask) -> None:
     @app.before_request
     def _enter_phase() -> None:
         view = current_app.view_functions.get(request.endpoint or "")
-        _read_phase.set(bool(getattr(view, "reads_first", False)))
+        reading = request.method in ("GET", "HEAD") or getattr(view, "reads_first", False)
+        _read_phase.set(bool(reading))
 
     @app.teardown_request
     def _leave_phase(_error: Any) -> None:

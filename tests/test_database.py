@@ -76,6 +76,27 @@ def test_the_visit_form_opens_and_checks_input_while_another_writer_holds_the_lo
 
 
 @sqlite_only
+def test_pages_and_the_search_box_answer_while_another_writer_holds_the_lock(app, desk):
+    other = sqlite3.connect(_database_path(app), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        pages = [desk.get(path).status_code for path in ("/", "/stock", "/follow-ups")]
+        found = desk.post("/participants/find", data={"code": "MAPH"})
+        typeahead = desk.client.post(
+            "/api/participants/search", json={"q": "MAPH"}, headers={"X-CSRFToken": desk.token}
+        )
+        waited = time.monotonic() - started
+    finally:
+        other.rollback()
+        other.close()
+    assert pages == [200, 200, 200]
+    assert found.status_code == 200 and "MAPH0687" in found.get_data(as_text=True)
+    assert typeahead.get_json()["matches"][0]["code"] == "MAPH0687"
+    assert waited < 5
+
+
+@sqlite_only
 def test_a_write_in_the_read_phase_is_refused(app, factory, signed_in):
     @app.post("/probe-read-phase")
     @reads_first

@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from ssp.audit import record
+from ssp.database import reads_first
 from ssp.extensions import db
 from ssp.forms import save, show_rule_error
 from ssp.participants import bp, services
@@ -40,6 +41,7 @@ def _status(form) -> int:
 
 
 @bp.post("/participants/find")
+@reads_first
 def find():
     """The search box: an exact code (or alias) opens the participant; a part lists matches."""
     form = SearchForm()
@@ -61,6 +63,7 @@ def find():
 
 
 @bp.post("/api/participants/search")
+@reads_first
 def search_api():
     """Typeahead: JSON list of participants whose code contains the text (POST, CSRF)."""
     payload = request.get_json(silent=True)
