@@ -35,6 +35,9 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from ssp.config import normalise_database_uri  # noqa: E402
+
 DEFAULT = "sqlite:////tmp/ssp-bench/bench.sqlite3"
 PASSWORD = "a long benchmark password"  # noqa: S105 (benchmark accounts)
 
@@ -189,7 +192,6 @@ def _run_clients(port: int, clients: int, seconds: float, app: bool, pace: float
 
 
 def _prepare(url: str, clients: int) -> None:
-    sys.path.insert(0, str(ROOT))
     from ssp import create_app
     from ssp.extensions import db
     from ssp.staff import services as staff
@@ -242,7 +244,7 @@ def main() -> None:
         SSP_SECRET_KEY="benchmark-secret-key-0123456789",  # noqa: S106
         SSP_SQLALCHEMY_DATABASE_URI=args.database_url,
         SSP_SIGN_IN_RATE_LIMIT="10000 per minute",
-        FLOOR_URL=args.database_url,
+        FLOOR_URL=normalise_database_uri(args.database_url),  # psycopg 3 for postgresql://
         PYTHONPATH=str(ROOT),
     )
     ssp = str(Path(sys.executable).with_name("ssp"))
