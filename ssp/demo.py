@@ -2,9 +2,13 @@
 in about a minute.
 
 Everything is random but reproducible (``seed``), plausible (a few people come often,
-most now and then; syringes on most visits, naloxone on some; referrals that progress),
-and written with bulk inserts: Core ``INSERT`` of batches with ids assigned here, never
-one ORM object at a time. No real person is in it: codes are random letters and digits.
+most now and then; syringes on most visits, naloxone on some; referrals that progress;
+ids that follow time, as in a real program), and written in bulk straight through the
+database driver: batches of plain tuples with ids assigned here, multi-row ``INSERT``s on
+SQLite and ``COPY`` on PostgreSQL, inside the session's transaction, never one ORM object
+at a time. Values are stored exactly as SQLAlchemy stores them (enums as their values,
+SQLite times as ``YYYY-MM-DD HH:MM:SS.ffffff`` text), so the app reads them as its own.
+No real person is in it: codes are random letters and digits.
 """
 
 from __future__ import annotations
@@ -13,10 +17,15 @@ import datetime as dt
 import random
 import secrets
 import string
-from collections.abc import Callable, Iterator
+from bisect import bisect
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain, combinations, count
+from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from ssp.extensions import db
 from ssp.participants.models import Gender, Participant, RaceEthnicity, Substance
@@ -34,7 +43,7 @@ from ssp.security import Role, hash_password
 from ssp.staff.models import Site, SiteKind, User
 from ssp.supplies.models import MovementReason, StockMovement, SupplyCategory, SupplyItem
 from ssp.supplies.services import load_default_catalogue
-from ssp.timeutil import utcnow
+from ssp.timeutil import as_utc, utcnow
 from ssp.visits.models import (
     NaloxoneReason,
     Service,
@@ -57,11 +66,265 @@ DEMO_PARTNERS = [
     ("Open Door Counseling", ["mental_health", "sud_treatment"]),
 ]
 
+# How often things happen: per visit unless said otherwise.
+SYRINGE_COUNTS = (10, 20, 20, 30, 40, 50, 100)
+NALOXONE_KITS = (1, 1, 2)
+SECONDARY_REACH = (1, 2, 3, 4, 5)  # people a participant also collects for
+STRIP_COUNTS = (2, 5, 10)
+EXTRA_COUNTS = (1, 2, 5, 10)
+SERVICE_ODDS = (
+    (Service.HIV_TEST.value, 0.03),
+    (Service.HCV_TEST.value, 0.03),
+    (Service.NALOXONE_TRAINING.value, 0.04),
+    (Service.WOUND_CARE.value, 0.05),
+    (Service.DRUG_CHECKING.value, 0.05),
+)
+FOLLOW_UP_OUTCOMES = {
+    ReferralStatus.COMPLETED: FollowUpOutcome.LINKED.value,
+    ReferralStatus.DECLINED: FollowUpOutcome.DECLINED.value,
+    ReferralStatus.LOST: FollowUpOutcome.UNREACHABLE.value,
+}
+VOID_REASON = "Entered twice (demo)"
+# Enum values the hot loop writes, looked up once.
+DISTRIBUTION = MovementReason.DISTRIBUTION.value
+RECEIPT = MovementReason.RECEIPT.value
+USED = NaloxoneReason.USED.value
+REVERSAL = Service.OVERDOSE_REVERSAL_REPORTED.value
 
-@dataclass(frozen=True)
-class _Item:
-    id: int
-    category: SupplyCategory
+
+class _Weighted:
+    """Values drawn by relative weight, each draw costing one random number."""
+
+    def __init__(self, values: Iterable[Any], weights: Iterable[float]) -> None:
+        self.values = list(values)
+        self.cum_weights = list(accumulate(weights))
+        if len(self.cum_weights) != len(self.values):
+            raise ValueError("one weight per value")
+
+    def draw(self, random_: Callable[[], float]) -> Any:
+        """One value."""
+        return self.values[bisect(self.cum_weights, random_() * self.cum_weights[-1])]
+
+
+def _values(kind: Iterable[Any]) -> list[str]:
+    """An enum's members as SQLAlchemy stores them (see ``enum_column``): their values."""
+    return [member.value for member in kind]
+
+
+GENDERS = _Weighted(_values(Gender), [30, 55, 4, 2, 3, 1, 5])
+RACES = _Weighted(_values(RaceEthnicity), [4, 3, 18, 22, 1, 1, 40, 6, 2, 3])
+SUBSTANCES = _values(Substance)
+NALOXONE_REASONS = _Weighted(_values(NaloxoneReason), [40, 25, 15, 5, 5, 10])
+REFERRAL_CATEGORIES = _Weighted(ReferralCategory, [20, 10, 5, 8, 4, 10, 15, 10, 8, 8, 2])
+REFERRAL_STATUSES = _Weighted(ReferralStatus, [25, 15, 40, 10, 10])
+
+
+def _pick(values: Sequence[Any], random_: Callable[[], float]) -> Any:
+    """One of ``values``, uniformly (as ``random.choice``, for the hot loops)."""
+    return values[int(random_() * len(values))]
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: cheap in hot loops
+class _Table:
+    """A table the seed writes and the columns of its rows, in order (others stay NULL)."""
+
+    model: type
+    name: str
+    columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, model: type, *columns: str) -> _Table:
+        """The model's table; a column it does not have fails here, not mid-load."""
+        table = model.__table__
+        missing = [c for c in columns if c not in table.c]
+        if missing:
+            raise KeyError(f"{table.name} has no {', '.join(missing)}")
+        return cls(model, table.name, columns)
+
+
+PARTICIPANTS = _Table.of(
+    Participant,
+    "id",
+    "code",
+    "created_at",
+    "enrolled_site_id",
+    "birth_year",
+    "gender",
+    "race_ethnicity",
+    "zip3",
+    "primary_substance",
+    "injects",
+)
+VISITS = _Table.of(
+    Visit,
+    "id",
+    "participant_id",
+    "site_id",
+    "user_id",
+    "occurred_at",
+    "kind",
+    "secondary_reach",
+    "syringes_collected",
+    "created_at",
+    "voided_at",
+    "voided_by",
+    "void_reason",
+)
+VISIT_ITEMS = _Table.of(VisitItem, "id", "visit_id", "supply_item_id", "quantity", "reason")
+VISIT_SERVICES = _Table.of(VisitService, "id", "visit_id", "service", "count")
+STOCK_MOVEMENTS = _Table.of(
+    StockMovement,
+    "id",
+    "site_id",
+    "supply_item_id",
+    "delta",
+    "reason",
+    "visit_id",
+    "user_id",
+    "occurred_at",
+    "recorded_at",
+    "source",
+)
+REFERRALS = _Table.of(
+    Referral,
+    "id",
+    "participant_id",
+    "visit_id",
+    "category",
+    "partner_id",
+    "status",
+    "made_at",
+    "closed_at",
+    "user_id",
+    "site_id",
+)
+REFERRAL_CHANGES = _Table.of(
+    ReferralStatusChange,
+    "id",
+    "referral_id",
+    "from_status",
+    "to_status",
+    "changed_at",
+    "user_id",
+    "correction",
+)
+FOLLOW_UPS = _Table.of(
+    FollowUp,
+    "id",
+    "participant_id",
+    "referral_id",
+    "site_id",
+    "due_on",
+    "status",
+    "done_at",
+    "outcome",
+    "created_at",
+    "created_by",
+)
+# Parents before the rows that point at them.
+VISIT_TABLES = (
+    VISITS,
+    VISIT_ITEMS,
+    VISIT_SERVICES,
+    STOCK_MOVEMENTS,
+    REFERRALS,
+    REFERRAL_CHANGES,
+    FOLLOW_UPS,
+)
+
+
+def _sqlite_time(value: dt.datetime) -> str:
+    """A time as SQLAlchemy's SQLite ``DateTime`` stores it: the clock time, with
+    microseconds always, without the offset."""
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_day(value: dt.date) -> str:
+    """A date as SQLAlchemy's SQLite ``Date`` stores it."""
+    return value.isoformat()
+
+
+def _as_is(value: Any) -> Any:
+    """A value the driver adapts itself, as it does for SQLAlchemy (psycopg)."""
+    return value
+
+
+# SQLite runs one INSERT of many rows much faster than as many one-row INSERTs. 999 is
+# the most parameters one statement may hold on every SQLite version.
+SQLITE_PARAMETERS = 999
+# SQLite's page cache while loading, in KiB (the default is 2 MiB): the visits' index by
+# participant is written all over, and its pages would otherwise be read again and again.
+SQLITE_LOAD_CACHE_KIB = 65_536
+
+
+class _BulkWriter:
+    """Writes rows of plain values through the session's own database connection, so they
+    are part of the transaction the caller commits, without SQLAlchemy's per-row work.
+
+    Rows must hold what SQLAlchemy would hand the driver: enum values, not members; and
+    times and dates through ``time`` and ``day``, which store them as SQLAlchemy does.
+    Use it as a context manager: on SQLite it enlarges the page cache for the load.
+    """
+
+    def __init__(self) -> None:
+        connection = db.session.connection()
+        self._driver = connection.connection.driver_connection
+        self._postgresql = connection.dialect.name == "postgresql"
+        self._cache_size: int | None = None
+        self.time: Callable[[dt.datetime], Any] = _as_is if self._postgresql else _sqlite_time
+        self.day: Callable[[dt.date], Any] = _as_is if self._postgresql else _sqlite_day
+
+    def __enter__(self) -> _BulkWriter:
+        """Ready for a big load (SQLite: a bigger page cache on this connection)."""
+        if not self._postgresql:
+            self._cache_size = self._driver.execute("PRAGMA cache_size").fetchone()[0]
+            self._driver.execute(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+        return self
+
+    def __exit__(self, *_exc_info: object) -> None:
+        """Put the connection's page cache back as it was (it goes back to the pool)."""
+        if self._cache_size is not None:
+            self._driver.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+
+    def write(self, table: _Table, rows: list[tuple]) -> None:
+        """Add ``rows`` to ``table``."""
+        if rows:
+            (self._copy if self._postgresql else self._insert)(table, rows)
+
+    def _copy(self, table: _Table, rows: list[tuple]) -> None:
+        """PostgreSQL: one COPY, the fastest way in."""
+        # Table and column names come from our own models (see _Table), never from input.
+        statement = f"COPY {table.name} ({', '.join(table.columns)}) FROM STDIN"
+        with self._driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _insert(self, table: _Table, rows: list[tuple]) -> None:
+        """SQLite: INSERTs of as many rows each as the parameter limit allows."""
+        per_statement = max(1, SQLITE_PARAMETERS // len(table.columns))
+        whole = len(rows) - len(rows) % per_statement
+        cursor = self._driver.cursor()
+        try:
+            for part in (rows[:whole], rows[whole:]):
+                if part:
+                    statement = _insert_statement(table, min(per_statement, len(part)))
+                    cursor.executemany(statement, _flat_chunks(part, per_statement))
+        finally:
+            cursor.close()
+
+
+def _insert_statement(table: _Table, rows: int) -> str:
+    """An INSERT of ``rows`` rows into ``table``, with ``?`` parameters."""
+    columns = ", ".join(table.columns)
+    values = ", ".join([f"({', '.join('?' * len(table.columns))})"] * rows)
+    # Table and column names come from our own models (see _Table), never from input.
+    return f"INSERT INTO {table.name} ({columns}) VALUES {values}"  # noqa: S608  # nosec B608
+
+
+def _flat_chunks(rows: list[tuple], size: int) -> Iterator[list]:
+    """``rows``, ``size`` at a time, each chunk's values in one flat list."""
+    for at in range(0, len(rows), size):
+        yield list(chain.from_iterable(rows[at : at + size]))
 
 
 def kinds_for_site(kind: SiteKind) -> VisitKind:
@@ -85,13 +348,32 @@ class SeedResult:
     referrals: int = 0
 
 
+@dataclass(frozen=True)
+class _Basics:
+    """What the synthetic rows point at, as plain values (the hot loop reads them a lot)."""
+
+    sites: list[tuple[int, str]]  # (id, visit kind value)
+    site_weights: _Weighted  # of indexes into ``sites``
+    users: list[int]
+    items: dict[SupplyCategory, list[int]]  # active supply item ids by category
+    partners: dict[ReferralCategory, list[int]]  # active partner ids by what they serve
+
+    def item_ids(self, *categories: SupplyCategory, but: bool = False) -> list[int]:
+        """Item ids in ``categories`` (or, with ``but``, in every other category)."""
+        return [
+            item
+            for category, ids in self.items.items()
+            if (category in categories) != but
+            for item in ids
+        ]
+
+
 def _next_id(model) -> int:
+    """The first id after the table's highest (ids are assigned here, not by the database)."""
     return int(db.session.scalar(select(func.coalesce(func.max(model.id), 0)))) + 1
 
 
-def _ensure_basics(
-    rng: random.Random,
-) -> tuple[list[Site], list[SupplyItem], list[int], list[Partner]]:
+def _ensure_basics() -> _Basics:
     """Sites, catalogue, a staff member and partners to hang the data on."""
     load_default_catalogue()
     sites = list(db.session.scalars(select(Site).where(Site.active).order_by(Site.id)))
@@ -100,7 +382,7 @@ def _ensure_basics(
             db.session.add(Site(name=name, kind=kind, active=True))
     db.session.flush()
     sites = list(db.session.scalars(select(Site).where(Site.active).order_by(Site.id)))
-    users = list(db.session.scalars(select(User.id).where(User.active)))
+    users = list(db.session.scalars(select(User.id).where(User.active).order_by(User.id)))
     if not users:
         worker = User(
             username="demo.worker",
@@ -121,14 +403,25 @@ def _ensure_basics(
                 )
             )
     db.session.flush()
-    items = list(
-        db.session.scalars(select(SupplyItem).where(SupplyItem.active).order_by(SupplyItem.id))
+    items: dict[SupplyCategory, list[int]] = {}
+    for item in db.session.scalars(
+        select(SupplyItem).where(SupplyItem.active).order_by(SupplyItem.id)
+    ):
+        items.setdefault(item.category, []).append(item.id)
+    partners = list(db.session.scalars(select(Partner).where(Partner.active).order_by(Partner.id)))
+    # The first sites are the busiest.
+    site_weights = [6, 3, 2, 1, 1, 1, 1, 1][: len(sites)] + [1] * max(0, len(sites) - 8)
+    return _Basics(
+        sites=[(s.id, kinds_for_site(s.kind).value) for s in sites],
+        site_weights=_Weighted(range(len(sites)), site_weights),
+        users=users,
+        items=items,
+        partners={c: [p.id for p in partners if p.serves(c)] for c in ReferralCategory},
     )
-    partners = list(db.session.scalars(select(Partner).where(Partner.active)))
-    return sites, items, users, partners
 
 
 def _codes(rng: random.Random, count: int, taken: set[str]) -> Iterator[str]:
+    """``count`` new participant codes: four letters and four digits, none in ``taken``."""
     letters = string.ascii_uppercase
     made = 0
     while made < count:
@@ -139,11 +432,6 @@ def _codes(rng: random.Random, count: int, taken: set[str]) -> Iterator[str]:
             taken.add(code)
             made += 1
             yield code
-
-
-def _insert(model, rows: list[dict]) -> None:
-    if rows:
-        db.session.execute(insert(model.__table__), rows)
 
 
 def seed(
@@ -161,322 +449,316 @@ def seed(
     """
     # Reproducible synthetic data, not secrets: a seeded, non-cryptographic generator.
     rng = random.Random(seed_value)  # noqa: S311  # nosec B311
-    now = now or utcnow()
+    now = as_utc(now or utcnow())
     start = now - dt.timedelta(days=30 * months)
-    span = (now - start).total_seconds()
-    sites, items, users, partners = _ensure_basics(rng)
-    result = SeedResult()
-
-    # --- participants ------------------------------------------------------------
-    taken = set(db.session.scalars(select(Participant.code)))
-    first_participant = _next_id(Participant)
-    genders = [g for g in Gender]
-    races = [r for r in RaceEthnicity]
-    substances = [s for s in Substance]
-    rows = []
-    created_at: dict[int, dt.datetime] = {}  # participant id -> enrolled (visits come after)
-    for offset, code in enumerate(_codes(rng, participants, taken)):
-        # Most people were already coming when the period starts; a steady trickle joins
-        # later. (Enrolments spread evenly would make early months nearly empty.)
-        created = start + dt.timedelta(seconds=span * 0.95 * rng.random() ** 3)
-        created_at[first_participant + offset] = created
-        rows.append(
-            {
-                "id": first_participant + offset,
-                "code": code,
-                "created_at": created,
-                "enrolled_site_id": rng.choice(sites).id,
-                "birth_year": rng.randint(1950, 2004) if rng.random() < 0.8 else None,
-                "gender": rng.choices(genders, weights=[30, 55, 4, 2, 3, 1, 5])[0]
-                if rng.random() < 0.85
-                else None,
-                "race_ethnicity": rng.choices(races, weights=[4, 3, 18, 22, 1, 1, 40, 6, 2, 3])[0]
-                if rng.random() < 0.8
-                else None,
-                "zip3": f"{rng.randint(900, 961):03d}" if rng.random() < 0.5 else None,
-                "primary_substance": rng.choice(substances) if rng.random() < 0.7 else None,
-                "injects": rng.random() < 0.7 if rng.random() < 0.8 else None,
-            }
+    basics = _ensure_basics()
+    with _BulkWriter() as writer:
+        first_participant = _next_id(Participant)
+        enrolled = _write_participants(
+            writer, rng, basics, first_participant, participants, start, now
         )
-        if len(rows) == BATCH:
-            _insert(Participant, rows)
-            rows = []
-    _insert(Participant, rows)
-    result.participants = participants
-    people = list(range(first_participant, first_participant + participants))
-    # A few people come often, most now and then: weights follow a long tail.
-    weights = [1.0 / (1 + (i % 97)) ** 0.8 for i in range(len(people))]
-
-    # Plain values, not ORM objects: the loop below runs a million times.
-    plain = [_Item(i.id, i.category) for i in items]
-    syringes = [i for i in plain if i.category == SupplyCategory.SYRINGE]
-    naloxone = [i for i in plain if i.category == SupplyCategory.NALOXONE]
-    strips = [i for i in plain if i.category == SupplyCategory.TEST_STRIP]
-    special = (SupplyCategory.SYRINGE, SupplyCategory.NALOXONE, SupplyCategory.TEST_STRIP)
-    extras = [i for i in plain if i.category not in special]
-    site_rows = [(s.id, kinds_for_site(s.kind)) for s in sites]
-    site_weights = [6, 3, 2, 1, 1, 1, 1, 1][: len(sites)] + [1] * max(0, len(sites) - 8)
-    reasons = list(NaloxoneReason)
-    services = [
-        (Service.HIV_TEST, 0.03),
-        (Service.HCV_TEST, 0.03),
-        (Service.NALOXONE_TRAINING, 0.04),
-        (Service.WOUND_CARE, 0.05),
-        (Service.DRUG_CHECKING, 0.05),
-    ]
-    categories = list(ReferralCategory)
-
-    visit_id = _next_id(Visit)
-    item_id = _next_id(VisitItem)
-    service_id = _next_id(VisitService)
-    movement_id = _next_id(StockMovement)
-    referral_id = _next_id(Referral)
-    change_id = _next_id(ReferralStatusChange)
-    follow_up_id = _next_id(FollowUp)
-    buffers: dict = {
-        m: []
-        for m in (
-            Visit,
-            VisitItem,
-            VisitService,
-            StockMovement,
-            Referral,
-            ReferralStatusChange,
-            FollowUp,
-        )
-    }
-    chosen_people = rng.choices(people, weights=weights, k=visits) if people else []
-
-    def flush_buffers(force: bool = False) -> None:
-        # In the buffers' order: parents before the rows that point at them.
-        if force or len(buffers[Visit]) >= BATCH:
-            for model, rows in buffers.items():
-                _insert(model, rows)
-                rows.clear()
-
-    for n in range(visits):
-        walk_in = not people or rng.random() < 0.04
-        participant = None if walk_in else chosen_people[n]
-        earliest = start if walk_in else created_at[participant]
-        when = earliest + dt.timedelta(seconds=rng.random() * (now - earliest).total_seconds())
-        site_id, kind = rng.choices(site_rows, weights=site_weights)[0]
-        voided = rng.random() < 0.005
-        user_id = rng.choice(users)
-        lines = []
-        if rng.random() < 0.9:
-            for item in rng.sample(syringes, k=min(len(syringes), rng.choice([1, 1, 2]))):
-                lines.append((item, rng.choice([10, 20, 20, 30, 40, 50, 100]), None))
-        if naloxone and rng.random() < 0.12:
-            lines.append(
-                (
-                    rng.choice(naloxone),
-                    rng.choice([1, 1, 2]),
-                    rng.choices(reasons, weights=[40, 25, 15, 5, 5, 10])[0],
-                )
-            )
-        if strips and rng.random() < 0.3:
-            lines.append((rng.choice(strips), rng.choice([2, 5, 10]), None))
-        if extras and rng.random() < 0.5:
-            for item in rng.sample(extras, k=min(len(extras), rng.randint(1, 3))):
-                lines.append((item, rng.choice([1, 2, 5, 10]), None))
-        distributed = sum(q for item, q, _ in lines if item.category == SupplyCategory.SYRINGE)
-        buffers[Visit].append(
-            {
-                "id": visit_id,
-                "participant_id": participant,
-                "site_id": site_id,
-                "user_id": user_id,
-                "occurred_at": when,
-                "kind": kind,
-                "secondary_reach": rng.randint(1, 5) if rng.random() < 0.1 else 0,
-                "syringes_collected": int(distributed * rng.uniform(0.4, 1.2))
-                if rng.random() < 0.6
-                else 0,
-                "created_at": when,
-                "voided_at": when + dt.timedelta(hours=1) if voided else None,
-                "voided_by": user_id if voided else None,
-                "void_reason": "Entered twice (demo)" if voided else None,
-                "submission_key": None,
-            }
-        )
-        used = False
-        for item, quantity, reason in lines:
-            buffers[VisitItem].append(
-                {
-                    "id": item_id,
-                    "visit_id": visit_id,
-                    "supply_item_id": item.id,
-                    "quantity": quantity,
-                    "reason": reason,
-                }
-            )
-            item_id += 1
-            used = used or reason == NaloxoneReason.USED
-            if not voided:
-                buffers[StockMovement].append(
-                    {
-                        "id": movement_id,
-                        "site_id": site_id,
-                        "supply_item_id": item.id,
-                        "delta": -quantity,
-                        "reason": MovementReason.DISTRIBUTION,
-                        "visit_id": visit_id,
-                        "user_id": user_id,
-                        "occurred_at": when,
-                        "recorded_at": when,
-                        "note": None,
-                        "source": None,
-                        "lot": None,
-                        "expires_on": None,
-                        "adjustment_reason": None,
-                        "counterpart_site_id": None,
-                    }
-                )
-                movement_id += 1
-        given = [(s, 1) for s, p in services if rng.random() < p]
-        if used:
-            given.append((Service.OVERDOSE_REVERSAL_REPORTED, 1))
-        for service, count in given:
-            buffers[VisitService].append(
-                {"id": service_id, "visit_id": visit_id, "service": service, "count": count}
-            )
-            service_id += 1
-        if participant is not None and not voided and rng.random() < 0.03:
-            category = rng.choices(categories, weights=[20, 10, 5, 8, 4, 10, 15, 10, 8, 8, 2])[0]
-            servers = [p for p in partners if category.value in p.categories]
-            status = rng.choices(list(ReferralStatus), weights=[25, 15, 40, 10, 10])[0]
-            closed = when + dt.timedelta(days=rng.randint(1, 30)) if status.closed else None
-            closed = min(closed, now) if closed else None
-            buffers[Referral].append(
-                {
-                    "id": referral_id,
-                    "participant_id": participant,
-                    "visit_id": visit_id,
-                    "category": category,
-                    "partner_id": rng.choice(servers).id if servers else None,
-                    "status": status,
-                    "made_at": when,
-                    "closed_at": closed,
-                    "user_id": user_id,
-                    "site_id": site_id,
-                    "note": None,
-                }
-            )
-            buffers[ReferralStatusChange].append(
-                {
-                    "id": change_id,
-                    "referral_id": referral_id,
-                    "from_status": None,
-                    "to_status": ReferralStatus.MADE,
-                    "changed_at": when,
-                    "user_id": user_id,
-                    "correction": False,
-                }
-            )
-            change_id += 1
-            if status != ReferralStatus.MADE:
-                buffers[ReferralStatusChange].append(
-                    {
-                        "id": change_id,
-                        "referral_id": referral_id,
-                        "from_status": ReferralStatus.MADE,
-                        "to_status": status,
-                        "changed_at": closed or when + dt.timedelta(days=2),
-                        "user_id": user_id,
-                        "correction": False,
-                    }
-                )
-                change_id += 1
-            done = status.closed
-            buffers[FollowUp].append(
-                {
-                    "id": follow_up_id,
-                    "participant_id": participant,
-                    "referral_id": referral_id,
-                    "site_id": site_id,
-                    "due_on": (when + dt.timedelta(days=7)).date(),
-                    "assigned_user_id": None,
-                    "status": (
-                        FollowUpStatus.UNREACHABLE
-                        if status == ReferralStatus.LOST
-                        else FollowUpStatus.DONE
-                    )
-                    if done
-                    else FollowUpStatus.OPEN,
-                    "done_at": closed if done else None,
-                    "outcome": {
-                        ReferralStatus.COMPLETED: FollowUpOutcome.LINKED,
-                        ReferralStatus.DECLINED: FollowUpOutcome.DECLINED,
-                        ReferralStatus.LOST: FollowUpOutcome.UNREACHABLE,
-                    }.get(status),
-                    "reason": None,
-                    "note": None,
-                    "created_at": when,
-                    "created_by": user_id,
-                }
-            )
-            follow_up_id += 1
-            referral_id += 1
-            result.referrals += 1
-        visit_id += 1
-        if len(buffers[Visit]) >= BATCH:
-            result.visit_items += len(buffers[VisitItem])
-            result.stock_movements += len(buffers[StockMovement])
-            flush_buffers()
+        schedule = _schedule(rng, enrolled, first_participant, start, now, visits)
+        maker = _VisitMaker(writer, rng, basics, now)
+        for at in range(0, len(schedule), BATCH):
+            batch = schedule[at : at + BATCH]
+            for when, participant in batch:
+                maker.add(dt.datetime.fromtimestamp(when, dt.UTC), participant)
+            maker.write()
             if progress:
-                progress(BATCH)
-    result.visit_items += len(buffers[VisitItem])
-    result.stock_movements += len(buffers[StockMovement])
-    remaining = len(buffers[Visit])
-    flush_buffers(force=True)
-    if progress and remaining:
-        progress(remaining)
-    result.visits = visits
-    result.stock_movements += _receipts_to_match(
-        sites, items, start, now, rng, _next_id(StockMovement), users[0]
-    )
+                progress(len(batch))
+        receipts = _write_receipts(writer, rng, maker.handed_out, basics.users[0], start, now)
     _reset_sequences()
     db.session.flush()
     # Fresh statistics after a bulk load, or the planners guess (PostgreSQL badly).
     db.session.execute(text("ANALYZE"))
-    return result
+    return SeedResult(
+        participants=participants,
+        visits=visits,
+        visit_items=maker.written[VISIT_ITEMS],
+        stock_movements=maker.written[STOCK_MOVEMENTS] + receipts,
+        referrals=maker.written[REFERRALS],
+    )
 
 
-def _receipts_to_match(sites, items, start, now, rng, movement_id, user_id) -> int:
-    """Monthly receipts that roughly cover what each site handed out, so stock looks real."""
-    totals = db.session.execute(
-        select(StockMovement.site_id, StockMovement.supply_item_id, -func.sum(StockMovement.delta))
-        .where(StockMovement.reason == MovementReason.DISTRIBUTION)
-        .group_by(StockMovement.site_id, StockMovement.supply_item_id)
-    ).all()
-    months = max(1, round((now - start).days / 30))
+def _write_participants(
+    writer: _BulkWriter,
+    rng: random.Random,
+    basics: _Basics,
+    first_id: int,
+    count: int,
+    start: dt.datetime,
+    now: dt.datetime,
+) -> list[float]:
+    """Add ``count`` participants, ids in order of enrolment; return when each enrolled
+    (POSIX seconds, by id from ``first_id``)."""
+    rnd = rng.random
+    taken = set(db.session.scalars(select(Participant.code)))
+    codes = _codes(rng, count, taken)
+    # Most people were already coming when the period starts; a steady trickle joins
+    # later, up to this month. (Enrolments spread evenly would make early months nearly
+    # empty.)
+    begin, span = start.timestamp(), (now - start).total_seconds()
+    enrolled = sorted(begin + span * rnd() ** 3 for _ in range(count))
     rows = []
-    for site_id, item_id, distributed in totals:
-        per_month = int(distributed or 0) // months
-        for m in range(months):
-            quantity = int(per_month * rng.uniform(0.9, 1.25)) + 1
-            rows.append(
-                {
-                    "id": movement_id,
-                    "site_id": site_id,
-                    "supply_item_id": item_id,
-                    "delta": quantity,
-                    "reason": MovementReason.RECEIPT,
-                    "visit_id": None,
-                    "user_id": user_id,
-                    "occurred_at": start + dt.timedelta(days=30 * m),
-                    "recorded_at": start + dt.timedelta(days=30 * m),
-                    "note": None,
-                    "source": "Demo supplier",
-                    "lot": None,
-                    "expires_on": None,
-                    "adjustment_reason": None,
-                    "counterpart_site_id": None,
-                }
+    for offset, created in enumerate(enrolled):
+        rows.append(
+            (
+                first_id + offset,
+                next(codes),
+                writer.time(dt.datetime.fromtimestamp(created, dt.UTC)),
+                _pick(basics.sites, rnd)[0],
+                rng.randint(1950, 2004) if rnd() < 0.8 else None,
+                GENDERS.draw(rnd) if rnd() < 0.85 else None,
+                RACES.draw(rnd) if rnd() < 0.8 else None,
+                f"{rng.randint(900, 961):03d}" if rnd() < 0.5 else None,
+                _pick(SUBSTANCES, rnd) if rnd() < 0.7 else None,
+                rnd() < 0.7 if rnd() < 0.8 else None,
             )
-            movement_id += 1
-    for i in range(0, len(rows), BATCH):
-        _insert(StockMovement, rows[i : i + BATCH])
+        )
+        if len(rows) == BATCH:
+            writer.write(PARTICIPANTS, rows)
+            rows = []
+    writer.write(PARTICIPANTS, rows)
+    return enrolled
+
+
+def _schedule(
+    rng: random.Random,
+    enrolled: list[float],
+    first_participant: int,
+    start: dt.datetime,
+    now: dt.datetime,
+    count: int,
+) -> list[tuple[float, int | None]]:
+    """When each visit happens (POSIX seconds) and whose it is (None: an anonymous walk-in),
+    in time order. A few people come often, most now and then; never before enrolling."""
+    rnd = rng.random
+    begin, end = start.timestamp(), now.timestamp()
+    people = range(first_participant, first_participant + len(enrolled))
+    # Weights follow a long tail.
+    weights = [1.0 / (1 + (i % 97)) ** 0.8 for i in range(len(people))]
+    chosen = rng.choices(people, weights=weights, k=count) if people else []
+    schedule: list[tuple[float, int | None]] = []
+    for n in range(count):
+        if not people or rnd() < 0.04:
+            schedule.append((begin + rnd() * (end - begin), None))
+        else:
+            person = chosen[n]
+            earliest = enrolled[person - first_participant]
+            schedule.append((earliest + rnd() * (end - earliest), person))
+    schedule.sort(key=itemgetter(0))
+    return schedule
+
+
+class _Sets:
+    """Sets of distinct items, drawn uniformly as ``random.sample`` would, but with every
+    possible set listed once up front (the catalogue is small; the loop is long)."""
+
+    def __init__(self, items: Sequence[int], sizes: Sequence[int]) -> None:
+        """``sizes``: how many items a set holds, each as likely (at most all of them)."""
+        self._by_size = [list(combinations(items, min(size, len(items)))) for size in sizes]
+
+    def draw(self, random_: Callable[[], float]) -> tuple[int, ...]:
+        """One set."""
+        return _pick(_pick(self._by_size, random_), random_)
+
+
+class _VisitMaker:
+    """Makes visits and what hangs off them (items, services, stock movements, referrals
+    with their history and follow-ups) as plain rows, and writes them batch by batch."""
+
+    def __init__(
+        self, writer: _BulkWriter, rng: random.Random, basics: _Basics, now: dt.datetime
+    ) -> None:
+        self.writer, self.rng, self.basics, self.now = writer, rng, basics, now
+        self.random = rng.random
+        syringes = basics.item_ids(SupplyCategory.SYRINGE)
+        self.syringe_ids = frozenset(syringes)
+        self.syringe_sets = _Sets(syringes, (1, 1, 2))
+        self.naloxone = basics.item_ids(SupplyCategory.NALOXONE)
+        self.strips = basics.item_ids(SupplyCategory.TEST_STRIP)
+        special = (SupplyCategory.SYRINGE, SupplyCategory.NALOXONE, SupplyCategory.TEST_STRIP)
+        self.extra_sets = _Sets(basics.item_ids(*special, but=True), (1, 2, 3))
+        self.rows: dict[_Table, list[tuple]] = {table: [] for table in VISIT_TABLES}
+        self.ids = {table: count(_next_id(table.model)) for table in VISIT_TABLES}
+        self.written: Counter[_Table] = Counter()
+        # (site id, item id) -> quantity handed out, for the receipts that cover it.
+        self.handed_out: Counter[tuple[int, int]] = Counter()
+
+    def add(self, when: dt.datetime, participant: int | None) -> None:
+        """One visit at ``when``, buffered until ``write``."""
+        rnd, rows, ids = self.random, self.rows, self.ids
+        site_id, kind = self.basics.sites[self.basics.site_weights.draw(rnd)]
+        user_id = _pick(self.basics.users, rnd)
+        voided = rnd() < 0.005
+        stamp = self.writer.time(when)
+        visit_id = next(ids[VISITS])
+        syringes, used = 0, False
+        for item, quantity, reason in self._lines():
+            rows[VISIT_ITEMS].append((next(ids[VISIT_ITEMS]), visit_id, item, quantity, reason))
+            if item in self.syringe_ids:
+                syringes += quantity
+            used = used or reason == USED
+            if not voided:
+                self.handed_out[site_id, item] += quantity
+                rows[STOCK_MOVEMENTS].append(
+                    (
+                        next(ids[STOCK_MOVEMENTS]),
+                        site_id,
+                        item,
+                        -quantity,
+                        DISTRIBUTION,
+                        visit_id,
+                        user_id,
+                        stamp,
+                        stamp,
+                        None,
+                    )
+                )
+        rows[VISITS].append(
+            (
+                visit_id,
+                participant,
+                site_id,
+                user_id,
+                stamp,
+                kind,
+                _pick(SECONDARY_REACH, rnd) if rnd() < 0.1 else 0,
+                int(syringes * self.rng.uniform(0.4, 1.2)) if rnd() < 0.6 else 0,
+                stamp,
+                self.writer.time(when + dt.timedelta(hours=1)) if voided else None,
+                user_id if voided else None,
+                VOID_REASON if voided else None,
+            )
+        )
+        services = [service for service, odds in SERVICE_ODDS if rnd() < odds]
+        if used:
+            services.append(REVERSAL)
+        for service in services:
+            rows[VISIT_SERVICES].append((next(ids[VISIT_SERVICES]), visit_id, service, 1))
+        if participant is not None and not voided and rnd() < 0.03:
+            self._referral(visit_id, participant, site_id, user_id, when)
+
+    def _lines(self) -> list[tuple[int, int, str | None]]:
+        """What one visit hands out: (item id, quantity, naloxone reason or None)."""
+        rnd = self.random
+        lines = []
+        if rnd() < 0.9:
+            for item in self.syringe_sets.draw(rnd):
+                lines.append((item, _pick(SYRINGE_COUNTS, rnd), None))
+        if self.naloxone and rnd() < 0.12:
+            kits = _pick(NALOXONE_KITS, rnd)
+            lines.append((_pick(self.naloxone, rnd), kits, NALOXONE_REASONS.draw(rnd)))
+        if self.strips and rnd() < 0.3:
+            lines.append((_pick(self.strips, rnd), _pick(STRIP_COUNTS, rnd), None))
+        if rnd() < 0.5:
+            for item in self.extra_sets.draw(rnd):
+                lines.append((item, _pick(EXTRA_COUNTS, rnd), None))
+        return lines
+
+    def _referral(
+        self, visit_id: int, participant: int, site_id: int, user_id: int, when: dt.datetime
+    ) -> None:
+        """A referral made at the visit, its status history so far and its follow-up."""
+        rnd, time = self.random, self.writer.time
+        category = REFERRAL_CATEGORIES.draw(rnd)
+        status = REFERRAL_STATUSES.draw(rnd)
+        days = self.rng.randint(1, 30)
+        closed = min(when + dt.timedelta(days=days), self.now) if status.closed else None
+        servers = self.basics.partners[category]
+        referral_id = next(self.ids[REFERRALS])
+        self.rows[REFERRALS].append(
+            (
+                referral_id,
+                participant,
+                visit_id,
+                category.value,
+                _pick(servers, rnd) if servers else None,
+                status.value,
+                time(when),
+                time(closed) if closed else None,
+                user_id,
+                site_id,
+            )
+        )
+        changes = self.rows[REFERRAL_CHANGES]
+        made = ReferralStatus.MADE.value
+        changes.append(
+            (next(self.ids[REFERRAL_CHANGES]), referral_id, None, made, time(when), user_id, False)
+        )
+        if status != ReferralStatus.MADE:
+            changed = closed or min(when + dt.timedelta(days=2), self.now)
+            changes.append(
+                (
+                    next(self.ids[REFERRAL_CHANGES]),
+                    referral_id,
+                    made,
+                    status.value,
+                    time(changed),
+                    user_id,
+                    False,
+                )
+            )
+        if status == ReferralStatus.LOST:
+            follow_up = FollowUpStatus.UNREACHABLE
+        else:
+            follow_up = FollowUpStatus.DONE if status.closed else FollowUpStatus.OPEN
+        self.rows[FOLLOW_UPS].append(
+            (
+                next(self.ids[FOLLOW_UPS]),
+                participant,
+                referral_id,
+                site_id,
+                self.writer.day((when + dt.timedelta(days=7)).date()),
+                follow_up.value,
+                time(closed) if closed else None,
+                FOLLOW_UP_OUTCOMES.get(status),
+                time(when),
+                user_id,
+            )
+        )
+
+    def write(self) -> None:
+        """Write the buffered rows, parents first, and empty the buffers."""
+        for table, rows in self.rows.items():
+            self.writer.write(table, rows)
+            self.written[table] += len(rows)
+            rows.clear()
+
+
+def _write_receipts(
+    writer: _BulkWriter,
+    rng: random.Random,
+    handed_out: Counter[tuple[int, int]],
+    user_id: int,
+    start: dt.datetime,
+    now: dt.datetime,
+) -> int:
+    """Monthly receipts that roughly cover what each site handed out, so stock looks real;
+    return how many."""
+    months = max(1, round((now - start).days / 30))
+    first_id = _next_id(StockMovement)
+    rows = []
+    for (site_id, item_id), quantity in sorted(handed_out.items()):
+        per_month = quantity // months
+        for m in range(months):
+            received = writer.time(start + dt.timedelta(days=30 * m))
+            rows.append(
+                (
+                    first_id + len(rows),
+                    site_id,
+                    item_id,
+                    int(per_month * rng.uniform(0.9, 1.25)) + 1,
+                    RECEIPT,
+                    None,
+                    user_id,
+                    received,
+                    received,
+                    "Demo supplier",
+                )
+            )
+    for at in range(0, len(rows), BATCH):
+        writer.write(STOCK_MOVEMENTS, rows[at : at + BATCH])
     return len(rows)
 
 
