@@ -75,6 +75,20 @@ def prepare(url: str, visits: int, participants: int, months: int) -> None:
         db.engine.dispose()
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory in MB. Linux's VmHWM, because ru_maxrss
+    survives exec: a measuring process started by the seeding one would report the
+    seeding's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure(url: str, month: str | None, runs: int) -> None:
     """Time one month's report in this (fresh) process."""
     from ssp.extensions import db
@@ -90,7 +104,7 @@ def measure(url: str, month: str | None, runs: int) -> None:
         period = metrics.Period.parse(month) if month else last_month()
         settings = settings_for(profile_by_name("standard"))
         db.session.rollback()
-        baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        baseline_rss = _peak_rss_mb()
         bare, full = [], []
         for _ in range(runs):
             started = time.perf_counter()
@@ -112,7 +126,7 @@ def measure(url: str, month: str | None, runs: int) -> None:
         render_pdf(document)
         _, peak_python = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_rss = _peak_rss_mb()
         dialect = db.engine.dialect.name
     print(f"[{dialect}] report for {period.key}, median of {runs} runs")
     print(f"  bare aggregate queries : {statistics.median(bare):.3f} s")
