@@ -187,13 +187,18 @@ def reads_first(view: Callable) -> Callable:
 
 
 def start_writing() -> None:
-    """End the request's read phase, if it is in one: close the read transaction, so the
-    next statement begins a write transaction. Loaded rows are expired and re-read in
-    it, so the write sees the current state, not the read phase's."""
+    """End the request's read phase, if it is in one.
+
+    On SQLite, close the read transaction, so the next statement begins a write
+    transaction; loaded rows are expired and re-read in it, so the write sees the
+    current state, not the read phase's. PostgreSQL locks rows, not the database: its
+    transaction simply goes on, as it would have without a read phase.
+    """
     if _read_phase.get():
         from ssp.extensions import db
 
-        db.session.commit()
+        if db.session.get_bind().dialect.name == "sqlite":
+            db.session.commit()
         _read_phase.set(False)
 
 
