@@ -69,10 +69,19 @@ def _instance_path() -> Path:
 
 
 def _serve(app: Flask, host: str, port: int, threads: int) -> None:
+    """Serve with waitress, holding the serving lock (`ssp restore` waits for us) and, on
+    SQLite, checkpointing the write-ahead log in the background."""
+    from contextlib import nullcontext
+
     from waitress import serve as waitress_serve
 
-    click.echo(f"ssp is serving on http://{host}:{port}/  (Ctrl+C stops it)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="ssp")
+    from ssp.backup import ServingLock
+    from ssp.database import WalCheckpointer
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with ServingLock(url), WalCheckpointer.for_url(url) or nullcontext():
+        click.echo(f"ssp is serving on http://{host}:{port}/  (Ctrl+C stops it)")
+        waitress_serve(app, host=host, port=port, threads=threads, ident="ssp")
 
 
 host_option = click.option(
@@ -210,11 +219,7 @@ def _set_up_database(app: Flask, password: str | None) -> None:
 @with_appcontext
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the app with waitress, a production WSGI server."""
-    from ssp.backup import ServingLock
-
-    app = current_app._get_current_object()
-    with ServingLock(app.config["SQLALCHEMY_DATABASE_URI"]):  # `ssp restore` waits for us
-        _serve(app, host, port, threads)
+    _serve(current_app._get_current_object(), host, port, threads)
 
 
 @click.command("create-user")

@@ -11,9 +11,9 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
-from ssp.database import WriterQueue, reads_first
+from ssp.database import WalCheckpointer, WriterQueue, reads_first
 from ssp.extensions import db
 from ssp.staff.models import Site
 from ssp.visits.models import Visit
@@ -166,3 +166,25 @@ def test_processes_take_turns(tmp_path):
             assert marker.read_text() == "done"  # the child's turn ended before ours began
         finally:
             queue.release()
+
+
+def test_the_server_checkpoints_the_log_in_the_background_not_in_a_save(tmp_path):
+    path = tmp_path / "wal.sqlite3"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # as the app's connections are meanwhile
+    writer.execute("CREATE TABLE t (x TEXT)")
+    writer.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,)] * 2000)  # 2 MB of log
+    before = path.stat().st_size
+    with WalCheckpointer(str(path), interval=0.05):
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:
+            automatic = connection.execute(text("PRAGMA wal_autocheckpoint")).scalar()
+        engine.dispose()
+        deadline = time.monotonic() + 5
+        while path.stat().st_size < before + 1_000_000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    writer.close()
+    assert automatic == 0  # the app's connections leave it to the checkpointer
+    assert path.stat().st_size >= before + 1_000_000  # the log went into the database file
+    assert not WalCheckpointer.running
