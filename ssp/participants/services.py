@@ -76,11 +76,18 @@ def search_partial(raw_code: str, limit: int = 20) -> list[Match]:
     if not text:
         return []
     pattern = f"%{_escape_like(text)}%"
-    direct = db.session.scalars(
-        select(Participant)
+    # No index can find text in the middle of a code, so every code is read: from the
+    # narrow unique index on code (the subquery needs nothing else), not the wide table.
+    best = (
+        select(Participant.id)
         .where(Participant.code.like(pattern, escape="\\"))
         .order_by(func.length(Participant.code), Participant.code)
         .limit(limit)
+    )
+    direct = db.session.scalars(
+        select(Participant)
+        .where(Participant.id.in_(best.scalar_subquery()))
+        .order_by(func.length(Participant.code), Participant.code)
     ).all()
     matches = [Match(p, p.code) for p in direct]
     seen = {p.id for p in direct}
