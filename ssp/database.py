@@ -243,20 +243,29 @@ def reads_first(view: Callable) -> Callable:
     return view
 
 
-def start_writing() -> None:
+def start_writing(*, keep_loaded: bool = False) -> None:
     """End the request's read phase, if it is in one.
 
     On SQLite, close the read transaction, so the next statement begins a write
-    transaction; loaded rows are expired and re-read in it, so the write sees the
-    current state, not the read phase's. PostgreSQL locks rows, not the database: its
+    transaction. Loaded rows are expired and re-read in it, so the write sees the
+    current state, not the read phase's; with ``keep_loaded`` they are kept, for a
+    caller that only checks them (constraints guard what must still exist) and expires
+    itself whatever it is about to change. PostgreSQL locks rows, not the database: its
     transaction simply goes on, as it would have without a read phase.
     """
-    if _read_phase.get():
-        from ssp.extensions import db
+    if not _read_phase.get():
+        return
+    from ssp.extensions import db
 
-        if db.session.get_bind().dialect.name == "sqlite":
-            db.session.commit()
-        _read_phase.set(False)
+    session = db.session()
+    if session.get_bind().dialect.name == "sqlite":
+        expire_on_commit = session.expire_on_commit
+        session.expire_on_commit = expire_on_commit and not keep_loaded
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire_on_commit
+    _read_phase.set(False)
 
 
 def register_request_phases(app: Flask) -> None:

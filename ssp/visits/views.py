@@ -126,7 +126,11 @@ def _save_new(form, participant: Participant | None):
     referral = form.referral_values()
     outcomes = form.follow_up_outcomes()
     participant_id = participant.id if participant else None
-    start_writing()  # the rules below are checked again inside the write transaction
+    # The rows just read (sites, items, the participant) are only checked; a follow-up
+    # is changed, so it is read again inside the write transaction.
+    start_writing(keep_loaded=True)
+    for follow_up, _ in outcomes:
+        db.session.expire(follow_up)
     user = current_user._get_current_object()
     try:
         visit = services.record_visit(
