@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 
 class BackupError(RuntimeError):
@@ -73,7 +73,16 @@ def postgresql_instructions(database_url: str, target: Path) -> str:
 
     The password is never printed: pg_dump reads it from PGPASSWORD or ~/.pgpass.
     """
-    url = make_url(database_url).set(drivername="postgresql", password=None)
+    configured = make_url(database_url)
+    secret = {"password", "sslpassword"}
+    url = URL.create(  # built afresh: URL.set(password=None) would keep the password
+        drivername="postgresql",
+        username=configured.username,
+        host=configured.host,
+        port=configured.port,
+        database=configured.database,
+        query={key: value for key, value in configured.query.items() if key not in secret},
+    )
     dsn = url.render_as_string(hide_password=False)
     dump = shlex.join(["pg_dump", "--format=custom", "--file", str(target), "--dbname", dsn])
     restore = shlex.join(
@@ -126,7 +135,8 @@ class ServingLock:
         if self.path is not None:
             import fcntl
 
-            self.handle = open(self.path, "w")  # noqa: SIM115 (held for the server's life)
+            # Read-only and readable by all: whoever created it, any user can lock it.
+            self.handle = os.fdopen(os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644))
             try:
                 fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -160,7 +170,7 @@ def restore(database_url: str, source: Path) -> int:
         raise BackupError(f"{source} is not a whole ssp database (integrity: {result}).")
     target = Path(url.database)
     lock = _lock_path(url.database)
-    with open(lock, "w") as handle:
+    with os.fdopen(os.open(lock, os.O_RDONLY | os.O_CREAT, 0o644)) as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -38,6 +38,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -54,7 +55,8 @@ class WriterQueue:
     """One process's place in the queue of writers to one SQLite database file.
 
     ``acquire`` blocks until this thread may write: first the process's lock, then the
-    file lock shared with other processes. A thread that already holds its turn (a
+    file lock shared with other processes; after the busy timeout it fails as SQLite
+    would. A thread that already holds its turn (a
     second write transaction opened inside the first) passes through and then waits for
     SQLite's busy_timeout, exactly as it would without the queue.
     """
@@ -62,8 +64,9 @@ class WriterQueue:
     _queues: dict[str, WriterQueue] = {}
     _queues_lock = threading.Lock()
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
         self.path = path
+        self.timeout = timeout
         self._turn = threading.Lock()  # a plain lock: any thread may end a turn
         self._owner: int | None = None
         self._depth = 0
@@ -85,21 +88,37 @@ class WriterQueue:
         if self._owner == me:
             self._depth += 1
             return
-        if not self._turn.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-            # What SQLite's busy_timeout would have said; never wait for ever.
-            raise exc.OperationalError(
-                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
-            )
+        deadline = time.monotonic() + self.timeout
+        if not self._turn.acquire(timeout=self.timeout):
+            raise _locked()
         try:
             # Opened per turn: the lock belongs to this open file, and closing it ends
-            # the turn even in a forked worker that inherited nothing open.
-            self._file = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._file, fcntl.LOCK_EX)
+            # the turn even in a forked worker that inherited nothing open. Read-only
+            # and readable by all, so whichever user created it (a root cron job, say),
+            # the server's user can still lock it; it holds nothing.
+            self._file = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
+            self._lock_file_before(deadline)
         except BaseException:
             self._close_file()
             self._turn.release()
             raise
         self._owner, self._depth = me, 1
+
+    def _lock_file_before(self, deadline: float) -> None:
+        """Take the file lock, or fail like SQLite's busy_timeout would at ``deadline``.
+
+        Another process holds it only for one short write transaction, so a quick
+        poll (not a blocking flock, which cannot time out) loses little."""
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _locked() from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
 
     def release(self) -> None:
         """Give the turn to the next writer."""
@@ -116,6 +135,13 @@ class WriterQueue:
         file, self._file = self._file, None
         if file is not None:
             os.close(file)
+
+
+def _locked() -> exc.OperationalError:
+    """What SQLite's busy_timeout says when its time is up: nobody waits for ever."""
+    return exc.OperationalError(
+        "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+    )
 
 
 class QueuedWriterConnection(sqlite3.Connection):

@@ -92,6 +92,17 @@ def test_on_postgresql_backup_gives_the_pg_dump_command_and_fails(app, factory, 
     assert "TABLE DATA public visits" in listing.stdout
 
 
+def test_the_printed_pg_dump_command_never_holds_the_password(tmp_path):
+    from ssp.backup import postgresql_instructions
+
+    text = postgresql_instructions(
+        "postgresql+psycopg://ssp:s3cr%40t@db.example:5432/ssp?sslpassword=k3y&sslmode=require",
+        tmp_path / "copy.dump",
+    )
+    assert "s3cr" not in text and "k3y" not in text
+    assert "postgresql://ssp@db.example:5432/ssp?sslmode=require" in text
+
+
 @pytest.mark.skipif(on_postgresql(), reason="ssp makes SQLite backups only")
 def test_backup_refuses_to_overwrite_or_write_nowhere(app, factory, tmp_path):
     existing = tmp_path / "exists.sqlite3"

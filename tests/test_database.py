@@ -12,6 +12,7 @@ import time
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from ssp.database import WalCheckpointer, WriterQueue, reads_first
 from ssp.extensions import db
@@ -136,6 +137,24 @@ def test_threads_take_turns_and_a_turn_is_reentrant(tmp_path):
         "first ended its inner transaction",
         "second writes",
     ]
+
+
+def test_a_writer_gives_up_like_sqlite_when_another_process_never_lets_go(tmp_path):
+    lock_path = str(tmp_path / "db.sqlite3.writers")
+    with subprocess.Popen(  # noqa: S603 (this interpreter, our own script)
+        [sys.executable, "-c", CHILD, lock_path, str(tmp_path / "done")],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout.readline().strip() == "holding"  # for 0.5 s
+        queue = WriterQueue(lock_path, timeout=0.1)
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="database is locked"):
+            queue.acquire()
+        assert time.monotonic() - started < 0.4
+        child.wait(timeout=10)
+        queue.acquire()  # the failed attempt left the queue usable
+        queue.release()
 
 
 CHILD = """
