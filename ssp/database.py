@@ -41,6 +41,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -211,25 +212,39 @@ class WalCheckpointer:
         return cls(database)
 
     def __enter__(self) -> WalCheckpointer:
+        # Opened here, so a database that cannot be opened leaves SQLite's own
+        # checkpoints on instead of a thread that died; mode=rw never creates a file.
+        try:
+            self._connection = sqlite3.connect(
+                f"{Path(self.database).resolve().as_uri()}?mode=rw",
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,  # opened here, used only by the thread
+            )
+        except sqlite3.Error as error:
+            logging.getLogger(__name__).error(
+                "No background checkpoints (%s); SQLite checkpoints in saves instead.", error
+            )
+            return self
         WalCheckpointer.running = True
         self._thread.start()
         return self
 
     def __exit__(self, *_exc_info: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
         WalCheckpointer.running = False
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self.database, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             while not self._stop.wait(self.interval):
                 try:
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as error:  # try again next time; never stop the server
                     logging.getLogger(__name__).warning("WAL checkpoint failed: %s", error)
         finally:
-            connection.close()
+            self._connection.close()
 
 
 @event.listens_for(Engine, "do_connect")

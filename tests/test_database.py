@@ -207,3 +207,10 @@ def test_the_server_checkpoints_the_log_in_the_background_not_in_a_save(tmp_path
     assert automatic == 0  # the app's connections leave it to the checkpointer
     assert path.stat().st_size >= before + 1_000_000  # the log went into the database file
     assert not WalCheckpointer.running
+
+
+def test_no_checkpointer_for_a_database_it_cannot_open_and_no_stray_file(tmp_path):
+    missing = tmp_path / "not-here.sqlite3"
+    with WalCheckpointer(str(missing), interval=0.05):
+        assert not WalCheckpointer.running  # SQLite keeps checkpointing in saves
+    assert not missing.exists()
