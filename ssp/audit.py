@@ -86,7 +86,9 @@ def record(
     ``user_id`` and ``remote_addr`` default to the signed-in user and the client of the
     current request, so views need not pass them; the CLI passes neither.
     """
-    start_writing()  # a page whose viewing is audited leaves its read phase here
+    # A page whose viewing is audited leaves its read phase here (the rows it read are
+    # kept: an audit row changes none of them) and returns to it after the commit.
+    start_writing(keep_loaded=True)
     if has_request_context():
         if user_id is None and current_user and current_user.is_authenticated:
             user_id = current_user.id

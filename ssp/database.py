@@ -274,6 +274,9 @@ def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
 # --- the read phase of a request --------------------------------------------------------
 
 _read_phase: ContextVar[bool] = ContextVar("ssp_read_phase", default=False)
+# Whether the current request began in a read phase: it goes back to one after each
+# commit or rollback, so a page that wrote its audit row renders without the lock.
+_request_reads: ContextVar[bool] = ContextVar("ssp_request_reads", default=False)
 
 
 def reads_first(view: Callable) -> Callable:
@@ -316,12 +319,21 @@ def register_request_phases(app: Flask) -> None:
     @app.before_request
     def _enter_phase() -> None:
         view = current_app.view_functions.get(request.endpoint or "")
-        reading = request.method in ("GET", "HEAD") or getattr(view, "reads_first", False)
-        _read_phase.set(bool(reading))
+        reading = bool(request.method in ("GET", "HEAD") or getattr(view, "reads_first", False))
+        _request_reads.set(reading)
+        _read_phase.set(reading)
 
     @app.teardown_request
     def _leave_phase(_error: Any) -> None:
+        _request_reads.set(False)
         _read_phase.set(False)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _back_to_reading(_session: Session) -> None:
+    if _request_reads.get():
+        _read_phase.set(True)
 
 
 @event.listens_for(Session, "before_flush")

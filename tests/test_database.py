@@ -214,3 +214,28 @@ def test_no_checkpointer_for_a_database_it_cannot_open_and_no_stray_file(tmp_pat
     with WalCheckpointer(str(missing), interval=0.05):
         assert not WalCheckpointer.running  # SQLite keeps checkpointing in saves
     assert not missing.exists()
+
+
+@sqlite_only
+def test_an_audited_page_writes_its_audit_row_alone_then_reads_without_the_lock(app, desk):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+        def seen(_conn, _cursor, statement, *_args) -> None:
+            statements.append(" ".join(statement.split()[:2]).upper())
+
+        event.listen(engine, "before_cursor_execute", seen)
+        event.listen(engine, "commit", lambda _conn: statements.append("COMMIT"))
+        try:
+            page = desk.get(f"/participants/{desk.participant_id}")
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert page.status_code == 200
+    write = statements.index("BEGIN IMMEDIATE")
+    end = statements.index("COMMIT", write)
+    assert statements[write + 1 : end] == ["INSERT INTO"]  # the audit row, nothing else
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    assert "BEGIN" in statements[end + 1 :]  # the page itself is read without the lock

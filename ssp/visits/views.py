@@ -127,10 +127,12 @@ def _save_new(form, participant: Participant | None):
     outcomes = form.follow_up_outcomes()
     participant_id = participant.id if participant else None
     # The rows just read (sites, items, the participant) are only checked; a follow-up
-    # is changed, so it is read again inside the write transaction.
+    # and its referral are changed, so they are read again inside the write transaction.
+    changing = [follow_up for follow_up, _ in outcomes]
+    changing += [follow_up.referral for follow_up in changing if follow_up.referral]
     start_writing(keep_loaded=True)
-    for follow_up, _ in outcomes:
-        db.session.expire(follow_up)
+    for row in changing:
+        db.session.expire(row)
     user = current_user._get_current_object()
     try:
         visit = services.record_visit(
