@@ -76,7 +76,7 @@ class WriterQueue:
     @classmethod
     def for_database(cls, database: str) -> WriterQueue:
         """The queue for a database file (one per file and process)."""
-        path = os.path.abspath(database) + ".writers"
+        path = os.path.realpath(database) + ".writers"  # one file, however it is named
         with cls._queues_lock:
             queue = cls._queues.get(path)
             if queue is None:
