@@ -239,3 +239,32 @@ def test_an_audited_page_writes_its_audit_row_alone_then_reads_without_the_lock(
     assert statements[write + 1 : end] == ["INSERT INTO"]  # the audit row, nothing else
     assert statements.count("BEGIN IMMEDIATE") == 1
     assert "BEGIN" in statements[end + 1 :]  # the page itself is read without the lock
+
+
+@sqlite_only
+def test_signing_in_checks_the_password_before_taking_the_write_lock(app, factory, client):
+    from sqlalchemy import event
+
+    from tests.conftest import PASSWORD, Browser
+
+    factory.user("desk2", "front_desk")
+    browser = Browser(client)
+    browser.get("/sign-in")
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+        def seen(_conn, _cursor, statement, *_args) -> None:
+            statements.append(" ".join(statement.split()[:3]).upper())
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            response = browser.post("/sign-in", data={"username": "desk2", "password": PASSWORD})
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code == 302
+    write = statements.index("BEGIN IMMEDIATE")
+    # Looked up (and the password checked) before the write transaction began.
+    assert any(s.startswith("SELECT USERS.ID") for s in statements[:write])
+    assert statements[0] == "BEGIN"
+    assert "UPDATE USERS SET" in statements[write:]  # the counts, under the lock

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ssp.audit import record, record_active
+from ssp.database import start_writing
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.security import (
@@ -86,7 +87,14 @@ def authenticate(username: str, password: str) -> SignInResult:
             detail={"reason": "locked"},
         )
         return SignInResult(None, "locked")
-    if not verify_password(user.password_hash, password):
+    correct = verify_password(user.password_hash, password)
+    new_hash = (
+        hash_password(password) if correct and password_needs_rehash(user.password_hash) else None
+    )
+    # The slow part (argon2) is done; on a sign-in page, what follows is written under
+    # the write lock, with the user's counts read again inside it.
+    start_writing()
+    if not correct:
         user.failed_logins = (user.failed_logins or 0) + 1
         detail = {"reason": "wrong_password", "failed_logins": user.failed_logins}
         if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
@@ -106,8 +114,8 @@ def authenticate(username: str, password: str) -> SignInResult:
             detail={"reason": "inactive"},
         )
         return SignInResult(None, "inactive")
-    if password_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from ssp.database import reads_first
 from ssp.extensions import db, limiter, login_manager
 from ssp.forms import ConfirmForm, require_confirmed_post, save, show_rule_error
 from ssp.security import (
@@ -48,6 +49,7 @@ def _sign_in_limit() -> str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
+@reads_first  # the password check (argon2, the slow part) runs without the write lock
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in():
     """Show the sign-in form and sign a user in."""
