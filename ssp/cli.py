@@ -79,11 +79,11 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
     from ssp.database import WalCheckpointer
     from ssp.extensions import db
 
-    with app.app_context():  # the file the engine opens (a relative path is resolved)
-        url = db.engine.url.render_as_string(hide_password=False)
+    with app.app_context():
+        engine = db.engine
+    url = engine.url.render_as_string(hide_password=False)  # a relative path resolved
     with ServingLock(url), WalCheckpointer.for_url(url) or nullcontext():
-        with app.app_context():
-            db.engine.dispose()  # set-up's pooled connections still checkpoint in saves
+        engine.dispose()  # set-up's pooled connections still checkpoint in saves
         click.echo(f"ssp is serving on http://{host}:{port}/  (Ctrl+C stops it)")
         waitress_serve(app, host=host, port=port, threads=threads, ident="ssp")
 

@@ -46,7 +46,7 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from sqlalchemy import Enum, event, exc
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 15_000
@@ -203,8 +203,6 @@ class WalCheckpointer:
     @classmethod
     def for_url(cls, url: str) -> WalCheckpointer | None:
         """A checkpointer for a SQLite database file, or None for any other database."""
-        from sqlalchemy.engine import make_url
-
         parsed = make_url(url)
         database = parsed.database
         if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
@@ -343,7 +341,7 @@ def _refuse_writes_while_reading(session: Session, _context, _instances) -> None
 
 
 @event.listens_for(Engine, "begin")
-def _begin_immediate(conn: Connection) -> None:
+def _begin(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     if _read_phase.get():

@@ -219,10 +219,7 @@ def enforce_session_limits() -> Any:
     reason = _expired_reason(now)
     if reason is not None:
         from ssp.audit import record
-        from ssp.database import start_writing
         from ssp.extensions import db
-
-        start_writing()
 
         record(
             "signed_out_" + reason,

@@ -133,16 +133,7 @@ def visit_form(
     follow-up in ``follow_ups`` gets an outcome select, so the banner's answer is saved
     with the visit.
     """
-    form_class = _visit_form_class(
-        tuple(
-            (item.id, item.name, item.unit, item.category == SupplyCategory.NALOXONE)
-            for item in catalogue
-        ),
-        partners is not None,
-        tuple((follow_up.id, follow_up.describe()) for follow_up in follow_ups),
-    )
-    form = form_class(**kwargs)
-    form.item_fields = [
+    item_fields = [
         (
             item,
             f"item_{item.id}",
@@ -150,6 +141,13 @@ def visit_form(
         )
         for item in catalogue
     ]
+    form_class = _visit_form_class(
+        tuple((item.id, item.name, item.unit, bool(reason)) for item, _, reason in item_fields),
+        partners is not None,
+        tuple((follow_up.id, follow_up.describe()) for follow_up in follow_ups),
+    )
+    form = form_class(**kwargs)
+    form.item_fields = item_fields
     form.follow_ups = list(follow_ups)
     form.sites = list(sites)  # held, so the rule checks find the rows loaded
     form.site_id.choices = [SelectChoice(str(site.id), site.name) for site in form.sites]
