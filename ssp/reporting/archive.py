@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 
 from ssp.audit import record
 from ssp.extensions import db
+from ssp.reporting.builder import ArchiveContext
 from ssp.reporting.models import Report
+from ssp.reporting.release import SNAPSHOT_VERSION, UNPRINTED, ArchivedRelease
 from ssp.timeutil import utcnow
 
 
@@ -58,6 +60,8 @@ def archive_report(
     pdf: bytes,
     parameters: dict[str, Any],
     user_id: int | None,
+    release: dict[str, Any] | None = None,
+    audit: dict[str, Any] | None = None,
 ) -> Report:
     """Save the PDF and record it (flushed, not committed); returns the reports row."""
     path = _free_name(folder, period, funder)
@@ -70,6 +74,8 @@ def archive_report(
         path=str(path),
         sha256=sha256_of(pdf),
         parameters=parameters,
+        release=release,
+        audit=audit,
     )
     try:
         db.session.add(report)
@@ -85,6 +91,44 @@ def archive_report(
         path.unlink(missing_ok=True)  # no file without its row
         raise
     return report
+
+
+def _month_index(key: str) -> int:
+    year, month = key[:7].split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def _month_key(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def archive_context(period: str, trend_months: int = 12) -> ArchiveContext:
+    """The archived releases a new release of ``period`` must be audited with, and how
+    the months before it were first published.
+
+    Overlap: any archived release that prints a quantity of ``period`` (earlier versions,
+    other profiles, later months' trends). First publication: for each quantity of the
+    months before ``period``, the earliest archived release that printed it.
+    """
+    centre = _month_index(period)
+    window = [_month_key(centre + n) for n in range(-(trend_months - 1), trend_months)]
+    rows = db.session.execute(
+        select(Report.id, Report.release)
+        .where(Report.period.in_(window), Report.release.is_not(None))
+        .order_by(Report.generated_at, Report.id)
+    ).all()
+    context = ArchiveContext()
+    own = period + "|"
+    for report_id, snapshot in rows:
+        if not snapshot or snapshot.get("version") != SNAPSHOT_VERSION:
+            continue
+        archived = ArchivedRelease.from_snapshot(report_id, snapshot)
+        for key, (_, status, _, text) in archived.cells.items():
+            if status != UNPRINTED and not key.startswith(own):
+                context.first_published.setdefault(key, text)
+        if any(key.startswith(own) for key in archived.cells):
+            context.releases.append(archived)
+    return context
 
 
 def archived_reports(limit: int = 200) -> list[Report]:

@@ -1,21 +1,32 @@
-"""Turn a month's metrics into a report document: every table suppressed, every figure
-labelled with what it counts (unduplicated people, or visits, units, reports)."""
+"""Turn a month's metrics into a report document.
+
+Every figure goes through one release model (:mod:`ssp.reporting.release`): the builder
+declares each quantity once, with what it counts and how it relates to the others, and
+lays the printed tables out as views of those cells. :mod:`ssp.reporting.disclosure`
+then decides, for the whole release at once and against the archive, what is printed;
+the tables are filled from those decisions, so nothing can be printed that the audit
+has not seen.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ssp.reporting.disclosure import AuditResult, protect
 from ssp.reporting.document import Chart, ReportDocument, Row, Section, Table
 from ssp.reporting.funders import SECTIONS
 from ssp.reporting.metrics import MonthMetrics
-from ssp.reporting.suppression import (
-    SuppressedTable,
-    rate_text,
-    small_count_text,
-    suppress_small_cells,
+from ssp.reporting.release import (
+    FROZEN,
+    HEADLINE,
+    SHOWN,
+    SUBTOTAL,
+    ArchivedRelease,
+    Release,
 )
 from ssp.supplies.models import SupplyCategory
+from ssp.visits.models import Service
 
 PEOPLE = "Unduplicated people"
 VISITS = "Visits"
@@ -34,117 +45,167 @@ class ProfileSettings:
     threshold: int
 
 
-class _Counter:
-    """Builds tables and keeps count of what each one suppressed."""
+@dataclass
+class ArchiveContext:
+    """What the archive holds that this release must be audited with.
 
-    def __init__(self, threshold: int) -> None:
-        self.threshold = threshold
+    ``releases``: the archived releases that print any quantity this one prints.
+    ``first_published``: for months other than the report's own, how each quantity was
+    first printed (key -> text); those months are reprinted exactly so.
+    """
 
-    def singles(
-        self, key: str, title: str, rows: list[tuple[str, int, str]], note: str | None = None
-    ) -> Table:
-        """Stand-alone figures (no total beside them): only small ones are hidden.
-        Each row is (label, value, what it counts)."""
-        hidden = sum(1 for _, value, _ in rows if 0 < value < self.threshold)
-        return Table(
-            key,
-            title,
-            "See each row",
-            ["Count", "Counted as"],
-            [
-                Row(label, [small_count_text(value, self.threshold), unit])
-                for label, value, unit in rows
-            ],
-            note=note,
-            primary_suppressed=hidden,
-        )
+    releases: list[ArchivedRelease] = field(default_factory=list)
+    first_published: dict[str, str] = field(default_factory=dict)
 
-    def column(
+
+@dataclass(frozen=True)
+class Rate:
+    """A percentage of two cells, printed only when both are."""
+
+    part: str
+    whole: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A literal cell (a unit, a blank)."""
+
+    text: str
+
+
+@dataclass
+class _Layout:
+    """A printed table before the decisions: rows of cell keys, rates and words."""
+
+    key: str
+    title: str
+    unit: str
+    columns: list[str]
+    rows: list[tuple[str, list, bool, bool]]  # label, cells, total, group
+    note: str | None = None
+
+
+class _Builder:
+    """Declares cells, relations and views, then fills the tables from the decisions."""
+
+    def __init__(self, period: str, threshold: int) -> None:
+        self.release = Release(period, threshold)
+        self.layouts: list[_Layout] = []
+
+    def cell(self, key: str, value: int, *, people: bool, rank: int = 0) -> str:
+        return self.release.cell(key, value, sensitive=people, rank=rank)
+
+    def table(
         self,
         key: str,
         title: str,
         unit: str,
-        column: str,
-        values: dict[str, int],
-        total_label: str | None,
+        columns: list[str],
+        rows: list[tuple[str, list, bool, bool]],
         note: str | None = None,
-    ) -> tuple[Table, SuppressedTable]:
-        """A list of counts, with a total row when ``total_label`` is given."""
-        labels = list(values)
-        grid = [[values[label]] for label in labels] or [[0]]
-        table = suppress_small_cells(
-            grid, threshold=self.threshold, column_totals=total_label is not None
+        *,
+        headline: bool = False,
+    ) -> None:
+        keys = []
+        for _, cells, _, _ in rows:
+            for c in cells:
+                if isinstance(c, str):
+                    keys.append(c)
+        self.release.view(key, title, keys, headline=headline)
+        self.layouts.append(_Layout(key, title, unit, columns, rows, note))
+
+    def column(
+        self, key: str, title: str, unit: str, column: str, cells: dict[str, str], total: tuple
+    ) -> None:
+        """A list of cells with an optional total row (``total`` = (label, key) or ())."""
+        rows = [(label, [k], False, False) for label, k in cells.items()]
+        if total:
+            rows.append((total[0], [total[1]], True, False))
+        self.table(key, title, unit, [column], rows)
+
+    def render(self, key: str) -> Table:
+        layout = next(x for x in self.layouts if x.key == key)
+        view = self.release.view_by_key(key)
+        release = self.release
+        if view.withheld:
+            return Table(
+                layout.key, layout.title, layout.unit, layout.columns, [], note=layout.note,
+                withheld=view.withheld,
+            )
+        rows = []
+        for label, cells, total, group in layout.rows:
+            texts = []
+            for c in cells:
+                if isinstance(c, str):
+                    texts.append(release.text(c))
+                elif isinstance(c, Rate):
+                    texts.append(_rate_text(release, c))
+                else:
+                    texts.append(c.text)
+            rows.append(Row(label, texts, total=total, group=group))
+        statuses = [release.cells[k].status for k in dict.fromkeys(view.keys)]
+        return Table(
+            layout.key,
+            layout.title,
+            layout.unit,
+            layout.columns,
+            rows,
+            note=layout.note,
+            primary_suppressed=statuses.count("small"),
+            complementary_suppressed=statuses.count("hidden"),
+            first_published=statuses.count(FROZEN),
         )
-        rows = [Row(label, [table.text(i, 0)]) for i, label in enumerate(labels)]
-        if total_label is not None:
-            rows.append(Row(total_label, [table.text(-1, 0)], total=True))
-        return (
-            Table(
-                key,
-                title,
-                unit,
-                [column],
-                rows,
-                note=note,
-                primary_suppressed=table.primary_count,
-                complementary_suppressed=table.complementary_count,
-            ),
-            table,
-        )
+
+
+def _rate_text(release: Release, rate: Rate) -> str:
+    """A rate from two printed numbers adds nothing; from a hidden one it is hidden."""
+    part, whole = release.shown(rate.part), release.shown(rate.whole)
+    if part is None or whole is None:
+        return "*"
+    if isinstance(rate, _PerHundred):
+        return f"{100 * part / whole:.0f}" if whole else "none distributed"
+    return f"{100 * part / whole:.0f}%" if whole else "—"
 
 
 def build_document(
-    metrics: MonthMetrics, profile: ProfileSettings, *, generated_on: dt.date, time_zone: str
+    metrics: MonthMetrics,
+    profile: ProfileSettings,
+    *,
+    generated_on: dt.date,
+    time_zone: str,
+    archive: ArchiveContext | None = None,
 ) -> ReportDocument:
-    """The report of ``metrics`` for ``profile``, every table suppressed."""
-    t = profile.threshold
-    counter = _Counter(t)
-    summary = metrics.summary
-    sections: list[Section] = []
-    builders = {
-        "summary": _summary_section,
-        "supplies": _supplies_section,
-        "overdose": _overdose_section,
-        "services": _services_section,
-        "referrals": _referrals_section,
-        "demographics": _demographics_section,
-        "trends": _trends_section,
+    """The report of ``metrics`` for ``profile``, audited as one release with the archive."""
+    archive = archive or ArchiveContext()
+    b = _Builder(metrics.period.key, profile.threshold)
+    declare = {
+        "summary": _summary,
+        "supplies": _supplies,
+        "overdose": _overdose,
+        "services": _services,
+        "referrals": _referrals,
+        "demographics": _demographics,
+        "trends": _trends,
     }
-    for key in SECTIONS:
-        if key in profile.sections:
-            sections.append(builders[key](metrics, counter))
+    glance_keys = _glance(metrics, b)
+    chosen = [key for key in SECTIONS if key in profile.sections]
+    intros: dict[str, tuple[str, list[str], list[Chart]]] = {}
+    for key in chosen:
+        intros[key] = declare[key](metrics, b)
+    _freeze_published_months(b.release, archive.first_published)
+    result = protect(b.release, archive.releases)
 
-    glance_rows = [
-        ("People served", summary.participants_served, PEOPLE),
-        ("Visits (including anonymous walk-ins)", summary.visits, VISITS),
-        ("New enrolments", summary.new_enrolments, "People enrolled this month"),
-    ]
-    if metrics.supplies is not None:
-        glance_rows += [
-            (
-                "Syringes distributed",
-                metrics.supplies.syringes_distributed,
-                "Needle-and-syringe units",
-            ),
-            (
-                "Used syringes collected",
-                metrics.supplies.syringes_collected,
-                "Needle-and-syringe units",
-            ),
-        ]
-    if metrics.overdose is not None:
-        glance_rows += [
-            ("Naloxone kits distributed", metrics.overdose.kits, "Kits"),
-            (
-                "Overdose reversals reported",
-                metrics.overdose.reversals_reported,
-                "Reports from participants",
-            ),
-        ]
-    if metrics.referrals is not None:
-        glance_rows.append(("Referrals made", sum(metrics.referrals.made.values()), "Referrals"))
-    glance = counter.singles("glance", "At a glance", glance_rows)
+    glance = b.render("glance")
+    sections = []
+    for key in chosen:
+        intro, table_keys, charts = intros[key]
+        section = Section(key, SECTIONS[key], intro)
+        section.tables = [b.render(k) for k in table_keys]
+        section.charts = [_fill_chart(b.release, chart) for chart in charts]
+        sections.append(section)
+    del glance_keys
 
+    t = profile.threshold
     parameters = {
         "profile": profile.name,
         "funder": profile.funder_name,
@@ -155,6 +216,7 @@ def build_document(
         "sections": ", ".join(profile.sections),
         "generated_on": generated_on.isoformat(),
         "software": SOFTWARE,
+        "audited_with": ", ".join(f"report {i}" for i in result.overlapping_reports) or "none",
     }
     return ReportDocument(
         program_name=profile.program_name,
@@ -168,309 +230,426 @@ def build_document(
         time_zone=time_zone,
         glance=glance,
         sections=sections,
-        no_activity=summary.visits == 0,
+        no_activity=metrics.summary.visits == 0,
         parameters=parameters,
+        audit=result,
+        release_snapshot=b.release.snapshot(),
     )
 
 
-def _summary_section(metrics: MonthMetrics, counter: _Counter) -> Section:
-    s = metrics.summary
-    section = Section(
-        "summary",
-        SECTIONS["summary"],
-        "People are counted once however often they came (unduplicated); "
-        "visits count every contact. Anonymous walk-ins are visits, never people.",
+def _freeze_published_months(release: Release, first_published: dict[str, str]) -> None:
+    """Months other than the report's own that were printed before are reprinted as
+    first printed: a later report adds nothing to what the archive already says."""
+    for key, cell in release.cells.items():
+        if not key.startswith(release.period + "|") and key in first_published:
+            cell.status = FROZEN
+            cell.frozen_text = first_published[key]
+
+
+def _fill_chart(release: Release, chart: Chart) -> Chart:
+    keys = chart.values  # the builder puts keys here until the decisions are made
+    return Chart(
+        chart.key, chart.title, chart.unit, chart.labels, [release.shown(k) for k in keys]
     )
-    section.tables.append(
-        counter.singles(
-            "summary_people",
-            "People",
-            [
-                ("People served", s.participants_served, PEOPLE),
-                ("New enrolments", s.new_enrolments, "People enrolled this month"),
-                (
-                    "People reached through secondary distribution",
-                    s.secondary_reach,
-                    "People, as reported by participants",
-                ),
-            ],
+
+
+# --- the glance and the sections ----------------------------------------------------------
+
+
+def _glance(m: MonthMetrics, b: _Builder) -> list[str]:
+    s = m.summary
+    rows = [
+        ("People served", b.cell("people_served", s.participants_served, people=True, rank=HEADLINE), PEOPLE),
+        ("Visits (including anonymous walk-ins)", b.cell("visits", s.visits, people=True, rank=HEADLINE), VISITS),
+        (
+            "New enrolments",
+            b.cell("new_enrolments", s.new_enrolments, people=True, rank=HEADLINE),
+            "People enrolled this month",
+        ),
+    ]
+    participant_visits = b.cell("participant_visits", s.participant_visits, people=True, rank=SUBTOTAL)
+    walk_ins = b.cell("walk_in_visits", s.walk_in_visits, people=True)
+    b.release.equal("visits", [participant_visits, walk_ins])
+    b.release.at_most("people_served", participant_visits)
+    if m.supplies is not None:
+        rows += [
+            (
+                "Syringes distributed",
+                b.cell("syringes_distributed", m.supplies.syringes_distributed, people=False, rank=HEADLINE),
+                "Needle-and-syringe units",
+            ),
+            (
+                "Used syringes collected",
+                b.cell("syringes_collected", m.supplies.syringes_collected, people=False, rank=HEADLINE),
+                "Needle-and-syringe units",
+            ),
+        ]
+    if m.overdose is not None:
+        rows += [
+            ("Naloxone kits distributed", b.cell("kits", m.overdose.kits, people=False, rank=HEADLINE), "Kits"),
+            (
+                "Overdose reversals reported",
+                b.cell("reversals_reported", m.overdose.reversals_reported, people=True, rank=HEADLINE),
+                "Reports from participants",
+            ),
+        ]
+    if m.referrals is not None:
+        rows.append(
+            (
+                "Referrals made",
+                b.cell("referrals_made", sum(m.referrals.made.values()), people=True, rank=HEADLINE),
+                "Referrals",
+            )
         )
+    b.table(
+        "glance",
+        "At a glance",
+        "See each row",
+        ["Count", "Counted as"],
+        [(label, [key, Text(unit)], False, False) for label, key, unit in rows],
+        headline=True,
     )
-    table, _ = counter.column(
+    return [key for _, key, _ in rows]
+
+
+def _summary(m: MonthMetrics, b: _Builder):
+    s = m.summary
+    reach = b.cell("secondary_reach", s.secondary_reach, people=True)
+    b.table(
+        "summary_people",
+        "People",
+        "See each row",
+        ["Count", "Counted as"],
+        [
+            ("People served", [_k(b, "people_served"), Text(PEOPLE)], False, False),
+            ("New enrolments", [_k(b, "new_enrolments"), Text("People enrolled this month")], False, False),
+            (
+                "People reached through secondary distribution",
+                [reach, Text("People, as reported by participants")],
+                False,
+                False,
+            ),
+        ],
+    )
+    b.column(
         "summary_visits",
         "Visits",
         VISITS,
         "Visits",
         {
-            "Visits by participants with a code": s.participant_visits,
-            "Anonymous walk-in visits": s.walk_in_visits,
+            "Visits by participants with a code": _k(b, "participant_visits"),
+            "Anonymous walk-in visits": _k(b, "walk_in_visits"),
         },
-        "All visits",
+        ("All visits", _k(b, "visits")),
     )
-    section.tables.append(table)
-    table, _ = counter.column(
-        "summary_sites", "Visits by site", VISITS, "Visits", s.visits_by_site, "All sites"
-    )
-    section.tables.append(table)
-    table, _ = counter.column(
+    site_visits = {
+        name: b.cell(f"visits.site:{name}", n, people=True) for name, n in s.visits_by_site.items()
+    }
+    site_people = {
+        name: b.cell(f"people.site:{name}", n, people=True) for name, n in s.people_by_site.items()
+    }
+    b.release.equal(_k(b, "visits"), list(site_visits.values()))
+    for name, key in site_people.items():
+        b.release.at_most(key, site_visits[name])
+        b.release.at_most(key, _k(b, "people_served"))
+    b.release.at_most(_k(b, "people_served"), list(site_people.values()))
+    b.column("summary_sites", "Visits by site", VISITS, "Visits", site_visits, ("All sites", _k(b, "visits")))
+    b.table(
         "summary_site_people",
         "People served by site",
         PEOPLE,
-        "People",
-        s.people_by_site,
-        None,
+        ["People"],
+        [(name, [key], False, False) for name, key in site_people.items()],
         note="A person who came to more than one site is counted at each, so these "
         "do not add up to the people served.",
     )
-    section.tables.append(table)
-    table, _ = counter.column(
-        "summary_kinds", "Visits by service model", VISITS, "Visits", s.visits_by_kind, "All visits"
+    kinds = {label: b.cell(f"visits.kind:{label}", n, people=True) for label, n in s.visits_by_kind.items()}
+    b.release.equal(_k(b, "visits"), list(kinds.values()))
+    b.column("summary_kinds", "Visits by service model", VISITS, "Visits", kinds, ("All visits", _k(b, "visits")))
+    return (
+        "People are counted once however often they came (unduplicated); "
+        "visits count every contact. Anonymous walk-ins are visits, never people.",
+        ["summary_people", "summary_visits", "summary_sites", "summary_site_people", "summary_kinds"],
+        [],
     )
-    section.tables.append(table)
-    return section
 
 
-def _supplies_section(metrics: MonthMetrics, counter: _Counter) -> Section:
-    supplies = metrics.supplies
-    t = counter.threshold
-    section = Section(
-        "supplies",
-        SECTIONS["supplies"],
-        "Units of each item handed out during counted visits. Syringes are "
-        "needle-and-syringe units.",
-    )
-    rows: list[Row] = []
-    primary = complementary = 0
+def _k(b: _Builder, key: str) -> str:
+    return f"{b.release.period}|{key}"
+
+
+CATEGORY_KEYS = {
+    SupplyCategory.SYRINGE: "syringes_distributed",
+    SupplyCategory.NALOXONE: "kits",
+    SupplyCategory.DISPOSAL: "sharps_containers",
+}
+
+
+def _item_people(m: MonthMetrics, b: _Builder, category: SupplyCategory) -> list[str]:
+    return [
+        _k(b, f"people.item:{line.category.value}:{line.name}:{line.unit}")
+        for line in m.supplies.items
+        if line.category == category
+    ]
+
+
+def _supplies(m: MonthMetrics, b: _Builder):
+    supplies = m.supplies
+    rows: list = []
     for category in SupplyCategory:
         lines = [i for i in supplies.items if i.category == category]
         if not lines:
             continue
-        grid = suppress_small_cells(
-            [[line.units] for line in lines], threshold=t, column_totals=True
+        total = b.cell(
+            CATEGORY_KEYS.get(category, f"units.category:{category.value}"),
+            sum(i.units for i in lines),
+            people=False,
+            rank=SUBTOTAL,
         )
-        primary += grid.primary_count
-        complementary += grid.complementary_count
-        rows.append(Row(category.label, [grid.text(-1, 0), ""], group=True))
-        for n, line in enumerate(lines):
-            people = small_count_text(line.people, t)
-            primary += 1 if 0 < line.people < t else 0
-            rows.append(Row(f"{line.name} ({line.unit}s)", [grid.text(n, 0), people]))
+        rows.append((category.label, [total, Text("")], False, True))
+        parts = []
+        for line in lines:
+            ident = f"{line.category.value}:{line.name}:{line.unit}"
+            units = b.cell(f"units.item:{ident}", line.units, people=False)
+            people = b.cell(f"people.item:{ident}", line.people, people=True)
+            b.release.at_most(people, units)
+            b.release.at_most(people, _k(b, "people_served"))
+            parts.append(units)
+            rows.append((f"{line.name} ({line.unit}s)", [units, people], False, False))
+        b.release.equal(total, parts)
     if not rows:
-        rows.append(Row("No supplies were handed out this month", ["0", "0"]))
-    section.tables.append(
-        Table(
-            "supplies_items",
-            "Supplies handed out",
-            "Units; people receiving",
-            ["Units", "People receiving (unduplicated)"],
-            rows,
-            note="Category rows give the units of all items in the category.",
-            primary_suppressed=primary,
-            complementary_suppressed=complementary,
-        )
+        rows.append(("No supplies were handed out this month", [Text("0"), Text("0")], False, False))
+    b.table(
+        "supplies_items",
+        "Supplies handed out",
+        "Units; people receiving",
+        ["Units", "People receiving (unduplicated)"],
+        rows,
+        note="Category rows give the units of all items in the category.",
     )
-    distributed, collected = supplies.syringes_distributed, supplies.syringes_collected
-    ratio_hidden = 0 < distributed < t or 0 < collected < t
-    section.tables.append(
-        counter.singles(
-            "supplies_syringes",
-            "Syringes out and in",
-            [
-                ("Syringes distributed", distributed, "Needle-and-syringe units"),
-                (
-                    "Used syringes collected and disposed of as sharps waste",
-                    collected,
-                    "Needle-and-syringe units",
-                ),
-                ("People receiving syringes", supplies.people_receiving_syringes, PEOPLE),
-                ("Sharps containers given out", supplies.sharps_containers, "Containers"),
-            ],
-            note="Used syringes collected per 100 distributed: "
-            + _per_hundred(collected, distributed, hidden=ratio_hidden)
-            + ".",
-        )
+    distributed = b.cell("syringes_distributed", supplies.syringes_distributed, people=False, rank=HEADLINE)
+    collected = b.cell("syringes_collected", supplies.syringes_collected, people=False, rank=HEADLINE)
+    receiving = b.cell("people_receiving_syringes", supplies.people_receiving_syringes, people=True)
+    sharps = b.cell("sharps_containers", supplies.sharps_containers, people=False, rank=SUBTOTAL)
+    b.release.at_most(receiving, distributed)
+    b.release.at_most(receiving, _k(b, "people_served"))
+    syringe_people = _item_people(m, b, SupplyCategory.SYRINGE)
+    for key in syringe_people:
+        b.release.at_most(key, receiving)
+    b.release.at_most(receiving, syringe_people)
+    b.table(
+        "supplies_syringes",
+        "Syringes out and in",
+        "See each row",
+        ["Count", "Counted as"],
+        [
+            ("Syringes distributed", [distributed, Text("Needle-and-syringe units")], False, False),
+            (
+                "Used syringes collected and disposed of as sharps waste",
+                [collected, Text("Needle-and-syringe units")],
+                False,
+                False,
+            ),
+            ("People receiving syringes", [receiving, Text(PEOPLE)], False, False),
+            ("Sharps containers given out", [sharps, Text("Containers")], False, False),
+            ("Used syringes collected per 100 distributed", [_PerHundred(collected, distributed), Text("Ratio")], False, False),
+        ],
     )
-    return section
+    return (
+        "Units of each item handed out during counted visits. Syringes are "
+        "needle-and-syringe units.",
+        ["supplies_items", "supplies_syringes"],
+        [],
+    )
 
 
-def _per_hundred(part: int, whole: int, *, hidden: bool) -> str:
-    if hidden:
-        return "* (hidden: it would reveal a small count)"
-    if whole == 0:
-        return "none distributed"
-    return f"{100 * part / whole:.0f}"
+@dataclass(frozen=True)
+class _PerHundred(Rate):
+    """Used syringes collected per 100 distributed."""
 
 
-def _overdose_section(metrics: MonthMetrics, counter: _Counter) -> Section:
-    o = metrics.overdose
-    section = Section(
-        "overdose",
-        SECTIONS["overdose"],
+def _overdose(m: MonthMetrics, b: _Builder):
+    o = m.overdose
+    kits = b.cell("kits", o.kits, people=False, rank=HEADLINE)
+    reasons = {
+        label: b.cell(f"kits.reason:{label}", n, people=False) for label, n in o.kits_by_reason.items()
+    }
+    b.release.equal(kits, list(reasons.values()))
+    b.column("overdose_reasons", "Naloxone kits by reason", "Kits", "Kits", reasons, ("All naloxone kits", kits))
+    receiving = b.cell("people_receiving_kits", o.people_receiving_kits, people=True)
+    reversals = b.cell("reversals_reported", o.reversals_reported, people=True, rank=HEADLINE)
+    trained = b.cell("people_trained", o.people_trained, people=True)
+    b.release.at_most(receiving, kits)
+    b.release.at_most(receiving, _k(b, "people_served"))
+    b.release.at_most(trained, _k(b, "people_served"))
+    if m.supplies is not None:
+        naloxone_people = _item_people(m, b, SupplyCategory.NALOXONE)
+        for key in naloxone_people:
+            b.release.at_most(key, receiving)
+        b.release.at_most(receiving, naloxone_people)
+    b.table(
+        "overdose_people",
+        "Overdose response",
+        "See each row",
+        ["Count", "Counted as"],
+        [
+            ("People receiving naloxone", [receiving, Text(PEOPLE)], False, False),
+            ("Overdose reversals reported", [reversals, Text("Reports from participants")], False, False),
+            ("People trained to use naloxone", [trained, Text(PEOPLE)], False, False),
+        ],
+    )
+    return (
         "Naloxone kits handed out and why, and overdose reversals that participants reported.",
+        ["overdose_reasons", "overdose_people"],
+        [],
     )
-    table, _ = counter.column(
-        "overdose_reasons",
-        "Naloxone kits by reason",
-        "Kits",
-        "Kits",
-        o.kits_by_reason,
-        "All naloxone kits",
-    )
-    section.tables.append(table)
-    section.tables.append(
-        counter.singles(
-            "overdose_people",
-            "Overdose response",
-            [
-                ("People receiving naloxone", o.people_receiving_kits, PEOPLE),
-                ("Overdose reversals reported", o.reversals_reported, "Reports from participants"),
-                ("People trained to use naloxone", o.people_trained, PEOPLE),
-            ],
-        )
-    )
-    return section
 
 
-def _services_section(metrics: MonthMetrics, counter: _Counter) -> Section:
-    t = counter.threshold
-    rows, hidden = [], 0
-    for label, (times, people) in metrics.services.items():
-        hidden += (0 < times < t) + (0 < people < t)
-        rows.append(Row(label, [small_count_text(times, t), small_count_text(people, t)]))
-    section = Section(
-        "services", SECTIONS["services"], "Tests and services given during counted visits."
-    )
-    section.tables.append(
-        Table(
-            "services",
-            "Testing and services",
-            "Services; people",
-            ["Times given (services)", "People (unduplicated)"],
-            rows,
-            primary_suppressed=hidden,
-        )
-    )
-    return section
-
-
-def _referrals_section(metrics: MonthMetrics, counter: _Counter) -> Section:
-    r = metrics.referrals
-    t = counter.threshold
-    labels = list(r.made)
-    grid = [[r.made[c], r.completed[c], r.made_and_completed[c]] for c in labels]
-    table = suppress_small_cells(grid, threshold=t, column_totals=True)
+def _services(m: MonthMetrics, b: _Builder):
     rows = []
-    for i, label in enumerate(labels):
-        rate = rate_text(
-            grid[i][2], grid[i][0], hidden=table.is_suppressed(i, 0) or table.is_suppressed(i, 2)
+    for label, (times, people) in m.services.items():
+        times_key = b.cell(f"service.times:{label}", times, people=True)
+        people_key = (
+            b.cell("people_trained", people, people=True)
+            if label == Service.NALOXONE_TRAINING.label
+            else b.cell(f"service.people:{label}", people, people=True)
         )
-        rows.append(Row(label, [table.text(i, 0), table.text(i, 1), table.text(i, 2), rate]))
-    totals = [sum(col) for col in zip(*grid, strict=True)] if grid else [0, 0, 0]
-    total_rate = rate_text(
-        totals[2], totals[0], hidden=table.is_suppressed(-1, 0) or table.is_suppressed(-1, 2)
+        b.release.at_most(people_key, times_key)
+        b.release.at_most(people_key, _k(b, "people_served"))
+        rows.append((label, [times_key, people_key], False, False))
+    b.table(
+        "services",
+        "Testing and services",
+        "Services; people",
+        ["Times given (services)", "People (unduplicated)"],
+        rows,
     )
-    rows.append(
-        Row(
-            "All referrals",
-            [table.text(-1, 0), table.text(-1, 1), table.text(-1, 2), total_rate],
-            total=True,
-        )
-    )
-    section = Section(
+    return ("Tests and services given during counted visits.", ["services"], [])
+
+
+def _referrals(m: MonthMetrics, b: _Builder):
+    r = m.referrals
+    made_total = b.cell("referrals_made", sum(r.made.values()), people=True, rank=HEADLINE)
+    done_total = b.cell("referrals_completed", sum(r.completed.values()), people=True, rank=SUBTOTAL)
+    both_total = b.cell("referrals_both", sum(r.made_and_completed.values()), people=True, rank=SUBTOTAL)
+    rows, made, done, both = [], [], [], []
+    for label in r.made:
+        a = b.cell(f"referrals.made:{label}", r.made[label], people=True)
+        c = b.cell(f"referrals.completed:{label}", r.completed[label], people=True)
+        ab = b.cell(f"referrals.both:{label}", r.made_and_completed[label], people=True)
+        b.release.at_most(ab, a)
+        b.release.at_most(ab, c)
+        made.append(a)
+        done.append(c)
+        both.append(ab)
+        rows.append((label, [a, c, ab, Rate(ab, a)], False, False))
+    b.release.equal(made_total, made)
+    b.release.equal(done_total, done)
+    b.release.equal(both_total, both)
+    b.release.at_most(both_total, made_total)
+    b.release.at_most(both_total, done_total)
+    rows.append(("All referrals", [made_total, done_total, both_total, Rate(both_total, made_total)], True, False))
+    b.table(
         "referrals",
-        SECTIONS["referrals"],
+        "Referrals by type",
+        "Referrals",
+        ["Made this month", "Completed this month", "Made and completed this month", "Completion rate"],
+        rows,
+        note="Substance use treatment referrals are MOUD and SUD treatment.",
+    )
+    follow = [
+        ("Follow-ups completed", b.cell("follow_ups_done", r.follow_ups_done, people=True)),
+        (
+            "Follow-ups closed as could not reach",
+            b.cell("follow_ups_unreachable", r.follow_ups_unreachable, people=True),
+        ),
+        (
+            "Follow-ups overdue at the end of the month",
+            b.cell("follow_ups_overdue", r.follow_ups_overdue_at_month_end, people=True),
+        ),
+    ]
+    b.table(
+        "follow_ups",
+        "Follow-ups",
+        "See each row",
+        ["Count", "Counted as"],
+        [(label, [key, Text("Follow-ups")], False, False) for label, key in follow],
+    )
+    return (
         "Referrals are counted when made and when completed (the person was "
         "linked to care). The completion rate is the share of this month's "
         "referrals completed by the month's end.",
+        ["referrals", "follow_ups"],
+        [],
     )
-    section.tables.append(
-        Table(
-            "referrals",
-            "Referrals by type",
-            "Referrals",
-            [
-                "Made this month",
-                "Completed this month",
-                "Made and completed this month",
-                "Completion rate",
-            ],
-            rows,
-            note="Substance use treatment referrals are MOUD and SUD treatment.",
-            primary_suppressed=table.primary_count,
-            complementary_suppressed=table.complementary_count,
-        )
-    )
-    section.tables.append(
-        counter.singles(
-            "follow_ups",
-            "Follow-ups",
-            [
-                ("Follow-ups completed", r.follow_ups_done, "Follow-ups"),
-                ("Follow-ups closed as could not reach", r.follow_ups_unreachable, "Follow-ups"),
-                (
-                    "Follow-ups overdue at the end of the month",
-                    r.follow_ups_overdue_at_month_end,
-                    "Follow-ups",
-                ),
-            ],
-        )
-    )
-    return section
 
 
-def _demographics_section(metrics: MonthMetrics, counter: _Counter) -> Section:
-    d = metrics.demographics
-    section = Section(
-        "demographics",
-        SECTIONS["demographics"],
-        "Unduplicated people served this month, by what they chose to share. "
-        "Age is the age reached this year.",
-    )
+def _demographics(m: MonthMetrics, b: _Builder):
+    d = m.demographics
+    keys = []
     for key, title, values in (
         ("age", "Age", d.age),
         ("gender", "Gender", d.gender),
         ("race", "Race or ethnicity", d.race_ethnicity),
     ):
-        table, _ = counter.column(
+        cells = {label: b.cell(f"people.{key}:{label}", n, people=True) for label, n in values.items()}
+        b.release.equal(_k(b, "people_served"), list(cells.values()))
+        b.column(
             f"demographics_{key}",
             f"People served by {title.lower()}",
             PEOPLE,
             "People",
-            values,
-            "All people served",
+            cells,
+            ("All people served", _k(b, "people_served")),
         )
-        section.tables.append(table)
-    return section
-
-
-def _trends_section(metrics: MonthMetrics, counter: _Counter) -> Section:
-    tr = metrics.trends
-    t = counter.threshold
-    labels = [p.short_label for p in tr.periods]
-    section = Section(
-        "trends",
-        SECTIONS["trends"],
-        "The report month and the eleven months before it. Months with a "
-        "small count are left blank.",
+        keys.append(f"demographics_{key}")
+    return (
+        "Unduplicated people served this month, by what they chose to share. "
+        "Age is the age reached this year.",
+        keys,
+        [],
     )
+
+
+def _trends(m: MonthMetrics, b: _Builder):
+    tr = m.trends
+    labels = [p.short_label for p in tr.periods]
     series = (
-        ("trend_people", "People served", PEOPLE, tr.participants_served),
-        ("trend_visits", "Visits", VISITS, tr.visits),
+        ("trend_people", "People served", PEOPLE, "people_served", True, tr.participants_served),
+        ("trend_visits", "Visits", VISITS, "visits", True, tr.visits),
         (
             "trend_syringes",
             "Syringes distributed",
             "Needle-and-syringe units",
+            "syringes_distributed",
+            False,
             tr.syringes_distributed,
         ),
-        ("trend_naloxone", "Naloxone kits distributed", "Kits", tr.naloxone_kits),
+        ("trend_naloxone", "Naloxone kits distributed", "Kits", "kits", False, tr.naloxone_kits),
     )
-    for key, title, unit, values in series:
-        section.charts.append(
-            Chart(key, title, unit, labels, [None if 0 < v < t else v for v in values])
-        )
-    rows = [Row(title, [small_count_text(v, t) for v in values]) for _, title, _, values in series]
-    hidden = sum(1 for *_, values in series for v in values if 0 < v < t)
-    section.tables.append(
-        Table("trends", "Monthly figures", "See each row", labels, rows, primary_suppressed=hidden)
+    rows, charts = [], []
+    for key, title, unit, quantity, people, values in series:
+        keys = [
+            b.cell(
+                f"{p.key}|{quantity}",
+                v,
+                people=people,
+                rank=HEADLINE if p == m.period else 0,
+            )
+            for p, v in zip(tr.periods, values, strict=True)
+        ]
+        rows.append((title, keys, False, False))
+        charts.append(Chart(key, title, unit, labels, keys))
+    for p in tr.periods:
+        if p != m.period:
+            b.release.at_most(f"{p.key}|people_served", f"{p.key}|visits")
+    b.table("trends", "Monthly figures", "See each row", labels, rows)
+    return (
+        "The report month and the eleven months before it. Months already reported "
+        "are shown as first published; months with a small count are left blank.",
+        ["trends"],
+        charts,
     )
-    return section
+
+
+__all__ = ["ArchiveContext", "AuditResult", "ProfileSettings", "SHOWN", "build_document"]

@@ -22,6 +22,10 @@ def render_csv(document: ReportDocument) -> str:
         (section.key, table, section) for section in document.sections for table in section.tables
     ]
     for section_key, table, _ in sections:
+        if table.withheld:
+            writer.writerow(
+                [document.period_key, section_key, table.title, table.unit, "", "", "withheld"]
+            )
         for row in table.rows:
             for column, value in zip(table.columns, row.cells, strict=True):
                 if value == "":

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Table:
     note: str | None = None
     primary_suppressed: int = 0
     complementary_suppressed: int = 0
+    first_published: int = 0  # cells of months already reported, reprinted as then
+    withheld: str | None = None  # why the whole table is left out
 
 
 @dataclass
@@ -75,6 +78,8 @@ class ReportDocument:
     sections: list[Section]
     no_activity: bool
     parameters: dict[str, str] = field(default_factory=dict)
+    audit: Any = None  # the disclosure audit's record (ssp.reporting.disclosure.AuditResult)
+    release_snapshot: dict[str, Any] | None = None  # what the archive keeps of the release
 
     def tables(self) -> list[Table]:
         """Every table, the summary first, in print order."""

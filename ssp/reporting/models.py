@@ -46,5 +46,10 @@ class Report(db.Model):
     path: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The release as the disclosure audit saw it (cells, what was printed, relations),
+    # so later releases are audited together with this one; never printed or exported.
+    release: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The audit's record: cells, small, hidden, withheld tables, solver time.
+    audit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()

@@ -136,6 +136,9 @@ class _NumberedCanvas(Canvas):
 
 
 def _table(table: Table) -> list:
+    if table.withheld:
+        heading = _p(table.title, "h2")
+        return [KeepTogether([heading, _p(f"Withheld. {table.withheld}", "body")])]
     header = [_p("", "cell")] + [_p(c, "cell_bold") for c in table.columns]
     data = [header]
     styles = [
@@ -305,17 +308,13 @@ def render_pdf(document: ReportDocument) -> bytes:
     flow += [
         PageBreak(),
         _p("About this report", "h1"),
-        _p(
-            "Cells suppressed in each table (small counts hidden as <"
-            f"{document.threshold}, and further cells hidden so that they cannot be worked out "
-            "from a total):"
-        ),
+        _p(_audit_text(document)),
     ]
     appendix = Table(
         "appendix",
         "Suppression by table",
         "Cells",
-        ["Small counts hidden", "Further cells hidden"],
+        ["Small counts hidden", "Further cells hidden", "As first published", "Withheld"],
         [_appendix_row(t) for t in document.tables()],
     )
     flow += _table(appendix)
@@ -352,4 +351,43 @@ def render_pdf(document: ReportDocument) -> bytes:
 def _appendix_row(table: Table):
     from ssp.reporting.document import Row
 
-    return Row(table.title, [str(table.primary_suppressed), str(table.complementary_suppressed)])
+    if table.withheld:
+        return Row(table.title, ["—", "—", "—", "yes"])
+    return Row(
+        table.title,
+        [
+            str(table.primary_suppressed),
+            str(table.complementary_suppressed),
+            str(table.first_published),
+            "no",
+        ],
+    )
+
+
+def _audit_text(document: ReportDocument) -> str:
+    """How the figures were protected, in words (no timing: the file stays reproducible)."""
+    t = document.threshold
+    text = (
+        f"Every figure comes from one release, audited as a whole before anything was "
+        f"written: counts of people and of events from 1 to {t - 1} are shown as <{t}; "
+        "further cells (*) are hidden, in a fixed order that does not depend on their "
+        "values, until an exact integer-programming audit finds that no small count can be "
+        f"narrowed below half of 1 to {t - 1} by a reader who knows this method and holds "
+        "every report archived before it. A table that cannot be protected that way is "
+        "withheld with its reason."
+    )
+    audit = document.audit
+    if audit is not None:
+        text += (
+            f" This release: {audit.cells} cells, {audit.small} small counts, "
+            f"{audit.hidden} further cells hidden, {len(audit.withheld)} tables withheld"
+        )
+        if audit.overlapping_reports:
+            text += f"; audited together with {len(audit.overlapping_reports)} archived reports"
+        text += "."
+        if audit.frozen:
+            text += (
+                " Months reported before are reprinted as first published, so a later "
+                "report never shows a small correction to them."
+            )
+    return text

@@ -14,7 +14,7 @@ from flask import current_app
 
 from ssp.errors import RuleError
 from ssp.extensions import db
-from ssp.reporting.archive import archive_report
+from ssp.reporting.archive import archive_context, archive_report
 from ssp.reporting.builder import ProfileSettings, build_document
 from ssp.reporting.csv_export import render_csv
 from ssp.reporting.document import ReportDocument
@@ -73,7 +73,13 @@ def build_report(
     """The report document of a month for a profile (reads the database)."""
     zone = program_zone()
     metrics = compute(period, zone, list(settings.sections))
-    return build_document(metrics, settings, generated_on=program_today(now), time_zone=zone.key)
+    return build_document(
+        metrics,
+        settings,
+        generated_on=program_today(now),
+        time_zone=zone.key,
+        archive=archive_context(period.key),
+    )
 
 
 @dataclass
@@ -107,5 +113,7 @@ def generate_report(
         pdf=pdf,
         parameters=parameters,
         user_id=user_id,
+        release=document.release_snapshot,
+        audit=document.audit.as_json(),
     )
     return GeneratedReport(report, document, pdf)

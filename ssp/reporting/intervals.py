@@ -1,0 +1,431 @@
+"""The exact audit: what a reader who knows the method can learn about each small count.
+
+The reader holds the new release and every archived release it overlaps. For each
+quantity the reader sees what was printed: a value, "<T" (1 to T-1), "*" (hidden to
+protect another cell: for a count of people or events that means 0 or at least T, since
+a small one would read "<T"), or nothing. Every declared relation holds in every
+release. Two releases of the same quantity are one unknown when the data behind them
+did not change; when it changed, they are two unknowns, and their difference (records
+corrected in between) is itself a count to protect.
+
+For every small count (and every small correction) the smallest and largest values
+consistent with all of that are found with integer programming (HiGHS, through
+highspy). :func:`audit` returns the counts that are not protected.
+
+Nothing here knows Flask or the database.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from ssp.reporting.release import (
+    HIDDEN,
+    SHOWN,
+    SMALL,
+    UNPRINTED,
+    ArchivedRelease,
+    Relation,
+    Release,
+)
+
+NEW = 0  # the source id of the release being audited; archived releases use report ids
+BIG = 10_000_000  # above any count of people or events; with the tolerance below, exact
+INF = highspy.kHighsInf
+
+
+@dataclass
+class Member:
+    """One release's printing of one quantity."""
+
+    source: int
+    key: str
+    value: int
+    status: str
+    sensitive: bool
+    threshold: int
+
+
+@dataclass
+class Failure:
+    """A small count (or a small correction) a reader could narrow too far."""
+
+    kind: str  # "small" or "change"
+    key: str
+    sources: tuple[int, ...]
+    low: int
+    high: int
+    candidates: list[str]  # keys of the new release whose hiding could help
+    nearby: set[str]  # keys of the new release in the same web of relations
+    exposed_before: bool = False  # already narrowed by the archive alone
+
+
+@dataclass
+class AuditStats:
+    """What the audit did."""
+
+    solves: int = 0
+    seconds: float = 0.0
+    targets: int = 0
+
+
+@dataclass
+class _Class:
+    """One unknown: a quantity in every release whose data gave it the same value."""
+
+    key: str
+    value: int
+    members: list[Member] = field(default_factory=list)
+
+    def fixed(self) -> bool:
+        return any(m.status == SHOWN for m in self.members)
+
+    def fixed_by_archive(self) -> bool:
+        return any(m.status == SHOWN and m.source != NEW for m in self.members)
+
+    def bounds(self) -> tuple[float, float]:
+        low, high = 0.0, INF
+        for m in self.members:
+            if m.status == SMALL:
+                low, high = max(low, 1), min(high, m.threshold - 1)
+        return low, high
+
+    def excluded_small(self) -> int:
+        """x is 0 or at least this (a hidden count of people that would read "<T" if small)."""
+        return max(
+            (m.threshold for m in self.members if m.status == HIDDEN and m.sensitive), default=0
+        )
+
+    def new_key(self) -> str | None:
+        return next((m.key for m in self.members if m.source == NEW), None)
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent solver (HiGHS prints a banner when made, before any option can be set)."""
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    try:
+        solver = highspy.Highs()
+        solver.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    solver.setOptionValue("mip_feasibility_tolerance", 1e-9)
+    solver.setOptionValue("primal_feasibility_tolerance", 1e-9)
+    solver.setOptionValue("threads", 1)
+    return solver
+
+
+_SOLVER: highspy.Highs | None = None
+
+
+def _solver() -> highspy.Highs:
+    global _SOLVER
+    if _SOLVER is None:
+        _SOLVER = _new_highs()
+    return _SOLVER
+
+
+class Model:
+    """All releases' members, grouped into unknowns, with every relation over them."""
+
+    def __init__(self, release: Release, archived: list[ArchivedRelease]) -> None:
+        self.release = release
+        self.classes: dict[tuple[str, int], _Class] = {}
+        self.member_class: dict[tuple[int, str], tuple[str, int]] = {}
+        self.relations: list[tuple[int, Relation]] = []
+        self.by_key: dict[str, list[tuple[str, int]]] = {}
+        for key in release.live_keys():
+            cell = release.cells[key]
+            self._add(Member(NEW, key, cell.value, cell.status, cell.sensitive, release.threshold))
+        live = set(release.live_keys())
+        # A relation with a month reprinted as first published is the archive's to state.
+        self.relations += [
+            (NEW, rel) for rel in release.relations if all(k in live for k in (*rel.left, *rel.right))
+        ]
+        for old in archived:
+            for key, (value, status, sensitive, _) in old.cells.items():
+                self._add(Member(old.report_id, key, value, status, sensitive, old.threshold))
+            self.relations += [(old.report_id, rel) for rel in old.relations]
+        self._touching: dict[tuple[str, int], list[int]] = {}
+        for index, (source, rel) in enumerate(self.relations):
+            for cid in {self.member_class[(source, k)] for k in (*rel.left, *rel.right)}:
+                self._touching.setdefault(cid, []).append(index)
+        self.stats = AuditStats()
+        self._cache: dict[tuple, tuple[float, float]] = {}
+
+    def _add(self, member: Member) -> None:
+        cid = (member.key, member.value)
+        if cid not in self.classes:
+            self.classes[cid] = _Class(member.key, member.value)
+            self.by_key.setdefault(member.key, []).append(cid)
+        self.classes[cid].members.append(member)
+        self.member_class[(member.source, member.key)] = cid
+
+    def set_status(self, key: str, status: str) -> None:
+        """Change how the new release prints a cell."""
+        cid = self.member_class[(NEW, key)]
+        for m in self.classes[cid].members:
+            if m.source == NEW:
+                m.status = status
+
+    # --- structure ---------------------------------------------------------------------
+
+    def _relation_classes(self, index: int) -> list[tuple[tuple[str, int], int]]:
+        source, rel = self.relations[index]
+        sign = {}
+        for k in rel.left:
+            cid = self.member_class[(source, k)]
+            sign[cid] = sign.get(cid, 0) + 1
+        for k in rel.right:
+            cid = self.member_class[(source, k)]
+            sign[cid] = sign.get(cid, 0) - 1
+        return [(cid, coef) for cid, coef in sign.items() if coef]
+
+    def component(self, start: list[tuple[str, int]], relaxed: bool = False) -> set:
+        """The unknowns tied to ``start`` through relations (through fixed ones too when
+        ``relaxed``: a reader who ignores the printed values)."""
+        seen = {c for c in start if relaxed or not self.classes[c].fixed()}
+        queue = list(seen)
+        while queue:
+            cid = queue.pop()
+            for index in self._touching.get(cid, []):
+                for other, _ in self._relation_classes(index):
+                    if other in seen or (not relaxed and self.classes[other].fixed()):
+                        continue
+                    seen.add(other)
+                    queue.append(other)
+        return seen
+
+    def relations_of(self, classes: set) -> list[int]:
+        return sorted({i for c in classes for i in self._touching.get(c, [])})
+
+    # --- solving -----------------------------------------------------------------------
+
+    def bounds(self, classes: set, objective: dict, relaxed: bool = False) -> tuple[float, float]:
+        """Least and greatest value of sum(coef * x) over the unknowns ``classes``."""
+        order = sorted(classes)
+        signature = (
+            relaxed,
+            tuple(sorted(objective.items())),
+            tuple((c, tuple(m.status for m in self.classes[c].members)) for c in order),
+        )
+        if signature in self._cache:
+            return self._cache[signature]
+        started = time.perf_counter()
+        index = {c: i for i, c in enumerate(order)}
+        low, high, integer = [], [], []
+        rows: list[tuple[float, float, list[int], list[float]]] = []
+        for c in order:
+            cls = self.classes[c]
+            if cls.fixed() and not relaxed:
+                lo = hi = float(cls.value)
+            elif cls.fixed():  # relaxed: a printed value only says "zero" or "not small"
+                sensitive_t = [m.threshold for m in cls.members if m.status == SHOWN and m.sensitive]
+                lo, hi = (0.0, 0.0) if cls.value == 0 else (float(min(sensitive_t, default=1)), INF)
+            else:
+                lo, hi = cls.bounds()
+            low.append(lo)
+            high.append(hi)
+            integer.append(True)
+        for c in order:
+            cls = self.classes[c]
+            t = cls.excluded_small()
+            if t and not (cls.fixed() and not relaxed) and low[index[c]] < t:
+                z = len(low)
+                low.append(0.0)
+                high.append(1.0)
+                integer.append(True)
+                i = index[c]
+                upper = high[i] if high[i] < INF else BIG
+                rows.append((0.0, INF, [i, z], [1.0, -float(t)]))  # x >= t z
+                rows.append((-INF, 0.0, [i, z], [1.0, -float(upper)]))  # x <= upper z
+        for r in self.relations_of(classes):
+            kind = self.relations[r][1].kind
+            constant, idx, vals = 0.0, [], []
+            for cid, coef in self._relation_classes(r):
+                if cid in index:
+                    idx.append(index[cid])
+                    vals.append(float(coef))
+                else:
+                    constant += coef * self.classes[cid].value
+            if not idx:
+                continue
+            # sum(left) - sum(right) (== or <=) 0, with the fixed part moved across
+            rows.append((-constant if kind == "eq" else -INF, -constant, idx, vals))
+        solver = _solver()
+        solver.clearModel()
+        n = len(low)
+        solver.addVars(n, np.array(low), np.array(high))
+        solver.changeColsIntegrality(
+            n,
+            np.arange(n, dtype=np.int32),
+            np.array([highspy.HighsVarType.kInteger] * n),
+        )
+        for lo, hi, idx, vals in rows:
+            solver.addRow(lo, hi, len(idx), np.array(idx, dtype=np.int32), np.array(vals))
+        costs = np.zeros(n)
+        for c, coef in objective.items():
+            costs[index[c]] = coef
+        result = []
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            solver.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
+            solver.changeObjectiveSense(sense)
+            solver.run()
+            self.stats.solves += 1
+            status = solver.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                result.append(round(solver.getInfo().objective_function_value))
+            elif status in (
+                highspy.HighsModelStatus.kUnbounded,
+                highspy.HighsModelStatus.kUnboundedOrInfeasible,
+            ):
+                result.append(-math.inf if sense == highspy.ObjSense.kMinimize else math.inf)
+            else:
+                raise RuntimeError(
+                    f"disclosure audit: the model is {solver.modelStatusToString(status)}"
+                )
+        self.stats.seconds += time.perf_counter() - started
+        self._cache[signature] = (result[0], result[1])
+        return result[0], result[1]
+
+    def expression_bounds(self, objective: dict) -> tuple[float, float]:
+        """Bounds of sum(coef * x) over any unknowns, solving each web of relations alone."""
+        low = high = 0.0
+        pending = dict(objective)
+        while pending:
+            cid = next(iter(pending))
+            cls = self.classes[cid]
+            if cls.fixed():
+                coef = pending.pop(cid)
+                low += coef * cls.value
+                high += coef * cls.value
+                continue
+            comp = self.component([cid])
+            part = {c: pending.pop(c) for c in list(pending) if c in comp}
+            lo, hi = self.bounds(comp, part)
+            low += lo
+            high += hi
+        return low, high
+
+    # --- what the new release can change -----------------------------------------------
+
+    def _around(self, classes: list) -> tuple[list[str], set[str]]:
+        """New-release keys shown nearby that hiding would unfix, and all new keys nearby."""
+        comp = set()
+        for c in classes:
+            comp |= self.component([c]) | {c}
+        touched = set(comp)
+        for r in self.relations_of(comp):
+            touched |= {cid for cid, _ in self._relation_classes(r)}
+        candidates, nearby = [], set()
+        for cid in touched:
+            key = self.classes[cid].new_key()
+            if key is None:
+                continue
+            nearby.add(key)
+            cls = self.classes[cid]
+            if cls.fixed() and not cls.fixed_by_archive():
+                candidates.append(key)
+        return candidates, nearby
+
+
+def _enough(low: float, high: float, threshold: int) -> bool:
+    """At least half of 1..T-1 (and never a single value)."""
+    return high - low + 1 >= max(2, math.ceil((threshold - 1) / 2))
+
+
+def audit(model: Model) -> list[Failure]:
+    """Every small count and every small correction that a reader could narrow too far."""
+    failures: list[Failure] = []
+    targets = 0
+    for cid in sorted(model.classes, key=lambda c: _target_order(model, c)):
+        cls = model.classes[cid]
+        small = [m for m in cls.members if m.status == SMALL]
+        if not small:
+            continue
+        targets += 1
+        sources = tuple(sorted({m.source for m in small}))
+        if cls.fixed():
+            candidates, nearby = model._around([cid])
+            failures.append(
+                Failure(
+                    "small",
+                    cls.key,
+                    sources,
+                    cls.value,
+                    cls.value,
+                    candidates,
+                    nearby,
+                    exposed_before=cls.fixed_by_archive(),
+                )
+            )
+            continue
+        comp = model.component([cid])
+        low, high = model.bounds(comp, {cid: 1})
+        ok = True
+        for t in sorted({m.threshold for m in small}):
+            if not _enough(low, high, t):
+                ok = False
+            elif low > 1 or high < t - 1:
+                relaxed = model.component([cid], relaxed=True)
+                pattern_low, pattern_high = model.bounds(relaxed, {cid: 1}, relaxed=True)
+                if (low > 1 and pattern_low <= 1) or (high < t - 1 and pattern_high >= t - 1):
+                    ok = False
+        if not ok:
+            candidates, nearby = model._around([cid])
+            failures.append(Failure("small", cls.key, sources, low, high, candidates, nearby))
+    for key, cids in model.by_key.items():
+        if len(cids) < 2:
+            continue
+        for i, a in enumerate(cids):
+            for b in cids[i + 1 :]:
+                ca, cb = model.classes[a], model.classes[b]
+                members = ca.members + cb.members
+                if not any(m.sensitive for m in members):
+                    continue
+                t = max(m.threshold for m in members)
+                if not 0 < abs(cb.value - ca.value) < t:
+                    continue
+                if not any(m.source == NEW for m in members):
+                    continue
+                targets += 1
+                low, high = model.expression_bounds({b: 1, a: -1})
+                if _enough(low, high, t):
+                    continue
+                candidates, nearby = model._around([a, b])
+                sources = tuple(sorted({m.source for m in members}))
+                failures.append(
+                    Failure(
+                        "change",
+                        key,
+                        sources,
+                        low,
+                        high,
+                        candidates,
+                        nearby,
+                        exposed_before=ca.fixed_by_archive() and cb.fixed_by_archive(),
+                    )
+                )
+    model.stats.targets = targets
+    return failures
+
+
+def _target_order(model: Model, cid: tuple[str, int]) -> tuple:
+    """Targets in declaration order of the new release, archived ones after."""
+    key = model.classes[cid].new_key()
+    if key is not None:
+        return (0, model.release.cells[key].order, cid)
+    return (1, 0, cid)
+
+
+__all__ = ["Failure", "Model", "audit", "UNPRINTED"]
