@@ -216,7 +216,6 @@ def build_document(
         "sections": ", ".join(profile.sections),
         "generated_on": generated_on.isoformat(),
         "software": SOFTWARE,
-        "audited_with": ", ".join(f"report {i}" for i in result.overlapping_reports) or "none",
     }
     return ReportDocument(
         program_name=profile.program_name,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ssp.reporting.intervals import NEW, AuditStats, Failure, Model, audit
+from ssp.reporting.intervals import NEW, AuditStats, Failure, Model, audit, check, targets
 from ssp.reporting.release import (
     FROZEN,
     HEADLINE,
@@ -113,11 +113,17 @@ def protect(release: Release, archived: list[ArchivedRelease]) -> AuditResult:
     model = Model(release, archived)
     settled: set[tuple] = set()
     exposed: list[str] = []
+    # Hiding a cell or withholding a table only widens what a reader could believe, so a
+    # count found protected stays protected; a last full audit confirms it.
+    protected: set[tuple] = set()
     for _ in range(MAX_STEPS):
-        failures = [f for f in audit(model) if _identity(f) not in settled]
-        if not failures:
-            break
-        failure = failures[0]
+        failure = _first_failure(model, protected, settled)
+        if failure is None:
+            remaining = [f for f in audit(model) if _identity(f) not in settled]
+            if not remaining:
+                break
+            protected.clear()
+            failure = remaining[0]
         if failure.exposed_before:
             settled.add(_identity(failure))
             exposed.append(_label(failure))
@@ -139,8 +145,21 @@ def protect(release: Release, archived: list[ArchivedRelease]) -> AuditResult:
     return _result(release, archived, model.stats, exposed)
 
 
-def _identity(failure: Failure) -> tuple:
+def _identity(failure) -> tuple:
     return (failure.kind, failure.key, failure.sources)
+
+
+def _first_failure(model: Model, protected: set[tuple], settled: set[tuple]) -> Failure | None:
+    """The first target, in the fixed order, that is not protected (None: all are)."""
+    for target in targets(model):
+        identity = _identity(target)
+        if identity in protected or identity in settled:
+            continue
+        failure = check(model, target)
+        if failure is not None:
+            return failure
+        protected.add(identity)
+    return None
 
 
 def _label(failure: Failure) -> str:
@@ -177,6 +196,8 @@ def _withhold_one(release: Release, model: Model, failure: Failure) -> bool:
             view.withheld = None
             continue
         for key in gone:
+            if release.cells[key].status == FROZEN:
+                continue  # the archive's figure: its printing changes nothing
             release.cells[key].status = UNPRINTED
             model.set_status(key, UNPRINTED)
         return True

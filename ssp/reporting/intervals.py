@@ -63,7 +63,7 @@ class Failure:
     low: int
     high: int
     candidates: list[str]  # keys of the new release whose hiding could help
-    nearby: set[str]  # keys of the new release in the same web of relations
+    nearby: set[str]  # keys of the new release that are unknowns tied to this one
     exposed_before: bool = False  # already narrowed by the archive alone
 
 
@@ -191,31 +191,44 @@ class Model:
             sign[cid] = sign.get(cid, 0) - 1
         return [(cid, coef) for cid, coef in sign.items() if coef]
 
-    def component(self, start: list[tuple[str, int]], relaxed: bool = False) -> set:
-        """The unknowns tied to ``start`` through relations (through fixed ones too when
-        ``relaxed``: a reader who ignores the printed values)."""
-        seen = {c for c in start if relaxed or not self.classes[c].fixed()}
+    def component(self, start: list[tuple[str, int]]) -> set:
+        """The unknowns tied to ``start`` through relations."""
+        seen = {c for c in start if not self.classes[c].fixed()}
         queue = list(seen)
         while queue:
             cid = queue.pop()
             for index in self._touching.get(cid, []):
                 for other, _ in self._relation_classes(index):
-                    if other in seen or (not relaxed and self.classes[other].fixed()):
+                    if other in seen or self.classes[other].fixed():
                         continue
                     seen.add(other)
                     queue.append(other)
         return seen
+
+    def with_neighbours(self, comp: set) -> set:
+        """``comp`` and the printed quantities in its relations (for the symbols-only
+        reader: dropping the relations further out only widens that reader's bounds,
+        which makes the audit stricter, never laxer)."""
+        out = set(comp)
+        for r in self.relations_of(comp):
+            out |= {cid for cid, _ in self._relation_classes(r)}
+        return out
 
     def relations_of(self, classes: set) -> list[int]:
         return sorted({i for c in classes for i in self._touching.get(c, [])})
 
     # --- solving -----------------------------------------------------------------------
 
-    def bounds(self, classes: set, objective: dict, relaxed: bool = False) -> tuple[float, float]:
-        """Least and greatest value of sum(coef * x) over the unknowns ``classes``."""
+    def bounds(
+        self, classes: set, objective: dict, relaxed: bool = False, scope: set | None = None
+    ) -> tuple[float, float]:
+        """Least and greatest value of sum(coef * x) over the unknowns ``classes``, under
+        the relations touching ``scope`` (default: ``classes``). ``relaxed``: the reader
+        who sees only the symbols (a printed number says only "0" or "not small")."""
         order = sorted(classes)
         signature = (
             relaxed,
+            tuple(sorted(scope)) if scope is not None else None,
             tuple(sorted(objective.items())),
             tuple((c, tuple(m.status for m in self.classes[c].members)) for c in order),
         )
@@ -249,7 +262,7 @@ class Model:
                 upper = high[i] if high[i] < INF else BIG
                 rows.append((0.0, INF, [i, z], [1.0, -float(t)]))  # x >= t z
                 rows.append((-INF, 0.0, [i, z], [1.0, -float(upper)]))  # x <= upper z
-        for r in self.relations_of(classes):
+        for r in self.relations_of(classes if scope is None else scope):
             kind = self.relations[r][1].kind
             constant, idx, vals = 0.0, [], []
             for cid, coef in self._relation_classes(r):
@@ -332,92 +345,109 @@ class Model:
             key = self.classes[cid].new_key()
             if key is None:
                 continue
-            nearby.add(key)
+            if cid in comp:
+                nearby.add(key)
             cls = self.classes[cid]
             if cls.fixed() and not cls.fixed_by_archive():
                 candidates.append(key)
         return candidates, nearby
 
 
+def required_width(threshold: int) -> int:
+    """How many values a small count must still range over: half of 1..T-1, and never
+    a single value unless "<T" itself says so (T = 2)."""
+    return min(threshold - 1, max(2, math.ceil((threshold - 1) / 2)))
+
+
 def _enough(low: float, high: float, threshold: int) -> bool:
-    """At least half of 1..T-1 (and never a single value)."""
-    return high - low + 1 >= max(2, math.ceil((threshold - 1) / 2))
+    return high - low + 1 >= required_width(threshold)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A count to protect: one unknown ("small") or the difference of two ("change")."""
+
+    kind: str
+    key: str
+    classes: tuple
+    sources: tuple[int, ...]
+    threshold: int  # for "change"; a small count is judged by each member's threshold
+
+
+def targets(model: Model) -> list[Target]:
+    """Every count to protect, in a fixed order: the new release's in declaration order,
+    then the archive's, then corrections between versions."""
+    found: list[Target] = []
+    for cid in sorted(model.classes, key=lambda c: _target_order(model, c)):
+        small = [m for m in model.classes[cid].members if m.status == SMALL]
+        if small:
+            sources = tuple(sorted({m.source for m in small}))
+            found.append(Target("small", cid[0], (cid,), sources, 0))
+    for key, cids in model.by_key.items():
+        for i, a in enumerate(cids):
+            for b in cids[i + 1 :]:
+                members = model.classes[a].members + model.classes[b].members
+                if not any(m.sensitive for m in members) or not any(
+                    m.source == NEW for m in members
+                ):
+                    continue
+                t = max(m.threshold for m in members)
+                if 0 < abs(model.classes[b].value - model.classes[a].value) < t:
+                    sources = tuple(sorted({m.source for m in members}))
+                    found.append(Target("change", key, (a, b), sources, t))
+    return found
+
+
+def check(model: Model, target: Target) -> Failure | None:
+    """None when the target is protected, else what went wrong and what could help."""
+    if target.kind == "change":
+        a, b = target.classes
+        low, high = model.expression_bounds({b: 1, a: -1})
+        if _enough(low, high, target.threshold):
+            return None
+        ca, cb = model.classes[a], model.classes[b]
+        candidates, nearby = model._around([a, b])
+        exposed = ca.fixed_by_archive() and cb.fixed_by_archive()
+        return Failure(
+            "change", target.key, target.sources, low, high, candidates, nearby, exposed
+        )
+    (cid,) = target.classes
+    cls = model.classes[cid]
+    if cls.fixed():
+        candidates, nearby = model._around([cid])
+        return Failure(
+            "small",
+            cls.key,
+            target.sources,
+            cls.value,
+            cls.value,
+            candidates,
+            nearby,
+            exposed_before=cls.fixed_by_archive(),
+        )
+    comp = model.component([cid])
+    low, high = model.bounds(comp, {cid: 1})
+    ok = True
+    for t in sorted({m.threshold for m in cls.members if m.status == SMALL}):
+        if not _enough(low, high, t):
+            ok = False
+        elif low > 1 or high < t - 1:
+            # Where only the printed symbols keep it from 1 or T-1, that is allowed.
+            wide = model.with_neighbours(comp)
+            pattern_low, pattern_high = model.bounds(wide, {cid: 1}, relaxed=True, scope=comp)
+            if (low > 1 and pattern_low <= 1) or (high < t - 1 and pattern_high >= t - 1):
+                ok = False
+    if ok:
+        return None
+    candidates, nearby = model._around([cid])
+    return Failure("small", cls.key, target.sources, low, high, candidates, nearby)
 
 
 def audit(model: Model) -> list[Failure]:
     """Every small count and every small correction that a reader could narrow too far."""
-    failures: list[Failure] = []
-    targets = 0
-    for cid in sorted(model.classes, key=lambda c: _target_order(model, c)):
-        cls = model.classes[cid]
-        small = [m for m in cls.members if m.status == SMALL]
-        if not small:
-            continue
-        targets += 1
-        sources = tuple(sorted({m.source for m in small}))
-        if cls.fixed():
-            candidates, nearby = model._around([cid])
-            failures.append(
-                Failure(
-                    "small",
-                    cls.key,
-                    sources,
-                    cls.value,
-                    cls.value,
-                    candidates,
-                    nearby,
-                    exposed_before=cls.fixed_by_archive(),
-                )
-            )
-            continue
-        comp = model.component([cid])
-        low, high = model.bounds(comp, {cid: 1})
-        ok = True
-        for t in sorted({m.threshold for m in small}):
-            if not _enough(low, high, t):
-                ok = False
-            elif low > 1 or high < t - 1:
-                relaxed = model.component([cid], relaxed=True)
-                pattern_low, pattern_high = model.bounds(relaxed, {cid: 1}, relaxed=True)
-                if (low > 1 and pattern_low <= 1) or (high < t - 1 and pattern_high >= t - 1):
-                    ok = False
-        if not ok:
-            candidates, nearby = model._around([cid])
-            failures.append(Failure("small", cls.key, sources, low, high, candidates, nearby))
-    for key, cids in model.by_key.items():
-        if len(cids) < 2:
-            continue
-        for i, a in enumerate(cids):
-            for b in cids[i + 1 :]:
-                ca, cb = model.classes[a], model.classes[b]
-                members = ca.members + cb.members
-                if not any(m.sensitive for m in members):
-                    continue
-                t = max(m.threshold for m in members)
-                if not 0 < abs(cb.value - ca.value) < t:
-                    continue
-                if not any(m.source == NEW for m in members):
-                    continue
-                targets += 1
-                low, high = model.expression_bounds({b: 1, a: -1})
-                if _enough(low, high, t):
-                    continue
-                candidates, nearby = model._around([a, b])
-                sources = tuple(sorted({m.source for m in members}))
-                failures.append(
-                    Failure(
-                        "change",
-                        key,
-                        sources,
-                        low,
-                        high,
-                        candidates,
-                        nearby,
-                        exposed_before=ca.fixed_by_archive() and cb.fixed_by_archive(),
-                    )
-                )
-    model.stats.targets = targets
-    return failures
+    found = targets(model)
+    model.stats.targets = len(found)
+    return [f for f in (check(model, t) for t in found) if f is not None]
 
 
 def _target_order(model: Model, cid: tuple[str, int]) -> tuple:

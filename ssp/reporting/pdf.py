@@ -314,7 +314,7 @@ def render_pdf(document: ReportDocument) -> bytes:
         "appendix",
         "Suppression by table",
         "Cells",
-        ["Small counts hidden", "Further cells hidden", "As first published", "Withheld"],
+        ["Small counts hidden", "Further cells hidden", "Withheld"],
         [_appendix_row(t) for t in document.tables()],
     )
     flow += _table(appendix)
@@ -352,15 +352,10 @@ def _appendix_row(table: Table):
     from ssp.reporting.document import Row
 
     if table.withheld:
-        return Row(table.title, ["—", "—", "—", "yes"])
+        return Row(table.title, ["—", "—", "yes"])
     return Row(
         table.title,
-        [
-            str(table.primary_suppressed),
-            str(table.complementary_suppressed),
-            str(table.first_published),
-            "no",
-        ],
+        [str(table.primary_suppressed), str(table.complementary_suppressed), "no"],
     )
 
 
@@ -374,7 +369,8 @@ def _audit_text(document: ReportDocument) -> str:
         "values, until an exact integer-programming audit finds that no small count can be "
         f"narrowed below half of 1 to {t - 1} by a reader who knows this method and holds "
         "every report archived before it. A table that cannot be protected that way is "
-        "withheld with its reason."
+        "withheld with its reason. Months already reported are reprinted in the trends as "
+        "first published, so a later report never shows a small correction to them."
     )
     audit = document.audit
     if audit is not None:
@@ -382,12 +378,5 @@ def _audit_text(document: ReportDocument) -> str:
             f" This release: {audit.cells} cells, {audit.small} small counts, "
             f"{audit.hidden} further cells hidden, {len(audit.withheld)} tables withheld"
         )
-        if audit.overlapping_reports:
-            text += f"; audited together with {len(audit.overlapping_reports)} archived reports"
         text += "."
-        if audit.frozen:
-            text += (
-                " Months reported before are reprinted as first published, so a later "
-                "report never shows a small correction to them."
-            )
     return text
