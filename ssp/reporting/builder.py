@@ -143,7 +143,9 @@ class _Builder:
                 else:
                     texts.append(c.text)
             rows.append(Row(label, texts, total=total, group=group))
-        statuses = [release.cells[k].status for k in dict.fromkeys(view.keys)]
+        # Counted from what is printed, so a month reprinted as first published counts
+        # the same as when it was first printed.
+        printed = [release.text(k) for k in dict.fromkeys(view.keys)]
         return Table(
             layout.key,
             layout.title,
@@ -151,9 +153,8 @@ class _Builder:
             layout.columns,
             rows,
             note=layout.note,
-            primary_suppressed=statuses.count("small"),
-            complementary_suppressed=statuses.count("hidden"),
-            first_published=statuses.count(FROZEN),
+            primary_suppressed=sum(1 for text in printed if text.startswith("<")),
+            complementary_suppressed=printed.count("*"),
         )
 
 

@@ -35,7 +35,6 @@ class Table:
     note: str | None = None
     primary_suppressed: int = 0
     complementary_suppressed: int = 0
-    first_published: int = 0  # cells of months already reported, reprinted as then
     withheld: str | None = None  # why the whole table is left out
 
 

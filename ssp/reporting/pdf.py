@@ -372,11 +372,7 @@ def _audit_text(document: ReportDocument) -> str:
         "withheld with its reason. Months already reported are reprinted in the trends as "
         "first published, so a later report never shows a small correction to them."
     )
-    audit = document.audit
-    if audit is not None:
-        text += (
-            f" This release: {audit.cells} cells, {audit.small} small counts, "
-            f"{audit.hidden} further cells hidden, {len(audit.withheld)} tables withheld"
-        )
-        text += "."
+    withheld = [t.title for t in document.tables() if t.withheld]
+    if withheld:
+        text += " Withheld in this report: " + "; ".join(withheld) + "."
     return text
