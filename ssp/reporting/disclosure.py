@@ -13,7 +13,9 @@
    reason rather than hiding a headline figure; headline figures go only when nothing
    else helps. A correction between versions may hide a headline figure: the earlier
    version's figure then stands.
-5. A count that the archive alone already narrows (published before this method, or
+5. A small count whose correction since an earlier version would show prints as "†"
+   (corrected since the first version; too few to show separately).
+6. A count that the archive alone already narrows (published before this method, or
    under a lower threshold) cannot be helped by this release; it is listed as such.
 
 Nothing here knows Flask or the database.
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 
 from ssp.reporting.intervals import NEW, AuditStats, Failure, Model, audit, check, targets
 from ssp.reporting.release import (
+    CORRECTED,
     FROZEN,
     HEADLINE,
     HIDDEN,
@@ -101,6 +104,29 @@ def initial_status(release: Release) -> None:
             cell.status = SHOWN
 
 
+def _withhold_breakdowns_of_small_totals(release: Release) -> None:
+    """A breakdown of a total that prints as "<T" is always withheld.
+
+    Every part of it would be small too, so it could show nothing; and deciding it by
+    the published symbol alone means a withheld breakdown says nothing more (withheld
+    only when the audit failed, it would tell a reader that several parts were small).
+    """
+    changed = False
+    for relation in release.relations:
+        if relation.kind != "eq" or len(relation.left) != 1:
+            continue
+        (total,) = relation.left
+        if release.cells[total].status != SMALL:
+            continue
+        parts = set(relation.right)
+        for view in release.views:
+            if not view.headline and view.withheld is None and parts <= set(view.keys):
+                view.withheld = WITHHELD
+                changed = True
+    if changed:
+        initial_status(release)
+
+
 def _printed_keys(release: Release) -> set[str]:
     return {k for v in release.views if v.withheld is None for k in v.keys}
 
@@ -110,6 +136,7 @@ def protect(release: Release, archived: list[ArchivedRelease]) -> AuditResult:
     if release.threshold < 2:
         raise ValueError("A suppression threshold is at least 2.")
     initial_status(release)
+    _withhold_breakdowns_of_small_totals(release)
     model = Model(release, archived)
     settled: set[tuple] = set()
     exposed: list[str] = []
@@ -133,6 +160,13 @@ def protect(release: Release, archived: list[ArchivedRelease]) -> AuditResult:
             continue
         if choice is None:
             choice = _first_candidate(release, failure, headline=True)
+        if choice is None and failure.kind == "change":
+            small = [k for k in failure.own if release.cells[k].status == SMALL]
+            if small:
+                # "<T" beside an earlier version's figure would give the correction away.
+                release.cells[small[0]].status = CORRECTED
+                model.set_status(small[0], CORRECTED)
+                continue
         if choice is None:
             # Nothing this release prints ties the count down any more: the archive does.
             settled.add(_identity(failure))

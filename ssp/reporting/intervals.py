@@ -65,6 +65,7 @@ class Failure:
     candidates: list[str]  # keys of the new release whose hiding could help
     nearby: set[str]  # keys of the new release that are unknowns tied to this one
     exposed_before: bool = False  # already narrowed by the archive alone
+    own: list[str] = field(default_factory=list)  # the new release's keys of the count
 
 
 @dataclass
@@ -403,13 +404,17 @@ def check(model: Model, target: Target) -> Failure | None:
     if target.kind == "change":
         a, b = target.classes
         low, high = model.expression_bounds({b: 1, a: -1})
-        if _enough(low, high, target.threshold):
+        # A reader may take it that corrections are few: only the values from -(T-1) to
+        # T-1 count, and several of them must remain.
+        t = target.threshold
+        if _enough(max(low, -(t - 1)), min(high, t - 1), t):
             return None
         ca, cb = model.classes[a], model.classes[b]
         candidates, nearby = model._around([a, b])
         exposed = ca.fixed_by_archive() and cb.fixed_by_archive()
+        own = [k for k in (ca.new_key(), cb.new_key()) if k is not None]
         return Failure(
-            "change", target.key, target.sources, low, high, candidates, nearby, exposed
+            "change", target.key, target.sources, low, high, candidates, nearby, exposed, own
         )
     (cid,) = target.classes
     cls = model.classes[cid]

@@ -22,6 +22,7 @@ SMALL = "small"  # printed as "<T": a count of people or events from 1 to T-1
 HIDDEN = "hidden"  # printed as "*": hidden so that a small count cannot be worked out
 UNPRINTED = "unprinted"  # printed nowhere (its tables are withheld, or no view names it)
 FROZEN = "frozen"  # a month already published: reprinted as first published
+CORRECTED = "corrected"  # printed as "†": corrected since an earlier version, too few to show
 
 # How readily a cell is hidden to protect another (lower first).
 BREAKDOWN, SUBTOTAL, HEADLINE = 0, 1, 2
@@ -116,6 +117,8 @@ class Release:
             return cell.frozen_text or ""
         if cell.status == SMALL:
             return f"<{self.threshold}"
+        if cell.status == CORRECTED:
+            return "†"
         if cell.status in (HIDDEN, UNPRINTED):
             return "*"
         return f"{cell.value:,}"
@@ -139,7 +142,7 @@ class Release:
 
     def counts(self) -> dict[str, int]:
         """How many cells ended in each state."""
-        result = {SHOWN: 0, SMALL: 0, HIDDEN: 0, UNPRINTED: 0, FROZEN: 0}
+        result = {SHOWN: 0, SMALL: 0, HIDDEN: 0, UNPRINTED: 0, FROZEN: 0, CORRECTED: 0}
         for cell in self.cells.values():
             result[cell.status] += 1
         return result
