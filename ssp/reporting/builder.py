@@ -129,7 +129,12 @@ class _Builder:
         release = self.release
         if view.withheld:
             return Table(
-                layout.key, layout.title, layout.unit, layout.columns, [], note=layout.note,
+                layout.key,
+                layout.title,
+                layout.unit,
+                layout.columns,
+                [],
+                note=layout.note,
                 withheld=view.withheld,
             )
         rows = []
@@ -248,9 +253,7 @@ def _freeze_published_months(release: Release, first_published: dict[str, str]) 
 
 def _fill_chart(release: Release, chart: Chart) -> Chart:
     keys = chart.values  # the builder puts keys here until the decisions are made
-    return Chart(
-        chart.key, chart.title, chart.unit, chart.labels, [release.shown(k) for k in keys]
-    )
+    return Chart(chart.key, chart.title, chart.unit, chart.labels, [release.shown(k) for k in keys])
 
 
 # --- the glance and the sections ----------------------------------------------------------
@@ -259,37 +262,60 @@ def _fill_chart(release: Release, chart: Chart) -> Chart:
 def _glance(m: MonthMetrics, b: _Builder) -> list[str]:
     s = m.summary
     rows = [
-        ("People served", b.cell("people_served", s.participants_served, people=True, rank=HEADLINE), PEOPLE),
-        ("Visits (including anonymous walk-ins)", b.cell("visits", s.visits, people=True, rank=HEADLINE), VISITS),
+        (
+            "People served",
+            b.cell("people_served", s.participants_served, people=True, rank=HEADLINE),
+            PEOPLE,
+        ),
+        (
+            "Visits (including anonymous walk-ins)",
+            b.cell("visits", s.visits, people=True, rank=HEADLINE),
+            VISITS,
+        ),
         (
             "New enrolments",
             b.cell("new_enrolments", s.new_enrolments, people=True, rank=HEADLINE),
             "People enrolled this month",
         ),
     ]
-    participant_visits = b.cell("participant_visits", s.participant_visits, people=True, rank=SUBTOTAL)
+    participant_visits = b.cell(
+        "participant_visits", s.participant_visits, people=True, rank=SUBTOTAL
+    )
     walk_ins = b.cell("walk_in_visits", s.walk_in_visits, people=True)
-    b.release.equal("visits", [participant_visits, walk_ins])
-    b.release.at_most("people_served", participant_visits)
+    b.release.equal(_k(b, "visits"), [participant_visits, walk_ins])
+    b.release.at_most(_k(b, "people_served"), participant_visits)
     if m.supplies is not None:
         rows += [
             (
                 "Syringes distributed",
-                b.cell("syringes_distributed", m.supplies.syringes_distributed, people=False, rank=HEADLINE),
+                b.cell(
+                    "syringes_distributed",
+                    m.supplies.syringes_distributed,
+                    people=False,
+                    rank=HEADLINE,
+                ),
                 "Needle-and-syringe units",
             ),
             (
                 "Used syringes collected",
-                b.cell("syringes_collected", m.supplies.syringes_collected, people=False, rank=HEADLINE),
+                b.cell(
+                    "syringes_collected", m.supplies.syringes_collected, people=False, rank=HEADLINE
+                ),
                 "Needle-and-syringe units",
             ),
         ]
     if m.overdose is not None:
         rows += [
-            ("Naloxone kits distributed", b.cell("kits", m.overdose.kits, people=False, rank=HEADLINE), "Kits"),
+            (
+                "Naloxone kits distributed",
+                b.cell("kits", m.overdose.kits, people=False, rank=HEADLINE),
+                "Kits",
+            ),
             (
                 "Overdose reversals reported",
-                b.cell("reversals_reported", m.overdose.reversals_reported, people=True, rank=HEADLINE),
+                b.cell(
+                    "reversals_reported", m.overdose.reversals_reported, people=True, rank=HEADLINE
+                ),
                 "Reports from participants",
             ),
         ]
@@ -297,7 +323,9 @@ def _glance(m: MonthMetrics, b: _Builder) -> list[str]:
         rows.append(
             (
                 "Referrals made",
-                b.cell("referrals_made", sum(m.referrals.made.values()), people=True, rank=HEADLINE),
+                b.cell(
+                    "referrals_made", sum(m.referrals.made.values()), people=True, rank=HEADLINE
+                ),
                 "Referrals",
             )
         )
@@ -322,7 +350,12 @@ def _summary(m: MonthMetrics, b: _Builder):
         ["Count", "Counted as"],
         [
             ("People served", [_k(b, "people_served"), Text(PEOPLE)], False, False),
-            ("New enrolments", [_k(b, "new_enrolments"), Text("People enrolled this month")], False, False),
+            (
+                "New enrolments",
+                [_k(b, "new_enrolments"), Text("People enrolled this month")],
+                False,
+                False,
+            ),
             (
                 "People reached through secondary distribution",
                 [reach, Text("People, as reported by participants")],
@@ -353,7 +386,14 @@ def _summary(m: MonthMetrics, b: _Builder):
         b.release.at_most(key, site_visits[name])
         b.release.at_most(key, _k(b, "people_served"))
     b.release.at_most(_k(b, "people_served"), list(site_people.values()))
-    b.column("summary_sites", "Visits by site", VISITS, "Visits", site_visits, ("All sites", _k(b, "visits")))
+    b.column(
+        "summary_sites",
+        "Visits by site",
+        VISITS,
+        "Visits",
+        site_visits,
+        ("All sites", _k(b, "visits")),
+    )
     b.table(
         "summary_site_people",
         "People served by site",
@@ -363,13 +403,29 @@ def _summary(m: MonthMetrics, b: _Builder):
         note="A person who came to more than one site is counted at each, so these "
         "do not add up to the people served.",
     )
-    kinds = {label: b.cell(f"visits.kind:{label}", n, people=True) for label, n in s.visits_by_kind.items()}
+    kinds = {
+        label: b.cell(f"visits.kind:{label}", n, people=True)
+        for label, n in s.visits_by_kind.items()
+    }
     b.release.equal(_k(b, "visits"), list(kinds.values()))
-    b.column("summary_kinds", "Visits by service model", VISITS, "Visits", kinds, ("All visits", _k(b, "visits")))
+    b.column(
+        "summary_kinds",
+        "Visits by service model",
+        VISITS,
+        "Visits",
+        kinds,
+        ("All visits", _k(b, "visits")),
+    )
     return (
         "People are counted once however often they came (unduplicated); "
         "visits count every contact. Anonymous walk-ins are visits, never people.",
-        ["summary_people", "summary_visits", "summary_sites", "summary_site_people", "summary_kinds"],
+        [
+            "summary_people",
+            "summary_visits",
+            "summary_sites",
+            "summary_site_people",
+            "summary_kinds",
+        ],
         [],
     )
 
@@ -418,7 +474,9 @@ def _supplies(m: MonthMetrics, b: _Builder):
             rows.append((f"{line.name} ({line.unit}s)", [units, people], False, False))
         b.release.equal(total, parts)
     if not rows:
-        rows.append(("No supplies were handed out this month", [Text("0"), Text("0")], False, False))
+        rows.append(
+            ("No supplies were handed out this month", [Text("0"), Text("0")], False, False)
+        )
     b.table(
         "supplies_items",
         "Supplies handed out",
@@ -427,8 +485,12 @@ def _supplies(m: MonthMetrics, b: _Builder):
         rows,
         note="Category rows give the units of all items in the category.",
     )
-    distributed = b.cell("syringes_distributed", supplies.syringes_distributed, people=False, rank=HEADLINE)
-    collected = b.cell("syringes_collected", supplies.syringes_collected, people=False, rank=HEADLINE)
+    distributed = b.cell(
+        "syringes_distributed", supplies.syringes_distributed, people=False, rank=HEADLINE
+    )
+    collected = b.cell(
+        "syringes_collected", supplies.syringes_collected, people=False, rank=HEADLINE
+    )
     receiving = b.cell("people_receiving_syringes", supplies.people_receiving_syringes, people=True)
     sharps = b.cell("sharps_containers", supplies.sharps_containers, people=False, rank=SUBTOTAL)
     b.release.at_most(receiving, distributed)
@@ -452,7 +514,12 @@ def _supplies(m: MonthMetrics, b: _Builder):
             ),
             ("People receiving syringes", [receiving, Text(PEOPLE)], False, False),
             ("Sharps containers given out", [sharps, Text("Containers")], False, False),
-            ("Used syringes collected per 100 distributed", [_PerHundred(collected, distributed), Text("Ratio")], False, False),
+            (
+                "Used syringes collected per 100 distributed",
+                [_PerHundred(collected, distributed), Text("Ratio")],
+                False,
+                False,
+            ),
         ],
     )
     return (
@@ -472,10 +539,18 @@ def _overdose(m: MonthMetrics, b: _Builder):
     o = m.overdose
     kits = b.cell("kits", o.kits, people=False, rank=HEADLINE)
     reasons = {
-        label: b.cell(f"kits.reason:{label}", n, people=False) for label, n in o.kits_by_reason.items()
+        label: b.cell(f"kits.reason:{label}", n, people=False)
+        for label, n in o.kits_by_reason.items()
     }
     b.release.equal(kits, list(reasons.values()))
-    b.column("overdose_reasons", "Naloxone kits by reason", "Kits", "Kits", reasons, ("All naloxone kits", kits))
+    b.column(
+        "overdose_reasons",
+        "Naloxone kits by reason",
+        "Kits",
+        "Kits",
+        reasons,
+        ("All naloxone kits", kits),
+    )
     receiving = b.cell("people_receiving_kits", o.people_receiving_kits, people=True)
     reversals = b.cell("reversals_reported", o.reversals_reported, people=True, rank=HEADLINE)
     trained = b.cell("people_trained", o.people_trained, people=True)
@@ -494,7 +569,12 @@ def _overdose(m: MonthMetrics, b: _Builder):
         ["Count", "Counted as"],
         [
             ("People receiving naloxone", [receiving, Text(PEOPLE)], False, False),
-            ("Overdose reversals reported", [reversals, Text("Reports from participants")], False, False),
+            (
+                "Overdose reversals reported",
+                [reversals, Text("Reports from participants")],
+                False,
+                False,
+            ),
             ("People trained to use naloxone", [trained, Text(PEOPLE)], False, False),
         ],
     )
@@ -530,8 +610,12 @@ def _services(m: MonthMetrics, b: _Builder):
 def _referrals(m: MonthMetrics, b: _Builder):
     r = m.referrals
     made_total = b.cell("referrals_made", sum(r.made.values()), people=True, rank=HEADLINE)
-    done_total = b.cell("referrals_completed", sum(r.completed.values()), people=True, rank=SUBTOTAL)
-    both_total = b.cell("referrals_both", sum(r.made_and_completed.values()), people=True, rank=SUBTOTAL)
+    done_total = b.cell(
+        "referrals_completed", sum(r.completed.values()), people=True, rank=SUBTOTAL
+    )
+    both_total = b.cell(
+        "referrals_both", sum(r.made_and_completed.values()), people=True, rank=SUBTOTAL
+    )
     rows, made, done, both = [], [], [], []
     for label in r.made:
         a = b.cell(f"referrals.made:{label}", r.made[label], people=True)
@@ -548,12 +632,24 @@ def _referrals(m: MonthMetrics, b: _Builder):
     b.release.equal(both_total, both)
     b.release.at_most(both_total, made_total)
     b.release.at_most(both_total, done_total)
-    rows.append(("All referrals", [made_total, done_total, both_total, Rate(both_total, made_total)], True, False))
+    rows.append(
+        (
+            "All referrals",
+            [made_total, done_total, both_total, Rate(both_total, made_total)],
+            True,
+            False,
+        )
+    )
     b.table(
         "referrals",
         "Referrals by type",
         "Referrals",
-        ["Made this month", "Completed this month", "Made and completed this month", "Completion rate"],
+        [
+            "Made this month",
+            "Completed this month",
+            "Made and completed this month",
+            "Completion rate",
+        ],
         rows,
         note="Substance use treatment referrals are MOUD and SUD treatment.",
     )
@@ -592,7 +688,9 @@ def _demographics(m: MonthMetrics, b: _Builder):
         ("gender", "Gender", d.gender),
         ("race", "Race or ethnicity", d.race_ethnicity),
     ):
-        cells = {label: b.cell(f"people.{key}:{label}", n, people=True) for label, n in values.items()}
+        cells = {
+            label: b.cell(f"people.{key}:{label}", n, people=True) for label, n in values.items()
+        }
         b.release.equal(_k(b, "people_served"), list(cells.values()))
         b.column(
             f"demographics_{key}",

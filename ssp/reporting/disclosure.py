@@ -198,7 +198,9 @@ def _first_failure(model: Model, protected: set[tuple], settled: set[tuple]) -> 
 
 def _label(failure: Failure) -> str:
     what = "correction to" if failure.kind == "change" else "small count"
-    return f"{what} {failure.key.split('|', 1)[-1]} (reports {', '.join(map(str, failure.sources))})"
+    return (
+        f"{what} {failure.key.split('|', 1)[-1]} (reports {', '.join(map(str, failure.sources))})"
+    )
 
 
 def _first_candidate(release: Release, failure: Failure, *, headline: bool) -> str | None:

@@ -151,7 +151,9 @@ class Model:
         live = set(release.live_keys())
         # A relation with a month reprinted as first published is the archive's to state.
         self.relations += [
-            (NEW, rel) for rel in release.relations if all(k in live for k in (*rel.left, *rel.right))
+            (NEW, rel)
+            for rel in release.relations
+            if all(k in live for k in (*rel.left, *rel.right))
         ]
         for old in archived:
             for key, (value, status, sensitive, _) in old.cells.items():
@@ -244,7 +246,9 @@ class Model:
             if cls.fixed() and not relaxed:
                 lo = hi = float(cls.value)
             elif cls.fixed():  # relaxed: a printed value only says "zero" or "not small"
-                sensitive_t = [m.threshold for m in cls.members if m.status == SHOWN and m.sensitive]
+                sensitive_t = [
+                    m.threshold for m in cls.members if m.status == SHOWN and m.sensitive
+                ]
                 lo, hi = (0.0, 0.0) if cls.value == 0 else (float(min(sensitive_t, default=1)), INF)
             else:
                 lo, hi = cls.bounds()

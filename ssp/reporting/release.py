@@ -90,6 +90,7 @@ class Release:
     def equal(self, total: str, parts: list[str]) -> None:
         """``total`` is the sum of ``parts``."""
         if parts:
+            self._check(total, *parts)
             self.relations.append(Relation("eq", (total,), tuple(parts)))
 
     def at_most(self, smaller: str | list[str], larger: str | list[str]) -> None:
@@ -97,7 +98,13 @@ class Release:
         left = (smaller,) if isinstance(smaller, str) else tuple(smaller)
         right = (larger,) if isinstance(larger, str) else tuple(larger)
         if left and right:
+            self._check(*left, *right)
             self.relations.append(Relation("le", left, right))
+
+    def _check(self, *keys: str) -> None:
+        unknown = [k for k in keys if k not in self.cells]
+        if unknown:
+            raise KeyError(f"relation names undeclared cells {unknown}")
 
     def view(self, key: str, title: str, keys: list[str], *, headline: bool = False) -> View:
         """Declare a printed table or chart over cells already declared."""
@@ -190,6 +197,8 @@ class ArchivedRelease:
             report_id=report_id,
             period=data["period"],
             threshold=int(data["threshold"]),
-            cells={k: (int(v), s, bool(sens), text) for k, (v, s, sens, text) in data["cells"].items()},
+            cells={
+                k: (int(v), s, bool(sens), text) for k, (v, s, sens, text) in data["cells"].items()
+            },
             relations=[Relation(kind, tuple(a), tuple(b)) for kind, a, b in data["relations"]],
         )

@@ -87,7 +87,7 @@ def test_one_release_leaves_every_small_count_several_values(structure, threshol
         groups[_printed(release)].append(values)
     need = _algorithm_aware_width(threshold)
     checked = 0
-    for printed, members in groups.items():
+    for members in groups.values():
         for values in members:
             if max(values) > top - threshold:
                 continue  # near the edge of the range, the range itself narrows things
