@@ -35,6 +35,11 @@ TIMEZONE = "America/Los_Angeles"
 # Folder where generated reports are archived. Unset: reports/ beside the instance folder.
 REPORTS_DIR = None
 
+# The program's minimum suppression threshold: no funder profile may go below it. Every
+# report is audited together with the archived reports it overlaps, whatever their
+# thresholds; lower this only as a deliberate program decision.
+MIN_SUPPRESSION_THRESHOLD = 11
+
 # --- Participants and the front desk ---------------------------------------------------
 
 # The anonymous code: the ordered parts the enrol form's code builder asks for. Each part

@@ -87,6 +87,8 @@ class Defaults:
     AUDIT_PAGE_SIZE = 50
 
     REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
+    # No funder profile may suppress below this (counts 1 to this-1 print as "<this").
+    MIN_SUPPRESSION_THRESHOLD = 11
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     DEBUG = False
 

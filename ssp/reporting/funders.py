@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ssp.audit import record, record_active
@@ -102,6 +103,12 @@ def _clean(values: dict, profile_id: int | None = None) -> dict:
     threshold = values.get("threshold")
     if not isinstance(threshold, int) or not 2 <= threshold <= 100:
         raise ProfileError("The threshold is a whole number from 2 to 100.", "threshold")
+    minimum = int(current_app.config.get("MIN_SUPPRESSION_THRESHOLD", 11))
+    if threshold < minimum:
+        raise ProfileError(
+            f"The program's minimum threshold is {minimum}: a profile cannot go below it.",
+            "threshold",
+        )
     grant = " ".join((values.get("grant_number") or "").split()) or None
     program = " ".join((values.get("program_name") or "").split()) or None
     if grant and len(grant) > 80:
