@@ -20,7 +20,6 @@ from ssp.reporting.metrics import MonthMetrics
 from ssp.reporting.release import (
     FROZEN,
     HEADLINE,
-    SHOWN,
     SUBTOTAL,
     ArchivedRelease,
     Release,
@@ -193,7 +192,7 @@ def build_document(
         "demographics": _demographics,
         "trends": _trends,
     }
-    glance_keys = _glance(metrics, b)
+    _glance(metrics, b)
     chosen = [key for key in SECTIONS if key in profile.sections]
     intros: dict[str, tuple[str, list[str], list[Chart]]] = {}
     for key in chosen:
@@ -209,7 +208,6 @@ def build_document(
         section.tables = [b.render(k) for k in table_keys]
         section.charts = [_fill_chart(b.release, chart) for chart in charts]
         sections.append(section)
-    del glance_keys
 
     t = profile.threshold
     parameters = {
@@ -259,7 +257,7 @@ def _fill_chart(release: Release, chart: Chart) -> Chart:
 # --- the glance and the sections ----------------------------------------------------------
 
 
-def _glance(m: MonthMetrics, b: _Builder) -> list[str]:
+def _glance(m: MonthMetrics, b: _Builder) -> None:
     s = m.summary
     rows = [
         (
@@ -337,7 +335,6 @@ def _glance(m: MonthMetrics, b: _Builder) -> list[str]:
         [(label, [key, Text(unit)], False, False) for label, key, unit in rows],
         headline=True,
     )
-    return [key for _, key, _ in rows]
 
 
 def _summary(m: MonthMetrics, b: _Builder):
@@ -750,4 +747,4 @@ def _trends(m: MonthMetrics, b: _Builder):
     )
 
 
-__all__ = ["ArchiveContext", "AuditResult", "ProfileSettings", "SHOWN", "build_document"]
+__all__ = ["ArchiveContext", "AuditResult", "ProfileSettings", "build_document"]

@@ -30,7 +30,6 @@ from ssp.reporting.release import (
     HIDDEN,
     SHOWN,
     SMALL,
-    UNPRINTED,
     ArchivedRelease,
     Relation,
     Release,
@@ -467,4 +466,4 @@ def _target_order(model: Model, cid: tuple[str, int]) -> tuple:
     return (1, 0, cid)
 
 
-__all__ = ["Failure", "Model", "audit", "UNPRINTED"]
+__all__ = ["Failure", "Model", "Target", "audit", "check", "targets"]
