@@ -42,13 +42,6 @@ def render_csv(document: ReportDocument) -> str:
                     ]
                 )
     writer.writerow([])
-    writer.writerow(
-        [
-            "# Counts from 1 to",
-            document.threshold - 1,
-            f"are shown as <{document.threshold}; * marks a cell hidden so that a "
-            "small count cannot be worked out.",
-        ]
-    )
+    writer.writerow(["# " + document.symbols_note()])
     writer.writerow(["# Figures sha256", document.figures_sha256()])
     return out.getvalue()

@@ -13,8 +13,9 @@
    reason rather than hiding a headline figure; headline figures go only when nothing
    else helps. A correction between versions may hide a headline figure: the earlier
    version's figure then stands.
-5. A small count whose correction since an earlier version would show prints as "†"
-   (corrected since the first version; too few to show separately).
+5. A count of people or events that changed by 1 to T-1 since an archived version
+   prints as "†" (the earlier figure stands; the change is too small to show), by that
+   rule alone, before the audit; the audit reads "†" as exactly that.
 6. A count that the archive alone already narrows (published before this method, or
    under a lower threshold) cannot be helped by this release; it is listed as such.
 
@@ -88,9 +89,9 @@ class AuditResult:
         }
 
 
-def initial_status(release: Release) -> None:
+def initial_status(release: Release, corrected: frozenset[str] = frozenset()) -> None:
     """Small counts of people and events as "<T", the rest shown; cells no view prints
-    (or only withheld views print) as unprinted."""
+    (or only withheld views print) as unprinted; ``corrected`` cells as "†"."""
     printed = _printed_keys(release)
     t = release.threshold
     for key, cell in release.cells.items():
@@ -98,13 +99,37 @@ def initial_status(release: Release) -> None:
             continue
         if key not in printed:
             cell.status = UNPRINTED
+        elif key in corrected:
+            cell.status = CORRECTED
         elif cell.sensitive and 0 < cell.value < t:
             cell.status = SMALL
         else:
             cell.status = SHOWN
 
 
-def _withhold_breakdowns_of_small_totals(release: Release) -> None:
+def small_corrections(release: Release, archived: list[ArchivedRelease]) -> frozenset[str]:
+    """Counts of people or events that changed by 1 to T-1 since an earlier version:
+    beside that version, the new figure (or its symbol) could give the correction away,
+    so it prints "†" and the earlier version's figure stands.
+
+    Decided by that rule alone, never by whether the audit could have protected the
+    figure, so a "†" tells a reader exactly "changed by fewer than T" and no more (the
+    audit knows it too). A change of T or more prints the new figure.
+    """
+    found = set()
+    for key in release.live_keys():
+        cell = release.cells[key]
+        for old in archived:
+            if key not in old.cells:
+                continue
+            value, status, sensitive, _ = old.cells[key]
+            t = max(release.threshold, old.threshold)
+            if (sensitive or cell.sensitive) and 0 < abs(cell.value - value) < t:
+                found.add(key)
+    return frozenset(found)
+
+
+def _withhold_breakdowns_of_small_totals(release: Release, corrected: frozenset[str]) -> None:
     """A breakdown of a total that prints as "<T" is always withheld.
 
     Every part of it would be small too, so it could show nothing; and deciding it by
@@ -124,7 +149,7 @@ def _withhold_breakdowns_of_small_totals(release: Release) -> None:
                 view.withheld = WITHHELD
                 changed = True
     if changed:
-        initial_status(release)
+        initial_status(release, corrected)
 
 
 def _printed_keys(release: Release) -> set[str]:
@@ -135,8 +160,9 @@ def protect(release: Release, archived: list[ArchivedRelease]) -> AuditResult:
     """Decide every live cell's status so that the audit passes; returns its record."""
     if release.threshold < 2:
         raise ValueError("A suppression threshold is at least 2.")
-    initial_status(release)
-    _withhold_breakdowns_of_small_totals(release)
+    corrected = small_corrections(release, archived)
+    initial_status(release, corrected)
+    _withhold_breakdowns_of_small_totals(release, corrected)
     model = Model(release, archived)
     settled: set[tuple] = set()
     exposed: list[str] = []
@@ -160,13 +186,6 @@ def protect(release: Release, archived: list[ArchivedRelease]) -> AuditResult:
             continue
         if choice is None:
             choice = _first_candidate(release, failure, headline=True)
-        if choice is None and failure.kind == "change":
-            small = [k for k in failure.own if release.cells[k].status == SMALL]
-            if small:
-                # "<T" beside an earlier version's figure would give the correction away.
-                release.cells[small[0]].status = CORRECTED
-                model.set_status(small[0], CORRECTED)
-                continue
         if choice is None:
             # Nothing this release prints ties the count down any more: the archive does.
             settled.add(_identity(failure))

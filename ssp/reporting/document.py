@@ -80,6 +80,21 @@ class ReportDocument:
     audit: Any = None  # the disclosure audit's record (ssp.reporting.disclosure.AuditResult)
     release_snapshot: dict[str, Any] | None = None  # what the archive keeps of the release
 
+    def symbols_note(self) -> str:
+        """What "<T", "*" and (where printed) "†" mean, in one sentence each."""
+        t = self.threshold
+        text = (
+            f"Counts from 1 to {t - 1} are shown as <{t}; "
+            "* marks a cell hidden so that a small count cannot be worked out."
+        )
+        if any("†" in cell for table in self.tables() for row in table.rows for cell in row.cells):
+            text += (
+                f" † marks a figure that changed by fewer than {t} since an earlier version "
+                "of this report: the earlier version's figure stands, and the change is too "
+                "small to show separately."
+            )
+        return text
+
     def tables(self) -> list[Table]:
         """Every table, the summary first, in print order."""
         return [self.glance] + [t for s in self.sections for t in s.tables]

@@ -77,6 +77,16 @@ class AuditStats:
 
 
 @dataclass
+class _Constraint:
+    """sum(coef * x) == 0 ("eq"), <= 0 ("le"), or a correction ("near"): between -slack
+    and slack and not zero."""
+
+    kind: str
+    terms: list[tuple[tuple[str, int], int]]
+    slack: int = 0
+
+
+@dataclass
 class _Class:
     """One unknown: a quantity in every release whose data gave it the same value."""
 
@@ -158,9 +168,13 @@ class Model:
             for key, (value, status, sensitive, _) in old.cells.items():
                 self._add(Member(old.report_id, key, value, status, sensitive, old.threshold))
             self.relations += [(old.report_id, rel) for rel in old.relations]
+        self.constraints: list[_Constraint] = [
+            _Constraint(rel.kind, self._terms(source, rel)) for source, rel in self.relations
+        ]
+        self.constraints += self._small_corrections()
         self._touching: dict[tuple[str, int], list[int]] = {}
-        for index, (source, rel) in enumerate(self.relations):
-            for cid in {self.member_class[(source, k)] for k in (*rel.left, *rel.right)}:
+        for index, constraint in enumerate(self.constraints):
+            for cid, _ in constraint.terms:
                 self._touching.setdefault(cid, []).append(index)
         self.stats = AuditStats()
         self._cache: dict[tuple, tuple[float, float]] = {}
@@ -182,9 +196,9 @@ class Model:
 
     # --- structure ---------------------------------------------------------------------
 
-    def _relation_classes(self, index: int) -> list[tuple[tuple[str, int], int]]:
-        source, rel = self.relations[index]
-        sign = {}
+    def _terms(self, source: int, rel: Relation) -> list[tuple[tuple[str, int], int]]:
+        """sum(left) - sum(right) as coefficients over unknowns."""
+        sign: dict[tuple[str, int], int] = {}
         for k in rel.left:
             cid = self.member_class[(source, k)]
             sign[cid] = sign.get(cid, 0) + 1
@@ -192,6 +206,24 @@ class Model:
             cid = self.member_class[(source, k)]
             sign[cid] = sign.get(cid, 0) - 1
         return [(cid, coef) for cid, coef in sign.items() if coef]
+
+    def _small_corrections(self) -> list[_Constraint]:
+        """The reader's prior that corrections are few: every quantity whose versions
+        differ by less than the threshold is taken to differ by at most T-1, all such
+        quantities at once (a reader may assume it of any of them, and one who assumes
+        it of exactly those that changed is the strongest such reader)."""
+        found = []
+        for cids in self.by_key.values():
+            for i, a in enumerate(cids):
+                for b in cids[i + 1 :]:
+                    members = self.classes[a].members + self.classes[b].members
+                    t = max(m.threshold for m in members)
+                    if 0 < abs(self.classes[b].value - self.classes[a].value) < t:
+                        found.append(_Constraint("near", [(b, 1), (a, -1)], t - 1))
+        return found
+
+    def _relation_classes(self, index: int) -> list[tuple[tuple[str, int], int]]:
+        return self.constraints[index].terms
 
     def component(self, start: list[tuple[str, int]]) -> set:
         """The unknowns tied to ``start`` through relations."""
@@ -267,9 +299,9 @@ class Model:
                 rows.append((0.0, INF, [i, z], [1.0, -float(t)]))  # x >= t z
                 rows.append((-INF, 0.0, [i, z], [1.0, -float(upper)]))  # x <= upper z
         for r in self.relations_of(classes if scope is None else scope):
-            kind = self.relations[r][1].kind
+            constraint = self.constraints[r]
             constant, idx, vals = 0.0, [], []
-            for cid, coef in self._relation_classes(r):
+            for cid, coef in constraint.terms:
                 if cid in index:
                     idx.append(index[cid])
                     vals.append(float(coef))
@@ -277,8 +309,22 @@ class Model:
                     constant += coef * self.classes[cid].value
             if not idx:
                 continue
-            # sum(left) - sum(right) (== or <=) 0, with the fixed part moved across
-            rows.append((-constant if kind == "eq" else -INF, -constant, idx, vals))
+            # sum(coef * x) (== 0, <= 0, or within +-slack), the fixed part moved across
+            if constraint.kind == "eq":
+                rows.append((-constant, -constant, idx, vals))
+            elif constraint.kind == "le":
+                rows.append((-INF, -constant, idx, vals))
+            else:  # a correction: between -slack and slack, and not zero
+                slack = float(constraint.slack)
+                rows.append((-slack - constant, slack - constant, idx, vals))
+                z = len(low)  # z = 1: the correction is negative
+                low.append(0.0)
+                high.append(1.0)
+                integer.append(True)
+                big = 2 * slack + 2
+                rows.append((1.0 - constant, INF, [*idx, z], [*vals, big]))  # >= 1 - big z
+                # <= -1 + big (1 - z)
+                rows.append((-INF, big - 1.0 - constant, [*idx, z], [*vals, big]))
         solver = _solver()
         solver.clearModel()
         n = len(low)

@@ -298,7 +298,7 @@ def render_pdf(document: ReportDocument) -> bytes:
         _p(
             "All figures are aggregates of de-identified records: no name, code or other "
             "identifier of any person is held in this report. Dates are given by month only. "
-            + _footer_text(document).split(". ", 1)[1],
+            + document.symbols_note(),
             "note",
         )
     )

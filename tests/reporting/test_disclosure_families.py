@@ -151,6 +151,9 @@ def test_family_4_a_regenerated_month_shows_no_small_change(app, factory):
         )
         db.session.commit()
     second = _generate(app)
+    # 44 visits became 43: the correction of one is too small to show beside 44.
+    glance = ("At a glance", "Visits (including anonymous walk-ins)", "Count")
+    assert (first[glance], second[glance]) == ("44", "†")
     compared = 0
     for key, before in first.items():
         after = second.get(key)
