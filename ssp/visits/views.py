@@ -92,12 +92,22 @@ def _new_form(participant: Participant | None, prefill_from: Visit | None = None
 
 
 def _prefill_items(form, visit: Visit) -> None:
+    """Copy the last visit's quantities, and nothing that records an event: each
+    naloxone reason is chosen afresh (a copied "used on someone" would report a new
+    overdose reversal), and services, referrals and outcomes are never copied."""
     for line in visit.items:
         name = f"item_{line.supply_item_id}"
         if name in form:
             form[name].data = line.quantity
-            if line.reason and f"reason_{line.supply_item_id}" in form:
-                form[f"reason_{line.supply_item_id}"].data = line.reason.value
+
+
+def _first_reason_to_choose(form) -> str | None:
+    """The id of the first reason box beside a pre-filled quantity (it takes focus)."""
+    for _, rows in form.items_by_category():
+        for _, quantity, reason in rows:
+            if reason is not None and quantity.data and not reason.data:
+                return reason.id
+    return None
 
 
 # Where a referral service refusal shows on the visit form.
@@ -188,6 +198,7 @@ def new(participant_id: int):
         form=form,
         participant=participant,
         same=prefill is not None,
+        focus_reason=_first_reason_to_choose(form) if prefill is not None else None,
         today=program_today(),
     ), (422 if request.method == "POST" else 200)
 

@@ -118,6 +118,44 @@ def test_enrol_log_find_and_same_as_last_time_without_a_mouse(live_server, page)
     assert "2 visits" in page.goto(participant_url).text()
 
 
+def test_same_as_last_time_with_naloxone_asks_the_reason_and_stays_quick(live_server, page):
+    """A returning visit with a naloxone kit: the reason is not copied; its box has the
+    focus, a first letter picks it, Enter on it saves, all within 15 key presses."""
+    url = live_server.url
+    sign_in(page, url, "desk1")
+    page.goto(url + "/participants/new")
+    page.fill("#code", "NALO0101")
+    with page.expect_navigation():
+        page.click("text=Enrol participant")
+    participant_url = page.url
+    page.goto(participant_url)
+    with page.expect_navigation():
+        page.click("text=Log visit")
+    naloxone = page.locator("select.reason").first
+    reason_id = naloxone.get_attribute("id")
+    item_id = reason_id.replace("reason_", "item_")
+    page.fill(f"#{item_id}", "1")
+    naloxone.select_option("used")
+    with page.expect_navigation():
+        page.click("#save")
+    assert "Visit saved." in page.content()
+
+    page.goto(url + "/")
+    settle(page)
+    keys = Keys(page)
+    keys.type("NALO0101")
+    keys.press_and_wait("Enter")
+    keys.press_and_wait("Enter")  # "Same as last time"
+    assert page.input_value(f"#{item_id}") == "1"
+    assert page.evaluate("document.activeElement.id") == reason_id
+    assert page.input_value(f"#{reason_id}") == ""
+    keys.type("l")  # this person lost the last kit: "Lost or stolen"
+    assert page.input_value(f"#{reason_id}") == "lost"
+    keys.press_and_wait("Enter")  # Enter on the select saves
+    assert "Visit saved." in page.content()
+    assert keys.count <= 15, keys.count
+
+
 def test_the_follow_up_banner_is_answered_with_one_key(live_server, page):
     url = live_server.url
     sign_in(page, url, "desk1")

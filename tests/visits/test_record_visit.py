@@ -151,12 +151,13 @@ def test_same_as_last_time_prefills_the_last_counted_visit(app, desk, factory):
     data = _form(desk, f"/participants/{ids['participant']}/visits/new?same=1")
     assert data[f"item_{ids['syringe']}"] == "40"
     assert data[f"item_{ids['naloxone']}"] == "2"
-    assert data[f"reason_{ids['naloxone']}"] == "first_kit"
+    assert data[f"reason_{ids['naloxone']}"] == ""  # a reason is an event: never copied
     assert data[f"item_{ids['strips']}"] == ""
     form_page = desk.get(f"/participants/{ids['participant']}/visits/new?same=1")
-    assert 'autofocus id="save"' in form_page.get_data(as_text=True) or re.search(
-        r'<input[^>]*autofocus[^>]*id="save"', form_page.get_data(as_text=True)
-    )
+    # The reason box takes focus (a first letter picks the reason), not the save button.
+    page = form_page.get_data(as_text=True)
+    assert re.search(rf'<select[^>]*autofocus[^>]*id="reason_{ids["naloxone"]}"', page)
+    data[f"reason_{ids['naloxone']}"] = "lost"
     response = desk.post(f"/participants/{ids['participant']}/visits/new?same=1", data)
     assert response.status_code == 303
     with app.app_context():
@@ -165,6 +166,45 @@ def test_same_as_last_time_prefills_the_last_counted_visit(app, desk, factory):
             ids["syringe"]: 40,
             ids["naloxone"]: 2,
         }
+
+
+def test_same_as_last_time_three_times_reports_no_new_reversal(app, desk, factory):
+    """A last visit with a kit "used on someone" and a reversal reported: three "same
+    as last time" visits copy the quantities only, so the reversal is reported once."""
+    ids = desk.ids
+    factory.visit(
+        ids["participant"],
+        user_id=ids["user"],
+        site_id=ids["main"],
+        items={ids["syringe"]: 20, ids["naloxone"]: 1},
+        reasons={ids["naloxone"]: "used"},
+        services={"overdose_reversal_reported": 1, "hiv_test": 1},
+        occurred_at=utcnow() - dt.timedelta(days=3),
+    )
+    url = f"/participants/{ids['participant']}/visits/new?same=1"
+    for _ in range(3):
+        data = _form(desk, url)
+        assert data[f"reason_{ids['naloxone']}"] == ""
+        assert data["service_overdose_reversal_reported"] in ("", "0")
+        assert data["service_hiv_test"] in ("", "0")
+        # Saving without choosing the reason is refused with a message, nothing written.
+        before = _counts(app)
+        refused = desk.post(url, data)
+        assert refused.status_code == 422
+        assert "Say why this naloxone kit is given." in refused.get_data(as_text=True)
+        assert _counts(app) == before
+        data[f"reason_{ids['naloxone']}"] = "lost"
+        assert desk.post(url, data).status_code == 303
+    with app.app_context():
+        used = db.session.scalar(
+            select(func.count()).select_from(VisitItem).where(VisitItem.reason == "used")
+        )
+        reversals = db.session.scalar(
+            select(func.coalesce(func.sum(VisitService.count), 0)).where(
+                VisitService.service == Service.OVERDOSE_REVERSAL_REPORTED
+            )
+        )
+    assert (used, reversals, _counts(app)[0]) == (1, 1, 4)
 
 
 def test_anonymous_walk_in(app, desk):
