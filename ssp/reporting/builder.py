@@ -146,7 +146,11 @@ class _Builder:
                     texts.append(_rate_text(release, c))
                 else:
                     texts.append(c.text)
-            rows.append(Row(label, texts, total=total, group=group))
+            statuses = [
+                _status_of(text) if not isinstance(c, Text) else "text"
+                for c, text in zip(cells, texts, strict=True)
+            ]
+            rows.append(Row(label, texts, total=total, group=group, statuses=statuses))
         # Counted from what is printed, so a month reprinted as first published counts
         # the same as when it was first printed.
         printed = [release.text(k) for k in dict.fromkeys(view.keys)]
@@ -160,6 +164,20 @@ class _Builder:
             primary_suppressed=sum(1 for text in printed if text.startswith("<")),
             complementary_suppressed=printed.count("*"),
         )
+
+
+def _status_of(text: str) -> str:
+    """What a printed figure is, read from how it prints (a month reprinted as first
+    published has the status it had then)."""
+    if text.startswith("<"):
+        return "small"
+    if text == "*":
+        return "hidden"
+    if text == "†":
+        return "corrected"
+    if text[:1].isdigit():
+        return "shown"
+    return "text"  # "—", "none distributed": a rate with nothing to divide by
 
 
 def _rate_text(release: Release, rate: Rate) -> str:

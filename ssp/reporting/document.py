@@ -21,6 +21,9 @@ class Row:
     cells: list[str]
     total: bool = False
     group: bool = False  # a category heading row inside a longer table
+    # Per cell: "shown", "small" (<T), "hidden" (*), "corrected" (†), or "text" (a word,
+    # a unit, a blank: not a figure).
+    statuses: list[str] = field(default_factory=list)
 
 
 @dataclass
