@@ -273,7 +273,13 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
 
 
 @click.command("report")
-@click.option("--month", required=True, help="The month to report, as YYYY-MM.")
+@click.option(
+    "--period",
+    help="The period to report: 2026-10 (a month), 2026-Q3 (a quarter), 2026 (a calendar "
+    "year), FY2027 (a fiscal year, named by the year it ends in) or 2026-10-YTD (the "
+    "fiscal year to date through that month).",
+)
+@click.option("--month", help="The month to report, as YYYY-MM (the same as --period).")
 @click.option(
     "--funder", default="standard", show_default=True, help="Short name of the funder profile."
 )
@@ -290,17 +296,21 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
     help="Write the tables as CSV here.",
 )
 @with_appcontext
-def report(month: str, funder: str, out_path: str | None, csv_path: str | None) -> None:
-    """Generate, archive and optionally copy a month's funder report (for cron jobs)."""
+def report(
+    period: str | None, month: str | None, funder: str, out_path: str | None, csv_path: str | None
+) -> None:
+    """Generate, archive and optionally copy a funder report (for cron jobs)."""
     from ssp.extensions import db
     from ssp.reporting.archive import commit_or_remove, write_atomically
     from ssp.reporting.services import ReportError, generate_report
 
+    if (period is None) == (month is None):
+        raise click.UsageError("Give the period to report: --period (or --month), once.")
     targets = [Path(p) for p in (out_path, csv_path) if p]
     for target in targets:
         _check_writable(target)
     try:
-        made = generate_report(month=month, funder=funder, user_id=None)
+        made = generate_report(period=period or month, funder=funder, user_id=None)
     except ReportError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None

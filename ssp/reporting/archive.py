@@ -19,6 +19,7 @@ from ssp.audit import record
 from ssp.extensions import db
 from ssp.reporting.builder import ArchiveContext
 from ssp.reporting.models import Report
+from ssp.reporting.periods import Period
 from ssp.reporting.release import SNAPSHOT_VERSION, UNPRINTED, ArchivedRelease
 from ssp.timeutil import utcnow
 
@@ -55,20 +56,23 @@ def _free_name(folder: Path, period: str, funder: str) -> Path:
 def archive_report(
     *,
     folder: Path,
-    period: str,
+    period: Period,
     funder: str,
     pdf: bytes,
     parameters: dict[str, Any],
     user_id: int | None,
     release: dict[str, Any] | None = None,
     audit: dict[str, Any] | None = None,
+    request_key: str | None = None,
 ) -> Report:
     """Save the PDF and record it (flushed, not committed); returns the reports row."""
-    path = _free_name(folder, period, funder)
+    path = _free_name(folder, period.key, funder)
     write_atomically(path, pdf)
     report = Report(
         funder=funder,
-        period=period,
+        period=period.key,
+        first_month=period.first.key,
+        last_month=period.last.key,
         generated_at=utcnow(),
         user_id=user_id,
         path=str(path),
@@ -76,6 +80,7 @@ def archive_report(
         parameters=parameters,
         release=release,
         audit=audit,
+        request_key=request_key,
     )
     try:
         db.session.add(report)
@@ -85,7 +90,12 @@ def archive_report(
             object_type="report",
             object_id=report.id,
             user_id=user_id,
-            detail={"period": period, "funder": funder, "sha256": report.sha256, "file": path.name},
+            detail={
+                "period": period.key,
+                "funder": funder,
+                "sha256": report.sha256,
+                "file": path.name,
+            },
         )
     except BaseException:
         path.unlink(missing_ok=True)  # no file without its row
@@ -93,32 +103,29 @@ def archive_report(
     return report
 
 
-def _month_index(key: str) -> int:
-    year, month = key[:7].split("-")
-    return int(year) * 12 + int(month) - 1
+def archive_context(period: Period) -> ArchiveContext:
+    """The archived releases a new release of ``period`` may overlap, and how the
+    quantities of other periods were first published.
 
-
-def _month_key(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def archive_context(period: str, trend_months: int = 12) -> ArchiveContext:
-    """The archived releases a new release of ``period`` must be audited with, and how
-    the months before it were first published.
-
-    Overlap: any archived release that prints a quantity of ``period`` (earlier versions,
-    other profiles, later months' trends). First publication: for each quantity of the
-    months before ``period``, the earliest archived release that printed it.
+    Candidates: every archived release whose months come within two years before the
+    period or a year after it (earlier versions, other profiles, the months inside a
+    longer period, the periods compared with, later months' trends); the builder keeps
+    those that print a quantity the new release declares. First publication: for each
+    quantity of another period, the earliest archived release that printed it.
     """
-    centre = _month_index(period)
-    window = [_month_key(centre + n) for n in range(-(trend_months - 1), trend_months)]
+    window_first = period.first.shifted(-23).key
+    window_last = period.last.shifted(11).key
     rows = db.session.execute(
         select(Report.id, Report.release)
-        .where(Report.period.in_(window), Report.release.is_not(None))
+        .where(
+            Report.first_month <= window_last,
+            Report.last_month >= window_first,
+            Report.release.is_not(None),
+        )
         .order_by(Report.generated_at, Report.id)
     ).all()
     context = ArchiveContext()
-    own = period + "|"
+    own = period.key + "|"
     for report_id, snapshot in rows:
         if not snapshot or snapshot.get("version") != SNAPSHOT_VERSION:
             continue
@@ -126,8 +133,7 @@ def archive_context(period: str, trend_months: int = 12) -> ArchiveContext:
         for key, (_, status, _, text) in archived.cells.items():
             if status != UNPRINTED and not key.startswith(own):
                 context.first_published.setdefault(key, text)
-        if any(key.startswith(own) for key in archived.cells):
-            context.releases.append(archived)
+        context.releases.append(archived)
     return context
 
 

@@ -42,6 +42,8 @@ class ProfileSettings:
     program_name: str
     sections: tuple[str, ...]
     threshold: int
+    fiscal_year_start: int = 7
+    contact: str | None = None
 
 
 @dataclass
@@ -87,12 +89,24 @@ class _Layout:
 class _Builder:
     """Declares cells, relations and views, then fills the tables from the decisions."""
 
-    def __init__(self, period: str, threshold: int) -> None:
+    def __init__(self, period: str, threshold: int, noun: str = "month") -> None:
         self.release = Release(period, threshold)
         self.layouts: list[_Layout] = []
+        self.prefix = period  # the period whose quantities cell() declares
+        self.printing = True  # False: declare cells and relations, print no table
+        self.noun = noun  # "month", "quarter", "year", ...
+
+    def scoped(self, period: str, noun: str = "month") -> _Builder:
+        """The same release, declaring another period's quantities without printing
+        them (the months inside a longer period, the periods compared with)."""
+        other = _Builder.__new__(_Builder)
+        other.release, other.layouts = self.release, []
+        other.prefix, other.printing, other.noun = period, False, noun
+        return other
 
     def cell(self, key: str, value: int, *, people: bool, rank: int = 0) -> str:
-        return self.release.cell(key, value, sensitive=people, rank=rank)
+        full = key if "|" in key else f"{self.prefix}|{key}"
+        return self.release.cell(full, value, sensitive=people, rank=rank if self.printing else 0)
 
     def table(
         self,
@@ -105,6 +119,8 @@ class _Builder:
         *,
         headline: bool = False,
     ) -> None:
+        if not self.printing:
+            return
         keys = []
         for _, cells, _, _ in rows:
             for c in cells:
@@ -197,10 +213,19 @@ def build_document(
     generated_on: dt.date,
     time_zone: str,
     archive: ArchiveContext | None = None,
+    months: list[MonthMetrics] | None = None,
+    compared: list[tuple[MonthMetrics, list[MonthMetrics]]] | None = None,
 ) -> ReportDocument:
-    """The report of ``metrics`` for ``profile``, audited as one release with the archive."""
+    """The report of ``metrics`` for ``profile``, audited as one release with the archive.
+
+    ``months``: for a period longer than a month, the metrics of each of its months, so
+    the audit knows how this period's figures add up from the months' (a reader holds
+    the monthly reports too). ``compared``: the periods the glance shows beside this one,
+    each with its months when it is longer than a month.
+    """
     archive = archive or ArchiveContext()
-    b = _Builder(metrics.period.key, profile.threshold)
+    period = metrics.period
+    b = _Builder(period.key, profile.threshold, period.noun)
     declare = {
         "summary": _summary,
         "supplies": _supplies,
@@ -210,13 +235,19 @@ def build_document(
         "demographics": _demographics,
         "trends": _trends,
     }
-    _glance(metrics, b)
+    compared = compared or []
+    _glance(metrics, b, [c for c, _ in compared])
     chosen = [key for key in SECTIONS if key in profile.sections]
     intros: dict[str, tuple[str, list[str], list[Chart]]] = {}
     for key in chosen:
         intros[key] = declare[key](metrics, b)
+    _link_months(b, months or [], declare)
+    for other, its_months in compared:
+        _link_months(b.scoped(other.period.key, other.period.noun), its_months, declare)
     _freeze_published_months(b.release, archive.first_published)
-    result = protect(b.release, archive.releases)
+    keys = set(b.release.cells)
+    overlapping = [r for r in archive.releases if keys & r.cells.keys()]
+    result = protect(b.release, overlapping)
 
     glance = b.render("glance")
     sections = []
@@ -232,7 +263,11 @@ def build_document(
         "profile": profile.name,
         "funder": profile.funder_name,
         "grant_number": profile.grant_number or "",
-        "month": metrics.period.key,
+        "period": period.key,
+        "first_month": period.first.key,
+        "last_month": period.last.key,
+        "fiscal_year_start": str(profile.fiscal_year_start),
+        "contact": profile.contact or "",
         "time_zone": time_zone,
         "suppression_threshold": str(t),
         "sections": ", ".join(profile.sections),
@@ -244,8 +279,8 @@ def build_document(
         funder_name=profile.funder_name,
         grant_number=profile.grant_number,
         profile_name=profile.name,
-        period_key=metrics.period.key,
-        period_label=metrics.period.label,
+        period_key=period.key,
+        period_label=period.label,
         generated_on=generated_on,
         threshold=t,
         time_zone=time_zone,
@@ -256,6 +291,77 @@ def build_document(
         audit=result,
         release_snapshot=b.release.snapshot(),
     )
+
+
+# How a quantity of a longer period comes from its months' (a name's prefix decides).
+_ADDS_UP = (
+    "visits",
+    "participant_visits",
+    "walk_in_visits",
+    "new_enrolments",
+    "secondary_reach",
+    "syringes_distributed",
+    "syringes_collected",
+    "sharps_containers",
+    "kits",
+    "reversals_reported",
+    "referrals_made",
+    "referrals_completed",
+    "follow_ups_done",
+    "follow_ups_unreachable",
+)
+_ADDS_UP_PREFIXES = (
+    "visits.site:",
+    "visits.kind:",
+    "units.item:",
+    "units.category:",
+    "kits.reason:",
+    "service.times:",
+    "referrals.made:",
+    "referrals.completed:",
+)
+# Unduplicated people: each month's count is at most the period's.
+_AT_LEAST_EACH_MONTH = (
+    "people_served",
+    "new_people_served",
+    "people_receiving_syringes",
+    "people_receiving_kits",
+    "people_trained",
+)
+_AT_LEAST_EACH_MONTH_PREFIXES = ("people.site:", "people.item:", "service.people:")
+_MONTH_SECTIONS = ("summary", "supplies", "overdose", "services", "referrals")
+
+
+def _link_months(b: _Builder, months: list[MonthMetrics], declare: dict) -> None:
+    """Declare each month's quantities (unprinted) and how the period's come from them:
+    counts of visits, units and events add up; counts of people are at least each
+    month's. A reader who holds the monthly reports can difference them; so can the
+    audit."""
+    if not months:
+        return
+    own = f"{b.prefix}|"
+    period_keys = [k for k in b.release.cells if k.startswith(own)]
+    for month in months:
+        scoped = b.scoped(month.period.key)
+        _glance_cells(month, scoped)
+        for name in _MONTH_SECTIONS:
+            if getattr(month, name) is not None:
+                declare[name](month, scoped)
+    for key in period_keys:
+        name = key[len(own) :]
+        monthly = [f"{m.period.key}|{name}" for m in months]
+        sensitive = b.release.cells[key].sensitive
+        if name in _ADDS_UP or name.startswith(_ADDS_UP_PREFIXES):
+            # A month without the quantity had none of it (no item line, no site visit).
+            parts = [
+                b.release.cell(k, 0, sensitive=sensitive) if k not in b.release.cells else k
+                for k in monthly
+            ]
+            b.release.equal(key, parts)
+        elif name in _AT_LEAST_EACH_MONTH or name.startswith(_AT_LEAST_EACH_MONTH_PREFIXES):
+            for k in monthly:
+                if k in b.release.cells:
+                    b.release.at_most(k, key)
 
 
 def _freeze_published_months(release: Release, first_published: dict[str, str]) -> None:
@@ -275,8 +381,11 @@ def _fill_chart(release: Release, chart: Chart) -> Chart:
 # --- the glance and the sections ----------------------------------------------------------
 
 
-def _glance(m: MonthMetrics, b: _Builder) -> None:
+def _glance_cells(m: MonthMetrics, b: _Builder) -> list[tuple[str, object, str]]:
+    """The glance's quantities for one period: (label, cell key or rate, counted as)."""
     s = m.summary
+    new_people = b.cell("new_people_served", s.new_people_served, people=True)
+    returning = b.cell("returning_people", s.participants_served - s.new_people_served, people=True)
     rows = [
         (
             "People served",
@@ -291,14 +400,18 @@ def _glance(m: MonthMetrics, b: _Builder) -> None:
         (
             "New enrolments",
             b.cell("new_enrolments", s.new_enrolments, people=True, rank=HEADLINE),
-            "People enrolled this month",
+            f"People enrolled this {b.noun}",
         ),
+        ("New people served (enrolled this " + b.noun + ")", new_people, PEOPLE),
+        ("Returning people served", returning, PEOPLE),
     ]
     participant_visits = b.cell(
         "participant_visits", s.participant_visits, people=True, rank=SUBTOTAL
     )
     walk_ins = b.cell("walk_in_visits", s.walk_in_visits, people=True)
     b.release.equal(_k(b, "visits"), [participant_visits, walk_ins])
+    b.release.equal(_k(b, "people_served"), [new_people, returning])
+    b.release.at_most(new_people, _k(b, "new_enrolments"))
     b.release.at_most(_k(b, "people_served"), participant_visits)
     if m.supplies is not None:
         rows += [
@@ -318,6 +431,11 @@ def _glance(m: MonthMetrics, b: _Builder) -> None:
                     "syringes_collected", m.supplies.syringes_collected, people=False, rank=HEADLINE
                 ),
                 "Needle-and-syringe units",
+            ),
+            (
+                "Used syringes collected per 100 distributed",
+                _PerHundred(_k(b, "syringes_collected"), _k(b, "syringes_distributed")),
+                "Return ratio",
             ),
         ]
     if m.overdose is not None:
@@ -345,14 +463,33 @@ def _glance(m: MonthMetrics, b: _Builder) -> None:
                 "Referrals",
             )
         )
+    return rows
+
+
+def _glance(m: MonthMetrics, b: _Builder, compared: list[MonthMetrics]) -> None:
+    """The glance: this period beside the period before and the same one a year earlier."""
+    rows = _glance_cells(m, b)
+    columns = [_column_label(m.period)]
+    others = []
+    for cm in compared:
+        scoped = b.scoped(cm.period.key, cm.period.noun)
+        others.append({label: key for label, key, _ in _glance_cells(cm, scoped)})
+        columns.append(_column_label(cm.period))
     b.table(
         "glance",
         "At a glance",
         "See each row",
-        ["Count", "Counted as"],
-        [(label, [key, Text(unit)], False, False) for label, key, unit in rows],
+        [*columns, "Counted as"],
+        [
+            (label, [key, *[o.get(label, Text("—")) for o in others], Text(unit)], False, False)
+            for label, key, unit in rows
+        ],
         headline=True,
     )
+
+
+def _column_label(period) -> str:
+    return period.label if period.length == 1 else period.short_label
 
 
 def _summary(m: MonthMetrics, b: _Builder):
@@ -367,7 +504,7 @@ def _summary(m: MonthMetrics, b: _Builder):
             ("People served", [_k(b, "people_served"), Text(PEOPLE)], False, False),
             (
                 "New enrolments",
-                [_k(b, "new_enrolments"), Text("People enrolled this month")],
+                [_k(b, "new_enrolments"), Text(f"People enrolled this {b.noun}")],
                 False,
                 False,
             ),
@@ -446,7 +583,7 @@ def _summary(m: MonthMetrics, b: _Builder):
 
 
 def _k(b: _Builder, key: str) -> str:
-    return f"{b.release.period}|{key}"
+    return f"{b.prefix}|{key}"
 
 
 CATEGORY_KEYS = {
@@ -490,7 +627,7 @@ def _supplies(m: MonthMetrics, b: _Builder):
         b.release.equal(total, parts)
     if not rows:
         rows.append(
-            ("No supplies were handed out this month", [Text("0"), Text("0")], False, False)
+            (f"No supplies were handed out this {b.noun}", [Text("0"), Text("0")], False, False)
         )
     b.table(
         "supplies_items",
@@ -660,9 +797,9 @@ def _referrals(m: MonthMetrics, b: _Builder):
         "Referrals by type",
         "Referrals",
         [
-            "Made this month",
-            "Completed this month",
-            "Made and completed this month",
+            f"Made this {b.noun}",
+            f"Completed this {b.noun}",
+            f"Made and completed this {b.noun}",
             "Completion rate",
         ],
         rows,
@@ -675,7 +812,7 @@ def _referrals(m: MonthMetrics, b: _Builder):
             b.cell("follow_ups_unreachable", r.follow_ups_unreachable, people=True),
         ),
         (
-            "Follow-ups overdue at the end of the month",
+            f"Follow-ups overdue at the end of the {b.noun}",
             b.cell("follow_ups_overdue", r.follow_ups_overdue_at_month_end, people=True),
         ),
     ]
@@ -688,8 +825,8 @@ def _referrals(m: MonthMetrics, b: _Builder):
     )
     return (
         "Referrals are counted when made and when completed (the person was "
-        "linked to care). The completion rate is the share of this month's "
-        "referrals completed by the month's end.",
+        f"linked to care). The completion rate is the share of this {b.noun}'s "
+        f"referrals completed by the {b.noun}'s end.",
         ["referrals", "follow_ups"],
         [],
     )
@@ -717,7 +854,7 @@ def _demographics(m: MonthMetrics, b: _Builder):
         )
         keys.append(f"demographics_{key}")
     return (
-        "Unduplicated people served this month, by what they chose to share. "
+        f"Unduplicated people served this {b.noun}, by what they chose to share. "
         "Age is the age reached this year.",
         keys,
         [],
@@ -726,7 +863,11 @@ def _demographics(m: MonthMetrics, b: _Builder):
 
 def _trends(m: MonthMetrics, b: _Builder):
     tr = m.trends
-    labels = [p.short_label for p in tr.periods]
+    # The charts start at the first month with a visit, not with a run of zeros from
+    # before the program began (the period's last month always shows).
+    start = next((i for i, v in enumerate(tr.visits) if v), len(tr.visits) - 1)
+    periods = tr.periods[start:]
+    labels = [p.short_label for p in periods]
     series = (
         ("trend_people", "People served", PEOPLE, "people_served", True, tr.participants_served),
         ("trend_visits", "Visits", VISITS, "visits", True, tr.visits),
@@ -740,6 +881,7 @@ def _trends(m: MonthMetrics, b: _Builder):
         ),
         ("trend_naloxone", "Naloxone kits distributed", "Kits", "kits", False, tr.naloxone_kits),
     )
+    series = tuple((*rest, values[start:]) for *rest, values in series)
     rows, charts = [], []
     for key, title, unit, quantity, people, values in series:
         keys = [
@@ -749,17 +891,19 @@ def _trends(m: MonthMetrics, b: _Builder):
                 people=people,
                 rank=HEADLINE if p == m.period else 0,
             )
-            for p, v in zip(tr.periods, values, strict=True)
+            for p, v in zip(periods, values, strict=True)
         ]
         rows.append((title, keys, False, False))
         charts.append(Chart(key, title, unit, labels, keys))
-    for p in tr.periods:
+    for p in periods:
         if p != m.period:
             b.release.at_most(f"{p.key}|people_served", f"{p.key}|visits")
     b.table("trends", "Monthly figures", "See each row", labels, rows)
+    months = "month" if m.period.length == 1 else "last month of the period"
     return (
-        "The report month and the eleven months before it. Months already reported "
-        "are shown as first published; months with a small count are left blank.",
+        f"The report's {months} and up to eleven months before it, from the first month "
+        "with a visit. Months already reported are shown as first published; months "
+        "with a small count are left blank.",
         ["trends"],
         charts,
     )

@@ -115,6 +115,14 @@ def _clean(values: dict, profile_id: int | None = None) -> dict:
         raise ProfileError("Keep the grant number to 80 characters.", "grant_number")
     if program and len(program) > 120:
         raise ProfileError("Keep the program name to 120 characters.", "program_name")
+    fiscal = values.get("fiscal_year_start", 7)
+    if not isinstance(fiscal, int) or not 1 <= fiscal <= 12:
+        raise ProfileError(
+            "The fiscal year starts in a month from 1 (January) to 12.", "fiscal_year_start"
+        )
+    contact = " ".join((values.get("contact") or "").split()) or None
+    if contact and len(contact) > 200:
+        raise ProfileError("Keep the contact line to 200 characters.", "contact")
     return {
         "name": name,
         "funder_name": funder,
@@ -122,6 +130,8 @@ def _clean(values: dict, profile_id: int | None = None) -> dict:
         "program_name": program,
         "sections": sections,
         "threshold": threshold,
+        "fiscal_year_start": fiscal,
+        "contact": contact,
     }
 
 

@@ -27,9 +27,11 @@ import highspy
 import numpy as np
 
 from ssp.reporting.release import (
+    FROZEN,
     HIDDEN,
     SHOWN,
     SMALL,
+    UNPRINTED,
     ArchivedRelease,
     Relation,
     Release,
@@ -154,16 +156,12 @@ class Model:
         self.member_class: dict[tuple[int, str], tuple[str, int]] = {}
         self.relations: list[tuple[int, Relation]] = []
         self.by_key: dict[str, list[tuple[str, int]]] = {}
-        for key in release.live_keys():
-            cell = release.cells[key]
-            self._add(Member(NEW, key, cell.value, cell.status, cell.sensitive, release.threshold))
-        live = set(release.live_keys())
-        # A relation with a month reprinted as first published is the archive's to state.
-        self.relations += [
-            (NEW, rel)
-            for rel in release.relations
-            if all(k in live for k in (*rel.left, *rel.right))
-        ]
+        for key, cell in release.cells.items():
+            # A quantity reprinted as first published is printed by the archive; here
+            # it is an unknown (its value now may differ), still bound by the relations.
+            status = UNPRINTED if cell.status == FROZEN else cell.status
+            self._add(Member(NEW, key, cell.value, status, cell.sensitive, release.threshold))
+        self.relations += [(NEW, rel) for rel in release.relations]
         for old in archived:
             for key, (value, status, sensitive, _) in old.cells.items():
                 self._add(Member(old.report_id, key, value, status, sensitive, old.threshold))

@@ -1,4 +1,4 @@
-"""Every number of a monthly report, computed with aggregate SQL.
+"""Every number of a report, computed with aggregate SQL, for any run of whole months.
 
 Nothing here loads visits into Python: each figure is a COUNT, COUNT DISTINCT or SUM with
 GROUP BY, and only the grouped results come back. Month boundaries are midnights in the
@@ -8,8 +8,6 @@ never as people. Nothing here selects a participant code, a note or a username.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -24,11 +22,11 @@ from ssp.referrals.models import (
     ReferralCategory,
     ReferralStatus,
 )
+from ssp.reporting.periods import Month, Period
 from ssp.staff.models import Site
 from ssp.supplies.models import CATEGORY_ORDER, SupplyCategory, SupplyItem
 from ssp.visits.models import Service, Visit, VisitItem, VisitKind, VisitService
 
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 TREND_MONTHS = 12
 AGE_BANDS = [
     (0, 17, "Under 18"),
@@ -42,65 +40,8 @@ AGE_BANDS = [
 NOT_RECORDED = "Not recorded"
 
 
-@dataclass(frozen=True, order=True)
-class Period:
-    """A calendar month."""
-
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, text: str) -> Period:
-        """A period from 'YYYY-MM'; ValueError when malformed."""
-        match = PERIOD_PATTERN.match((text or "").strip())
-        if not match:
-            raise ValueError("Give the month as YYYY-MM, for example 2026-10.")
-        year, month = int(match.group(1)), int(match.group(2))
-        if not 1 <= month <= 12 or year < 2000:
-            raise ValueError("Give the month as YYYY-MM, for example 2026-10.")
-        return cls(year, month)
-
-    @property
-    def key(self) -> str:
-        """'YYYY-MM'."""
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def label(self) -> str:
-        """'October 2026'."""
-        return dt.date(self.year, self.month, 1).strftime("%B %Y")
-
-    @property
-    def short_label(self) -> str:
-        """'Oct 26', for chart axes."""
-        return dt.date(self.year, self.month, 1).strftime("%b %y")
-
-    def shifted(self, months: int) -> Period:
-        """The period ``months`` later (negative: earlier)."""
-        index = self.year * 12 + (self.month - 1) + months
-        return Period(index // 12, index % 12 + 1)
-
-    @property
-    def first_day(self) -> dt.date:
-        """The first day of the month."""
-        return dt.date(self.year, self.month, 1)
-
-    @property
-    def end_day(self) -> dt.date:
-        """The first day of the next month (exclusive end)."""
-        return self.shifted(1).first_day
-
-    def start(self, zone: ZoneInfo) -> dt.datetime:
-        """Midnight at the start of the month in the program's zone, in UTC."""
-        return dt.datetime.combine(self.first_day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
-
-    def end(self, zone: ZoneInfo) -> dt.datetime:
-        """Midnight at the start of the next month in the program's zone, in UTC."""
-        return dt.datetime.combine(self.end_day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
-
-
 def _counted_visits(period: Period, zone: ZoneInfo):
-    """The condition for visits that count in the month."""
+    """The condition for visits that count in the period."""
     return and_(
         Visit.voided_at.is_(None),
         Visit.occurred_at >= period.start(zone),
@@ -121,6 +62,7 @@ class Summary:
 
     participants_served: int
     new_enrolments: int
+    new_people_served: int  # served in the period and enrolled in it; the rest returned
     visits: int
     participant_visits: int
     walk_in_visits: int
@@ -153,14 +95,19 @@ def summary(period: Period, zone: ZoneInfo) -> Summary:
             select(Visit.kind, func.count(Visit.id)).where(window).group_by(Visit.kind)
         ).all()
     )
-    new = _scalar(
-        select(func.count(Participant.id)).where(
-            Participant.created_at >= period.start(zone), Participant.created_at < period.end(zone)
-        )
+    enrolled_in_period = and_(
+        Participant.created_at >= period.start(zone), Participant.created_at < period.end(zone)
+    )
+    new = _scalar(select(func.count(Participant.id)).where(enrolled_in_period))
+    new_served = _scalar(
+        select(func.count(distinct(Visit.participant_id)))
+        .join(Participant, Participant.id == Visit.participant_id)
+        .where(window, enrolled_in_period)
     )
     return Summary(
         participants_served=people,
         new_enrolments=new,
+        new_people_served=new_served,
         visits=visits,
         participant_visits=participant_visits,
         walk_in_visits=visits - participant_visits,
@@ -399,9 +346,9 @@ def demographics(period: Period, zone: ZoneInfo) -> Demographics:
 
 @dataclass
 class Trends:
-    """The report month and the months before it, oldest first."""
+    """The period's last month and the months before it, oldest first."""
 
-    periods: list[Period]
+    periods: list[Month]
     participants_served: list[int] = field(default_factory=list)
     visits: list[int] = field(default_factory=list)
     syringes_distributed: list[int] = field(default_factory=list)
@@ -409,9 +356,10 @@ class Trends:
 
 
 def trends(period: Period, zone: ZoneInfo, months: int = TREND_MONTHS) -> Trends:
-    """Monthly series for the charts: one grouped query per series, months as buckets."""
-    periods = [period.shifted(-n) for n in range(months - 1, -1, -1)]
-    bounds = [p.start(zone) for p in periods] + [period.end(zone)]
+    """Monthly series for the charts, the ``months`` months ending with the period's last:
+    one grouped query per series, months as buckets."""
+    periods = [period.last.shifted(-n) for n in range(months - 1, -1, -1)]
+    bounds = [p.start(zone) for p in periods] + [period.last.end(zone)]
     bucket = case(
         *((Visit.occurred_at < bounds[i + 1], i) for i in range(len(periods))),
         else_=None,
@@ -459,7 +407,7 @@ def trends(period: Period, zone: ZoneInfo, months: int = TREND_MONTHS) -> Trends
 
 @dataclass
 class MonthMetrics:
-    """Everything a report of one month may show (each section computed on request)."""
+    """Everything a report of one period may show (each section computed on request)."""
 
     period: Period
     summary: Summary | None = None
@@ -482,9 +430,18 @@ SECTION_FUNCTIONS = {
 }
 
 
-def compute(period: Period, zone: ZoneInfo, sections: list[str]) -> MonthMetrics:
-    """The metrics of the month for the sections asked for (the summary always)."""
+PART_SECTIONS = ("summary", "supplies", "overdose", "services", "referrals")
+
+
+def compute(
+    period: Period, zone: ZoneInfo, sections: list[str], *, parts_only: bool = False
+) -> MonthMetrics:
+    """The metrics of the period for the sections asked for (the summary always).
+    ``parts_only``: only the sections whose figures combine across months (no trends,
+    no demographics), for the months inside a longer period and for comparisons."""
     metrics = MonthMetrics(period=period)
     for name in ["summary", *[s for s in sections if s != "summary"]]:
+        if parts_only and name not in PART_SECTIONS:
+            continue
         setattr(metrics, name, SECTION_FUNCTIONS[name](period, zone))
     return metrics

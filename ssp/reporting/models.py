@@ -19,6 +19,9 @@ class FunderProfile(db.Model):
     __tablename__ = "funder_profiles"
     __table_args__ = (
         CheckConstraint("threshold >= 2 AND threshold <= 100", name="threshold_range"),
+        CheckConstraint(
+            "fiscal_year_start >= 1 AND fiscal_year_start <= 12", name="fiscal_year_start_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,6 +32,10 @@ class FunderProfile(db.Model):
     program_name: Mapped[str | None] = mapped_column(String(120))
     sections: Mapped[list[str]] = mapped_column(JSON, default=list)
     threshold: Mapped[int] = mapped_column(Integer, default=11)
+    # The fiscal year's first month (7: July, as many states; 10: federal; 1: calendar).
+    fiscal_year_start: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    # Who to contact about the report (a line on its cover), e.g. a role and a phone.
+    contact: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -40,7 +47,12 @@ class Report(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     funder: Mapped[str] = mapped_column(String(40), index=True)
-    period: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    # The period's key (2026-10, 2026-Q3, 2026, FY2027, 2026-10-YTD) and its months.
+    period: Mapped[str] = mapped_column(String(16), index=True)
+    first_month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    last_month: Mapped[str] = mapped_column(String(7), index=True)
+    # The Generate form's one-time key: a second press of the button makes no second row.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     generated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     path: Mapped[str] = mapped_column(String(255))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from ssp.errors import RuleError
 from ssp.extensions import db
@@ -19,9 +20,10 @@ from ssp.reporting.builder import ProfileSettings, build_document
 from ssp.reporting.csv_export import render_csv
 from ssp.reporting.document import ReportDocument
 from ssp.reporting.funders import profile_by_name
-from ssp.reporting.metrics import Period, compute
+from ssp.reporting.metrics import compute
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.pdf import render_pdf
+from ssp.reporting.periods import Month, Period, parse_period
 from ssp.timeutil import program_today, program_zone
 
 
@@ -29,21 +31,30 @@ class ReportError(RuleError):
     """A report that cannot be made as asked."""
 
 
-def last_month(now: dt.datetime | None = None) -> Period:
+def last_month(now: dt.datetime | None = None) -> Month:
     """The month before the current one (in the program's time zone)."""
     today = program_today(now)
-    return Period(today.year, today.month).shifted(-1)
+    return Month(today.year, today.month).shifted(-1)
 
 
-def check_period(text: str, now: dt.datetime | None = None) -> Period:
-    """The month asked for, refusing malformed and future months."""
+def check_period(text: str, fiscal_start: int = 1, now: dt.datetime | None = None) -> Period:
+    """The period asked for (a month, quarter, year, fiscal year or year to date),
+    refusing malformed periods and periods that have not ended yet (the current month
+    may be reported as it stands, as before)."""
     try:
-        period = Period.parse(text)
+        period = parse_period(text, fiscal_start)
     except ValueError as error:
-        raise ReportError(str(error), "month") from None
+        raise ReportError(str(error), "period") from None
     today = program_today(now)
-    if period > Period(today.year, today.month):
-        raise ReportError(f"{period.label} has not happened yet.", "month")
+    current = Month(today.year, today.month)
+    if period.first > current:
+        raise ReportError(f"{period.label} has not happened yet.", "period")
+    if period.last > current:
+        raise ReportError(
+            f"{period.label} has not ended yet: report it after {period.last.label}, or "
+            "choose the year to date.",
+            "period",
+        )
     return period
 
 
@@ -64,22 +75,47 @@ def settings_for(profile: FunderProfile) -> ProfileSettings:
         program_name=profile.program_name or current_app.config["PROGRAM_NAME"],
         sections=tuple(profile.sections),
         threshold=profile.threshold,
+        fiscal_year_start=profile.fiscal_year_start or 7,
+        contact=profile.contact,
     )
 
 
 def build_report(
     period: Period, settings: ProfileSettings, now: dt.datetime | None = None
 ) -> ReportDocument:
-    """The report document of a month for a profile (reads the database)."""
+    """The report document of a period for a profile (reads the database)."""
     zone = program_zone()
-    metrics = compute(period, zone, list(settings.sections))
+    sections = list(settings.sections)
+    metrics = compute(period, zone, sections)
+    # The months inside a longer period, and the periods the glance compares with.
+    parts = [compute(m, zone, sections, parts_only=True) for m in period.months()]
+    glance = [s for s in ("summary", "supplies", "overdose", "referrals") if s in sections]
+    compared = []
+    for other in comparison_periods(period, settings.fiscal_year_start):
+        its_months = (
+            [compute(m, zone, glance, parts_only=True) for m in other.months()]
+            if other.length > 1
+            else []
+        )
+        compared.append((compute(other, zone, glance, parts_only=True), its_months))
     return build_document(
         metrics,
         settings,
         generated_on=program_today(now),
         time_zone=zone.key,
-        archive=archive_context(period.key),
+        archive=archive_context(period),
+        months=parts if period.length > 1 else [],
+        compared=compared,
     )
+
+
+def comparison_periods(period: Period, fiscal_start: int) -> list[Period]:
+    """The period before and the same period a year earlier (one, for a year)."""
+    if period.length == 1:
+        found = [period.previous(), period.a_year_earlier()]
+    else:
+        found = [period.previous(fiscal_start), period.a_year_earlier(fiscal_start)]
+    return list(dict.fromkeys(found))
 
 
 @dataclass
@@ -97,23 +133,41 @@ class GeneratedReport:
 
 
 def generate_report(
-    *, month: str, funder: str, user_id: int | None, now: dt.datetime | None = None
+    *,
+    period: str | None = None,
+    funder: str,
+    user_id: int | None,
+    now: dt.datetime | None = None,
+    month: str | None = None,
+    request_key: str | None = None,
 ) -> GeneratedReport:
-    """Make and archive a report (flushed, not committed; the caller commits)."""
-    period = check_period(month, now)
+    """Make and archive a report (flushed, not committed; the caller commits).
+    ``month`` is the older name of ``period``; ``request_key`` the Generate form's
+    one-time key (a second report with the same key fails on the unique constraint)."""
     settings = settings_for(find_profile(funder))
+    period = check_period(
+        period if period is not None else (month or ""), settings.fiscal_year_start, now
+    )
     document = build_report(period, settings, now)
     db.session.rollback()  # end the read transaction: rendering holds no lock
     pdf = render_pdf(document)
     parameters = {**document.parameters, "figures_sha256": document.figures_sha256()}
     report = archive_report(
         folder=Path(current_app.config["REPORTS_DIR"]),
-        period=period.key,
+        period=period,
         funder=settings.name,
         pdf=pdf,
         parameters=parameters,
         user_id=user_id,
         release=document.release_snapshot,
         audit=document.audit.as_json(),
+        request_key=request_key,
     )
     return GeneratedReport(report, document, pdf)
+
+
+def report_for_request(request_key: str | None) -> Report | None:
+    """The report a Generate form already made, if any."""
+    if not request_key:
+        return None
+    return db.session.scalar(select(Report).where(Report.request_key == request_key))

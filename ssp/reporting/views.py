@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from ssp.extensions import db
@@ -21,25 +23,29 @@ from ssp.reporting.archive import (
     read_archived,
 )
 from ssp.reporting.csv_export import render_csv
-from ssp.reporting.forms import GenerateForm, ProfileForm, ReportForm, month_choices
-from ssp.reporting.metrics import Period
+from ssp.reporting.forms import GenerateForm, ProfileForm, ReportForm, period_choices
 from ssp.reporting.models import FunderProfile, Report
+from ssp.reporting.periods import Month
 from ssp.reporting.services import ReportError
-from ssp.security import Role, recent_sign_in_required, role_required
+from ssp.security import Role, role_required
 from ssp.timeutil import program_today
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 
 
+def _requested_period_text() -> str:
+    """The period asked for (``month`` is its older name in links and bookmarks)."""
+    return request.args.get("period") or request.args.get("month") or ""
+
+
 def _choice_form() -> ReportForm:
     today = program_today()
     form = ReportForm(request.args)
-    form.month.choices = month_choices(Period(today.year, today.month))
+    form.period.choices = period_choices(Month(today.year, today.month))
+    form.period.data = _requested_period_text() or services.last_month().key
     form.funder.choices = [
         SelectChoice(p.name, f"{p.funder_name} ({p.name})") for p in funders.active_profiles()
     ]
-    if not form.month.data or form.month.data == "None":
-        form.month.data = services.last_month().key
     if (not form.funder.data or form.funder.data == "None") and form.funder.choices:
         form.funder.data = form.funder.choices[0].value
     return form
@@ -60,11 +66,9 @@ def index():
 
 
 def _requested_document():
-    month = request.args.get("month", "")
-    funder = request.args.get("funder", "")
     try:
-        period = services.check_period(month)
-        settings = services.settings_for(services.find_profile(funder))
+        settings = services.settings_for(services.find_profile(request.args.get("funder", "")))
+        period = services.check_period(_requested_period_text(), settings.fiscal_year_start)
     except ReportError as error:
         abort(Response(render_template("reporting/error.html", message=str(error)), 400))
     return services.build_report(period, settings)
@@ -76,7 +80,10 @@ def preview():
     """The report's numbers as HTML, suppressed exactly as in the PDF."""
     document = _requested_document()
     generate = GenerateForm(
-        formdata=None, month=request.args.get("month"), funder=request.args.get("funder")
+        formdata=None,
+        period=document.period_key,
+        funder=document.profile_name,
+        request_key=secrets.token_urlsafe(24),
     )
     return render_template(
         "reporting/preview.html", document=document, generate=generate, form=_choice_form()
@@ -85,7 +92,6 @@ def preview():
 
 @bp.get("/reports/preview.csv")
 @role_required(*MANAGERS)
-@recent_sign_in_required()
 def preview_csv():
     """The same tables as CSV."""
     document = _requested_document()
@@ -104,14 +110,27 @@ def generate():
     form = GenerateForm()
     if not form.validate_on_submit():
         abort(400)
+    key = form.request_key.data or None
+    already = services.report_for_request(key)
+    if already is not None:
+        return _already_made(already)
     try:
         made = services.generate_report(
-            month=form.month.data, funder=form.funder.data, user_id=current_user.id
+            period=form.period.data,
+            funder=form.funder.data,
+            user_id=current_user.id,
+            request_key=key,
         )
     except ReportError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("reporting.index"), 303)
+    except IntegrityError:
+        db.session.rollback()  # the same form, pressed twice at once: made the first time
+        already = services.report_for_request(key)
+        if already is None:
+            raise
+        return _already_made(already)
     commit_or_remove(made.report)
     flash(
         f"Report for {made.document.period_label} archived as {Path(made.report.path).name}.",
@@ -120,9 +139,13 @@ def generate():
     return redirect(url_for("reporting.index", highlight=made.report.id), 303)
 
 
+def _already_made(report: Report):
+    flash(f"This report was already archived as {Path(report.path).name}.", "success")
+    return redirect(url_for("reporting.index", highlight=report.id), 303)
+
+
 @bp.get("/reports/<int:report_id>/download")
 @role_required(*MANAGERS)
-@recent_sign_in_required()
 def download(report_id: int):
     """The archived PDF, exactly as generated (checked against its sha256)."""
     report = db.get_or_404(Report, report_id)
@@ -176,6 +199,8 @@ def _profile_values(form: ProfileForm) -> dict:
         "program_name": form.program_name.data,
         "sections": form.sections.data,
         "threshold": form.threshold.data,
+        "fiscal_year_start": int(form.fiscal_year_start.data or 7),
+        "contact": form.contact.data,
     }
 
 

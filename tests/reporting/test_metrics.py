@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ssp.reporting import metrics
-from ssp.reporting.metrics import Period
+from ssp.reporting.periods import Month
 
 LA = ZoneInfo("America/Los_Angeles")
-OCTOBER = Period(2026, 10)
+OCTOBER = Month(2026, 10)
 
 
 def _compute(app, period=OCTOBER):
@@ -19,15 +19,15 @@ def _compute(app, period=OCTOBER):
 
 
 def test_period_parsing_and_boundaries():
-    assert Period.parse("2026-10") == OCTOBER
+    assert Month.parse("2026-10") == OCTOBER
     for bad in ("2026-13", "26-10", "2026-1", "october", "", "2026-10-01", "1999-12"):
         with pytest.raises(ValueError):
-            Period.parse(bad)
+            Month.parse(bad)
     assert OCTOBER.start(LA).isoformat() == "2026-10-01T07:00:00+00:00"
     # Daylight saving time ends on 1 November 2026 at 02:00, after midnight.
     assert OCTOBER.end(LA).isoformat() == "2026-11-01T07:00:00+00:00"
-    assert Period(2026, 11).end(LA).isoformat() == "2026-12-01T08:00:00+00:00"
-    assert OCTOBER.shifted(-10) == Period(2025, 12) and OCTOBER.shifted(3) == Period(2027, 1)
+    assert Month(2026, 11).end(LA).isoformat() == "2026-12-01T08:00:00+00:00"
+    assert OCTOBER.shifted(-10) == Month(2025, 12) and OCTOBER.shifted(3) == Month(2027, 1)
     assert OCTOBER.label == "October 2026"
 
 
@@ -89,7 +89,7 @@ def test_referrals_and_follow_ups(app, program):
         0,
         2,
     )
-    november = _compute(app, Period(2026, 11)).referrals
+    november = _compute(app, Month(2026, 11)).referrals
     assert {k: v for k, v in november.completed.items() if v} == {
         "MOUD (buprenorphine, methadone)": 1
     }
@@ -118,6 +118,6 @@ def test_trends(app, program):
 
 
 def test_a_month_with_nothing(app, program):
-    m = _compute(app, Period(2025, 3))
+    m = _compute(app, Month(2025, 3))
     assert m.summary.visits == 0 and m.summary.participants_served == 0
     assert m.supplies.items == []

@@ -62,6 +62,11 @@ def _generate(app, month="2026-10", funder="standard"):
         return made.pdf, made.csv, made.report.id
 
 
+def _first(text: str, label: str) -> str:
+    """The first figure after a row label (the glance prints earlier periods beside it)."""
+    return _row(text, label).split()[0]
+
+
 def _row(text: str, label: str) -> str:
     """The rest of the line after a row label in extracted PDF text."""
     # pypdf puts each cell on its own line; right-aligned numbers start with a space.
@@ -91,11 +96,11 @@ def test_the_pdf_has_every_section_and_the_right_numbers(app, program):
         "Figures sha256",
     ):
         assert title in text, title
-    assert _row(text, "People served") == "2"
-    assert _row(text, "Visits (including anonymous walk-ins)") == "5"
-    assert _row(text, "Syringes distributed") == "80"
-    assert _row(text, "Used syringes collected") == "40"
-    assert _row(text, "Naloxone kits distributed") == "2"
+    assert _first(text, "People served") == "2"
+    assert _first(text, "Visits (including anonymous walk-ins)") == "5"
+    assert _first(text, "Syringes distributed") == "80"
+    assert _first(text, "Used syringes collected") == "40"
+    assert _first(text, "Naloxone kits distributed") == "2"
     assert _row(text, "Anonymous walk-in visits") == "<2"
     assert _row(text, "Main site") == "3"
     # One small column total (a single referral made and completed): the breakdown of a
@@ -109,14 +114,14 @@ def test_the_pdf_has_every_section_and_the_right_numbers(app, program):
 def test_standard_profile_suppresses_small_counts(app, program):
     pdf, csv_text, _ = _generate(app)
     text = _pdf_text(pdf)
-    assert _row(text, "People served") == "<11"
+    assert _first(text, "People served") == "<11"
     assert "Withheld. Too few people" in text.split("Visits by site")[1][:200]
     assert "Counts from 1 to 10 are shown as <11" in text
     rows = list(csv.reader(io.StringIO(csv_text)))
     assert rows[0] == ["period", "section", "table", "counted_as", "row", "column", "value"]
     values = {(r[2], r[4], r[5]): r[6] for r in rows[1:] if len(r) == 7}
-    assert values[("At a glance", "Syringes distributed", "Count")] == "80"
-    assert values[("At a glance", "People served", "Count")] == "<11"
+    assert values[("At a glance", "Syringes distributed", "October 2026")] == "80"
+    assert values[("At a glance", "People served", "October 2026")] == "<11"
     assert values[("Visits by site", "", "")] == "withheld"
 
 
@@ -163,7 +168,7 @@ def test_a_month_with_no_visits_says_so(app, program):
     pdf, _, _ = _generate(app, month="2025-03")
     text = _pdf_text(pdf)
     assert "No visits were recorded this month." in text
-    assert _row(text, "People served") == "0"
+    assert _first(text, "People served") == "0"
 
 
 # --- the Reports page --------------------------------------------------------------
@@ -173,7 +178,7 @@ def test_manager_previews_generates_and_downloads(app, program):
     manager = Browser(app.test_client())
     manager.sign_in("markeruser")
     page = manager.get("/reports").get_data(as_text=True)
-    assert "Monthly funder reports" in page and 'value="standard"' in page
+    assert "Funder reports" in page and 'value="standard"' in page
     preview = manager.get("/reports/preview?month=2026-10&funder=standard")
     assert preview.status_code == 200
     body = preview.get_data(as_text=True)
@@ -184,7 +189,7 @@ def test_manager_previews_generates_and_downloads(app, program):
         as_text=True
     )
 
-    response = manager.post("/reports/generate", {"month": "2026-10", "funder": "standard"})
+    response = manager.post("/reports/generate", {"period": "2026-10", "funder": "standard"})
     assert response.status_code == 303
     archive = manager.get(response.headers["Location"]).get_data(as_text=True)
     assert "2026-10_standard.pdf" in archive and "newest" in archive
@@ -196,7 +201,7 @@ def test_manager_previews_generates_and_downloads(app, program):
     assert hashlib.sha256(download.data).hexdigest() == report.sha256
     assert "October 2026" in _pdf_text(download.data)
 
-    manager.post("/reports/generate", {"month": "2026-10", "funder": "standard"})
+    manager.post("/reports/generate", {"period": "2026-10", "funder": "standard"})
     archive = manager.get("/reports").get_data(as_text=True)
     assert archive.count("earlier version") == 1
 
@@ -217,8 +222,13 @@ def test_a_tampered_archive_file_is_refused(app, program):
     ("query", "message"),
     [
         ("month=2031-01&funder=standard", "has not happened yet"),
-        ("month=2026-13&funder=standard", "YYYY-MM"),
-        ("month=&funder=standard", "YYYY-MM"),
+        ("month=2026-13&funder=standard", "Give the period as 2026-10"),
+        ("month=&funder=standard", "Give the period as 2026-10"),
+        ("period=2026-Q5&funder=standard", "Give the period as 2026-10"),
+        ("period=FY2031&funder=standard", "has not happened yet"),
+        ("period=2027-01-YTD&funder=standard", "has not ended yet"),
+        ("period=2026-Q3%00&funder=standard", "Give the period as 2026-10"),
+        ("period=" + "9" * 200 + "&funder=standard", "Give the period as 2026-10"),
         ("month=2026-10&funder=nobody", "no funder profile called"),
     ],
 )
@@ -247,7 +257,7 @@ def test_front_desk_cannot_reach_reports(app, program, factory):
     ):
         assert desk.get(url).status_code == 403
     assert (
-        desk.post("/reports/generate", {"month": "2026-10", "funder": "standard"}).status_code
+        desk.post("/reports/generate", {"period": "2026-10", "funder": "standard"}).status_code
         == 403
     )
 
@@ -340,7 +350,11 @@ def test_ssp_report_writes_pdf_and_csv(app, program, tmp_path):
     ("args", "message"),
     [
         (["--month", "2031-02"], "has not happened yet"),
-        (["--month", "10/2026"], "YYYY-MM"),
+        (["--month", "10/2026"], "Give the period as 2026-10"),
+        (["--period", "FY20x7"], "Give the period as 2026-10"),
+        (["--period", "2027-Q1"], "has not happened yet"),
+        (["--period", "2026-10", "--month", "2026-10"], "once"),
+        ([], "Give the period to report"),
         (["--month", "2026-10", "--funder", "nobody"], "no funder profile called 'nobody'"),
         (["--month", "2026-10", "--out", "/nonexistent-folder/x.pdf"], "does not exist"),
         (["--month", "2026-10", "--csv", "/proc/x.csv"], "Could not write the output"),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ssp.extensions import db
 from ssp.reporting import metrics
-from ssp.reporting.metrics import Period
+from ssp.reporting.periods import Month
 from tests.conftest import Browser
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -25,7 +25,7 @@ def test_kits_without_a_reason_keep_the_reason_table_adding_up(app, program):
         # Test strips handed out in October become a naloxone item afterwards.
         db.session.get(SupplyItem, program["strips"]).category = SupplyCategory.NALOXONE
         db.session.commit()
-        overdose = metrics.overdose(Period(2026, 10), LA)
+        overdose = metrics.overdose(Month(2026, 10), LA)
     assert overdose.kits == 12
     assert overdose.kits_by_reason["Reason not recorded"] == 10
     assert sum(overdose.kits_by_reason.values()) == overdose.kits
@@ -54,7 +54,7 @@ def test_referrals_on_a_voided_visit_count_nowhere_and_are_not_chased(app, facto
         )
         db.session.commit()
         today = dt.datetime.now(LA).date()
-        period = Period(today.year, today.month)
+        period = Month(today.year, today.month)
         assert sum(metrics.referrals(period, LA).made.values()) == 1
         visits.void_visit(db.session.get(Visit, visit_id), reason="wrong person", user=manager)
         db.session.commit()
@@ -73,7 +73,7 @@ def test_a_failed_commit_leaves_no_report_file(app, program, monkeypatch):
         raise RuntimeError("disk full at commit")
 
     monkeypatch.setattr(db.session, "commit", failing_commit)
-    response = manager.post("/reports/generate", {"month": "2026-10", "funder": "standard"})
+    response = manager.post("/reports/generate", {"period": "2026-10", "funder": "standard"})
     monkeypatch.setattr(db.session, "commit", real_commit)
     assert response.status_code == 500
     assert not list(Path(app.config["REPORTS_DIR"]).glob("*.pdf"))
@@ -81,16 +81,23 @@ def test_a_failed_commit_leaves_no_report_file(app, program, monkeypatch):
         assert db.session.scalar(select(Report)) is None
 
 
-def test_the_csv_download_asks_for_the_password_again(app, program, monkeypatch):
+def test_de_identified_downloads_need_no_second_password_the_audit_trail_does(
+    app, program, monkeypatch
+):
+    """The preview shows the same figures without a second prompt, so the CSV and the
+    archived PDF do not ask again; the audit trail (which names people) still does."""
     from ssp import timeutil
 
     later = timeutil.utcnow() + dt.timedelta(minutes=11)
     manager = Browser(app.test_client())
     manager.sign_in("markeruser")
     monkeypatch.setattr(timeutil, "utcnow", lambda: later)
-    response = manager.get("/reports/preview.csv?month=2026-10&funder=standard")
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/account/confirm")
+    response = manager.get("/reports/preview.csv?period=2026-10&funder=standard")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    audit = manager.get("/admin/audit")
+    assert audit.status_code in (302, 403)
+    if audit.status_code == 302:
+        assert audit.headers["Location"].startswith("/account/confirm")
 
 
 @pytest.mark.parametrize("years", [3])
