@@ -138,6 +138,12 @@ class _Builder:
             rows.append((total[0], [total[1]], True, False))
         self.table(key, title, unit, [column], rows)
 
+    def _longer_periods_note(self, note: str | None, *, mostly_hidden: bool) -> str | None:
+        """Beside a mostly hidden monthly table, say where its figures can be seen."""
+        if not mostly_hidden or self.noun != "month":
+            return note
+        return f"{note} {_LONGER_PERIODS}" if note else _LONGER_PERIODS
+
     def render(self, key: str) -> Table:
         layout = next(x for x in self.layouts if x.key == key)
         view = self.release.view_by_key(key)
@@ -149,7 +155,7 @@ class _Builder:
                 layout.unit,
                 layout.columns,
                 [],
-                note=layout.note,
+                note=self._longer_periods_note(layout.note, mostly_hidden=True),
                 withheld=view.withheld,
             )
         rows = []
@@ -170,16 +176,25 @@ class _Builder:
         # Counted from what is printed, so a month reprinted as first published counts
         # the same as when it was first printed.
         printed = [release.text(k) for k in dict.fromkeys(view.keys)]
+        hidden = sum(1 for text in printed if not text[:1].isdigit())
         return Table(
             layout.key,
             layout.title,
             layout.unit,
             layout.columns,
             rows,
-            note=layout.note,
+            note=self._longer_periods_note(
+                layout.note, mostly_hidden=not view.headline and 2 * hidden >= len(printed) > 0
+            ),
             primary_suppressed=sum(1 for text in printed if text.startswith("<")),
             complementary_suppressed=printed.count("*"),
         )
+
+
+_LONGER_PERIODS = (
+    "In one month too few people are counted here to show most of this table; the "
+    "quarterly and yearly reports show it."
+)
 
 
 def _status_of(text: str) -> str:
@@ -729,6 +744,10 @@ def _overdose(m: MonthMetrics, b: _Builder):
             ),
             ("People trained to use naloxone", [trained, Text(PEOPLE)], False, False),
         ],
+        note="Kits given because the last one was used on someone count kits replaced; "
+        "overdose reversals reported count what participants told staff. One kit can "
+        "reverse more than one overdose, and not every use is reported, so the two "
+        "need not match.",
     )
     return (
         "Naloxone kits handed out and why, and overdose reversals that participants reported.",

@@ -124,7 +124,12 @@ def test_a_quarter_does_not_give_away_a_small_month_by_difference(app, quarter):
         "20",
         "<11",
     ]
+    notes = [t.note or "" for s in months[2].sections for t in s.tables]
+    assert any("quarterly and yearly reports show it" in note for note in notes)
     document = _generate(app, "2026-Q3")
+    assert not any(
+        "quarterly and yearly" in (t.note or "") for s in document.sections for t in s.tables
+    )
     # Visits are events that happen to a person (supply units are not sensitive: the
     # September report prints its 30 syringes as they are).
     for label in ("Visits (including anonymous walk-ins)", "Visits by participants with a code"):
