@@ -89,12 +89,15 @@ def build_report(
     metrics = compute(period, zone, sections)
     # The months inside a longer period, and the periods the glance compares with.
     parts = [compute(m, zone, sections, parts_only=True) for m in period.months()]
+    archive = archive_context(period)
+    archived_periods = {release.period for release in archive.releases}
     glance = [s for s in ("summary", "supplies", "overdose", "referrals") if s in sections]
     compared = []
     for other in comparison_periods(period, settings.fiscal_year_start):
+        # An archived period's release already ties it to its months.
         its_months = (
             [compute(m, zone, glance, parts_only=True) for m in other.months()]
-            if other.length > 1
+            if other.length > 1 and other.key not in archived_periods
             else []
         )
         compared.append((compute(other, zone, glance, parts_only=True), its_months))
@@ -103,7 +106,7 @@ def build_report(
         settings,
         generated_on=program_today(now),
         time_zone=zone.key,
-        archive=archive_context(period),
+        archive=archive,
         months=parts if period.length > 1 else [],
         compared=compared,
     )
