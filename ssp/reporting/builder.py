@@ -319,6 +319,7 @@ _ADDS_UP = (
     "syringes_collected",
     "sharps_containers",
     "kits",
+    "naloxone_doses",
     "reversals_reported",
     "referrals_made",
     "referrals_completed",
@@ -718,6 +719,17 @@ def _overdose(m: MonthMetrics, b: _Builder):
         reasons,
         ("All naloxone kits", kits),
     )
+    # Doses: each item's units counted as many times as one unit holds doses, so the
+    # audit knows doses and kits exactly as a reader who knows the catalogue does.
+    item_units = [
+        (b.cell(f"units.item:{':'.join(ident)}", units, people=False), per_unit)
+        for ident, (units, per_unit) in sorted(o.units_and_doses.items())
+    ]
+    doses = b.cell(
+        "naloxone_doses", sum(b.release.cells[k].value * n for k, n in item_units), people=False
+    )
+    b.release.equal(doses, [k for k, n in item_units for _ in range(n)])
+    b.release.equal(kits, [k for k, _ in item_units])
     receiving = b.cell("people_receiving_kits", o.people_receiving_kits, people=True)
     reversals = b.cell("reversals_reported", o.reversals_reported, people=True, rank=HEADLINE)
     trained = b.cell("people_trained", o.people_trained, people=True)
@@ -735,6 +747,13 @@ def _overdose(m: MonthMetrics, b: _Builder):
         "See each row",
         ["Count", "Counted as"],
         [
+            ("Naloxone kits distributed", [kits, Text("Kits")], False, False),
+            (
+                "Naloxone doses distributed",
+                [doses, Text("Doses (kits times doses per kit)")],
+                False,
+                False,
+            ),
             ("People receiving naloxone", [receiving, Text(PEOPLE)], False, False),
             (
                 "Overdose reversals reported",
@@ -744,10 +763,10 @@ def _overdose(m: MonthMetrics, b: _Builder):
             ),
             ("People trained to use naloxone", [trained, Text(PEOPLE)], False, False),
         ],
-        note="Kits given because the last one was used on someone count kits replaced; "
-        "overdose reversals reported count what participants told staff. One kit can "
-        "reverse more than one overdose, and not every use is reported, so the two "
-        "need not match.",
+        note="Each visit that replaces a kit used on someone records at least one "
+        "overdose reversal reported; a participant may report more than one, or a "
+        "reversal with no kit to replace. Kits by reason count kits, reversals count "
+        "what participants told staff, so the two need not match.",
     )
     return (
         "Naloxone kits handed out and why, and overdose reversals that participants reported.",

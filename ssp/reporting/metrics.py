@@ -182,6 +182,8 @@ class Overdose:
 
     kits: int
     kits_by_reason: dict[str, int]
+    # Per naloxone item, (category value, name, unit) -> (units, doses in one unit).
+    units_and_doses: dict[tuple[str, str, str], tuple[int, int]]
     people_receiving_kits: int
     reversals_reported: int
     people_trained: int
@@ -207,6 +209,18 @@ def overdose(period: Period, zone: ZoneInfo) -> Overdose:
         .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
         .where(naloxone)
     )
+    by_item = db.session.execute(
+        select(
+            SupplyItem.name,
+            SupplyItem.unit,
+            SupplyItem.doses_per_unit,
+            func.sum(VisitItem.quantity),
+        )
+        .join(Visit, Visit.id == VisitItem.visit_id)
+        .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
+        .where(naloxone)
+        .group_by(SupplyItem.name, SupplyItem.unit, SupplyItem.doses_per_unit)
+    ).all()
     services = _service_counts(period, zone)
     return Overdose(
         kits=sum(by_reason.values()),
@@ -214,6 +228,10 @@ def overdose(period: Period, zone: ZoneInfo) -> Overdose:
         # up to the same total as every other table.
         kits_by_reason={r.label: by_reason.get(r, 0) for r in NaloxoneReason}
         | {"Reason not recorded": by_reason.get(None, 0)},
+        units_and_doses={
+            (SupplyCategory.NALOXONE.value, name, unit): (int(units), int(doses or 1))
+            for name, unit, doses, units in by_item
+        },
         people_receiving_kits=people,
         reversals_reported=services[Service.OVERDOSE_REVERSAL_REPORTED][0],
         people_trained=services[Service.NALOXONE_TRAINING][1],

@@ -15,6 +15,7 @@ class DefaultItem(NamedTuple):
     unit: str
     units_per_pack: int
     reorder_level: int
+    doses_per_unit: int = 1
 
 
 DEFAULT_CATALOGUE: tuple[DefaultItem, ...] = (
@@ -28,7 +29,7 @@ DEFAULT_CATALOGUE: tuple[DefaultItem, ...] = (
     DefaultItem("Sterile water ampoule", C.INJECTION, "ampoule", 100, 500),
     DefaultItem("Alcohol pad", C.INJECTION, "pad", 200, 1000),
     DefaultItem("Tourniquet", C.INJECTION, "tourniquet", 50, 100),
-    DefaultItem("Naloxone nasal spray 4 mg (2-dose kit)", C.NALOXONE, "kit", 12, 48),
+    DefaultItem("Naloxone nasal spray 4 mg (2-dose kit)", C.NALOXONE, "kit", 12, 48, 2),
     DefaultItem("Naloxone IM 0.4 mg/mL (kit)", C.NALOXONE, "kit", 10, 40),
     DefaultItem("Fentanyl test strip", C.TEST_STRIP, "strip", 100, 300),
     DefaultItem("Xylazine test strip", C.TEST_STRIP, "strip", 100, 300),

@@ -39,6 +39,14 @@ class SupplyItemForm(FlaskForm):
         description="Used when stock arrives in packs or boxes.",
         render_kw={"inputmode": "numeric"},
     )
+    doses_per_unit = IntegerField(
+        "Doses per unit",
+        default=1,
+        validators=[Optional(), NumberRange(1, 100, "From 1 to 100.")],
+        description="For naloxone: doses in one kit (a two-dose nasal spray kit: 2). Funder "
+        "reports count naloxone doses as well as kits. Empty: 1.",
+        render_kw={"inputmode": "numeric"},
+    )
     reorder_level = IntegerField(
         "Reorder level",
         default=0,

@@ -68,6 +68,7 @@ class SupplyItem(db.Model):
         CheckConstraint(
             "max_per_visit IS NULL OR max_per_visit >= 1", name="max_per_visit_positive"
         ),
+        CheckConstraint("doses_per_unit >= 1", name="doses_per_unit_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +79,8 @@ class SupplyItem(db.Model):
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)
     # Most units one visit may hand out; None means the configured VISIT_ITEM_MAX.
     max_per_visit: Mapped[int | None] = mapped_column(Integer)
+    # Doses in one unit (a two-dose naloxone kit: 2); reports count naloxone doses too.
+    doses_per_unit: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __repr__(self) -> str:

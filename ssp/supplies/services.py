@@ -25,7 +25,12 @@ def item_by_name(name: str) -> SupplyItem | None:
 
 
 def _clean(
-    name: str, unit: str, units_per_pack: int, reorder_level: int, max_per_visit: int | None
+    name: str,
+    unit: str,
+    units_per_pack: int,
+    reorder_level: int,
+    max_per_visit: int | None,
+    doses_per_unit: int = 1,
 ) -> tuple[str, str]:
     name = " ".join((name or "").split())
     unit = " ".join((unit or "").split()).lower()
@@ -45,6 +50,10 @@ def _clean(
         raise CatalogueError(
             "Most per visit is from 1 to 100,000, or empty.", field="max_per_visit"
         )
+    if doses_per_unit is None or not 1 <= doses_per_unit <= 100:
+        raise CatalogueError(
+            "Doses per unit is a whole number from 1 to 100.", field="doses_per_unit"
+        )
     return name, unit
 
 
@@ -56,9 +65,10 @@ def create_item(
     units_per_pack: int = 1,
     reorder_level: int = 0,
     max_per_visit: int | None = None,
+    doses_per_unit: int = 1,
 ) -> SupplyItem:
     """Add an item to the catalogue."""
-    name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit)
+    name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit, doses_per_unit)
     if item_by_name(name) is not None:
         raise CatalogueError(f"There is already an item called {name!r}.", field="name")
     item = SupplyItem(
@@ -68,6 +78,7 @@ def create_item(
         units_per_pack=units_per_pack,
         reorder_level=reorder_level,
         max_per_visit=max_per_visit,
+        doses_per_unit=doses_per_unit,
         active=True,
     )
     db.session.add(item)
@@ -90,9 +101,10 @@ def update_item(
     units_per_pack: int,
     reorder_level: int,
     max_per_visit: int | None = None,
+    doses_per_unit: int = 1,
 ) -> None:
     """Change an item's details; quantities already recorded keep their meaning."""
-    name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit)
+    name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit, doses_per_unit)
     existing = item_by_name(name)
     if existing is not None and existing.id != item.id:
         raise CatalogueError(f"There is already an item called {name!r}.", field="name")
@@ -103,6 +115,7 @@ def update_item(
         "units_per_pack": units_per_pack,
         "reorder_level": reorder_level,
         "max_per_visit": max_per_visit,
+        "doses_per_unit": doses_per_unit,
     }
     changes = {}
     for attr, value in new_values.items():

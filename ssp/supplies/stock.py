@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ssp.audit import record
+from ssp.csvsafe import spreadsheet_safe
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.staff.models import Site, User
@@ -551,13 +552,7 @@ def csv_text(rows: Iterable[list]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow([_spreadsheet_safe(cell) for cell in row])
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate(0)
-
-
-def _spreadsheet_safe(cell):
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return cell
