@@ -230,6 +230,7 @@ def build_document(
     archive: ArchiveContext | None = None,
     months: list[MonthMetrics] | None = None,
     compared: list[tuple[MonthMetrics, list[MonthMetrics]]] | None = None,
+    narrative: list[tuple[str, str]] | None = None,
 ) -> ReportDocument:
     """The report of ``metrics`` for ``profile``, audited as one release with the archive.
 
@@ -303,6 +304,7 @@ def build_document(
         sections=sections,
         no_activity=metrics.summary.visits == 0,
         parameters=parameters,
+        narrative=list(narrative or []),
         audit=result,
         release_snapshot=b.release.snapshot(),
     )

@@ -80,6 +80,7 @@ class ReportDocument:
     sections: list[Section]
     no_activity: bool
     parameters: dict[str, str] = field(default_factory=dict)
+    narrative: list[tuple[str, str]] = field(default_factory=list)  # (heading, text)
     audit: Any = None  # the disclosure audit's record (ssp.reporting.disclosure.AuditResult)
     release_snapshot: dict[str, Any] | None = None  # what the archive keeps of the release
 
@@ -107,6 +108,7 @@ class ReportDocument:
         the small numbers could be reversed by trying the few possible values)."""
         published = {
             "parameters": self.parameters,
+            "narrative": self.narrative,
             "tables": [asdict(t) for t in self.tables()],
             "charts": [asdict(c) for s in self.sections for c in s.charts],
         }

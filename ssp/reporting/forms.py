@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -57,6 +57,27 @@ class GenerateForm(FlaskForm):
     # One per preview: a second press of Generate finds the report already made.
     request_key = StringField(validators=[Optional(), Length(max=64)])
     submit = SubmitField("Generate and archive PDF")
+
+
+class NarrativeForm(FlaskForm):
+    """The period's narrative (printed in every report of the period)."""
+
+    activities = TextAreaField(
+        "Activities this period",
+        validators=[Optional(), Length(max=3000)],
+        description="Outreach, new sites or hours, trainings: what the program did.",
+    )
+    barriers = TextAreaField(
+        "Barriers and how they were met",
+        validators=[Optional(), Length(max=3000)],
+        description="Supply shortages, staffing, police activity, weather.",
+    )
+    events = TextAreaField(
+        "Community events and partnerships",
+        validators=[Optional(), Length(max=3000)],
+        description="Never a participant's code or name: the report goes to funders.",
+    )
+    submit = SubmitField("Save narrative")
 
 
 class ProfileForm(FlaskForm):

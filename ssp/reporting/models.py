@@ -1,11 +1,11 @@
-"""The ``funder_profiles`` and ``reports`` tables."""
+"""The ``funder_profiles``, ``reports`` and ``report_narratives`` tables."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.extensions import db
@@ -65,3 +65,18 @@ class Report(db.Model):
     audit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
+
+
+class ReportNarrative(db.Model):
+    """What the manager writes for a period (activities, barriers, community events),
+    printed in every report of that period. Checked for participant codes when saved."""
+
+    __tablename__ = "report_narratives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), unique=True)
+    activities: Mapped[str] = mapped_column(Text, default="")
+    barriers: Mapped[str] = mapped_column(Text, default="")
+    events: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

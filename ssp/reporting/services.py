@@ -22,6 +22,7 @@ from ssp.reporting.document import ReportDocument
 from ssp.reporting.funders import profile_by_name
 from ssp.reporting.metrics import compute
 from ssp.reporting.models import FunderProfile, Report
+from ssp.reporting.narratives import printed_parts
 from ssp.reporting.pdf import render_pdf
 from ssp.reporting.periods import Month, Period, parse_period
 from ssp.timeutil import program_today, program_zone
@@ -109,6 +110,7 @@ def build_report(
         archive=archive,
         months=parts if period.length > 1 else [],
         compared=compared,
+        narrative=printed_parts(period.key),
     )
 
 

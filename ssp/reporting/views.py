@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, require_confirmed_post, save
-from ssp.reporting import bp, funders, services
+from ssp.reporting import bp, funders, narratives, services
 from ssp.reporting.archive import (
     ArchiveTampered,
     archived_reports,
@@ -23,9 +23,15 @@ from ssp.reporting.archive import (
     read_archived,
 )
 from ssp.reporting.csv_export import render_csv
-from ssp.reporting.forms import GenerateForm, ProfileForm, ReportForm, period_choices
+from ssp.reporting.forms import (
+    GenerateForm,
+    NarrativeForm,
+    ProfileForm,
+    ReportForm,
+    period_choices,
+)
 from ssp.reporting.models import FunderProfile, Report
-from ssp.reporting.periods import Month
+from ssp.reporting.periods import Month, parse_period
 from ssp.reporting.services import ReportError
 from ssp.security import Role, role_required
 from ssp.timeutil import program_today
@@ -142,6 +148,36 @@ def generate():
 def _already_made(report: Report):
     flash(f"This report was already archived as {Path(report.path).name}.", "success")
     return redirect(url_for("reporting.index", highlight=report.id), 303)
+
+
+@bp.route("/reports/narrative/<period_key>", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def narrative(period_key: str):
+    """Write the period's narrative; back to the preview it was opened from."""
+    try:
+        period = parse_period(period_key)
+    except ValueError as error:
+        abort(Response(render_template("reporting/error.html", message=str(error)), 400))
+    existing = narratives.narrative_for(period.key)
+    form = NarrativeForm(obj=existing if request.method == "GET" else None)
+    funder = request.args.get("funder", "")
+    if form.validate_on_submit() and save(
+        form,
+        lambda: narratives.save_narrative(
+            period.key,
+            user_id=current_user.id,
+            activities=form.activities.data,
+            barriers=form.barriers.data,
+            events=form.events.data,
+        ),
+        f"Narrative for {period.label} saved.",
+    ):
+        if funders.profile_by_name(funder) is not None:
+            return redirect(url_for("reporting.preview", period=period.key, funder=funder), 303)
+        return redirect(url_for("reporting.index"), 303)
+    return render_template("reporting/narrative.html", form=form, period=period, funder=funder), (
+        422 if request.method == "POST" else 200
+    )
 
 
 @bp.get("/reports/<int:report_id>/download")

@@ -67,3 +67,31 @@ def test_the_catalogue_form_takes_doses_per_unit(app, signed_in):
 
     with app.app_context():
         assert item_by_name("Naloxone nasal 8 mg").doses_per_unit == 2
+
+
+def test_a_narrative_prints_and_a_code_in_it_is_refused(app, factory, signed_in):
+    factory.profiles()
+    factory.participant("WXYZ4321")
+    manager: Browser = signed_in("manager")
+    url = "/reports/narrative/2026-10?funder=standard"
+    assert manager.get(url).status_code == 200
+    refused = manager.post(
+        url, {"activities": "Met wxyz 4321 at the park.", "barriers": "", "events": ""}
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "contains a participant code" in page and "Met wxyz 4321 at the park." in page
+    saved = manager.post(
+        url,
+        {"activities": "Two new outreach nights.", "barriers": "Rain.", "events": "Health fair"},
+    )
+    assert saved.status_code == 303 and "preview" in saved.headers["Location"]
+    preview = manager.get("/reports/preview?period=2026-10&funder=standard")
+    body = preview.get_data(as_text=True)
+    assert "Two new outreach nights." in body and "Health fair" in body
+    from ssp.reporting.services import generate_report
+
+    with app.app_context():
+        made = generate_report(period="2026-10", funder="standard", user_id=None)
+        assert ("Activities this period", "Two new outreach nights.") in made.document.narrative
+    assert manager.get("/reports/narrative/2026-13").status_code == 400
