@@ -103,7 +103,7 @@ def archive_report(
     return report
 
 
-def archive_context(period: Period) -> ArchiveContext:
+def archive_context(period: Period, funder: str | None = None) -> ArchiveContext:
     """The archived releases a new release of ``period`` may overlap, and how the
     quantities of other periods were first published.
 
@@ -111,12 +111,14 @@ def archive_context(period: Period) -> ArchiveContext:
     period or a year after it (earlier versions, other profiles, the months inside a
     longer period, the periods compared with, later months' trends); the builder keeps
     those that print a quantity the new release declares. First publication: for each
-    quantity of another period, the earliest archived release that printed it.
+    quantity of another period, the earliest archived release of the same funder profile
+    that printed it (another profile may have another threshold: its "3" must not be
+    reprinted in a report whose small counts read "<11").
     """
     window_first = period.first.shifted(-23).key
     window_last = period.last.shifted(11).key
     rows = db.session.execute(
-        select(Report.id, Report.release)
+        select(Report.id, Report.release, Report.funder)
         .where(
             Report.first_month <= window_last,
             Report.last_month >= window_first,
@@ -126,13 +128,14 @@ def archive_context(period: Period) -> ArchiveContext:
     ).all()
     context = ArchiveContext()
     own = period.key + "|"
-    for report_id, snapshot in rows:
+    for report_id, snapshot, profile in rows:
         if not snapshot or snapshot.get("version") != SNAPSHOT_VERSION:
             continue
         archived = ArchivedRelease.from_snapshot(report_id, snapshot)
-        for key, (_, status, _, text) in archived.cells.items():
-            if status != UNPRINTED and not key.startswith(own):
-                context.first_published.setdefault(key, text)
+        if funder is None or profile == funder:
+            for key, (_, status, _, text) in archived.cells.items():
+                if status != UNPRINTED and not key.startswith(own):
+                    context.first_published.setdefault(key, text)
         context.releases.append(archived)
     return context
 

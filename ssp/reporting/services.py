@@ -90,7 +90,7 @@ def build_report(
     metrics = compute(period, zone, sections)
     # The months inside a longer period, and the periods the glance compares with.
     parts = [compute(m, zone, sections, parts_only=True) for m in period.months()]
-    archive = archive_context(period)
+    archive = archive_context(period, settings.name)
     archived_periods = {release.period for release in archive.releases}
     glance = [s for s in ("summary", "supplies", "overdose", "referrals") if s in sections]
     compared = []

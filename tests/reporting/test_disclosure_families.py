@@ -35,8 +35,29 @@ def _generate(app, month="2026-10", funder="standard", now=None):
 
 
 def _cells(csv_text: str) -> dict[tuple[str, str, str], str]:
-    rows = [r for r in csv.reader(io.StringIO(csv_text)) if len(r) == 7 and r[0][:1].isdigit()]
-    return {(r[2], r[4], r[5]): r[6] for r in rows}
+    """{(table, row, column): the figure as the PDF prints it} from the CSV's statuses."""
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    meta = {r["row"]: r["note"] for r in rows if r["section"] == "#metadata"}
+    symbols = {
+        "small": f"<{meta['suppression_threshold']}",
+        "hidden": "*",
+        "corrected": "†",
+        "withheld": "withheld",
+    }
+    cells = {}
+    for r in rows:
+        if r["section"] == "#metadata":
+            continue
+        if r["status"] != "shown":
+            text = symbols[r["status"]]
+        elif r["measure"] == "percent":
+            text = f"{int(r['value'])}%"
+        elif r["measure"] == "per_100":
+            text = str(int(r["value"]))
+        else:
+            text = f"{int(r['value']):,}"
+        cells[(r["table"], r["row"], r["column"])] = text
+    return cells
 
 
 def _program(app, factory, fixed: int, mobile: int, naloxone_kits: int = 0):

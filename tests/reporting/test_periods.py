@@ -214,3 +214,21 @@ def test_a_profile_names_its_fiscal_year_and_contact(app, signed_in):
     with app.app_context():
         profile = profile_by_name("federal")
         assert (profile.fiscal_year_start, profile.contact) == (10, "Program manager, 555-0100")
+
+
+def test_trends_reprint_only_the_same_profiles_first_publication(app, quarter):
+    """A profile with threshold 2 printed September's 3 visits exactly; the standard
+    report (threshold 11) must not reprint that "3" in its trends."""
+    from ssp.reporting.funders import SECTIONS, create_profile
+
+    app.config["MIN_SUPPRESSION_THRESHOLD"] = 2
+    with app.app_context():
+        create_profile(name="exact", funder_name="Exact", sections=list(SECTIONS), threshold=2)
+        db.session.commit()
+    exact = _generate(app, "2026-09", funder="exact")
+    assert _glance(exact, "Visits (including anonymous walk-ins)")[0] == "3"
+    october = _generate(app, "2026-10")
+    trends = next(t for s in october.sections for t in s.tables if t.key == "trends")
+    visits = next(r for r in trends.rows if r.label == "Visits")
+    september = visits.cells[trends.columns.index("Sep 26")]
+    assert september == "<11"

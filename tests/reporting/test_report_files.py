@@ -30,6 +30,9 @@ MARKERS = (
     "markeruser",
 )
 
+# The standard profile's glance line for people served in the fixture's October, in the CSV.
+GLANCE_PEOPLE_LINE = "\n2026-10,At a glance,At a glance,People served,October 2026,,small,count,"
+
 
 def _pdf_text(data: bytes) -> str:
     reader = PdfReader(io.BytesIO(data))
@@ -117,12 +120,17 @@ def test_standard_profile_suppresses_small_counts(app, program):
     assert _first(text, "People served") == "<11"
     assert "Withheld. Too few people" in text.split("Visits by site")[1][:200]
     assert "Counts from 1 to 10 are shown as <11" in text
-    rows = list(csv.reader(io.StringIO(csv_text)))
-    assert rows[0] == ["period", "section", "table", "counted_as", "row", "column", "value"]
-    values = {(r[2], r[4], r[5]): r[6] for r in rows[1:] if len(r) == 7}
-    assert values[("At a glance", "Syringes distributed", "October 2026")] == "80"
-    assert values[("At a glance", "People served", "October 2026")] == "<11"
-    assert values[("Visits by site", "", "")] == "withheld"
+    assert csv_text.splitlines()[0] == (
+        "period,section,table,row,column,value,status,measure,row_type,counted_as,note"
+    )
+    values = {
+        (r["table"], r["row"], r["column"]): (r["value"], r["status"])
+        for r in csv.DictReader(io.StringIO(csv_text))
+        if r["section"] != "#metadata"
+    }
+    assert values[("At a glance", "Syringes distributed", "October 2026")] == ("80", "shown")
+    assert values[("At a glance", "People served", "October 2026")] == ("", "small")
+    assert values[("Visits by site", "", "")] == ("", "withheld")
 
 
 def test_nothing_points_at_a_person(app, program):
@@ -185,7 +193,7 @@ def test_manager_previews_generates_and_downloads(app, program):
     assert "October 2026: report to Program funders" in body and "&lt;11" in body
     assert not any(marker in body for marker in MARKERS if marker != "markeruser")
     csv_response = manager.get("/reports/preview.csv?month=2026-10&funder=standard")
-    assert csv_response.mimetype == "text/csv" and "2026-10,summary" in csv_response.get_data(
+    assert csv_response.mimetype == "text/csv" and GLANCE_PEOPLE_LINE in csv_response.get_data(
         as_text=True
     )
 
@@ -339,7 +347,7 @@ def test_ssp_report_writes_pdf_and_csv(app, program, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Archived" in result.output and "2026-10_standard.pdf" in result.output
     assert out.read_bytes().startswith(b"%PDF") and "People served" in _pdf_text(out.read_bytes())
-    assert "2026-10,summary" in csv_path.read_text()
+    assert GLANCE_PEOPLE_LINE in csv_path.read_text()
     with app.app_context():
         report = db.session.scalar(select(Report))
         assert report.user_id is None
