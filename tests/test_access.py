@@ -66,6 +66,7 @@ EXPECTED = {
     "reporting.index": {"manager", "admin"},
     "reporting.preview": {"manager", "admin"},
     "reporting.preview_csv": {"manager", "admin"},
+    "reporting.preview_html": {"manager", "admin"},
     "reporting.narrative": {"manager", "admin"},
     "reporting.generate": {"manager", "admin"},
     "reporting.download": {"manager", "admin"},

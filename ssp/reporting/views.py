@@ -30,6 +30,7 @@ from ssp.reporting.forms import (
     ReportForm,
     period_choices,
 )
+from ssp.reporting.html_export import render_html
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.periods import Month, parse_period
 from ssp.reporting.services import ReportError
@@ -199,6 +200,21 @@ def download(report_id: int):
     return Response(
         data,
         mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/reports/preview.html")
+@role_required(*MANAGERS)
+def preview_html():
+    """The same report as one self-contained, accessible HTML file (the PDF cannot be
+    tagged for screen readers). Like the CSV, no second password: the preview shows the
+    same figures."""
+    document = _requested_document()
+    name = f"{document.period_key}_{document.profile_name}.html"
+    return Response(
+        render_html(document),
+        mimetype="text/html",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
