@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ssp import database  # also installs the SQLite connection listeners
 from ssp.config import load_config
+from ssp.textinput import register_input_checks
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -38,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     load_config(app, config)
     check_feature_settings(app)
     register_url_converters(app)
+    register_input_checks(app)
     register_extensions(app)
     register_blueprints(app)
     register_security(app)

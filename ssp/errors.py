@@ -44,6 +44,8 @@ def _wants_json() -> bool:
 def _render(error: HTTPException):
     code = error.code or 500
     title, hint = MESSAGES.get(code, (error.name, error.description))
+    if error.description and error.description != type(error).description:
+        hint = error.description  # a message written for this refusal
     if _wants_json():
         return {"error": title, "status": code}, code
     response = render_template("errors/error.html", code=code, title=title, hint=hint), code

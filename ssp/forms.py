@@ -9,13 +9,32 @@ from typing import Any
 
 from flask import abort, flash, request
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from ssp.errors import RuleError
+from ssp.textinput import MESSAGE, has_refused_characters
 
 
-class ConfirmForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the app: text boxes refuse control characters and unpaired
+    surrogates (tab and newline are allowed in multi-line boxes), with a message on
+    the box, before any other check runs on them."""
+
+    def validate(self, extra_validators=None) -> bool:
+        refused = []
+        for field in self:
+            if isinstance(field, StringField) and isinstance(field.data, str):
+                multiline = isinstance(field, TextAreaField)
+                if has_refused_characters(field.data, multiline=multiline):
+                    refused.append(field)
+        valid = super().validate(extra_validators)
+        for field in refused:
+            field.errors = [*field.errors, MESSAGE]
+        return valid and not refused
+
+
+class ConfirmForm(Form):
     """An empty form: a button whose POST carries the CSRF token."""
 
     submit = SubmitField("Confirm")

@@ -6,11 +6,11 @@ a browser never sends them: only the finished code is a form field here.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ssp.forms import Form
 from ssp.participants.models import Gender, RaceEthnicity, Substance
 
 CODE_FIELD_KW = {
@@ -25,7 +25,7 @@ def _choices(kind, blank: str) -> list[SelectChoice]:
     return [SelectChoice("", blank)] + [SelectChoice(m.value, m.label) for m in kind]
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """One box: a full code goes straight to the participant; part of one lists matches."""
 
     code = StringField(
@@ -89,7 +89,7 @@ class CoarseFieldsMixin:
         }
 
 
-class EnrolForm(CoarseFieldsMixin, FlaskForm):
+class EnrolForm(CoarseFieldsMixin, Form):
     """A new participant: the code (built in the browser or typed) and optional facts."""
 
     code = StringField(
@@ -103,13 +103,13 @@ class EnrolForm(CoarseFieldsMixin, FlaskForm):
     submit = SubmitField("Enrol participant")
 
 
-class DetailsForm(CoarseFieldsMixin, FlaskForm):
+class DetailsForm(CoarseFieldsMixin, Form):
     """The optional facts of an enrolled participant."""
 
     submit = SubmitField("Save details")
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     """The code of the duplicate record to fold into this one."""
 
     other_code = StringField(

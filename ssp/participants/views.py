@@ -32,6 +32,7 @@ from ssp.participants.services import NearDuplicates, ParticipantError
 from ssp.referrals.forms import OutcomeForm
 from ssp.referrals.services import open_follow_ups, referrals_of
 from ssp.security import Role, role_required
+from ssp.textinput import MESSAGE, has_refused_characters
 from ssp.timeutil import program_today
 from ssp.visits.services import may_change, previous_visit, recent_visits, visit_count
 
@@ -70,6 +71,8 @@ def search_api():
     if not isinstance(payload, dict):
         payload = {}
     text = normalise_code(str(payload.get("q", ""))[:40])
+    if has_refused_characters(text):
+        return jsonify(error=MESSAGE, matches=[]), 400
     if len(text) < current_app.config["PARTIAL_SEARCH_MIN_LENGTH"]:
         return jsonify(matches=[])
     limit = min(10, current_app.config["SEARCH_RESULTS_LIMIT"])

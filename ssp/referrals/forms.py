@@ -5,13 +5,12 @@ Free-text fields are short and say on their face not to type names or other deta
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ssp.forms import SaneDate, optional_int
+from ssp.forms import Form, SaneDate, optional_int
 from ssp.referrals.models import FollowUpOutcome, Partner, ReferralCategory
 
 NO_IDENTIFIERS = "No names, phone numbers or other details that identify anyone."
@@ -35,7 +34,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     """A partner agency in the directory."""
 
     name = StringField(
@@ -73,20 +72,20 @@ class ReferralFieldsMixin:
     )
 
 
-class ReferralForm(ReferralFieldsMixin, FlaskForm):
+class ReferralForm(ReferralFieldsMixin, Form):
     """A referral made from the participant page."""
 
     submit = SubmitField("Make referral")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """Move a referral to another status."""
 
     status = SelectField("New status", choices=[])
     submit = SubmitField("Change status")
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(Form):
     """A follow-up added by hand."""
 
     reason = StringField(
@@ -102,7 +101,7 @@ class FollowUpForm(FlaskForm):
     submit = SubmitField("Add follow-up")
 
 
-class FollowUpEditForm(FlaskForm):
+class FollowUpEditForm(Form):
     """Reschedule or reassign an open follow-up."""
 
     due_on = DateField(
@@ -112,7 +111,7 @@ class FollowUpEditForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     """What the participant said about a follow-up."""
 
     outcome = SelectField("Outcome", choices=OUTCOME_CHOICES)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ssp.forms import Form
 from ssp.referrals.forms import MultiCheckboxField
 from ssp.reporting.funders import SECTIONS
 from ssp.reporting.periods import QUARTER, YEAR, Month, recent_periods
@@ -39,7 +39,7 @@ def period_choices(current: Month) -> list[SelectChoice]:
     ]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     """Which period, for which funder."""
 
     class Meta:
@@ -49,7 +49,7 @@ class ReportForm(FlaskForm):
     funder = SelectField("Funder profile", choices=[])
 
 
-class GenerateForm(FlaskForm):
+class GenerateForm(Form):
     """Generate and archive (POST, CSRF-protected)."""
 
     period = StringField(validators=[DataRequired()])
@@ -59,7 +59,7 @@ class GenerateForm(FlaskForm):
     submit = SubmitField("Generate and archive PDF")
 
 
-class NarrativeForm(FlaskForm):
+class NarrativeForm(Form):
     """The period's narrative (printed in every report of the period)."""
 
     activities = TextAreaField(
@@ -80,7 +80,7 @@ class NarrativeForm(FlaskForm):
     submit = SubmitField("Save narrative")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """A funder profile."""
 
     name = StringField(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
-from ssp.forms import optional_int
+from ssp.forms import Form, optional_int
 from ssp.security import Role
 from ssp.staff.models import SiteKind
 
@@ -15,7 +14,7 @@ ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 SITE_KIND_CHOICES = [SelectChoice(k.value, k.label) for k in SiteKind]
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     """Username and password."""
 
     username = StringField(
@@ -43,7 +42,7 @@ class SiteChoiceMixin:
         ]
 
 
-class UserCreateForm(SiteChoiceMixin, FlaskForm):
+class UserCreateForm(SiteChoiceMixin, Form):
     """A new staff account."""
 
     username = StringField(
@@ -62,14 +61,14 @@ class UserCreateForm(SiteChoiceMixin, FlaskForm):
     submit = SubmitField("Create account")
 
 
-class UserEditForm(SiteChoiceMixin, FlaskForm):
+class UserEditForm(SiteChoiceMixin, Form):
     """Role and default site of an existing account."""
 
     role = SelectField("Role", choices=ROLE_CHOICES)
     submit = SubmitField("Save changes")
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     """A new password set by an admin."""
 
     password = PasswordField(
@@ -81,7 +80,7 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField("Set password")
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     """A user's change of their own password."""
 
     current_password = PasswordField(
@@ -106,7 +105,7 @@ class PasswordChangeForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class SiteForm(FlaskForm):
+class SiteForm(Form):
     """A site's name and kind."""
 
     name = StringField(
@@ -118,7 +117,7 @@ class SiteForm(FlaskForm):
     submit = SubmitField("Save site")
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(Form):
     """The signed-in person's password, typed again."""
 
     password = PasswordField(

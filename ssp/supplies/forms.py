@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ssp.forms import SaneDate
+from ssp.forms import Form, SaneDate
 from ssp.supplies.models import AdjustmentReason, MovementReason, SupplyCategory
 
 CATEGORY_CHOICES = [SelectChoice(c.value, c.label) for c in SupplyCategory]
 
 
-class SupplyItemForm(FlaskForm):
+class SupplyItemForm(Form):
     """Name, category, unit, pack size and reorder level of a catalogue item."""
 
     name = StringField(
@@ -87,7 +86,7 @@ def _quantity_field(label: str, **render_kw) -> IntegerField:
     )
 
 
-class StockFormBase(FlaskForm):
+class StockFormBase(Form):
     """Shared by receipts, transfers and counts: the date, and a row per catalogue item."""
 
     occurred_on = DateField("Date", validators=[InputRequired("Enter the date."), SaneDate()])

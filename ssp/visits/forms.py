@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import secrets
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -18,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ssp.forms import SaneDate, optional_int
+from ssp.forms import Form, SaneDate, optional_int
 from ssp.referrals.forms import (
     CATEGORY_CHOICES,
     NO_IDENTIFIERS,
@@ -44,10 +43,10 @@ def _count_field(label: str, **render_kw) -> IntegerField:
     )
 
 
-class VisitFormBase(FlaskForm):
+class VisitFormBase(Form):
     """The fixed part of the visit form; item fields are added per catalogue."""
 
-    submission_key = HiddenField()
+    submission_key = HiddenField(validators=[Length(max=64)])
     site_id = SelectField("Site", coerce=int, choices=[])
     kind = SelectField("How they were reached", choices=KIND_CHOICES)
     occurred_at = DateTimeLocalField(
@@ -216,7 +215,7 @@ def _visit_form_class(
     return VisitForm
 
 
-class VoidForm(FlaskForm):
+class VoidForm(Form):
     """Why a visit is voided."""
 
     reason = StringField(
