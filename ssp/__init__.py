@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_security(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    register_view_audit(app)
     register_commands(app)
     register_proxy_fix(app)
     return app
@@ -131,6 +132,13 @@ def register_security(app: Flask) -> None:
 def register_error_handlers(app: Flask) -> None:
     """Friendly error pages."""
     from ssp.errors import register_error_handlers as install
+
+    install(app)
+
+
+def register_view_audit(app: Flask) -> None:
+    """Every page that shows a participant's code is audited."""
+    from ssp.participants.view_audit import register_view_audit as install
 
     install(app)
 

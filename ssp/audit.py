@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -90,6 +90,8 @@ def record(
     # kept: an audit row changes none of them) and returns to it after the commit.
     start_writing(keep_loaded=True)
     if has_request_context():
+        if action.endswith("_viewed"):
+            g.view_recorded = True  # the page audited its own view
         if user_id is None and current_user and current_user.is_authenticated:
             user_id = current_user.id
         if remote_addr is None:
