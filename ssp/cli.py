@@ -206,6 +206,8 @@ def _set_up_database(app: Flask, password: str | None) -> None:
             password=password or generated,
             role=Role.ADMIN,
             site_id=site.id,
+            # A printed password has been seen: the person chooses their own at sign-in.
+            must_change_password=generated is not None,
         )
         db.session.commit()
         click.echo(f"Created the administrator account {admin.username!r}")
@@ -270,6 +272,29 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
     if not password_stdin:
         click.echo(f"Its password, shown only this once: {password}")
         click.echo("The person will be asked to choose their own when they first sign in.")
+
+
+@click.command("reset-password")
+@click.argument("username")
+@with_appcontext
+def reset_password(username: str) -> None:
+    """Give an account a new password, printed once; it must be changed at the next
+    sign-in (the way back for a lost admin password)."""
+    from ssp.extensions import db
+    from ssp.staff import services as staff
+
+    user = staff.user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"There is no account called {username!r}.")
+    password = _generated_password()
+    try:
+        staff.reset_password(user, password)
+    except staff.StaffError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"New password for {user.username!r}, shown only this once: {password}")
+    click.echo("The person will be asked to choose their own when they next sign in.")
 
 
 @click.command("report")
@@ -444,7 +469,7 @@ def restore(path: str) -> None:
 
 
 #: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
-app_commands = [serve, create_user, report, seed_demo, purge, backup, restore]
+app_commands = [serve, create_user, reset_password, report, seed_demo, purge, backup, restore]
 
 
 class SspGroup(FlaskGroup):

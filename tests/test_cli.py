@@ -141,6 +141,44 @@ def test_create_user_with_password_from_stdin(app, cli_env, factory, browser):
     assert browser.sign_in("outreach1").status_code == 200
 
 
+def test_quickstarts_printed_password_must_be_changed_at_first_sign_in(tmp_path):
+    instance = tmp_path / "instance"
+    result = run(["quickstart", "--no-serve"], SSP_INSTANCE_PATH=str(instance), **FAST)
+    assert result.exit_code == 0, result.output
+    from ssp import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ssp.sqlite3'}",
+            "SECRET_KEY": SECRET,
+        }
+    )
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        assert admin.must_change_password
+
+
+def test_reset_password_prints_a_new_one_that_must_be_changed(app, cli_env, factory):
+    factory.user("boss", "admin")
+    result = run(["reset-password", "boss"], **cli_env)
+    assert result.exit_code == 0, result.output
+    password = re.search(r"shown only this once: (\S{12,})", result.output).group(1)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "boss"))
+        assert user.must_change_password
+        from ssp.security import verify_password
+
+        assert verify_password(user.password_hash, password)
+    unknown = run(["reset-password", "nobody"], **cli_env)
+    assert unknown.exit_code == 1 and "There is no account called 'nobody'." in unknown.output
+
+
+def test_a_report_with_no_profiles_says_how_to_make_them(app, cli_env):
+    result = run(["report", "--period", "2026-10"], **cli_env)
+    assert result.exit_code == 1
+    assert "ssp quickstart --no-serve" in result.output
+
+
 def test_create_user_prints_a_generated_password(app, cli_env):
     result = run(["create-user", "boss", "--role", "manager"], **cli_env)
     assert result.exit_code == 0, result.output

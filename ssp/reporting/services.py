@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ssp.errors import RuleError
 from ssp.extensions import db
@@ -63,6 +63,12 @@ def find_profile(name: str) -> FunderProfile:
     """The active funder profile with that short name."""
     profile = profile_by_name(name)
     if profile is None or not profile.active:
+        if not db.session.scalar(select(func.count()).select_from(FunderProfile)):
+            raise ReportError(
+                "There are no funder profiles yet: run `ssp quickstart --no-serve`, or an "
+                "admin creates the three standard ones on the Funders page.",
+                "funder",
+            )
         raise ReportError(f"There is no funder profile called {name!r}.", "funder")
     return profile
 
