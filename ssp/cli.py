@@ -478,10 +478,16 @@ class SspGroup(FlaskGroup):
 
     def invoke(self, ctx: click.Context):
         """Run the command; a database that is missing or not migrated is one clear line."""
+        from flask.cli import NoAppException
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
         try:
             return super().invoke(ctx)
+        except NoAppException as error:
+            # A configuration problem (no secret key...) is one line, not a usage text.
+            problem = click.ClickException(error.format_message())
+            problem.exit_code = 2
+            raise problem from None
         except (OperationalError, ProgrammingError) as error:
             raise click.ClickException(
                 "The database is missing or not set up: run `ssp db upgrade` "
@@ -511,6 +517,10 @@ def main() -> None:
 
 
 main.add_command(quickstart)
+# On the group too, so `ssp report --help` works before any configuration exists (the
+# app, and its secret key, are loaded only when a command runs).
+for _command in app_commands:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # python -m ssp.cli

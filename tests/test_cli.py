@@ -179,6 +179,13 @@ def test_a_report_with_no_profiles_says_how_to_make_them(app, cli_env):
     assert "ssp quickstart --no-serve" in result.output
 
 
+@pytest.mark.parametrize("command", ["report", "seed-demo", "serve", "reset-password", "backup"])
+def test_help_works_on_a_machine_without_a_config(tmp_path, command):
+    result = run([command, "--help"], SSP_INSTANCE_PATH=str(tmp_path / "nowhere"))
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and "SECRET_KEY" not in result.output
+
+
 def test_create_user_prints_a_generated_password(app, cli_env):
     result = run(["create-user", "boss", "--role", "manager"], **cli_env)
     assert result.exit_code == 0, result.output
