@@ -95,7 +95,11 @@ def build_report(
     sections = list(settings.sections)
     metrics = compute(period, zone, sections)
     # The months inside a longer period, and the periods the glance compares with.
-    parts = [compute(m, zone, sections, parts_only=True) for m in period.months()]
+    parts = (
+        [compute(m, zone, sections, parts_only=True) for m in period.months()]
+        if period.length > 1
+        else []
+    )
     archive = archive_context(period, settings.name)
     archived_periods = {release.period for release in archive.releases}
     glance = [s for s in ("summary", "supplies", "overdose", "referrals") if s in sections]
@@ -114,7 +118,7 @@ def build_report(
         generated_on=program_today(now),
         time_zone=zone.key,
         archive=archive,
-        months=parts if period.length > 1 else [],
+        months=parts,
         compared=compared,
         narrative=printed_parts(period.key),
     )
