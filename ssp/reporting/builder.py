@@ -346,7 +346,12 @@ _AT_LEAST_EACH_MONTH = (
     "people_receiving_kits",
     "people_trained",
 )
-_AT_LEAST_EACH_MONTH_PREFIXES = ("people.site:", "people.item:", "service.people:")
+_AT_LEAST_EACH_MONTH_PREFIXES = (
+    "people.site:",
+    "people.kind:",
+    "people.item:",
+    "service.people:",
+)
 _MONTH_SECTIONS = ("summary", "supplies", "overdose", "services", "referrals")
 
 
@@ -586,6 +591,23 @@ def _summary(m: MonthMetrics, b: _Builder):
         kinds,
         ("All visits", _k(b, "visits")),
     )
+    kind_people = {
+        label: b.cell(f"people.kind:{label}", n, people=True)
+        for label, n in s.people_by_kind.items()
+    }
+    for label, key in kind_people.items():
+        b.release.at_most(key, kinds[label])
+        b.release.at_most(key, _k(b, "people_served"))
+    b.release.at_most(_k(b, "people_served"), list(kind_people.values()))
+    b.table(
+        "summary_kind_people",
+        "People served by service model",
+        PEOPLE,
+        ["People"],
+        [(label, [key], False, False) for label, key in kind_people.items()],
+        note="A person served in more than one way is counted in each, so these do not "
+        "add up to the people served.",
+    )
     return (
         "People are counted once however often they came (unduplicated); "
         "visits count every contact. Anonymous walk-ins are visits, never people.",
@@ -595,6 +617,7 @@ def _summary(m: MonthMetrics, b: _Builder):
             "summary_sites",
             "summary_site_people",
             "summary_kinds",
+            "summary_kind_people",
         ],
         [],
     )

@@ -70,6 +70,7 @@ class Summary:
     visits_by_site: dict[str, int]
     people_by_site: dict[str, int]
     visits_by_kind: dict[str, int]
+    people_by_kind: dict[str, int]
 
 
 def summary(period: Period, zone: ZoneInfo) -> Summary:
@@ -90,11 +91,13 @@ def summary(period: Period, zone: ZoneInfo) -> Summary:
         .where(window)
         .group_by(Site.name)
     ).all()
-    by_kind = dict(
-        db.session.execute(
-            select(Visit.kind, func.count(Visit.id)).where(window).group_by(Visit.kind)
-        ).all()
-    )
+    by_kind_rows = db.session.execute(
+        select(Visit.kind, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
+        .where(window)
+        .group_by(Visit.kind)
+    ).all()
+    by_kind = {kind: int(n) for kind, n, _ in by_kind_rows}
+    people_by_kind = {kind: int(p) for kind, _, p in by_kind_rows}
     enrolled_in_period = and_(
         Participant.created_at >= period.start(zone), Participant.created_at < period.end(zone)
     )
@@ -115,6 +118,7 @@ def summary(period: Period, zone: ZoneInfo) -> Summary:
         visits_by_site={name: int(n) for name, n, _ in sorted(by_site)},
         people_by_site={name: int(p) for name, _, p in sorted(by_site)},
         visits_by_kind={k.label: int(by_kind.get(k, 0)) for k in VisitKind},
+        people_by_kind={k.label: people_by_kind.get(k, 0) for k in VisitKind},
     )
 
 

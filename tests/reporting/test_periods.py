@@ -107,6 +107,10 @@ def test_a_quarter_adds_up_its_months_and_compares_with_the_quarter_before(app, 
     assert visits[:3] == ["43", "0", "0"]
     assert _glance(document, "Syringes distributed")[0] == "430"
     assert _glance(document, "People served")[0] == "43"
+    # People by service model: each person once per model they were served in.
+    kinds = next(t for s in document.sections for t in s.tables if t.key == "summary_kind_people")
+    assert kinds.title == "People served by service model"
+    assert len(kinds.rows) == 4 and kinds.rows[0].cells[0] in ("43", "*")
     # The trends start with the first month that had a visit.
     trends = next(t for s in document.sections for t in s.tables if t.key == "trends")
     assert trends.columns == ["Jul 26", "Aug 26", "Sep 26"]
