@@ -80,6 +80,7 @@ def record(
     detail: dict[str, Any] | None = None,
     user_id: int | None = None,
     remote_addr: str | None = None,
+    occurred_at: dt.datetime | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction (flushed, not committed).
 
@@ -97,7 +98,7 @@ def record(
         if remote_addr is None:
             remote_addr = request.remote_addr
     event = AuditEvent(
-        occurred_at=utcnow(),
+        occurred_at=occurred_at or utcnow(),
         user_id=user_id,
         action=action,
         object_type=object_type,

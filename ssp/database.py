@@ -340,6 +340,21 @@ def _refuse_writes_while_reading(session: Session, _context, _instances) -> None
         raise RuntimeError("a write in a read phase: call database.start_writing() first")
 
 
+_without_waiting: ContextVar[bool] = ContextVar("ssp_write_without_waiting", default=False)
+
+
+class without_waiting:  # noqa: N801 (used as a context manager, like contextlib's)
+    """Write transactions begun inside fail at once, instead of waiting, when another
+    writer holds SQLite's lock (for writes that can be kept for later, such as the
+    audit row of a page view: the desk never waits for it)."""
+
+    def __enter__(self) -> None:
+        self._token = _without_waiting.set(True)
+
+    def __exit__(self, *_exc) -> None:
+        _without_waiting.reset(self._token)
+
+
 @event.listens_for(Engine, "begin")
 def _begin(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
@@ -348,6 +363,13 @@ def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")  # a read transaction: WAL gives it a snapshot, no lock
         return
     dbapi_connection = conn.connection.dbapi_connection
+    if _without_waiting.get():
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
+        return
     database = conn.engine.url.database
     queued = (
         isinstance(dbapi_connection, QueuedWriterConnection)

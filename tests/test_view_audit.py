@@ -102,3 +102,30 @@ def test_the_typeahead_records_whom_it_listed(app, planted, signed_in):
     )
     assert CODE in response.get_data(as_text=True)
     assert _rows_naming(app, planted["participant_id"]) == before + 1
+
+
+def test_a_view_row_never_makes_the_desk_wait_and_is_written_later(app, planted, signed_in):
+    """While another writer holds SQLite's lock, the page answers at once; its audit row
+    is written with the next page view that gets the lock, with the time of the view."""
+    import sqlite3
+    import time
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        pytest.skip("SQLite's locking")
+    browser = signed_in("manager")
+    before = _rows_naming(app, planted["participant_id"])
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = browser.get(f"/visits/{planted['visit_id']}")
+        waited = time.monotonic() - started
+    finally:
+        other.rollback()
+        other.close()
+    assert response.status_code == 200 and CODE in response.get_data(as_text=True)
+    assert waited < 5
+    assert _rows_naming(app, planted["participant_id"]) == before  # not yet
+    browser.get(f"/referrals/{planted['referral_id']}")
+    assert _rows_naming(app, planted["participant_id"]) == before + 2  # both now

@@ -4,18 +4,26 @@ After a page (HTML, or the search's JSON; shown normally or with form errors) is
 rendered, the participants the request loaded whose code (or alias) appears in it are
 recorded in one row ("participants_shown": the page and the participants' ids). Pages
 that audit their own view (the participant page, the wallet card) are left to do so.
-Written and committed before the page is sent: if the row cannot be written, the page
-is not shown.
+The row never makes the desk wait: on SQLite, when another writer holds the lock, it is
+kept in this process and written with the next page view that gets the lock (with the
+time of the view it records). Rows still waiting when the process ends are lost; in
+practice the lock is held for milliseconds, so the next view writes them.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import event
+from flask_login import current_user
+from sqlalchemy import event, exc
 
 from ssp.audit import record
+from ssp.database import without_waiting
 from ssp.extensions import db
 from ssp.participants.models import Participant, ParticipantAlias
+from ssp.timeutil import utcnow
 
 
 def _loaded(target, _context=None, _attrs=None) -> None:
@@ -55,13 +63,36 @@ def register_view_audit(app: Flask) -> None:
             return response
         shown = _shown(response.get_data())
         if shown:
-            record(
-                "participants_shown",
-                object_type="page",
-                detail={"endpoint": request.endpoint or "", "participants": shown},
+            _PENDING.append(
+                {
+                    "detail": {"endpoint": request.endpoint or "", "participants": shown},
+                    "user_id": current_user.id if current_user.is_authenticated else None,
+                    "remote_addr": request.remote_addr,
+                    "occurred_at": utcnow(),
+                }
             )
-            db.session.commit()
+            _write_pending()
         return response
+
+
+_PENDING: deque[dict] = deque(maxlen=100_000)
+_PENDING_LOCK = threading.Lock()
+
+
+def _write_pending() -> None:
+    """Write every waiting view row in one transaction, or keep them all for later."""
+    with _PENDING_LOCK:
+        rows = list(_PENDING)
+        _PENDING.clear()
+    try:
+        with without_waiting():
+            for row in rows:
+                record("participants_shown", object_type="page", **row)
+            db.session.commit()
+    except exc.OperationalError:
+        db.session.rollback()
+        with _PENDING_LOCK:
+            _PENDING.extendleft(reversed(rows))
 
 
 __all__ = ["register_view_audit"]
