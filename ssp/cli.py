@@ -197,7 +197,7 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     site = db.session.scalar(select(Site).order_by(Site.id))
     if site is None:
         site = staff.create_site(name=DEFAULT_SITE_NAME)
-        click.echo(f"Created the site {site.name!r} (rename it under Admin > Sites)")
+        click.echo(f"Created the site {site.name!r} (rename it under Sites in the menu)")
     admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
     if admin is None:
         generated = _generated_password() if password is None else None
