@@ -40,6 +40,10 @@ HOSTILE = st.one_of(
             "[]",
             "{}",
             "\x00",
+            "ab\x00cd",
+            "\x07\x1b[31m",
+            "\x7f",
+            "line\r\nbreak",
             "😀" * 50,
             "ü" * 300,
             "A" * 5000,
@@ -57,6 +61,9 @@ HOSTILE = st.one_of(
         ]
     ),
     st.text(max_size=200),
+    # Text with control characters mixed in (refused everywhere). Lone surrogates cannot
+    # travel in a form post at all (a browser sends U+FFFD); the JSON search tests them.
+    st.text(alphabet=st.characters(categories=("Cc", "Ll")), max_size=40),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
 )
 
