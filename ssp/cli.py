@@ -44,10 +44,15 @@ def _create_app_for_cli() -> Flask:
     from ssp import create_app
 
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as error:
         # NoAppException without a click context prints as one "Error: ..." line.
         raise NoAppException(str(error)) from None
+    # However the command was found, its pooled connections close when it ends.
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().call_on_close(lambda: _release_connections(app))
+    return app
 
 
 def _read_password_from_stdin() -> str:
@@ -498,8 +503,7 @@ class SspGroup(FlaskGroup):
         """Find a command; load the app first for commands that live on it."""
         self._load_plugin_commands()
         if name not in self.commands:
-            app = ctx.ensure_object(ScriptInfo).load_app()
-            ctx.call_on_close(lambda: _release_connections(app))
+            ctx.ensure_object(ScriptInfo).load_app()
         return super().get_command(ctx, name)
 
 
