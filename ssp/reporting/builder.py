@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ssp.reporting.disclosure import AuditResult, protect
-from ssp.reporting.document import Chart, ReportDocument, Row, Section, Table
+from ssp.reporting.document import Chart, ReportDocument, Row, Section, Table, status_of
 from ssp.reporting.funders import SECTIONS
 from ssp.reporting.metrics import MonthMetrics
 from ssp.reporting.release import (
@@ -169,7 +169,7 @@ class _Builder:
                 else:
                     texts.append(c.text)
             statuses = [
-                _status_of(text) if not isinstance(c, Text) else "text"
+                status_of(text) if not isinstance(c, Text) else "text"
                 for c, text in zip(cells, texts, strict=True)
             ]
             rows.append(Row(label, texts, total=total, group=group, statuses=statuses))
@@ -195,20 +195,6 @@ _LONGER_PERIODS = (
     "In one month too few people are counted here to show most of this table; the "
     "quarterly and yearly reports show it."
 )
-
-
-def _status_of(text: str) -> str:
-    """What a printed figure is, read from how it prints (a month reprinted as first
-    published has the status it had then)."""
-    if text.startswith("<"):
-        return "small"
-    if text == "*":
-        return "hidden"
-    if text == "†":
-        return "corrected"
-    if text[:1].isdigit():
-        return "shown"
-    return "text"  # "—", "none distributed": a rate with nothing to divide by
 
 
 def _rate_text(release: Release, rate: Rate) -> str:
@@ -553,14 +539,7 @@ def _summary(m: MonthMetrics, b: _Builder):
     site_visits = {
         name: b.cell(f"visits.site:{name}", n, people=True) for name, n in s.visits_by_site.items()
     }
-    site_people = {
-        name: b.cell(f"people.site:{name}", n, people=True) for name, n in s.people_by_site.items()
-    }
     b.release.equal(_k(b, "visits"), list(site_visits.values()))
-    for name, key in site_people.items():
-        b.release.at_most(key, site_visits[name])
-        b.release.at_most(key, _k(b, "people_served"))
-    b.release.at_most(_k(b, "people_served"), list(site_people.values()))
     b.column(
         "summary_sites",
         "Visits by site",
@@ -569,13 +548,13 @@ def _summary(m: MonthMetrics, b: _Builder):
         site_visits,
         ("All sites", _k(b, "visits")),
     )
-    b.table(
-        "summary_site_people",
+    _people_by(
+        b,
+        "site",
         "People served by site",
-        PEOPLE,
-        ["People"],
-        [(name, [key], False, False) for name, key in site_people.items()],
-        note="A person who came to more than one site is counted at each, so these "
+        s.people_by_site,
+        site_visits,
+        "A person who came to more than one site is counted at each, so these "
         "do not add up to the people served.",
     )
     kinds = {
@@ -591,21 +570,13 @@ def _summary(m: MonthMetrics, b: _Builder):
         kinds,
         ("All visits", _k(b, "visits")),
     )
-    kind_people = {
-        label: b.cell(f"people.kind:{label}", n, people=True)
-        for label, n in s.people_by_kind.items()
-    }
-    for label, key in kind_people.items():
-        b.release.at_most(key, kinds[label])
-        b.release.at_most(key, _k(b, "people_served"))
-    b.release.at_most(_k(b, "people_served"), list(kind_people.values()))
-    b.table(
-        "summary_kind_people",
+    _people_by(
+        b,
+        "kind",
         "People served by service model",
-        PEOPLE,
-        ["People"],
-        [(label, [key], False, False) for label, key in kind_people.items()],
-        note="A person served in more than one way is counted in each, so these do not "
+        s.people_by_kind,
+        kinds,
+        "A person served in more than one way is counted in each, so these do not "
         "add up to the people served.",
     )
     return (
@@ -620,6 +591,26 @@ def _summary(m: MonthMetrics, b: _Builder):
             "summary_kind_people",
         ],
         [],
+    )
+
+
+def _people_by(
+    b: _Builder, by: str, title: str, counts: dict[str, int], visits: dict[str, str], note: str
+) -> None:
+    """Unduplicated people per site (or per service model): each at most that group's
+    visits and the people served, and together at least the people served."""
+    people = {label: b.cell(f"people.{by}:{label}", n, people=True) for label, n in counts.items()}
+    for label, key in people.items():
+        b.release.at_most(key, visits[label])
+        b.release.at_most(key, _k(b, "people_served"))
+    b.release.at_most(_k(b, "people_served"), list(people.values()))
+    b.table(
+        f"summary_{by}_people",
+        title,
+        PEOPLE,
+        ["People"],
+        [(label, [key], False, False) for label, key in people.items()],
+        note=note,
     )
 
 

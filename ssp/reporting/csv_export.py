@@ -59,7 +59,7 @@ import io
 import re
 
 from ssp.csvsafe import spreadsheet_safe
-from ssp.reporting.document import ReportDocument, Row, Table
+from ssp.reporting.document import ReportDocument, Row, Table, status_of
 
 COLUMNS = [
     "period",
@@ -143,7 +143,7 @@ def _metadata(document: ReportDocument) -> list[tuple[str, str]]:
 
 def _figures(table: Table, row: Row) -> list[tuple]:
     """(column, value, status, measure, row_type, counted_as) for each figure in a row."""
-    statuses = row.statuses or [_status_of(text) for text in row.cells]
+    statuses = row.statuses or [status_of(text) for text in row.cells]
     counted_as = table.unit
     if COUNTED_AS_COLUMN in table.columns:
         at = table.columns.index(COUNTED_AS_COLUMN)
@@ -179,16 +179,3 @@ def _measure(label: str, column: str, text: str) -> str:
     if text.endswith("%") or "%" in column or column.lower().split()[-1:] == ["rate"]:
         return "percent"
     return "count"
-
-
-def _status_of(text: str) -> str:
-    """A cell's status read from how it prints, for a row made without statuses."""
-    if text.startswith("<"):
-        return "small"
-    if text == "*":
-        return "hidden"
-    if text == "†":
-        return "corrected"
-    if text[:1].isdigit():
-        return "shown"
-    return "text"

@@ -13,6 +13,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+def status_of(text: str) -> str:
+    """What a printed figure is, read from how it prints: "small" (<T), "hidden" (*),
+    "corrected" (†), "shown" (a number), or "text" ("—", "none distributed", a unit).
+    A month reprinted as first published has the status it had then."""
+    if text.startswith("<"):
+        return "small"
+    if text == "*":
+        return "hidden"
+    if text == "†":
+        return "corrected"
+    if text[:1].isdigit():
+        return "shown"
+    return "text"
+
+
 @dataclass
 class Row:
     """One printed row: a label and its cells as text (suppressed cells already hidden)."""

@@ -24,7 +24,7 @@ from functools import cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ssp import resource_dir
-from ssp.reporting.document import Chart, ReportDocument, Row, Table
+from ssp.reporting.document import Chart, ReportDocument, Row, Table, status_of
 
 TEMPLATE = "reporting/standalone.html"
 
@@ -81,19 +81,6 @@ class HtmlChart:
     bars: list[Bar]
 
 
-def _status_of(text: str) -> str:
-    """A cell's status read from how it prints (for a row made without statuses)."""
-    if text.startswith("<"):
-        return "small"
-    if text == "*":
-        return "hidden"
-    if text == "†":
-        return "corrected"
-    if text[:1].isdigit():
-        return "shown"
-    return "text"
-
-
 def spoken(text: str, status: str, threshold: int) -> str | None:
     """What a cell means in words, where its printed text is a symbol."""
     if status == "small" or (status != "text" and text.startswith("<")):
@@ -145,7 +132,7 @@ def _caption(title: str, unit: str, columns: list[str]) -> str:
 
 
 def _row(row: Row, numeric: list[bool], threshold: int) -> HtmlRow:
-    statuses = row.statuses or [_status_of(text) for text in row.cells]
+    statuses = row.statuses or [status_of(text) for text in row.cells]
     cells = [
         Cell(text, spoken(text, status, threshold), is_number)
         for text, status, is_number in zip(row.cells, statuses, numeric, strict=False)
