@@ -18,6 +18,7 @@ from ssp.extensions import db
 from ssp.participants.codes import MAX_LENGTH, MIN_LENGTH, normalise_code
 from ssp.participants.models import Participant, ParticipantAlias
 from ssp.reporting.models import ReportNarrative
+from ssp.textinput import has_refused_characters
 from ssp.timeutil import utcnow
 
 PARTS = (
@@ -26,7 +27,6 @@ PARTS = (
     ("events", "Community events and partnerships"),
 )
 MAX_CHARACTERS = 3000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class NarrativeError(RuleError):
@@ -79,7 +79,7 @@ def save_narrative(period_key: str, *, user_id: int | None, **parts: str) -> Rep
     cleaned = {}
     for name, title in PARTS:
         text = (parts.get(name) or "").replace("\r\n", "\n").strip()
-        if _CONTROL.search(text):
+        if has_refused_characters(text, multiline=True):
             raise NarrativeError(f"{title}: remove the control characters.", name)
         if len(text) > MAX_CHARACTERS:
             raise NarrativeError(f"{title}: keep it to {MAX_CHARACTERS:,} characters.", name)
