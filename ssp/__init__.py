@@ -160,10 +160,11 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """The app's click commands (also reachable as ``flask --app ssp ...``)."""
-    from ssp.cli import app_commands
+    from ssp.cli import app_commands, database_group
 
     for command in app_commands:
         app.cli.add_command(command)
+    app.cli.add_command(database_group())  # replaces Flask-Migrate's, adding reference data
 
 
 def register_proxy_fix(app: Flask) -> None:

@@ -14,9 +14,16 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, NoAppException, ScriptInfo, with_appcontext
+from flask.cli import (
+    FlaskGroup,
+    NoAppException,
+    ScriptInfo,
+    routes_command,
+    shell_command,
+    with_appcontext,
+)
 
-from ssp.config import ConfigError, Defaults
+from ssp.config import ConfigError, Defaults, check_database_uri, normalise_database_uri
 from ssp.security import password_problem
 
 DEFAULT_SITE_NAME = "Main site"
@@ -29,8 +36,7 @@ CONFIG_TEMPLATE = """\
 # Signs session cookies and CSRF tokens. Keep it secret; changing it signs everyone out.
 SECRET_KEY = {secret_key!r}
 
-# SQLite file in this folder by default. For PostgreSQL:
-# SQLALCHEMY_DATABASE_URI = "postgresql://ssp:password@127.0.0.1:5432/ssp"
+{database_setting}
 
 # Printed on screens and reports.
 PROGRAM_NAME = "Syringe services program"
@@ -75,22 +81,64 @@ def _instance_path() -> Path:
 
 def _serve(app: Flask, host: str, port: int, threads: int) -> None:
     """Serve with waitress, holding the serving lock (`ssp restore` waits for us) and, on
-    SQLite, checkpointing the write-ahead log in the background."""
-    from contextlib import nullcontext
+    SQLite, checkpointing the write-ahead log in the background.
 
-    from waitress import serve as waitress_serve
+    Refuses, in one line, a database that cannot be reached or is not at the latest
+    migration, and an address it cannot listen on.
+    """
+    from contextlib import nullcontext
 
     from ssp.backup import ServingLock
     from ssp.database import WalCheckpointer
+    from ssp.dbstatus import app_database_problem
     from ssp.extensions import db
 
+    problem = app_database_problem(app)
+    if problem:
+        raise click.ClickException(f"Not serving. {problem}")
+    server = _listening_server(app, host, port, threads)
     with app.app_context():
         engine = db.engine
     url = engine.url.render_as_string(hide_password=False)  # a relative path resolved
     with ServingLock(url), WalCheckpointer.for_url(url) or nullcontext():
         engine.dispose()  # set-up's pooled connections still checkpoint in saves
         click.echo(f"ssp is serving on http://{host}:{port}/  (Ctrl+C stops it)")
-        waitress_serve(app, host=host, port=port, threads=threads, ident="ssp")
+        server.run()  # returns on Ctrl+C, having closed its sockets
+
+
+def _listening_server(app: Flask, host: str, port: int, threads: int):
+    """A waitress server on a socket bound here, or one line saying why it cannot be.
+
+    The socket is bound before waitress sees it, so a refused address leaks nothing and
+    nothing has claimed to be serving.
+    """
+    import errno
+    import logging
+    import socket
+
+    from waitress import create_server
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror}.") from None
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError as error:
+        listener.close()
+        reasons = {
+            errno.EADDRINUSE: "the port is already in use (stop what uses it, or choose --port)",
+            errno.EACCES: "this user may not listen there (ports below 1024 need privileges)",
+            errno.EADDRNOTAVAIL: "this machine has no such address (check --host)",
+        }
+        reason = reasons.get(error.errno, error.strerror or str(error))
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {reason}.") from None
+    logging.basicConfig()  # as waitress.serve does: its warnings reach the terminal
+    return create_server(app, sockets=[listener], threads=threads, ident="ssp")
 
 
 host_option = click.option(
@@ -114,6 +162,12 @@ threads_option = click.option(
     is_flag=True,
     help="Read the new admin's password from standard input instead of printing one.",
 )
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Use this database (e.g. postgresql://ssp:PASSWORD@127.0.0.1:5432/ssp) instead of "
+    "a SQLite file in the instance folder; written to the new config file.",
+)
 @click.option("--no-serve", is_flag=True, help="Set everything up, then exit without serving.")
 @click.option(
     "--demo",
@@ -124,9 +178,20 @@ threads_option = click.option(
 @port_option
 @threads_option
 def quickstart(
-    password_stdin: bool, no_serve: bool, demo: bool, host: str, port: int, threads: int
+    password_stdin: bool,
+    database_url: str | None,
+    no_serve: bool,
+    demo: bool,
+    host: str,
+    port: int,
+    threads: int,
 ) -> None:
     """Set up config, database, catalogue, a site and an admin; then serve. Safe to re-run."""
+    if database_url is not None:
+        try:
+            check_database_uri(normalise_database_uri(database_url))
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
     password = _read_password_from_stdin() if password_stdin else None
     if password is not None:
         # Checked before anything is written; the configured minimum is checked again later.
@@ -136,12 +201,14 @@ def quickstart(
     instance = _instance_path()
     config_file = Path(os.environ.get("SSP_CONFIG") or instance / "config.py")
     if config_file.exists():
+        if database_url is not None:
+            raise click.ClickException(
+                f"{config_file} already exists: set SQLALCHEMY_DATABASE_URI in it instead "
+                "of passing --database-url."
+            )
         click.echo(f"Keeping the existing config file {config_file}")
     else:
-        config_file.parent.mkdir(parents=True, exist_ok=True)
-        config_file.write_text(CONFIG_TEMPLATE.format(secret_key=secrets.token_hex(32)))
-        config_file.chmod(0o600)
-        click.echo(f"Wrote {config_file} with a new random SECRET_KEY")
+        _write_config(config_file, database_url)
 
     app = _create_app_for_cli()
     try:
@@ -153,6 +220,25 @@ def quickstart(
             _serve(app, host, port, threads)
     finally:
         _release_connections(app)
+
+
+def _write_config(config_file: Path, database_url: str | None) -> None:
+    """A new config file, readable by its owner only: it holds the secret key and perhaps
+    the database password."""
+    if database_url is None:
+        setting = (
+            "# SQLite file in this folder by default. For PostgreSQL:\n"
+            '# SQLALCHEMY_DATABASE_URI = "postgresql://ssp:password@127.0.0.1:5432/ssp"'
+        )
+    else:
+        setting = f"SQLALCHEMY_DATABASE_URI = {database_url!r}"
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.touch(mode=0o600)
+    config_file.chmod(0o600)
+    config_file.write_text(
+        CONFIG_TEMPLATE.format(secret_key=secrets.token_hex(32), database_setting=setting)
+    )
+    click.echo(f"Wrote {config_file} with a new random SECRET_KEY")
 
 
 def _load_demo() -> None:
@@ -176,11 +262,9 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     from sqlalchemy import select
 
     from ssp.extensions import db
-    from ssp.reporting.funders import load_default_profiles
     from ssp.security import Role
     from ssp.staff import services as staff
     from ssp.staff.models import Site, User
-    from ssp.supplies.services import load_default_catalogue
 
     if password is not None:
         problem = password_problem(password, DEFAULT_ADMIN_USERNAME)
@@ -190,15 +274,7 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     upgrade(directory=app.extensions["migrate"].directory)
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
-    added = load_default_catalogue()
-    click.echo(
-        f"Loaded the default supply catalogue ({added} items)"
-        if added
-        else "Keeping the existing supply catalogue"
-    )
-    profiles = load_default_profiles()
-    if profiles:
-        click.echo(f"Created the {profiles} standard funder report profiles")
+    _load_reference_data()
     site = db.session.scalar(select(Site).order_by(Site.id))
     if site is None:
         site = staff.create_site(name=DEFAULT_SITE_NAME)
@@ -221,6 +297,58 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     else:
         db.session.commit()
         click.echo(f"Keeping the existing administrator account {admin.username!r}")
+
+
+def _load_reference_data() -> None:
+    """What a working program needs besides the schema: the default supply catalogue and
+    the standard funder profiles, each loaded only into an empty table."""
+    from ssp.reporting.funders import load_default_profiles
+    from ssp.supplies.services import load_default_catalogue
+
+    added = load_default_catalogue()
+    click.echo(
+        f"Loaded the default supply catalogue ({added} items)"
+        if added
+        else "Keeping the existing supply catalogue"
+    )
+    profiles = load_default_profiles()
+    if profiles:
+        click.echo(f"Created the {profiles} standard funder report profiles")
+
+
+def database_group() -> click.Group:
+    """Flask-Migrate's ``db`` commands, with an ``upgrade`` that, once the schema is at the
+    latest migration, also loads the reference data (so `ssp db upgrade` alone leaves a
+    database ready for the desk and for reports, as `ssp quickstart` does)."""
+    from flask_migrate.cli import db as migrate_commands
+    from flask_migrate.cli import upgrade as migrate_upgrade
+
+    @with_appcontext
+    @click.pass_context
+    def upgrade_then_load(ctx: click.Context, **options) -> None:
+        from ssp.dbstatus import app_database_problem
+        from ssp.extensions import db
+
+        ctx.invoke(migrate_upgrade, **options)
+        if options.get("sql") or app_database_problem(current_app._get_current_object()):
+            return  # an offline script, or an upgrade to an earlier revision
+        _load_reference_data()
+        db.session.commit()
+
+    upgrade = click.Command(
+        "upgrade",
+        callback=upgrade_then_load,
+        params=migrate_upgrade.params,
+        help="Upgrade to a later version; at the latest, also load the default supply "
+        "catalogue and funder profiles into empty tables.",
+    )
+    return click.Group(
+        "db",
+        commands={**migrate_commands.commands, "upgrade": upgrade},
+        params=migrate_commands.params,  # the group's own options set g.directory
+        callback=migrate_commands.callback,
+        help=migrate_commands.help,
+    )
 
 
 @click.command("serve")
@@ -494,10 +622,10 @@ class SspGroup(FlaskGroup):
             problem.exit_code = 2
             raise problem from None
         except (OperationalError, ProgrammingError) as error:
-            raise click.ClickException(
-                "The database is missing or not set up: run `ssp db upgrade` "
-                f"({type(error.orig).__name__})."
-            ) from None
+            from ssp.dbstatus import explain_failure
+
+            url = ctx.ensure_object(ScriptInfo).load_app().config["SQLALCHEMY_DATABASE_URI"]
+            raise click.ClickException(explain_failure(error, url)) from None
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """Find a command; load the app first for commands that live on it."""
@@ -515,12 +643,21 @@ def _release_connections(app: Flask) -> None:
         db.engine.dispose()
 
 
-@click.group(cls=SspGroup, create_app=_create_app_for_cli, add_version_option=False)
+# Without Flask's default commands: its `run` (the development server) would serve
+# outside the restore guard that `ssp serve` holds. `shell` and `routes` come back below.
+@click.group(
+    cls=SspGroup,
+    create_app=_create_app_for_cli,
+    add_version_option=False,
+    add_default_commands=False,
+)
 def main() -> None:
     """ssp: case management for syringe services programs."""
 
 
 main.add_command(quickstart)
+main.add_command(shell_command)
+main.add_command(routes_command)
 # On the group too, so `ssp report --help` works before any configuration exists (the
 # app, and its secret key, are loaded only when a command runs).
 for _command in app_commands:

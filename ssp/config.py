@@ -111,7 +111,7 @@ def _fill_derived(app: Flask) -> None:
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "ssp.sqlite3")
-    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_uri(uri)
+    app.config["SQLALCHEMY_DATABASE_URI"] = check_database_uri(normalise_database_uri(uri))
     # Keep query values (codes, notes) out of logged database errors, whatever the file says.
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options.setdefault("hide_parameters", True)
@@ -125,6 +125,35 @@ def normalise_database_uri(uri: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if uri.startswith(prefix):
             return "postgresql+psycopg://" + uri[len(prefix) :]
+    return uri
+
+
+#: The database backends ssp is built and tested for.
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+DATABASE_URI_HELP = (
+    "use sqlite:////absolute/path/ssp.sqlite3 or postgresql://user:password@host:5432/name"
+)
+
+
+def check_database_uri(uri: str) -> str:
+    """The URI, if SQLAlchemy can parse it and it names a database ssp supports.
+
+    The message never repeats the URI: it may carry a password.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(uri).get_backend_name()
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            f"SQLALCHEMY_DATABASE_URI is not a database URL: {DATABASE_URI_HELP}."
+        ) from None
+    if backend not in SUPPORTED_DATABASES:
+        raise ConfigError(
+            f"SQLALCHEMY_DATABASE_URI names a {backend!r} database; ssp works with SQLite "
+            f"and PostgreSQL: {DATABASE_URI_HELP}."
+        )
     return uri
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -63,9 +63,28 @@ def _shared_schema(tmp_path_factory) -> Iterator[None]:
     app = create_app(app_config(tmp_path_factory.mktemp("schema")))
     with app.app_context():
         _db.drop_all()
-        _db.create_all()
+        create_schema()
         _db.engine.dispose()
     yield
+
+
+def create_schema() -> None:
+    """The models' tables, stamped as the latest migration (as `ssp db upgrade` leaves
+    them), so that `ssp serve` and /healthz accept the database. In an app context."""
+    from ssp.dbstatus import shipped_revisions
+
+    _db.create_all()
+    latest, _ = shipped_revisions(current_app.extensions["migrate"].directory)
+    with _db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        connection.execute(
+            text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        )
+        for revision in latest:
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:revision)"),
+                {"revision": revision},
+            )
 
 
 def _empty_all_tables() -> None:
@@ -80,7 +99,7 @@ def make_app(tmp_path, **overrides: Any) -> Flask:
     app = create_app(app_config(tmp_path, **overrides))
     if not TEST_DATABASE_URL:
         with app.app_context():
-            _db.create_all()
+            create_schema()
     return app
 
 

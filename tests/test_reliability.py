@@ -86,12 +86,12 @@ def _prepare(tmp_path) -> str:
     from ssp.participants import services as participants
     from ssp.staff import services as staff
     from ssp.supplies import services as supplies
-    from tests.conftest import app_config
+    from tests.conftest import app_config, create_schema
 
     url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
     app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
     with app.app_context():
-        db.create_all()
+        create_schema()
         site = staff.create_site(name="Main site")
         for n in range(8):
             staff.create_user(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_login import current_user
-from sqlalchemy import text
 
 from ssp.dashboard import bp
+from ssp.dbstatus import database_problem
 from ssp.extensions import db
 from ssp.referrals.services import worklist_counts
 from ssp.security import Role, public
@@ -29,6 +29,10 @@ def index():
 @bp.get("/healthz")
 @public
 def health():
-    """Answer 200 when the app can reach its database (for proxies and monitors)."""
-    db.session.execute(text("SELECT 1"))
+    """200 when the database answers and is at the latest migration, else 503 (for
+    proxies and monitors); the reason goes to the log, not to the public answer."""
+    problem = database_problem(db.engine, current_app.extensions["migrate"].directory)
+    if problem:
+        current_app.logger.warning("Health check failed: %s", problem)
+        return {"status": "unavailable"}, 503
     return {"status": "ok"}
