@@ -386,7 +386,11 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
     if site_name is not None:
         site = staff.site_by_name(site_name)
         if site is None or not site.active:
-            raise click.ClickException(f"No site in use is called {site_name!r}.")
+            names = ", ".join(repr(s.name) for s in staff.active_sites()) or "none yet"
+            raise click.ClickException(
+                f"No site in use is called {site_name!r} (sites in use: {names}); an admin "
+                "adds sites under Sites in the menu."
+            )
         site_id = site.id
     try:
         user = staff.create_user(

@@ -200,7 +200,8 @@ def test_create_user_prints_a_generated_password(app, cli_env):
             ["create-user", "newuser", "--role", "manager", "--site", "Nowhere"],
             None,
             1,
-            "Error: No site in use is called 'Nowhere'.",
+            "Error: No site in use is called 'Nowhere' (sites in use: none yet); an admin "
+            "adds sites under Sites in the menu.",
         ),
         (
             ["create-user", "admin1", "--role", "manager"],

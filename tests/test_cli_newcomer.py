@@ -347,3 +347,27 @@ def test_quickstart_will_not_change_the_database_of_an_existing_config(tmp_path)
     line = _one_line_error(run(["quickstart", "--no-serve", "--database-url", other], **env))
     assert "set SQLALCHEMY_DATABASE_URI in it" in line
     assert not (tmp_path / "other.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_the_readmes_command_line_examples_work_after_quickstart(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("<!-- cli-examples -->", 1)[1].split("```sh\n", 1)[1]
+    script = block.split("```", 1)[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_")}
+    env.update(_set_up(tmp_path), PATH=f"{Path(sys.executable).parent}:{env['PATH']}")
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Created the front desk account 'sam'" in done.stdout
+    assert "Created the program manager account 'robin'" in done.stdout
