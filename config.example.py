@@ -81,6 +81,14 @@ VISIT_SYRINGES_COLLECTED_MAX = 20000
 # Most people reached through secondary distribution on one visit.
 VISIT_SECONDARY_REACH_MAX = 200
 
+# The visit form shows syringes, used syringes collected, naloxone and test strips first.
+# Any other supply category that fewer than this share of a site's visits used over the
+# last VISIT_FORM_USAGE_DAYS days is folded on that site's form (one click or Space
+# opens it; a category with a value or an error is never folded). A site with fewer
+# than 30 visits in that time folds nothing.
+VISIT_FORM_FOLD_SHARE = 0.05
+VISIT_FORM_USAGE_DAYS = 90
+
 # --- Referrals and follow-ups ------------------------------------------------------------
 
 # Days after a referral that its follow-up falls due, per referral category. Categories:

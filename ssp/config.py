@@ -77,6 +77,11 @@ class Defaults:
     VISIT_SERVICE_MAX = 50
     VISIT_SYRINGES_COLLECTED_MAX = 20000
     VISIT_SECONDARY_REACH_MAX = 200
+    # The visit form folds a supply category that fewer than this share of the site's
+    # visits used over the last VISIT_FORM_USAGE_DAYS days (syringes, naloxone and test
+    # strips always come first, unfolded).
+    VISIT_FORM_FOLD_SHARE = 0.05
+    VISIT_FORM_USAGE_DAYS = 90
 
     # Days after a referral that its follow-up is due, per category (moud, housing, ...);
     # categories not listed use FOLLOW_UP_DEFAULT_DAYS.

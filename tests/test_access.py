@@ -41,6 +41,7 @@ EXPECTED = {
     "participants.card": {"front_desk", "manager", "admin"},
     "visits.new": {"front_desk", "manager", "admin"},
     "visits.walk_in": {"front_desk", "manager", "admin"},
+    "visits.today": {"front_desk", "manager", "admin"},
     "visits.show": {"front_desk", "manager", "admin"},
     "visits.edit": {"front_desk", "manager", "admin"},
     "visits.void": {"front_desk", "manager", "admin"},

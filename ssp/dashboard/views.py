@@ -2,28 +2,55 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from ssp.dashboard import bp
+from ssp.dashboard.figures import month_so_far, overdue_follow_ups, reports_due
 from ssp.dbstatus import database_problem
 from ssp.extensions import db
+from ssp.forms import parse_id
 from ssp.referrals.services import worklist_counts
 from ssp.security import Role, public
 from ssp.supplies.stock import low_stock
 from ssp.timeutil import program_today
+from ssp.visits.day import summary_line, tally, visits_of_day
+from ssp.visits.models import Visit
+from ssp.visits.services import may_change, visit_with_details
 
 
 @bp.get("/")
 def index():
-    """The starting page: the search box, and the follow-ups of the user's site."""
+    """The starting page: the search box, what was just saved, the follow-ups of the
+    user's site and its day; for managers and admins, the month so far, stock to order
+    and reports due."""
     site_id = current_user.site_id
+    today = program_today()
+    managing = current_user.role in (Role.MANAGER, Role.ADMIN)
+    saved = _just_saved()
     return render_template(
         "dashboard/index.html",
         follow_up_site=site_id,
-        follow_up_counts=worklist_counts(program_today(), site_id),
-        low_stock=low_stock() if current_user.role in (Role.MANAGER, Role.ADMIN) else [],
+        follow_up_counts=worklist_counts(today, site_id),
+        saved=saved,
+        may_correct=saved is not None and may_change(current_user, saved),
+        summary_line=summary_line,
+        day_tally=tally(visits_of_day(today, site_id)) if site_id else None,
+        low_stock=low_stock() if managing else [],
+        month_so_far=month_so_far() if managing else [],
+        overdue=overdue_follow_ups(today) if managing else None,
+        reports_due=reports_due(today) if managing else [],
     )
+
+
+def _just_saved() -> Visit | None:
+    """The visit named by ?saved=, if the signed-in person logged it (the notice after a
+    save says what it recorded and links to correct it)."""
+    visit_id = parse_id(request.args.get("saved"))
+    visit = visit_with_details(visit_id) if visit_id else None
+    if visit is None or visit.user_id != current_user.id:
+        return None
+    return visit
 
 
 @bp.get("/healthz")

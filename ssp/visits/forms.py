@@ -25,6 +25,7 @@ from ssp.referrals.forms import (
     partner_choices,
 )
 from ssp.supplies.models import SupplyCategory, SupplyItem
+from ssp.visits.layout import CORE_CATEGORIES
 from ssp.visits.models import NaloxoneReason, Service, VisitKind
 from ssp.visits.services import ItemLine, VisitDetails
 
@@ -73,6 +74,34 @@ class VisitFormBase(Form):
             )
         return list(groups.items())
 
+    def supply_sections(self, rarely_used=frozenset()):
+        """The supplies in the order people work: ``core`` is [(category, rows)] for
+        syringes, naloxone and test strips; ``tail`` is [(category, rows, folded)] for
+        the rest, folded when ``rarely_used`` names it and none of its boxes holds a
+        value or an error."""
+        groups = dict(self.items_by_category())
+        core = [(c, groups[c]) for c in CORE_CATEGORIES if c in groups]
+        tail = []
+        for category, rows in groups.items():
+            if category in CORE_CATEGORIES:
+                continue
+            busy = any(
+                quantity.data or quantity.errors or (reason and reason.errors)
+                for _, quantity, reason in rows
+            )
+            tail.append((category, rows, category in rarely_used and not busy))
+        return core, tail
+
+    @staticmethod
+    def collected_after(core) -> SupplyCategory | None:
+        """The core category the "used syringes collected" box follows: naloxone when
+        there is one (the reason box on a pre-filled form is then one Tab away), else the
+        first; None when there are no core supplies (it then stands alone)."""
+        categories = [category for category, _ in core]
+        if SupplyCategory.NALOXONE in categories:
+            return SupplyCategory.NALOXONE
+        return categories[0] if categories else None
+
     def service_fields(self):
         """The service count fields in form order."""
         return [self[f"service_{service.value}"] for service in Service]
@@ -103,24 +132,33 @@ class VisitFormBase(Form):
         return self[f"follow_up_{follow_up.id}"]
 
     def details(self, occurred_at_utc: dt.datetime) -> VisitDetails:
-        """The form's values as a VisitDetails for the service."""
+        """The form's values as a VisitDetails for the service. Also called on a form
+        that failed its own checks (to show the visit's rules too): a value the form
+        refused counts as absent here, never as an error of its own."""
         items = []
         for item, name, reason_name in self.item_fields:
             quantity = self[name].data or 0
             if quantity:
-                reason = self[reason_name].data if reason_name else None
-                items.append(
-                    ItemLine(item.id, quantity, NaloxoneReason(reason) if reason else None)
+                reason = (
+                    _enum_or_none(NaloxoneReason, self[reason_name].data) if reason_name else None
                 )
+                items.append(ItemLine(item.id, quantity, reason))
         return VisitDetails(
             site_id=self.site_id.data,
-            kind=VisitKind(self.kind.data),
+            kind=_enum_or_none(VisitKind, self.kind.data) or VisitKind.FIXED,
             occurred_at=occurred_at_utc,
             items=tuple(items),
             services={s: self[f"service_{s.value}"].data or 0 for s in Service},
             syringes_collected=self.syringes_collected.data or 0,
             secondary_reach=self.secondary_reach.data or 0,
         )
+
+
+def _enum_or_none(kind, value):
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
 
 
 def visit_form(

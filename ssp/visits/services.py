@@ -42,6 +42,34 @@ class VisitError(RuleError):
     """A visit the rules do not allow; ``field`` names the form field concerned."""
 
 
+class VisitProblems(VisitError):
+    """Every rule a visit breaks at once, so the desk fixes them in one go; each of
+    ``problems`` names its own field. Its message is the first problem's."""
+
+    def __init__(self, problems: list[VisitError]) -> None:
+        super().__init__(str(problems[0]), problems[0].field)
+        self.problems = problems
+
+
+class _Problems:
+    """Collects refusals instead of stopping at the first one."""
+
+    def __init__(self) -> None:
+        self.found: list[VisitError] = []
+
+    def check(self, rule, *args, default=None):
+        """``rule(*args)``, or ``default`` after noting its refusal."""
+        try:
+            return rule(*args)
+        except VisitError as error:
+            self.found.append(error)
+            return default
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise VisitProblems(self.found)
+
+
 @dataclass(frozen=True)
 class ItemLine:
     """One supply handed out: item, quantity in the item's unit, naloxone reason."""
@@ -149,46 +177,54 @@ def _check_count(value: int | None, maximum: int, field: str, what: str) -> int:
 
 
 def _checked_items(
-    lines: Iterable[ItemLine], unchanged: Mapping[int, int] | None = None
+    lines: Iterable[ItemLine], problems: _Problems, unchanged: Mapping[int, int] | None = None
 ) -> list[tuple[SupplyItem, ItemLine]]:
-    """Check item lines; ``unchanged`` (item id -> quantity already on a visit being
-    corrected) exempts lines left as they were from the active and maximum checks."""
+    """Check item lines, noting every refusal; ``unchanged`` (item id -> quantity already
+    on a visit being corrected) exempts lines left as they were from the active and
+    maximum checks."""
     unchanged = unchanged or {}
     lines = [line for line in lines if line.quantity]
     ids = [line.supply_item_id for line in lines]
     if len(ids) != len(set(ids)):
-        raise VisitError("An item is listed twice; give one quantity per item.")
+        problems.found.append(VisitError("An item is listed twice; give one quantity per item."))
+        return []
     # get() answers from the rows the form already loaded, without a query.
     catalogue = {item_id: db.session.get(SupplyItem, item_id) for item_id in ids}
-    default_max = current_app.config["VISIT_ITEM_MAX"]
     checked = []
     for line in lines:
-        field = f"item_{line.supply_item_id}"
         item = catalogue.get(line.supply_item_id)
         kept = unchanged.get(line.supply_item_id) == line.quantity
-        if item is None or (not item.active and not kept):
-            raise VisitError("That item is not in the catalogue any more.", field)
-        maximum = item.max_per_visit or default_max
-        if line.quantity < 0:
-            raise VisitError("A quantity cannot be negative.", field)
-        if line.quantity > maximum and not kept:
-            raise VisitError(f"At most {maximum:,} {item.unit}s of this item on one visit.", field)
-        reason = line.reason
-        if item.category == SupplyCategory.NALOXONE:
-            if reason is None:
-                raise VisitError("Say why this naloxone kit is given.", f"reason_{item.id}")
-        else:
-            reason = None
-        checked.append((item, ItemLine(item.id, line.quantity, reason)))
+        checked_line = problems.check(_checked_line, item, line, kept)
+        if checked_line is not None:
+            checked.append((item, checked_line))
     return checked
 
 
-def _checked_services(services: Mapping[Service, int] | None) -> dict[Service, int]:
+def _checked_line(item: SupplyItem | None, line: ItemLine, kept: bool) -> ItemLine:
+    field = f"item_{line.supply_item_id}"
+    if item is None or (not item.active and not kept):
+        raise VisitError("That item is not in the catalogue any more.", field)
+    maximum = item.max_per_visit or current_app.config["VISIT_ITEM_MAX"]
+    if line.quantity < 0:
+        raise VisitError("A quantity cannot be negative.", field)
+    if line.quantity > maximum and not kept:
+        raise VisitError(f"At most {maximum:,} {item.unit}s of this item on one visit.", field)
+    if item.category != SupplyCategory.NALOXONE:
+        return ItemLine(item.id, line.quantity, None)
+    if line.reason is None:
+        raise VisitError("Say why this naloxone kit is given.", f"reason_{item.id}")
+    return ItemLine(item.id, line.quantity, line.reason)
+
+
+def _checked_services(
+    services: Mapping[Service, int] | None, problems: _Problems
+) -> dict[Service, int]:
     maximum = current_app.config["VISIT_SERVICE_MAX"]
     counts = {}
     for service, count in (services or {}).items():
         service = Service(service)
-        count = _check_count(count, maximum, f"service_{service.value}", service.label)
+        field = f"service_{service.value}"
+        count = problems.check(_check_count, count, maximum, field, service.label, default=0)
         if count:
             counts[service] = count
     return counts
@@ -201,42 +237,53 @@ def _checked_site(site_id: int, unchanged: int | None = None) -> Site:
     return site
 
 
+def _kind(value) -> VisitKind:
+    try:
+        return VisitKind(value)
+    except ValueError:
+        raise VisitError("Choose how the participant was reached.", "kind") from None
+
+
 def _apply(
     visit: Visit, details: VisitDetails, now: dt.datetime, *, correcting: bool = False
 ) -> None:
-    """Check ``details`` and write them onto ``visit`` (items and services replaced).
+    """Check ``details`` and write them onto ``visit`` (items and services replaced);
+    raises VisitProblems naming every rule broken, and then writes nothing.
 
     When ``correcting`` an existing visit, values left as they were are not checked
     again: a manager can fix one number on an old visit whose site, items or date would
     no longer be accepted for a new one.
     """
-    site = _checked_site(details.site_id, visit.site_id if correcting else None)
-    try:
-        kind = VisitKind(details.kind)
-    except ValueError:
-        raise VisitError("Choose how the participant was reached.", "kind") from None
+    problems = _Problems()
+    site = problems.check(_checked_site, details.site_id, visit.site_id if correcting else None)
+    kind = problems.check(_kind, details.kind)
     same_time = (
         correcting
         and details.occurred_at is not None
         and abs(as_utc(details.occurred_at) - as_utc(visit.occurred_at)) < dt.timedelta(minutes=1)
     )
-    occurred_at = visit.occurred_at if same_time else _check_time(details.occurred_at, now)
+    occurred_at = (
+        visit.occurred_at if same_time else problems.check(_check_time, details.occurred_at, now)
+    )
     config = current_app.config
-    collected = _check_count(
+    collected = problems.check(
+        _check_count,
         details.syringes_collected,
         config["VISIT_SYRINGES_COLLECTED_MAX"],
         "syringes_collected",
         "Used syringes collected",
     )
-    reach = _check_count(
+    reach = problems.check(
+        _check_count,
         details.secondary_reach,
         config["VISIT_SECONDARY_REACH_MAX"],
         "secondary_reach",
         "People reached through this participant",
     )
     kept = {line.supply_item_id: line.quantity for line in visit.items} if correcting else {}
-    items = _checked_items(details.items, kept)
-    services = _checked_services(details.services)
+    items = _checked_items(details.items, problems, kept)
+    services = _checked_services(details.services, problems)
+    problems.raise_any()
     # A kit replaced because it was used on someone is a reported overdose reversal.
     if any(line.reason == NaloxoneReason.USED for _, line in items):
         services[Service.OVERDOSE_REVERSAL_REPORTED] = max(
@@ -253,6 +300,16 @@ def _apply(
         for item, line in items
     ]
     visit.services = [VisitService(service=s, count=c) for s, c in services.items()]
+
+
+def visit_problems(details: VisitDetails, now: dt.datetime | None = None) -> list[VisitError]:
+    """Every rule a new visit with ``details`` would break, without writing anything (the
+    desk's form shows them beside its own checks, all after one save)."""
+    try:
+        _apply(Visit(), details, now or utcnow())
+    except VisitProblems as refused:
+        return refused.problems
+    return []
 
 
 def _sync_stock(

@@ -6,28 +6,23 @@ import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
-from ssp.database import reads_first, start_writing
-from ssp.errors import RuleError
+from ssp.database import reads_first
 from ssp.extensions import db
-from ssp.forms import posted_ids, save, show_rule_error
+from ssp.forms import date_arg, parse_id, posted_ids, save
 from ssp.participants.models import Participant
-from ssp.referrals.services import (
-    ReferralError,
-    active_partners,
-    make_referral,
-    open_follow_ups,
-    record_outcome,
-)
+from ssp.referrals.services import active_partners, open_follow_ups
+from ssp.security import Role
 from ssp.staff.models import Site
 from ssp.staff.services import active_sites
 from ssp.supplies.services import active_catalogue, catalogue_items
 from ssp.timeutil import local_time, program_today, program_zone, utcnow
 from ssp.visits import bp, services
+from ssp.visits.day import summary_line, tally, visits_of_day
+from ssp.visits.desk import DeskEntry, save_desk_visit
 from ssp.visits.forms import VoidForm, visit_form
+from ssp.visits.layout import rarely_used_categories
 from ssp.visits.models import Visit, VisitKind
-from ssp.visits.services import VisitError
 
 # The visit kind that usually goes with a site's kind.
 KIND_FOR_SITE = {
@@ -112,75 +107,60 @@ def _first_reason_to_choose(form) -> str | None:
 
 # Where a referral service refusal shows on the visit form.
 REFERRAL_FIELDS = {
-    "category": "referral_category",
-    "partner_id": "referral_partner_id",
-    "note": "referral_note",
+    "referral.category": "referral_category",
+    "referral.partner_id": "referral_partner_id",
+    "referral.note": "referral_note",
 }
 
 
-def _saved(participant: Participant | None):
-    # No code in the message: flashes travel in the (signed, not encrypted) cookie.
-    flash("Visit saved." if participant else "Anonymous walk-in visit saved.", "success")
-    return redirect(url_for("dashboard.index"), 303)
+def _saved(visit: Visit):
+    """Back to the search box, which says what was saved and links to correct it. No
+    code in the message: flashes travel in the (signed, not encrypted) cookie."""
+    flash(
+        "Anonymous walk-in visit saved." if visit.participant_id is None else "Visit saved.",
+        "success",
+    )
+    return redirect(url_for("dashboard.index", saved=visit.id), 303)
+
+
+def _show_problems(form, problems) -> None:
+    """Each refusal beside its field (one message a field: the form's own check first),
+    or at the top of the form."""
+    for problem in problems:
+        name = REFERRAL_FIELDS.get(problem.field or "", problem.field)
+        field = form[name] if name and name in form else None
+        if field is None:
+            form.form_errors.append(str(problem))
+        elif not field.errors:
+            field.errors = [str(problem)]
 
 
 def _save_new(form, participant: Participant | None):
-    """Validate and record the visit with its referral and follow-up outcomes, in one
-    transaction; returns a redirect on success, else None (the form shows the errors)."""
-    if not form.validate_on_submit():
+    """Check the whole form, showing every problem at once; save it as one unit of work.
+    Returns a redirect when saved, else None (the form shows what to fix)."""
+    if request.method != "POST":
         return None
-    key = form.submission_key.data or None
-    if key and services.visit_by_submission_key(key) is not None:
-        return _saved(participant)  # a resubmitted form: saved the first time
+    valid = form.validate_on_submit()
     details = form.details(_to_utc(form.occurred_at.data))
-    referral = form.referral_values()
-    outcomes = form.follow_up_outcomes()
-    participant_id = participant.id if participant else None
-    # The rows just read (sites, items, the participant) are only checked; a follow-up
-    # and its referral are changed, so they are read again inside the write transaction.
-    changing = [follow_up for follow_up, _ in outcomes]
-    changing += [follow_up.referral for follow_up in changing if follow_up.referral]
-    start_writing(keep_loaded=True)
-    for row in changing:
-        db.session.expire(row)
-    user = current_user._get_current_object()
-    try:
-        visit = services.record_visit(
-            participant_id=participant_id,
+    if not valid:
+        # The form's own checks failed; the visit's rules are checked too, so the desk
+        # sees every problem after one save.
+        _show_problems(form, services.visit_problems(details))
+        return None
+    result = save_desk_visit(
+        DeskEntry(
+            participant_id=participant.id if participant else None,
             details=details,
-            user=user,
-            submission_key=key,
-        )
-        if participant_id is not None and referral is not None:
-            make_referral(
-                participant_id=participant_id,
-                user=user,
-                site_id=visit.site_id,
-                visit_id=visit.id,
-                made_at=visit.occurred_at,
-                **referral,
-            )
-        for follow_up, outcome in outcomes:
-            record_outcome(follow_up, outcome, user=user)
-        db.session.commit()
-    except VisitError as error:
-        db.session.rollback()
-        show_rule_error(form, error)
-        return None
-    except ReferralError as error:
-        db.session.rollback()
-        show_rule_error(form, RuleError(str(error), REFERRAL_FIELDS.get(error.field or "")))
-        return None
-    except IntegrityError:
-        db.session.rollback()
-        if key and services.visit_by_submission_key(key) is not None:
-            return _saved(participant)  # the same form, submitted twice at once
-        form.form_errors.append(
-            "The visit could not be saved because the records changed meanwhile. "
-            "Nothing was written; check the form and save again."
-        )
-        return None
-    return _saved(participant)
+            submission_key=form.submission_key.data or None,
+            referral=form.referral_values(),
+            outcomes=tuple(form.follow_up_outcomes()),
+        ),
+        current_user._get_current_object(),
+    )
+    if result.saved:
+        return _saved(result.visit)
+    _show_problems(form, result.problems)
+    return None
 
 
 @bp.route("/participants/<int:participant_id>/visits/new", methods=["GET", "POST"])
@@ -200,6 +180,7 @@ def new(participant_id: int):
         same=prefill is not None,
         focus_reason=_first_reason_to_choose(form) if prefill is not None else None,
         today=program_today(),
+        rarely_used=rarely_used_categories(form.site_id.data),
     ), (422 if request.method == "POST" else 200)
 
 
@@ -211,8 +192,38 @@ def walk_in():
     saved = _save_new(form, None)
     if saved is not None:
         return saved
-    return render_template("visits/new.html", form=form, participant=None, same=False), (
-        422 if request.method == "POST" else 200
+    return render_template(
+        "visits/new.html",
+        form=form,
+        participant=None,
+        same=False,
+        rarely_used=rarely_used_categories(form.site_id.data),
+    ), (422 if request.method == "POST" else 200)
+
+
+@bp.get("/visits/today")
+def today():
+    """The visits of one day at one site, with the day's tally: the user's site today by
+    default; anyone may pick another site, managers and admins another day too."""
+    sites = active_sites()
+    site_id = parse_id(request.args.get("site")) or current_user.site_id
+    if site_id is None or all(site.id != site_id for site in sites):
+        site_id = sites[0].id if sites else None
+    day = program_today()
+    if current_user.role in (Role.MANAGER, Role.ADMIN):
+        day = date_arg("day") or day
+    visits = visits_of_day(day, site_id) if site_id else []
+    user = current_user._get_current_object()
+    return render_template(
+        "visits/today.html",
+        sites=sites,
+        site_id=site_id,
+        day=day,
+        is_today=day == program_today(),
+        visits=visits,
+        tally=tally(visits),
+        summary_line=summary_line,
+        may_change={v.id for v in visits if not v.voided and services.may_change(user, v)},
     )
 
 
@@ -258,6 +269,9 @@ def edit(visit_id: int):
         form.syringes_collected.data = visit.syringes_collected
         form.secondary_reach.data = visit.secondary_reach
         _prefill_items(form, visit)
+        for line in visit.items:  # a correction keeps the reasons it had
+            if line.reason is not None and f"reason_{line.supply_item_id}" in form:
+                form[f"reason_{line.supply_item_id}"].data = line.reason.value
         for line in visit.services:
             form[f"service_{line.service.value}"].data = line.count
     elif form.validate_on_submit() and save(
@@ -268,9 +282,12 @@ def edit(visit_id: int):
         "Visit corrected.",
     ):
         return redirect(url_for("visits.show", visit_id=visit.id), 303)
-    return render_template("visits/edit.html", form=form, visit=visit), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template(
+        "visits/edit.html",
+        form=form,
+        visit=visit,
+        rarely_used=rarely_used_categories(form.site_id.data),
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.post("/visits/<int:visit_id>/void")

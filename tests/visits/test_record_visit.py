@@ -73,8 +73,16 @@ def test_a_visit_writes_items_services_and_stock_together(app, desk):
         }
     )
     response = desk.post(f"/participants/{ids['participant']}/visits/new", data)
-    assert response.status_code == 303 and response.headers["Location"] == "/"
-    assert "Visit saved." in desk.get("/").get_data(as_text=True)
+    assert response.status_code == 303
+    with app.app_context():
+        saved_id = db.session.scalar(select(Visit.id))
+    assert response.headers["Location"] == f"/?saved={saved_id}"
+    home = desk.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Visit saved." in home
+    # What was saved, in one line, with a link to correct it (no code in it)
+    assert "Saved:</strong> 1 Naloxone" in home or "Saved:</strong>" in home
+    assert "25 used syringes collected" in home
+    assert f'href="/visits/{saved_id}/edit">Correct this visit' in home
 
     with app.app_context():
         visit = db.session.scalar(select(Visit))

@@ -1,0 +1,93 @@
+"""The desk's day: the visits of one day at one site, their running tally, and the
+one-line summary of a visit shown after saving it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ssp.extensions import db
+from ssp.supplies.models import SupplyCategory
+from ssp.timeutil import program_zone
+from ssp.visits.models import Visit, VisitItem
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def summary_line(visit: Visit) -> str:
+    """What a visit recorded, in one line: "10 Syringe 1 mL 28G, 1 Naloxone nasal spray,
+    5 used syringes collected". Names no person."""
+    parts = [
+        f"{line.quantity:,} {line.supply_item.name}"
+        for line in sorted(visit.items, key=lambda line: line.supply_item.name)
+    ]
+    if visit.syringes_collected:
+        parts.append(_plural(visit.syringes_collected, "used syringe") + " collected")
+    if visit.services:
+        parts.append(_plural(sum(line.count for line in visit.services), "service"))
+    return ", ".join(parts) if parts else "nothing handed out or collected"
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The program-time day as a UTC half-open interval."""
+    zone = program_zone()
+    start = dt.datetime.combine(day, dt.time(), zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def visits_of_day(day: dt.date, site_id: int) -> list[Visit]:
+    """The site's visits that day (voided ones included, marked), latest first."""
+    start, end = day_bounds(day)
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .where(Visit.site_id == site_id, Visit.occurred_at >= start, Visit.occurred_at < end)
+            .order_by(Visit.occurred_at.desc(), Visit.id.desc())
+            .options(
+                selectinload(Visit.items).selectinload(VisitItem.supply_item),
+                selectinload(Visit.services),
+                selectinload(Visit.participant),
+                selectinload(Visit.user),
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DayTally:
+    """Counts for a day's list, voided visits left out."""
+
+    visits: int
+    people: int  # participants with a code, each once
+    walk_ins: int
+    syringes_out: int
+    syringes_collected: int
+    naloxone: int
+
+
+def tally(visits: list[Visit]) -> DayTally:
+    """The running tally of a day's visits."""
+    counted = [visit for visit in visits if visit.voided_at is None]
+
+    def handed_out(category: SupplyCategory) -> int:
+        return sum(
+            line.quantity
+            for visit in counted
+            for line in visit.items
+            if line.supply_item.category == category
+        )
+
+    return DayTally(
+        visits=len(counted),
+        people=len({v.participant_id for v in counted if v.participant_id is not None}),
+        walk_ins=sum(1 for visit in counted if visit.participant_id is None),
+        syringes_out=handed_out(SupplyCategory.SYRINGE),
+        syringes_collected=sum(visit.syringes_collected for visit in counted),
+        naloxone=handed_out(SupplyCategory.NALOXONE),
+    )
