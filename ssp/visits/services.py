@@ -295,11 +295,29 @@ def _apply(
     visit.occurred_at = occurred_at
     visit.syringes_collected = collected
     visit.secondary_reach = reach
+    # Lines kept are updated in place: replacing them would insert the new row before
+    # deleting the old one, against the (visit, item) and (visit, service) unique keys.
+    old_items = {line.supply_item_id: line for line in visit.items}
     visit.items = [
-        VisitItem(supply_item_id=item.id, quantity=line.quantity, reason=line.reason)
+        _updated(old_items.get(item.id), quantity=line.quantity, reason=line.reason)
+        or VisitItem(supply_item_id=item.id, quantity=line.quantity, reason=line.reason)
         for item, line in items
     ]
-    visit.services = [VisitService(service=s, count=c) for s, c in services.items()]
+    old_services = {line.service: line for line in visit.services}
+    visit.services = [
+        _updated(old_services.get(service), count=count)
+        or VisitService(service=service, count=count)
+        for service, count in services.items()
+    ]
+
+
+def _updated(row, **values):
+    """``row`` with ``values`` set, or None when there is no row."""
+    if row is None:
+        return None
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row
 
 
 def visit_problems(details: VisitDetails, now: dt.datetime | None = None) -> list[VisitError]:

@@ -514,3 +514,87 @@ def test_a_manager_corrects_an_old_visit_whose_item_and_site_are_retired(app, de
     # Raising the retired item is refused: that is a change.
     data = {**_form(manager, f"/visits/{old}/edit"), f"item_{ids['strips']}": "6"}
     assert manager.post(f"/visits/{old}/edit", data).status_code == 422
+
+
+def test_a_correction_keeps_the_naloxone_reason_it_had(app, desk, factory):
+    ids = desk.ids
+    visit_id = factory.visit(
+        ids["participant"],
+        user_id=ids["user"],
+        site_id=ids["main"],
+        items={ids["naloxone"]: 1, ids["syringe"]: 10},
+        reasons={ids["naloxone"]: "used"},
+    )
+    data = _form(desk, f"/visits/{visit_id}/edit")
+    assert data[f"reason_{ids['naloxone']}"] == "used"
+    data[f"item_{ids['syringe']}"] = "12"
+    response = desk.post(f"/visits/{visit_id}/edit", data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    with app.app_context():
+        visit = db.session.get(Visit, visit_id)
+        assert {
+            (i.supply_item_id, i.quantity, i.reason and i.reason.value) for i in visit.items
+        } == {
+            (ids["syringe"], 12, None),
+            (ids["naloxone"], 1, "used"),
+        }
+
+
+def test_every_rule_broken_is_shown_after_one_save(app, desk):
+    ids = desk.ids
+    data = _form(desk, f"/participants/{ids['participant']}/visits/new")
+    data.update(
+        {
+            f"item_{ids['syringe']}": "-2",  # the form's own check
+            "syringes_collected": "50000",  # over the maximum: the visit's rule
+            f"item_{ids['naloxone']}": "1",  # no reason: the visit's rule
+            "service_hiv_test": "99",  # over the services maximum
+        }
+    )
+    before = _counts(app)
+    response = desk.post(f"/participants/{ids['participant']}/visits/new", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "4 things to fix before saving" in page
+    for anchor in (
+        f"#item_{ids['syringe']}",
+        "#syringes_collected",
+        f"#reason_{ids['naloxone']}",
+        "#service_hiv_test",
+    ):
+        assert f'href="{anchor}"' in page
+    assert _counts(app) == before
+
+
+def test_the_days_list_shows_the_sites_visits_and_its_tally(app, desk, factory):
+    ids = desk.ids
+    factory.visit(
+        ids["participant"],
+        user_id=ids["user"],
+        site_id=ids["main"],
+        items={ids["syringe"]: 10},
+        syringes_collected=4,
+    )
+    factory.visit(
+        None,
+        user_id=ids["user"],
+        site_id=ids["main"],
+        items={ids["syringe"]: 5, ids["naloxone"]: 1},
+        reasons={ids["naloxone"]: "first_kit"},
+    )
+    factory.visit(None, user_id=ids["user"], site_id=ids["van"], items={ids["syringe"]: 99})
+    page = desk.get("/visits/today").get_data(as_text=True)
+    assert "Today at Main site" in page
+    assert "MAPH0687" in page and "Walk-in" in page and "99 Syringe" not in page
+    tally = re.sub(r"\s+", " ", re.search(r'<ul class="counts tally".*?</ul>', page, re.S).group(0))
+    for figure in (
+        "<strong>2</strong> visits",
+        "<strong>1</strong> person with a code",
+        "<strong>1</strong> walk-in",
+        "<strong>15</strong> syringes out",
+        "<strong>4</strong> collected",
+        "<strong>1</strong> naloxone",
+    ):
+        assert figure in tally, (figure, tally)
+    van = desk.get(f"/visits/today?site={ids['van']}").get_data(as_text=True)
+    assert "Today at Van" in van and "99 Syringe" in van
