@@ -25,8 +25,15 @@ SQLALCHEMY_DATABASE_URI = None
 # hide_parameters keeps query values (codes, notes) out of logged database errors.
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
-# The program's name, shown in the page header and on reports.
+# The program's name, shown in the page header and on reports (never on wallet cards).
 PROGRAM_NAME = "Syringe services program"
+
+# The title printed on participants' wallet cards, above the code. A card travels in a
+# pocket: a program name on it can out the person carrying it to whoever finds it (police,
+# family, an employer). Empty (the default) prints no title, only the code and its QR
+# code; or choose a short neutral name that means nothing to a stranger, for example
+# CARD_TITLE = "Harbor Wellness". The card prints PROGRAM_NAME only if you set it here.
+CARD_TITLE = ""
 
 # The program's time zone (IANA name). Times are stored in UTC; this decides the day and
 # month a visit belongs to, on screens and in reports.
@@ -99,13 +106,46 @@ FOLLOW_UP_DAYS = {}
 # FOLLOW_UP_DAYS = {"moud": 3, "housing": 14}
 FOLLOW_UP_DEFAULT_DAYS = 7
 
+# An open follow-up closes as "could not reach" once more than this many days have passed
+# both since it was due and since the person's last visit (a "still waiting" answer moves
+# the due date, so it starts the count again). `ssp close-stale-follow-ups`, run daily
+# from cron, closes them; saving a referral or a follow-up does too. Each one closed is
+# audited. 0 turns automatic closing off.
+FOLLOW_UP_CLOSE_AFTER_DAYS = 60
+
 # Follow-ups per page on the worklist.
 WORKLIST_PAGE_SIZE = 25
+
+# Referrals per page on the referrals list (managers and admins).
+REFERRALS_PAGE_SIZE = 50
 
 # --- Stock ------------------------------------------------------------------------------
 
 # Movements per page on the stock ledger.
 LEDGER_PAGE_SIZE = 50
+
+# Low-stock warnings come from each site's own use, not from a fixed number per item: a
+# line is flagged when what is on hand will not last until an order placed today arrives,
+# with a margin to spare. Whole days, all of them.
+#
+# Use is the site's average daily use of the item over this many days (what visits handed
+# out, net of voids and corrections). 90 days smooths a busy week or a month-end rush and
+# still follows a change (a new site, a season, a supply that catches on) within weeks. A
+# site or item newer than this is averaged over its own time (at least 14 days).
+STOCK_USE_WINDOW_DAYS = 90
+
+# Days from placing an order (or asking the health department or a buyers' club) to the
+# boxes being on the shelf. Set it to your slowest regular supplier.
+STOCK_LEAD_TIME_DAYS = 14
+
+# Days of use to still have when the order arrives: a late delivery, a surge (an overdose
+# cluster empties the naloxone shelf), a miscount. A line is low when on hand is under
+# daily use x (STOCK_LEAD_TIME_DAYS + STOCK_SAFETY_DAYS).
+STOCK_SAFETY_DAYS = 7
+
+# How often you order. The suggested order is enough for lead time + safety + one cycle of
+# use, less what is on hand, rounded up to whole packs (the catalogue's units per pack).
+STOCK_ORDER_CYCLE_DAYS = 30
 
 # Events per page on the audit trail (admin).
 AUDIT_PAGE_SIZE = 50

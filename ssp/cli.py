@@ -568,6 +568,36 @@ def purge(inactive_years: int, dry_run: bool) -> None:
     click.echo(f"Purged {summary}.")
 
 
+@click.command("close-stale-follow-ups")
+@click.option("--dry-run", is_flag=True, help="Say how many would close; change nothing.")
+@with_appcontext
+def close_stale_follow_ups(dry_run: bool) -> None:
+    """Close as could not reach the open follow-ups with no contact for more than
+    FOLLOW_UP_CLOSE_AFTER_DAYS days, each audited (for a daily cron job; running it
+    again closes nothing more)."""
+    from ssp.extensions import db
+    from ssp.referrals import services as referrals
+
+    days = referrals.close_after_days()
+    if days is None:
+        click.echo("FOLLOW_UP_CLOSE_AFTER_DAYS is 0: no follow-up is closed automatically.")
+        return
+    if dry_run:
+        count = len(referrals.stale_follow_ups())
+        db.session.rollback()
+        click.echo(
+            f"Dry run, nothing changed: {count:,} follow-up(s) with no contact for more "
+            f"than {days} days would close as could not reach."
+        )
+        return
+    closed = referrals.close_stale_follow_ups()
+    db.session.commit()
+    click.echo(
+        f"Closed {len(closed):,} follow-up(s) as could not reach (no contact for more "
+        f"than {days} days)."
+    )
+
+
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False))
 @with_appcontext
@@ -606,7 +636,17 @@ def restore(path: str) -> None:
 
 
 #: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
-app_commands = [serve, create_user, reset_password, report, seed_demo, purge, backup, restore]
+app_commands = [
+    serve,
+    create_user,
+    reset_password,
+    report,
+    seed_demo,
+    purge,
+    close_stale_follow_ups,
+    backup,
+    restore,
+]
 
 
 class SspGroup(FlaskGroup):

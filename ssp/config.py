@@ -35,6 +35,9 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
 
     PROGRAM_NAME = "Syringe services program"
+    # The title printed on wallet cards; "" prints none. Never PROGRAM_NAME by default: a
+    # card in someone's pocket must not say what program they use.
+    CARD_TITLE = ""
     TIMEZONE = "America/Los_Angeles"
 
     PASSWORD_MIN_LENGTH = 12
@@ -87,9 +90,22 @@ class Defaults:
     # categories not listed use FOLLOW_UP_DEFAULT_DAYS.
     FOLLOW_UP_DAYS: dict[str, int] = {}
     FOLLOW_UP_DEFAULT_DAYS = 7
+    # An open follow-up closes as "could not reach" once more than this many days have
+    # passed since it was due and since the person's last visit; 0 never closes one.
+    FOLLOW_UP_CLOSE_AFTER_DAYS = 60
     WORKLIST_PAGE_SIZE = 25
+    REFERRALS_PAGE_SIZE = 50
     LEDGER_PAGE_SIZE = 50
     AUDIT_PAGE_SIZE = 50
+
+    # Low stock, from each site's own use (config.example.py explains each): a line is low
+    # when on hand will not last STOCK_LEAD_TIME_DAYS + STOCK_SAFETY_DAYS at the site's
+    # average daily use over the last STOCK_USE_WINDOW_DAYS; the suggested order adds
+    # STOCK_ORDER_CYCLE_DAYS of use on top, rounded up to whole packs.
+    STOCK_USE_WINDOW_DAYS = 90
+    STOCK_LEAD_TIME_DAYS = 14
+    STOCK_SAFETY_DAYS = 7
+    STOCK_ORDER_CYCLE_DAYS = 30
 
     REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
     # No funder profile may suppress below this (counts 1 to this-1 print as "<this").

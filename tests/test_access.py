@@ -9,6 +9,7 @@ EXPECTED = {
     "staff.sign_in": None,
     "dashboard.health": None,
     "dashboard.index": {"front_desk", "manager", "admin"},
+    "dashboard.admin": {"admin"},
     "staff.sign_out": {"front_desk", "manager", "admin"},
     "staff.change_password": {"front_desk", "manager", "admin"},
     "staff.confirm_password": {"front_desk", "manager", "admin"},
@@ -42,6 +43,16 @@ EXPECTED = {
     "visits.new": {"front_desk", "manager", "admin"},
     "visits.walk_in": {"front_desk", "manager", "admin"},
     "visits.today": {"front_desk", "manager", "admin"},
+    "outreach.screen": {"front_desk", "manager", "admin"},
+    "outreach.service_worker": None,
+    "outreach.setup": {"front_desk", "manager", "admin"},
+    "outreach.sync": {"front_desk", "manager", "admin"},
+    "outreach.zones": {"admin"},
+    "outreach.zone_active": {"admin"},
+    "outreach.review": {"manager", "admin"},
+    "outreach.held_retry": {"manager", "admin"},
+    "outreach.held_discard": {"manager", "admin"},
+    "outreach.enrolment_reviewed": {"manager", "admin"},
     "visits.show": {"front_desk", "manager", "admin"},
     "visits.edit": {"front_desk", "manager", "admin"},
     "visits.void": {"front_desk", "manager", "admin"},
@@ -58,6 +69,7 @@ EXPECTED = {
     "referrals.follow_up_outcome": {"front_desk", "manager", "admin"},
     "referrals.follow_up_cancel": {"front_desk", "manager", "admin"},
     "referrals.worklist": {"front_desk", "manager", "admin"},
+    "referrals.referral_list": {"manager", "admin"},
     "supplies.stock_page": {"front_desk", "manager", "admin"},
     "supplies.receive": {"manager", "admin"},
     "supplies.transfer": {"manager", "admin"},
@@ -156,6 +168,7 @@ def test_navigation_shows_only_what_the_role_may_use(app, factory):
     page = desk.sign_in("desk1").get_data(as_text=True)
     assert "/admin/users" not in page and "Supply catalogue" not in page
     assert "/reports" not in page and "/admin/audit" not in page
+    assert 'href="/referrals"' not in page
     admin = Browser(app.test_client())
     page = admin.sign_in("root1").get_data(as_text=True)
     for link in (
@@ -168,5 +181,6 @@ def test_navigation_shows_only_what_the_role_may_use(app, factory):
         "/reports",
         "/stock",
         "/follow-ups",
+        'href="/referrals"',
     ):
         assert link in page, link

@@ -51,7 +51,10 @@ def test_admin_filters_pages_and_exports_the_trail(app, factory, signed_in):
     desk.get(f"/participants/{participant}")
     admin = signed_in("admin")
     page = admin.get("/admin/audit").get_data(as_text=True)
-    assert "participant_viewed" in page and "sign_in" in page
+    assert "participant_viewed" in page and "sign_in" in page  # under "As recorded"
+    link = f'<a href="/participants/{participant}">participant #{participant}</a>'
+    assert f"Viewed the page of {link}" in page and "Signed in" in page
+    assert "MAPH0687" not in page
     with app.app_context():
         desk_id = db.session.scalar(
             select(AuditEvent.user_id).where(AuditEvent.action == "participant_viewed")
@@ -80,6 +83,7 @@ def test_admin_filters_pages_and_exports_the_trail(app, factory, signed_in):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert response.mimetype == "text/csv" and len(rows) == 1
     assert rows[0]["user"] == "desk1" and rows[0]["object_type"] == "participant"
+    assert rows[0]["what_happened"] == f"Viewed the page of participant #{participant}"
     assert "MAPH0687" not in response.get_data(as_text=True)
     with app.app_context():
         assert (

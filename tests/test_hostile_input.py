@@ -122,14 +122,14 @@ def test_a_failed_write_gives_the_friendly_page_and_keeps_no_note_in_the_log(app
 def test_a_non_duplicate_integrity_error_is_not_reported_as_saved(app, manager, monkeypatch):
     from sqlalchemy.exc import IntegrityError
 
-    import ssp.visits.views as visit_views
+    import ssp.visits.desk as desk
     from ssp.visits.models import Visit
 
     def conflict(*args, **kwargs):
         raise IntegrityError("INSERT", {}, Exception("foreign key"))
 
-    monkeypatch.setattr(visit_views, "record_outcome", conflict)
-    monkeypatch.setattr(visit_views.services, "record_visit", conflict)
+    monkeypatch.setattr(desk, "record_outcome", conflict)
+    monkeypatch.setattr(desk.services, "record_visit", conflict)
     page = manager.get("/participants/1/visits/new").get_data(as_text=True)
     data = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
     data.update({"site_id": "1", "kind": "fixed", "item_1": "5"})

@@ -10,8 +10,7 @@ from ssp.dashboard.figures import month_so_far, overdue_follow_ups, reports_due
 from ssp.dbstatus import database_problem
 from ssp.extensions import db
 from ssp.forms import parse_id
-from ssp.referrals.services import worklist_counts
-from ssp.security import Role, public
+from ssp.security import Role, public, role_required
 from ssp.supplies.stock import low_stock
 from ssp.timeutil import program_today
 from ssp.visits.day import summary_line, tally, visits_of_day
@@ -30,8 +29,6 @@ def index():
     saved = _just_saved()
     return render_template(
         "dashboard/index.html",
-        follow_up_site=site_id,
-        follow_up_counts=worklist_counts(today, site_id),
         saved=saved,
         may_correct=saved is not None and may_change(current_user, saved),
         summary_line=summary_line,
@@ -41,6 +38,13 @@ def index():
         overdue=overdue_follow_ups(today) if managing else None,
         reports_due=reports_due(today) if managing else [],
     )
+
+
+@bp.get("/admin")
+@role_required(Role.ADMIN)
+def admin():
+    """Every administration area, one tile each (the menu has one "Admin" link)."""
+    return render_template("dashboard/admin.html")
 
 
 def _just_saved() -> Visit | None:

@@ -1,5 +1,10 @@
-"""Printable wallet cards: the participant's code as text and as a QR code, and the
-program's name. Nothing else is printed on a card.
+"""Printable wallet cards: the participant's code as text and as a QR code, and nothing
+else unless the program sets ``CARD_TITLE``.
+
+A card is carried in a pocket: a program name ("... syringe services program") on it
+could out the person carrying it to whoever finds it. So the card never prints
+``PROGRAM_NAME``; it prints ``CARD_TITLE`` when the program chooses one (a short neutral
+name), and no title at all by default.
 
 A USB scanner reading the QR code types the code and Enter, which is exactly what the
 search box needs to open the participant's record.
@@ -8,6 +13,8 @@ search box needs to open the participant's record.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
+from typing import Any
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -29,7 +36,12 @@ def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> flo
     return size
 
 
-def _card(canvas: Canvas, x: float, y: float, code: str, program_name: str) -> None:
+def card_title(config: Mapping[str, Any]) -> str:
+    """The title printed on cards: ``CARD_TITLE``, never ``PROGRAM_NAME``; "" for none."""
+    return " ".join(str(config.get("CARD_TITLE") or "").split())
+
+
+def _card(canvas: Canvas, x: float, y: float, code: str, title: str) -> None:
     canvas.setStrokeColor(colors.HexColor("#9aa5ab"))
     canvas.setDash(2, 3)  # a cutting guide
     canvas.rect(x, y, CARD_WIDTH, CARD_HEIGHT)
@@ -43,22 +55,24 @@ def _card(canvas: Canvas, x: float, y: float, code: str, program_name: str) -> N
     drawing.add(widget)
     drawing.drawOn(canvas, x + CARD_WIDTH - qr_size - 0.15 * inch, y + 0.25 * inch)
     text_width = CARD_WIDTH - qr_size - 0.45 * inch
-    canvas.setFillColor(BRAND)
-    size = _fit(canvas, program_name, "Helvetica-Bold", 10, text_width)
-    canvas.setFont("Helvetica-Bold", size)
-    canvas.drawString(x + 0.2 * inch, y + CARD_HEIGHT - 0.42 * inch, program_name)
+    if title:
+        canvas.setFillColor(BRAND)
+        size = _fit(canvas, title, "Helvetica-Bold", 10, text_width)
+        canvas.setFont("Helvetica-Bold", size)
+        canvas.drawString(x + 0.2 * inch, y + CARD_HEIGHT - 0.42 * inch, title)
     canvas.setFillColor(colors.black)
     size = _fit(canvas, code, "Courier-Bold", 18, text_width)
     canvas.setFont("Courier-Bold", size)
     canvas.drawString(x + 0.2 * inch, y + 0.75 * inch, code)
 
 
-def render_cards(code: str, program_name: str, copies: int = 1) -> bytes:
-    """A letter-size sheet with ``copies`` cards (1 to 10) for one code, as PDF bytes."""
+def render_cards(code: str, title: str = "", copies: int = 1) -> bytes:
+    """A letter-size sheet with ``copies`` cards (1 to 10) for one code, as PDF bytes,
+    each with ``title`` above the code ("" prints none; see ``card_title``)."""
     copies = max(1, min(MAX_CARDS, copies))
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=letter, invariant=1)
-    canvas.setTitle(f"{program_name}: participant card")
+    canvas.setTitle(f"{title}: wallet card" if title else "Wallet card")
     canvas.setCreator("ssp")
     page_width, page_height = letter
     margin_x = (page_width - COLUMNS * CARD_WIDTH) / 2
@@ -67,7 +81,7 @@ def render_cards(code: str, program_name: str, copies: int = 1) -> bytes:
         column, row = index % COLUMNS, index // COLUMNS
         x = margin_x + column * CARD_WIDTH
         y = page_height - margin_y - (row + 1) * CARD_HEIGHT
-        _card(canvas, x, y, code, program_name)
+        _card(canvas, x, y, code, title)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

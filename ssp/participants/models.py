@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
@@ -133,6 +133,10 @@ class Participant(db.Model):
         enum_column(Substance, "participant_primary_substance")
     )
     injects: Mapped[bool | None] = mapped_column(Boolean)
+    # Enrolled by an outreach contact's sync rather than at a desk; review_pending until a
+    # manager has looked at it beside its near-duplicate codes.
+    enrolled_in_field: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    review_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     enrolled_site: Mapped[Site | None] = relationship()
 

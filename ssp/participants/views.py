@@ -24,7 +24,7 @@ from ssp.database import reads_first
 from ssp.extensions import db
 from ssp.forms import save, show_rule_error
 from ssp.participants import bp, services
-from ssp.participants.cards import MAX_CARDS, render_cards
+from ssp.participants.cards import MAX_CARDS, card_title, render_cards
 from ssp.participants.codes import normalise_code
 from ssp.participants.forms import DetailsForm, EnrolForm, MergeForm, SearchForm
 from ssp.participants.models import Participant
@@ -203,7 +203,7 @@ def merge(participant_id: int):
 
 @bp.get("/participants/<int:participant_id>/card.pdf")
 def card(participant_id: int):
-    """A sheet of wallet cards (code as text and QR code, program name) to print."""
+    """A sheet of wallet cards (code as text and QR code, CARD_TITLE if set) to print."""
     participant = db.get_or_404(Participant, participant_id)
     copies = request.args.get("copies", "1")
     if not copies.isascii() or not copies.isdigit() or not 1 <= int(copies) <= MAX_CARDS:
@@ -215,7 +215,7 @@ def card(participant_id: int):
         detail={"copies": int(copies)},
     )
     db.session.commit()
-    pdf = render_cards(participant.code, current_app.config["PROGRAM_NAME"], int(copies))
+    pdf = render_cards(participant.code, card_title(current_app.config), int(copies))
     return Response(
         pdf,
         mimetype="application/pdf",

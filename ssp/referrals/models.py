@@ -6,14 +6,14 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
 from ssp.participants.models import Participant
 from ssp.staff.models import Site, User
-from ssp.timeutil import utcnow
+from ssp.timeutil import local_time, utcnow
 
 
 class ReferralCategory(enum.StrEnum):
@@ -196,6 +196,15 @@ class Referral(db.Model):
         cascade="all, delete-orphan",
     )
 
+    @property
+    def made_on(self) -> dt.date:
+        """The day the referral was made, in the program's time zone."""
+        return local_time(self.made_at).date()
+
+    def age_days(self, today: dt.date) -> int:
+        """Days since the referral was made (0 on the day itself)."""
+        return (today - self.made_on).days
+
 
 class ReferralStatusChange(db.Model):
     """One step in a referral's history: from which status to which, when, by whom."""
@@ -245,6 +254,11 @@ class FollowUp(db.Model):
     note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Closed as could not reach by ssp itself (FOLLOW_UP_CLOSE_AFTER_DAYS without
+    # contact), not by someone who tried.
+    closed_automatically: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     participant: Mapped[Participant] = relationship()
     referral: Mapped[Referral | None] = relationship()
@@ -256,6 +270,10 @@ class FollowUp(db.Model):
         if self.referral is not None:
             return f"{self.referral.category.short} referral"
         return self.reason or "Follow-up"
+
+    def made_today(self, today: dt.date) -> bool:
+        """Whether its referral was made on ``today``: nothing to ask about yet."""
+        return self.referral is not None and self.referral.made_on == today
 
     def summary(self) -> dict[str, Any]:
         """The fields an audit event keeps (no free text)."""

@@ -15,6 +15,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ssp.audit import record, record_active
+from ssp.config import ConfigError
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.participants.models import Participant
@@ -30,7 +31,7 @@ from ssp.referrals.models import (
 )
 from ssp.security import Role
 from ssp.staff.models import User
-from ssp.timeutil import program_today, utcnow
+from ssp.timeutil import as_utc, local_time, program_today, program_zone, utcnow
 
 FORWARD_MOVES: dict[ReferralStatus, set[ReferralStatus]] = {
     ReferralStatus.MADE: {
@@ -537,3 +538,231 @@ def worklist_counts(today: dt.date, site_id: int | None = None) -> dict[str, int
         query = query.where(FollowUp.site_id == site_id)
     overdue, due_today, upcoming = db.session.execute(query).one()
     return {"overdue": int(overdue), "today": int(due_today), "upcoming": int(upcoming)}
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    """An open follow-up on the worklist, with when its participant was last seen."""
+
+    follow_up: FollowUp
+    last_seen_on: dt.date | None  # the day of the last visit (not voided), if any
+    days_overdue: int  # 0 when due today or later
+
+
+def last_seen(participant_ids) -> dict[int, dt.datetime]:
+    """Each participant's last visit that was not voided (one query for a page)."""
+    from ssp.visits.models import Visit
+
+    ids = set(participant_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Visit.participant_id, func.max(Visit.occurred_at))
+        .where(Visit.participant_id.in_(ids), Visit.voided_at.is_(None))
+        .group_by(Visit.participant_id)
+    )
+    return {participant_id: as_utc(at) for participant_id, at in rows if at is not None}
+
+
+def _day_of(moment: dt.datetime | None) -> dt.date | None:
+    return local_time(moment).date() if moment is not None else None
+
+
+def days_without_contact(due_on: dt.date, last_seen_on: dt.date | None, today: dt.date) -> int:
+    """Days since the later of the due date and the last visit (the count that closes a
+    follow-up after FOLLOW_UP_CLOSE_AFTER_DAYS); negative while it is not yet due."""
+    start = max(due_on, last_seen_on) if last_seen_on else due_on
+    return (today - start).days
+
+
+def worklist_rows(follow_ups, today: dt.date) -> list[WorklistRow]:
+    """The worklist's rows: each follow-up with last seen and days overdue."""
+    follow_ups = list(follow_ups)
+    seen = last_seen(f.participant_id for f in follow_ups)
+    return [
+        WorklistRow(
+            follow_up=f,
+            last_seen_on=_day_of(seen.get(f.participant_id)),
+            days_overdue=max((today - f.due_on).days, 0),
+        )
+        for f in follow_ups
+    ]
+
+
+@dataclass(frozen=True)
+class DueNow:
+    """Open follow-ups to act on now at one site (or every site): the menu's badge and
+    the home page's follow-up button both show these."""
+
+    site_id: int | None
+    overdue: int
+    today: int
+
+    @property
+    def total(self) -> int:
+        """Overdue and due today together (the badge)."""
+        return self.overdue + self.today
+
+
+def follow_ups_due_now(user: User, today: dt.date | None = None) -> DueNow:
+    """The open follow-ups overdue or due today at the user's site; every site for a
+    user without one. The one count behind the menu badge and the home page button."""
+    counts = worklist_counts(today or program_today(), user.site_id)
+    return DueNow(site_id=user.site_id, overdue=counts["overdue"], today=counts["today"])
+
+
+# --- follow-ups nobody could reach ---------------------------------------------------
+
+
+def close_after_days(config=None) -> int | None:
+    """FOLLOW_UP_CLOSE_AFTER_DAYS as a number of days, or None when closing is off (0)."""
+    value = (config if config is not None else current_app.config).get("FOLLOW_UP_CLOSE_AFTER_DAYS")
+    if value in (None, "", 0, False):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(
+            f"FOLLOW_UP_CLOSE_AFTER_DAYS is {value!r}; use a whole number of days, such as "
+            "60, or 0 to never close a follow-up automatically."
+        )
+    return value
+
+
+def stale_follow_ups_query(
+    today: dt.date, days: int, *, sparing_participant_id: int | None = None
+) -> Select:
+    """Open follow-ups with no contact for more than ``days`` days: due before
+    ``today - days`` and no visit (not voided) by the person on that day or since.
+
+    The count starts at the later of the due date and the last visit, so a follow-up
+    is never closed before it has been overdue that long, and a "still waiting" answer
+    (which moves the due date on) or any visit starts it again.
+    """
+    from ssp.visits.models import Visit
+
+    limit_day = today - dt.timedelta(days=days)
+    since = dt.datetime.combine(limit_day, dt.time(), tzinfo=program_zone()).astimezone(dt.UTC)
+    seen_since = (
+        select(Visit.id)
+        .where(
+            Visit.participant_id == FollowUp.participant_id,
+            Visit.voided_at.is_(None),
+            Visit.occurred_at >= since,
+        )
+        .exists()
+    )
+    query = select(FollowUp).where(
+        FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on < limit_day, ~seen_since
+    )
+    if sparing_participant_id is not None:
+        query = query.where(FollowUp.participant_id != sparing_participant_id)
+    return query.order_by(FollowUp.id)
+
+
+def stale_follow_ups(now: dt.datetime | None = None) -> list[FollowUp]:
+    """The follow-ups ``close_stale_follow_ups`` would close now (for a dry run)."""
+    days = close_after_days()
+    if days is None:
+        return []
+    return list(db.session.scalars(stale_follow_ups_query(program_today(now), days)))
+
+
+def close_stale_follow_ups(
+    *, now: dt.datetime | None = None, sparing_participant_id: int | None = None
+) -> list[FollowUp]:
+    """Close as could not reach every open follow-up with no contact for more than
+    FOLLOW_UP_CLOSE_AFTER_DAYS days; one audit row for each. Flushed, not committed.
+
+    Idempotent: what it closes is no longer open, so a second run closes nothing. Rows
+    another transaction is closing are skipped (PostgreSQL), never closed twice. A save
+    about one participant spares that participant's follow-ups: staff are in touch with
+    them right now. Their referrals stay as they are: a manager decides whether one is
+    lost (the referrals list shows how old the open ones are).
+    """
+    days = close_after_days()
+    if days is None:
+        return []
+    now = now or utcnow()
+    today = program_today(now)
+    query = stale_follow_ups_query(
+        today, days, sparing_participant_id=sparing_participant_id
+    ).with_for_update(skip_locked=True, of=FollowUp)
+    follow_ups = list(db.session.scalars(query))
+    if not follow_ups:
+        return []
+    seen = last_seen(f.participant_id for f in follow_ups)
+    for follow_up in follow_ups:
+        last = _day_of(seen.get(follow_up.participant_id))
+        follow_up.status = FollowUpStatus.UNREACHABLE
+        follow_up.outcome = FollowUpOutcome.UNREACHABLE
+        follow_up.done_at = now
+        follow_up.closed_automatically = True
+        record(
+            "follow_up_closed_automatically",
+            object_type="follow_up",
+            object_id=follow_up.id,
+            detail={
+                **follow_up.summary(),
+                "participant_id": follow_up.participant_id,
+                "referral_id": follow_up.referral_id,
+                "last_seen_on": last.isoformat() if last else None,
+                "days_without_contact": days_without_contact(follow_up.due_on, last, today),
+                "close_after_days": days,
+            },
+        )
+    db.session.flush()
+    return follow_ups
+
+
+# --- the referrals list (managers and admins) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralFilter:
+    """Which referrals the referrals list shows."""
+
+    status: str | None = None  # a ReferralStatus value, or "open" (made or accepted)
+    partner: str | None = None  # a partner id, or "none" for no partner
+    category: str | None = None  # a ReferralCategory value
+    site_id: int | None = None
+    made_from: dt.date | None = None  # made on or after this day (program time zone)
+    made_to: dt.date | None = None  # made on or before this day
+    oldest_first: bool = False
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=program_zone()).astimezone(dt.UTC)
+
+
+def referral_list_query(filters: ReferralFilter) -> Select:
+    """Referrals across participants, newest first (or oldest first). A referral made
+    on a visit that was later voided counts nowhere, as in reports, so it is left out."""
+    from ssp.visits.models import Visit
+
+    query = (
+        select(Referral)
+        .outerjoin(Visit, Visit.id == Referral.visit_id)
+        .where(Visit.voided_at.is_(None))
+        .options(
+            selectinload(Referral.participant),
+            selectinload(Referral.partner),
+            selectinload(Referral.site),
+        )
+    )
+    if filters.status == "open":
+        query = query.where(Referral.status.in_([ReferralStatus.MADE, ReferralStatus.ACCEPTED]))
+    elif filters.status:
+        query = query.where(Referral.status == ReferralStatus(filters.status))
+    if filters.partner == "none":
+        query = query.where(Referral.partner_id.is_(None))
+    elif filters.partner:
+        query = query.where(Referral.partner_id == int(filters.partner))
+    if filters.category:
+        query = query.where(Referral.category == ReferralCategory(filters.category))
+    if filters.site_id:
+        query = query.where(Referral.site_id == filters.site_id)
+    if filters.made_from:
+        query = query.where(Referral.made_at >= _midnight(filters.made_from))
+    if filters.made_to:
+        query = query.where(Referral.made_at < _midnight(filters.made_to + dt.timedelta(days=1)))
+    order = Referral.made_at if filters.oldest_first else Referral.made_at.desc()
+    return query.order_by(order, Referral.id if filters.oldest_first else Referral.id.desc())

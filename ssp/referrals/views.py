@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ssp.extensions import db
-from ssp.forms import ConfirmForm, parse_id, require_confirmed_post, save
+from ssp.forms import ConfirmForm, date_arg, parse_id, require_confirmed_post, save
 from ssp.participants.models import Participant
 from ssp.referrals import bp, services
 from ssp.referrals.forms import (
@@ -22,7 +26,7 @@ from ssp.referrals.forms import (
     status_choices,
 )
 from ssp.referrals.models import FollowUp, Partner, Referral, ReferralCategory, ReferralStatus
-from ssp.referrals.services import ReferralError, WorklistFilter
+from ssp.referrals.services import DueNow, ReferralError, ReferralFilter, WorklistFilter
 from ssp.security import Role, role_required
 from ssp.staff.models import Site, User
 from ssp.timeutil import program_today
@@ -38,6 +42,38 @@ def _me() -> User:
 
 def _active_staff() -> list[User]:
     return list(db.session.scalars(select(User).where(User.active).order_by(User.username)))
+
+
+def _closing_stale_too(change: Callable[[], Any], participant_id: int) -> Callable[[], Any]:
+    """``change``, then, in the same transaction, close the follow-ups nobody could
+    reach (sparing this participant's: staff are in touch with them now). Saves are the
+    app's writes; pages only read, so this and `ssp close-stale-follow-ups` do it."""
+
+    def run():
+        result = change()
+        services.close_stale_follow_ups(sparing_participant_id=participant_id)
+        return result
+
+    return run
+
+
+# --- the menu badge and the home page's button -----------------------------------------
+
+
+def _follow_ups_due() -> DueNow | None:
+    """The follow-ups to act on now at the signed-in user's site, counted once a
+    request; None when the database cannot say (an error page still renders)."""
+    if "follow_ups_due" not in g:
+        try:
+            g.follow_ups_due = services.follow_ups_due_now(_me(), program_today())
+        except SQLAlchemyError:
+            g.follow_ups_due = None
+    return g.follow_ups_due
+
+
+@bp.app_context_processor
+def _templates_count_follow_ups() -> dict[str, Any]:
+    return {"follow_ups_due": _follow_ups_due}
 
 
 # --- partners (admin) --------------------------------------------------------------
@@ -121,13 +157,16 @@ def referral_new(participant_id: int):
     form.partner_id.choices = partner_choices(services.active_partners())
     if form.validate_on_submit() and save(
         form,
-        lambda: services.make_referral(
-            participant_id=participant.id,
-            category=form.category.data,
-            partner_id=form.partner_id.data,
-            note=form.note.data,
-            user=_me(),
-            site_id=current_user.site_id,
+        _closing_stale_too(
+            lambda: services.make_referral(
+                participant_id=participant.id,
+                category=form.category.data,
+                partner_id=form.partner_id.data,
+                note=form.note.data,
+                user=_me(),
+                site_id=current_user.site_id,
+            ),
+            participant.id,
         ),
         "Referral made; a follow-up is on the worklist.",
     ):
@@ -154,7 +193,10 @@ def referral_status(referral_id: int):
     form.status.choices = status_choices(list(ReferralStatus))
     if form.validate_on_submit() and save(
         form,
-        lambda: services.change_status(referral, form.status.data, user=_me()),
+        _closing_stale_too(
+            lambda: services.change_status(referral, form.status.data, user=_me()),
+            referral.participant_id,
+        ),
         lambda _: f"Referral is now: {referral.status.label.lower()}.",
     ):
         return redirect(url_for("referrals.referral_show", referral_id=referral.id), 303)
@@ -175,13 +217,16 @@ def follow_up_new(participant_id: int):
         form.due_on.data = program_today()
     if form.validate_on_submit() and save(
         form,
-        lambda: services.add_follow_up(
-            participant_id=participant.id,
-            due_on=form.due_on.data,
-            reason=form.reason.data,
-            user=_me(),
-            site_id=current_user.site_id,
-            assigned_user_id=form.assigned_user_id.data,
+        _closing_stale_too(
+            lambda: services.add_follow_up(
+                participant_id=participant.id,
+                due_on=form.due_on.data,
+                reason=form.reason.data,
+                user=_me(),
+                site_id=current_user.site_id,
+                assigned_user_id=form.assigned_user_id.data,
+            ),
+            participant.id,
         ),
         "Follow-up added.",
     ):
@@ -211,9 +256,11 @@ def follow_up_outcome(follow_up_id: int):
             outcome_form=form,
             edit_form=_edit_form(follow_up),
             confirm=ConfirmForm(),
+            last_seen=_last_seen(follow_up),
         ), 422
     try:
         services.record_outcome(follow_up, form.outcome.data, note=form.note.data, user=_me())
+        services.close_stale_follow_ups(sparing_participant_id=follow_up.participant_id)
     except ReferralError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -221,6 +268,11 @@ def follow_up_outcome(follow_up_id: int):
     db.session.commit()
     flash(f"Follow-up recorded: {follow_up.outcome.label.split(':')[0].lower()}.", "success")
     return redirect(back, 303)
+
+
+def _last_seen(follow_up: FollowUp):
+    """When the follow-up's participant last visited (None: no visit yet)."""
+    return services.last_seen([follow_up.participant_id]).get(follow_up.participant_id)
 
 
 def _edit_form(follow_up: FollowUp, formdata=None) -> FollowUpEditForm:
@@ -242,11 +294,14 @@ def follow_up_show(follow_up_id: int):
         and form.validate_on_submit()
         and save(
             form,
-            lambda: services.update_follow_up(
-                follow_up,
-                due_on=form.due_on.data,
-                assigned_user_id=form.assigned_user_id.data,
-                user=_me(),
+            _closing_stale_too(
+                lambda: services.update_follow_up(
+                    follow_up,
+                    due_on=form.due_on.data,
+                    assigned_user_id=form.assigned_user_id.data,
+                    user=_me(),
+                ),
+                follow_up.participant_id,
             ),
             "Follow-up saved.",
         )
@@ -258,6 +313,7 @@ def follow_up_show(follow_up_id: int):
         edit_form=form,
         outcome_form=OutcomeForm(formdata=None),
         confirm=ConfirmForm(),
+        last_seen=_last_seen(follow_up),
     ), _status()
 
 
@@ -268,6 +324,7 @@ def follow_up_cancel(follow_up_id: int):
     follow_up = db.get_or_404(FollowUp, follow_up_id)
     try:
         services.cancel_follow_up(follow_up, user=_me())
+        services.close_stale_follow_ups(sparing_participant_id=follow_up.participant_id)
     except ReferralError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -326,6 +383,8 @@ def worklist():
     return render_template(
         "referrals/worklist.html",
         page=page,
+        rows=services.worklist_rows(page.items, today),
+        close_after_days=services.close_after_days(),
         filters=filters,
         today=today,
         counts=services.worklist_counts(today, filters.site_id),
@@ -335,4 +394,67 @@ def worklist():
         args=request.args,
         query_args={k: v for k, v in request.args.items() if k != "page"},
         outcome_form=OutcomeForm(formdata=None),
+    )
+
+
+# --- the referrals list (managers and admins) ------------------------------------------
+
+
+def _referral_filter() -> ReferralFilter:
+    """The referrals list's filters from the query string (unknown values give a 400)."""
+    args = request.args
+    status = args.get("status", "")
+    if status and status != "open" and status not in ReferralStatus._value2member_map_:
+        abort(400)
+    partner = args.get("partner", "")
+    partner_id = parse_id(partner)
+    if partner and partner != "none" and partner_id is None:
+        abort(400)
+    category = args.get("category", "")
+    if category and category not in ReferralCategory._value2member_map_:
+        abort(400)
+    site = args.get("site", "")
+    site_id = parse_id(site)
+    if site and site_id is None:
+        abort(400)
+    start, end = date_arg("start"), date_arg("end")
+    if start and end and start > end:
+        abort(400)
+    if args.get("sort", "-made") not in ("-made", "made"):
+        abort(400)
+    if args.get("page", "1") and parse_id(args.get("page", "1")) is None:
+        abort(400)
+    return ReferralFilter(
+        status=status or None,
+        partner="none" if partner == "none" else (str(partner_id) if partner_id else None),
+        category=category or None,
+        site_id=site_id,
+        made_from=start,
+        made_to=end,
+        oldest_first=args.get("sort") == "made",
+    )
+
+
+@bp.get("/referrals")
+@role_required(Role.MANAGER, Role.ADMIN)
+def referral_list():
+    """Referrals across participants: status, partner, category, age; filtered, paged."""
+    filters = _referral_filter()
+    page = db.paginate(
+        services.referral_list_query(filters),
+        per_page=current_app.config["REFERRALS_PAGE_SIZE"],
+        max_per_page=200,
+        error_out=False,
+    )
+    return render_template(
+        "referrals/referrals.html",
+        page=page,
+        filters=filters,
+        today=program_today(),
+        statuses=list(ReferralStatus),
+        partners=list(db.session.scalars(select(Partner).order_by(Partner.name))),
+        categories=list(ReferralCategory),
+        sites=list(db.session.scalars(select(Site).order_by(Site.name))),
+        args=request.args,
+        query_args={k: v for k, v in request.args.items() if k != "page"},
     )

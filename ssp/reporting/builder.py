@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ssp.reporting.disclosure import AuditResult, protect
 from ssp.reporting.document import Chart, ReportDocument, Row, Section, Table, status_of
 from ssp.reporting.funders import SECTIONS
-from ssp.reporting.metrics import MonthMetrics
+from ssp.reporting.metrics import Glance, MonthMetrics, glance_of
 from ssp.reporting.release import (
     FROZEN,
     HEADLINE,
@@ -215,15 +215,16 @@ def build_document(
     time_zone: str,
     archive: ArchiveContext | None = None,
     months: list[MonthMetrics] | None = None,
-    compared: list[tuple[MonthMetrics, list[MonthMetrics]]] | None = None,
+    compared: list[tuple[Glance, list[MonthMetrics]]] | None = None,
     narrative: list[tuple[str, str]] | None = None,
 ) -> ReportDocument:
     """The report of ``metrics`` for ``profile``, audited as one release with the archive.
 
     ``months``: for a period longer than a month, the metrics of each of its months, so
     the audit knows how this period's figures add up from the months' (a reader holds
-    the monthly reports too). ``compared``: the periods the glance shows beside this one,
-    each with its months when it is longer than a month.
+    the monthly reports too). ``compared``: the periods the glance shows beside this one
+    (their glance figures only: nothing else of theirs is printed), each with its months
+    when it is longer than a month.
     """
     archive = archive or ArchiveContext()
     period = metrics.period
@@ -238,7 +239,7 @@ def build_document(
         "trends": _trends,
     }
     compared = compared or []
-    _glance(metrics, b, [c for c, _ in compared])
+    _glance(glance_of(metrics), b, [c for c, _ in compared])
     chosen = [key for key in SECTIONS if key in profile.sections]
     intros: dict[str, tuple[str, list[str], list[Chart]]] = {}
     for key in chosen:
@@ -352,7 +353,7 @@ def _link_months(b: _Builder, months: list[MonthMetrics], declare: dict) -> None
     period_keys = [k for k in b.release.cells if k.startswith(own)]
     for month in months:
         scoped = b.scoped(month.period.key)
-        _glance_cells(month, scoped)
+        _glance_cells(glance_of(month), scoped)
         for name in _MONTH_SECTIONS:
             if getattr(month, name) is not None:
                 declare[name](month, scoped)
@@ -390,55 +391,47 @@ def _fill_chart(release: Release, chart: Chart) -> Chart:
 # --- the glance and the sections ----------------------------------------------------------
 
 
-def _glance_cells(m: MonthMetrics, b: _Builder) -> list[tuple[str, object, str]]:
+def _glance_cells(g: Glance, b: _Builder) -> list[tuple[str, object, str]]:
     """The glance's quantities for one period: (label, cell key or rate, counted as)."""
-    s = m.summary
-    new_people = b.cell("new_people_served", s.new_people_served, people=True)
-    returning = b.cell("returning_people", s.participants_served - s.new_people_served, people=True)
+    new_people = b.cell("new_people_served", g.new_people_served, people=True)
+    returning = b.cell("returning_people", g.people_served - g.new_people_served, people=True)
     rows = [
         (
             "People served",
-            b.cell("people_served", s.participants_served, people=True, rank=HEADLINE),
+            b.cell("people_served", g.people_served, people=True, rank=HEADLINE),
             PEOPLE,
         ),
         (
             "Visits (including anonymous walk-ins)",
-            b.cell("visits", s.visits, people=True, rank=HEADLINE),
+            b.cell("visits", g.visits, people=True, rank=HEADLINE),
             VISITS,
         ),
         (
             "New enrolments",
-            b.cell("new_enrolments", s.new_enrolments, people=True, rank=HEADLINE),
+            b.cell("new_enrolments", g.new_enrolments, people=True, rank=HEADLINE),
             f"People enrolled this {b.noun}",
         ),
         ("New people served (enrolled this " + b.noun + ")", new_people, PEOPLE),
         ("Returning people served", returning, PEOPLE),
     ]
     participant_visits = b.cell(
-        "participant_visits", s.participant_visits, people=True, rank=SUBTOTAL
+        "participant_visits", g.participant_visits, people=True, rank=SUBTOTAL
     )
-    walk_ins = b.cell("walk_in_visits", s.walk_in_visits, people=True)
+    walk_ins = b.cell("walk_in_visits", g.walk_in_visits, people=True)
     b.release.equal(_k(b, "visits"), [participant_visits, walk_ins])
     b.release.equal(_k(b, "people_served"), [new_people, returning])
     b.release.at_most(new_people, _k(b, "new_enrolments"))
     b.release.at_most(_k(b, "people_served"), participant_visits)
-    if m.supplies is not None:
+    if g.syringes_distributed is not None:
         rows += [
             (
                 "Syringes distributed",
-                b.cell(
-                    "syringes_distributed",
-                    m.supplies.syringes_distributed,
-                    people=False,
-                    rank=HEADLINE,
-                ),
+                b.cell("syringes_distributed", g.syringes_distributed, people=False, rank=HEADLINE),
                 "Needle-and-syringe units",
             ),
             (
                 "Used syringes collected",
-                b.cell(
-                    "syringes_collected", m.supplies.syringes_collected, people=False, rank=HEADLINE
-                ),
+                b.cell("syringes_collected", g.syringes_collected, people=False, rank=HEADLINE),
                 "Needle-and-syringe units",
             ),
             (
@@ -447,43 +440,39 @@ def _glance_cells(m: MonthMetrics, b: _Builder) -> list[tuple[str, object, str]]
                 "Return ratio",
             ),
         ]
-    if m.overdose is not None:
+    if g.kits is not None:
         rows += [
             (
                 "Naloxone kits distributed",
-                b.cell("kits", m.overdose.kits, people=False, rank=HEADLINE),
+                b.cell("kits", g.kits, people=False, rank=HEADLINE),
                 "Kits",
             ),
             (
                 "Overdose reversals reported",
-                b.cell(
-                    "reversals_reported", m.overdose.reversals_reported, people=True, rank=HEADLINE
-                ),
+                b.cell("reversals_reported", g.reversals_reported, people=True, rank=HEADLINE),
                 "Reports from participants",
             ),
         ]
-    if m.referrals is not None:
+    if g.referrals_made is not None:
         rows.append(
             (
                 "Referrals made",
-                b.cell(
-                    "referrals_made", sum(m.referrals.made.values()), people=True, rank=HEADLINE
-                ),
+                b.cell("referrals_made", g.referrals_made, people=True, rank=HEADLINE),
                 "Referrals",
             )
         )
     return rows
 
 
-def _glance(m: MonthMetrics, b: _Builder, compared: list[MonthMetrics]) -> None:
+def _glance(g: Glance, b: _Builder, compared: list[Glance]) -> None:
     """The glance: this period beside the period before and the same one a year earlier."""
-    rows = _glance_cells(m, b)
-    columns = [_column_label(m.period)]
+    rows = _glance_cells(g, b)
+    columns = [_column_label(g.period)]
     others = []
-    for cm in compared:
-        scoped = b.scoped(cm.period.key, cm.period.noun)
-        others.append({label: key for label, key, _ in _glance_cells(cm, scoped)})
-        columns.append(_column_label(cm.period))
+    for cg in compared:
+        scoped = b.scoped(cg.period.key, cg.period.noun)
+        others.append({label: key for label, key, _ in _glance_cells(cg, scoped)})
+        columns.append(_column_label(cg.period))
     b.table(
         "glance",
         "At a glance",

@@ -4,6 +4,15 @@ Nothing here loads visits into Python: each figure is a COUNT, COUNT DISTINCT or
 GROUP BY, and only the grouped results come back. Month boundaries are midnights in the
 program's time zone. Voided visits never count. Anonymous walk-ins count as visits,
 never as people. Nothing here selects a participant code, a note or a username.
+
+What the time goes on (SQLite): a GROUP BY sorts every row it reads, and a COUNT
+DISTINCT adds an index per group, so each query here groups by small integers (supply
+item ids, not the catalogue's names) and reads one month or one period through the
+time index. One range query per month is cheaper than one query bucketed by month
+(``CASE`` over the month boundaries): the sorts are smaller and no row evaluates the
+boundaries. Figures that add up over months (the trends, a longer period's glance
+column) are summed from the months' metrics when those are computed anyway; counts of
+people never add up and always get their own query.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, exists, func, or_, select
 
 from ssp.extensions import db
 from ssp.participants.models import Participant
@@ -85,12 +94,16 @@ def summary(period: Period, zone: ZoneInfo) -> Summary:
         ).where(window)
     ).one()
     visits, participant_visits, people, reach = (int(v or 0) for v in totals)
-    by_site = db.session.execute(
-        select(Site.name, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
-        .join(Site, Site.id == Visit.site_id)
-        .where(window)
-        .group_by(Site.name)
-    ).all()
+    site_names = dict(db.session.execute(select(Site.id, Site.name)).all())
+    site = _grouping_column(Visit.site_id, site_names)
+    by_site = [
+        (site_names[site_id], n, p)
+        for site_id, n, p in db.session.execute(
+            select(site, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
+            .where(window)
+            .group_by(site)
+        )
+    ]
     by_kind_rows = db.session.execute(
         select(Visit.kind, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
         .where(window)
@@ -98,19 +111,10 @@ def summary(period: Period, zone: ZoneInfo) -> Summary:
     ).all()
     by_kind = {kind: int(n) for kind, n, _ in by_kind_rows}
     people_by_kind = {kind: int(p) for kind, _, p in by_kind_rows}
-    enrolled_in_period = and_(
-        Participant.created_at >= period.start(zone), Participant.created_at < period.end(zone)
-    )
-    new = _scalar(select(func.count(Participant.id)).where(enrolled_in_period))
-    new_served = _scalar(
-        select(func.count(distinct(Visit.participant_id)))
-        .join(Participant, Participant.id == Visit.participant_id)
-        .where(window, enrolled_in_period)
-    )
     return Summary(
         participants_served=people,
-        new_enrolments=new,
-        new_people_served=new_served,
+        new_enrolments=_new_enrolments(period, zone),
+        new_people_served=_new_people_served(period, zone),
         visits=visits,
         participant_visits=participant_visits,
         walk_in_visits=visits - participant_visits,
@@ -119,6 +123,35 @@ def summary(period: Period, zone: ZoneInfo) -> Summary:
         people_by_site={name: int(p) for name, _, p in sorted(by_site)},
         visits_by_kind={k.label: int(by_kind.get(k, 0)) for k in VisitKind},
         people_by_kind={k.label: people_by_kind.get(k, 0) for k in VisitKind},
+    )
+
+
+def _enrolled_in(period: Period, zone: ZoneInfo):
+    return and_(
+        Participant.created_at >= period.start(zone), Participant.created_at < period.end(zone)
+    )
+
+
+def _new_enrolments(period: Period, zone: ZoneInfo) -> int:
+    """People enrolled in the period."""
+    return _scalar(select(func.count(Participant.id)).where(_enrolled_in(period, zone)))
+
+
+def _new_people_served(period: Period, zone: ZoneInfo) -> int:
+    """People enrolled in the period with a counted visit in it: asked of the people
+    enrolled then, each through the participant-and-time index, not of every visit."""
+    return _scalar(
+        select(func.count(Participant.id)).where(
+            _enrolled_in(period, zone),
+            exists().where(Visit.participant_id == Participant.id, _counted_visits(period, zone)),
+        )
+    )
+
+
+def _people_served(period: Period, zone: ZoneInfo) -> int:
+    """Unduplicated people with a counted visit in the period."""
+    return _scalar(
+        select(func.count(distinct(Visit.participant_id))).where(_counted_visits(period, zone))
     )
 
 
@@ -146,37 +179,111 @@ class Supplies:
 
 def supplies(period: Period, zone: ZoneInfo) -> Supplies:
     """Units handed out per item (and people receiving), syringes distributed and collected."""
-    window = _counted_visits(period, zone)
+    catalogue = _Catalogue.load()
+    line = _grouping_column(VisitItem.supply_item_id, catalogue.lines)
     rows = db.session.execute(
-        select(
-            SupplyItem.category,
-            SupplyItem.name,
-            SupplyItem.unit,
-            func.sum(VisitItem.quantity),
-            func.count(distinct(Visit.participant_id)),
-        )
-        .join(Visit, Visit.id == VisitItem.visit_id)
-        .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
-        .where(window)
-        .group_by(SupplyItem.category, SupplyItem.name, SupplyItem.unit)
+        _over_items(
+            select(line, func.sum(VisitItem.quantity), func.count(distinct(Visit.participant_id))),
+            period,
+            zone,
+        ).group_by(line)
     ).all()
+    # Ordered by category, name and unit first, as grouping by them did: lines that tie
+    # on the printed order keep the order they always had.
+    lines = sorted((*catalogue.lines[item_id], units, people) for item_id, units, people in rows)
     items = sorted(
-        (ItemLine(c, n, u, int(q), int(p)) for c, n, u, q, p in rows),
+        (ItemLine(c, n, u, int(q), int(p)) for c, n, u, q, p in lines),
         key=lambda line: (CATEGORY_ORDER[line.category], line.name.lower()),
     )
-    syringe_people = _scalar(
-        select(func.count(distinct(Visit.participant_id)))
-        .join(VisitItem, VisitItem.visit_id == Visit.id)
-        .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
-        .where(window, SupplyItem.category == SupplyCategory.SYRINGE)
-    )
-    collected = _scalar(select(func.coalesce(func.sum(Visit.syringes_collected), 0)).where(window))
     return Supplies(
         items=items,
         syringes_distributed=sum(i.units for i in items if i.category == SupplyCategory.SYRINGE),
-        syringes_collected=collected,
-        people_receiving_syringes=syringe_people,
+        syringes_collected=_syringes_collected(period, zone),
+        people_receiving_syringes=_people_receiving(
+            period, zone, catalogue.ids(SupplyCategory.SYRINGE)
+        ),
         sharps_containers=sum(i.units for i in items if i.category == SupplyCategory.DISPOSAL),
+    )
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """The supply items, read once per section: the big joins then group and filter by
+    item id instead of joining the catalogue and grouping by its names."""
+
+    lines: dict[int, tuple[SupplyCategory, str, str]]  # id -> (category, name, unit)
+    doses: dict[int, int]
+
+    @classmethod
+    def load(cls) -> _Catalogue:
+        rows = db.session.execute(
+            select(
+                SupplyItem.id,
+                SupplyItem.category,
+                SupplyItem.name,
+                SupplyItem.unit,
+                SupplyItem.doses_per_unit,
+            )
+        ).all()
+        return cls(
+            lines={item_id: (c, name, unit) for item_id, c, name, unit, _ in rows},
+            doses={item_id: doses for item_id, _, _, _, doses in rows},
+        )
+
+    def ids(self, *categories: SupplyCategory) -> list[int]:
+        """The items of these categories."""
+        return sorted(i for i, (c, _, _) in self.lines.items() if c in categories)
+
+
+def _grouping_column(column, key_of: dict[int, object]):
+    """``column`` (an id), with ids that share a key (two sites of one name, two items of
+    one line) replaced by the first of them: grouping by it groups as grouping by the
+    key would, but sorts integers and needs no join."""
+    first: dict[object, int] = {}
+    for ident in sorted(key_of):
+        first.setdefault(key_of[ident], ident)
+    merged = {ident: first[key] for ident, key in key_of.items() if first[key] != ident}
+    if not merged:
+        return column
+    return case(merged, value=column, else_=column)
+
+
+def _over_items(query, period: Period, zone: ZoneInfo, item_ids: list[int] | None = None):
+    """``query`` over the period's counted visit items (only these items, when given)."""
+    query = query.select_from(VisitItem).join(Visit, Visit.id == VisitItem.visit_id)
+    query = query.where(_counted_visits(period, zone))
+    if item_ids is not None:
+        query = query.where(VisitItem.supply_item_id.in_(item_ids))
+    return query
+
+
+def _people_receiving(period: Period, zone: ZoneInfo, item_ids: list[int]) -> int:
+    """Unduplicated people given any of these items in the period."""
+    if not item_ids:
+        return 0
+    return _scalar(
+        _over_items(select(func.count(distinct(Visit.participant_id))), period, zone, item_ids)
+    )
+
+
+def _units_by_item(period: Period, zone: ZoneInfo, item_ids: list[int]) -> dict[int, int]:
+    """Units of these items handed out in the period, per item."""
+    if not item_ids:
+        return {}
+    rows = db.session.execute(
+        _over_items(
+            select(VisitItem.supply_item_id, func.sum(VisitItem.quantity)), period, zone, item_ids
+        ).group_by(VisitItem.supply_item_id)
+    )
+    return {item_id: int(units or 0) for item_id, units in rows}
+
+
+def _syringes_collected(period: Period, zone: ZoneInfo) -> int:
+    """Used syringes collected at the period's counted visits."""
+    return _scalar(
+        select(func.coalesce(func.sum(Visit.syringes_collected), 0)).where(
+            _counted_visits(period, zone)
+        )
     )
 
 
@@ -193,53 +300,55 @@ class Overdose:
     people_trained: int
 
 
-def overdose(period: Period, zone: ZoneInfo) -> Overdose:
-    """Naloxone kits by reason, people receiving kits, overdose reversals reported."""
+def overdose(
+    period: Period,
+    zone: ZoneInfo,
+    service_counts: dict[Service, tuple[int, int]] | None = None,
+) -> Overdose:
+    """Naloxone kits by reason, people receiving kits, overdose reversals reported.
+    ``service_counts``: :func:`_service_counts` of the period, when already computed."""
     from ssp.visits.models import NaloxoneReason
 
-    window = _counted_visits(period, zone)
-    naloxone = and_(window, SupplyItem.category == SupplyCategory.NALOXONE)
-    base = (
-        select(VisitItem.reason, func.sum(VisitItem.quantity))
-        .join(Visit, Visit.id == VisitItem.visit_id)
-        .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
-        .where(naloxone)
-        .group_by(VisitItem.reason)
-    )
-    by_reason = {reason: int(n) for reason, n in db.session.execute(base)}
-    people = _scalar(
-        select(func.count(distinct(Visit.participant_id)))
-        .join(VisitItem, VisitItem.visit_id == Visit.id)
-        .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
-        .where(naloxone)
-    )
-    by_item = db.session.execute(
-        select(
-            SupplyItem.name,
-            SupplyItem.unit,
-            SupplyItem.doses_per_unit,
-            func.sum(VisitItem.quantity),
-        )
-        .join(Visit, Visit.id == VisitItem.visit_id)
-        .join(SupplyItem, SupplyItem.id == VisitItem.supply_item_id)
-        .where(naloxone)
-        .group_by(SupplyItem.name, SupplyItem.unit, SupplyItem.doses_per_unit)
-    ).all()
-    services = _service_counts(period, zone)
+    catalogue = _Catalogue.load()
+    naloxone = catalogue.ids(SupplyCategory.NALOXONE)
+    by_reason: dict[NaloxoneReason | None, int] = {}
+    by_item: dict[tuple[str, str, int], int] = {}
+    for reason, item_id, units in _naloxone_units(period, zone, naloxone):
+        _, name, unit = catalogue.lines[item_id]
+        by_reason[reason] = by_reason.get(reason, 0) + units
+        key = (name, unit, catalogue.doses[item_id])
+        by_item[key] = by_item.get(key, 0) + units
+    services = service_counts or _service_counts(period, zone)
     return Overdose(
         kits=sum(by_reason.values()),
         # Kits without a reason (an item that became naloxone later) keep the rows adding
         # up to the same total as every other table.
         kits_by_reason={r.label: by_reason.get(r, 0) for r in NaloxoneReason}
         | {"Reason not recorded": by_reason.get(None, 0)},
+        # In name, unit and doses order, as the grouped query returned them.
         units_and_doses={
-            (SupplyCategory.NALOXONE.value, name, unit): (int(units), int(doses or 1))
-            for name, unit, doses, units in by_item
+            (SupplyCategory.NALOXONE.value, name, unit): (units, int(doses or 1))
+            for (name, unit, doses), units in sorted(by_item.items())
         },
-        people_receiving_kits=people,
+        people_receiving_kits=_people_receiving(period, zone, naloxone),
         reversals_reported=services[Service.OVERDOSE_REVERSAL_REPORTED][0],
         people_trained=services[Service.NALOXONE_TRAINING][1],
     )
+
+
+def _naloxone_units(period: Period, zone: ZoneInfo, naloxone: list[int]) -> list[tuple]:
+    """(reason, item id, units) of the naloxone handed out in the period."""
+    if not naloxone:
+        return []
+    rows = db.session.execute(
+        _over_items(
+            select(VisitItem.reason, VisitItem.supply_item_id, func.sum(VisitItem.quantity)),
+            period,
+            zone,
+            naloxone,
+        ).group_by(VisitItem.reason, VisitItem.supply_item_id)
+    )
+    return [(reason, item_id, int(units or 0)) for reason, item_id, units in rows]
 
 
 def _service_counts(period: Period, zone: ZoneInfo) -> dict[Service, tuple[int, int]]:
@@ -258,9 +367,13 @@ def _service_counts(period: Period, zone: ZoneInfo) -> dict[Service, tuple[int, 
     return {service: found.get(service, (0, 0)) for service in Service}
 
 
-def services(period: Period, zone: ZoneInfo) -> dict[str, tuple[int, int]]:
+def services(
+    period: Period,
+    zone: ZoneInfo,
+    service_counts: dict[Service, tuple[int, int]] | None = None,
+) -> dict[str, tuple[int, int]]:
     """Testing and services: per service, (times given, unduplicated people)."""
-    counts = _service_counts(period, zone)
+    counts = service_counts or _service_counts(period, zone)
     return {s.label: counts[s] for s in Service if s != Service.OVERDOSE_REVERSAL_REPORTED}
 
 
@@ -281,6 +394,7 @@ def referrals(period: Period, zone: ZoneInfo) -> Referrals:
     how many were completed by its end; follow-ups done and overdue at the month's end."""
     start, end = period.start(zone), period.end(zone)
     made_in_month = and_(Referral.made_at >= start, Referral.made_at < end)
+    closed_in_month = and_(Referral.closed_at >= start, Referral.closed_at < end)
     completed_by = and_(Referral.status == ReferralStatus.COMPLETED, Referral.closed_at < end)
     rows = db.session.execute(
         select(
@@ -291,13 +405,15 @@ def referrals(period: Period, zone: ZoneInfo) -> Referrals:
         )
         # A referral recorded on a visit that was later voided counts nowhere either.
         .outerjoin(Visit, Visit.id == Referral.visit_id)
-        .where(Visit.voided_at.is_(None))
+        # Referrals neither made nor closed in the period count nowhere: left out before
+        # the join.
+        .where(Visit.voided_at.is_(None), or_(made_in_month, closed_in_month))
         .group_by(Referral.category)
     ).all()
     found = {c: (int(m or 0), int(done or 0), int(both or 0)) for c, m, done, both in rows}
-    closed_in_month = and_(FollowUp.done_at >= start, FollowUp.done_at < end)
+    done_in_month = and_(FollowUp.done_at >= start, FollowUp.done_at < end)
     done, unreachable = (
-        _scalar(select(func.count(FollowUp.id)).where(closed_in_month, FollowUp.status == status))
+        _scalar(select(func.count(FollowUp.id)).where(done_in_month, FollowUp.status == status))
         for status in (FollowUpStatus.DONE, FollowUpStatus.UNREACHABLE)
     )
     overdue = _scalar(
@@ -317,6 +433,19 @@ def referrals(period: Period, zone: ZoneInfo) -> Referrals:
     )
 
 
+def _referrals_made(period: Period, zone: ZoneInfo) -> int:
+    """Referrals made in the period (not on a visit later voided)."""
+    return _scalar(
+        select(func.count(Referral.id))
+        .outerjoin(Visit, Visit.id == Referral.visit_id)
+        .where(
+            Visit.voided_at.is_(None),
+            Referral.made_at >= period.start(zone),
+            Referral.made_at < period.end(zone),
+        )
+    )
+
+
 @dataclass
 class Demographics:
     """Unduplicated people served, by age band, gender and race/ethnicity."""
@@ -327,7 +456,8 @@ class Demographics:
 
 
 def demographics(period: Period, zone: ZoneInfo) -> Demographics:
-    """People served in the month by age band (age reached this year), gender, race."""
+    """People served in the month by age band (age reached this year), gender, race:
+    one pass over the people served, grouped by all three, then added up per table."""
     from ssp.participants.models import Gender, RaceEthnicity
 
     served = (
@@ -336,27 +466,23 @@ def demographics(period: Period, zone: ZoneInfo) -> Demographics:
         .distinct()
         .subquery()
     )
-
-    def grouped(column):
-        query = (
-            select(column, func.count(Participant.id))
-            .join(served, served.c.participant_id == Participant.id)
-            .group_by(column)
+    rows = db.session.execute(
+        select(
+            Participant.birth_year,
+            Participant.gender,
+            Participant.race_ethnicity,
+            func.count(Participant.id),
         )
-        return {key: int(n) for key, n in db.session.execute(query)}
-
-    by_year = grouped(Participant.birth_year)
+        .join(served, served.c.participant_id == Participant.id)
+        .group_by(Participant.birth_year, Participant.gender, Participant.race_ethnicity)
+    ).all()
     age: dict[str, int] = {label: 0 for _, _, label in AGE_BANDS} | {NOT_RECORDED: 0}
-    for year, n in by_year.items():
-        label = NOT_RECORDED
-        if year is not None:
-            years = period.year - year
-            label = next(
-                (lbl for low, high, lbl in AGE_BANDS if low <= years <= high), NOT_RECORDED
-            )
-        age[label] += n
-    by_gender = grouped(Participant.gender)
-    by_race = grouped(Participant.race_ethnicity)
+    by_gender: dict = {}
+    by_race: dict = {}
+    for year, gender, race, n in rows:
+        age[_age_band(period.year - year if year is not None else None)] += int(n)
+        by_gender[gender] = by_gender.get(gender, 0) + int(n)
+        by_race[race] = by_race.get(race, 0) + int(n)
     return Demographics(
         age=age,
         gender={g.label: by_gender.get(g, 0) for g in Gender}
@@ -364,6 +490,12 @@ def demographics(period: Period, zone: ZoneInfo) -> Demographics:
         race_ethnicity={r.label: by_race.get(r, 0) for r in RaceEthnicity}
         | {NOT_RECORDED: by_race.get(None, 0)},
     )
+
+
+def _age_band(years: int | None) -> str:
+    if years is None:
+        return NOT_RECORDED
+    return next((lbl for low, high, lbl in AGE_BANDS if low <= years <= high), NOT_RECORDED)
 
 
 @dataclass
@@ -377,53 +509,62 @@ class Trends:
     naloxone_kits: list[int] = field(default_factory=list)
 
 
-def trends(period: Period, zone: ZoneInfo, months: int = TREND_MONTHS) -> Trends:
-    """Monthly series for the charts, the ``months`` months ending with the period's last:
-    one grouped query per series, months as buckets."""
+def trends(
+    period: Period,
+    zone: ZoneInfo,
+    months: int = TREND_MONTHS,
+    known: dict[Month, MonthMetrics] | None = None,
+) -> Trends:
+    """Monthly series for the charts, the ``months`` months ending with the period's last.
+
+    ``known``: metrics already computed for some of those months (with the summary,
+    supplies and overdose): their figures are the same and are read from there. The
+    other months are queried one at a time, each over its own stretch of the index."""
     periods = [period.last.shifted(-n) for n in range(months - 1, -1, -1)]
-    bounds = [p.start(zone) for p in periods] + [period.last.end(zone)]
-    bucket = case(
-        *((Visit.occurred_at < bounds[i + 1], i) for i in range(len(periods))),
-        else_=None,
-    )
-    in_range = and_(
-        Visit.voided_at.is_(None), Visit.occurred_at >= bounds[0], Visit.occurred_at < bounds[-1]
-    )
-
-    visits_people = db.session.execute(
-        select(bucket, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
-        .where(in_range)
-        .group_by(bucket)
-    ).all()
-    visit_counts = {int(i): (int(v), int(p)) for i, v, p in visits_people if i is not None}
-
-    # Syringes and naloxone in one pass over the year's items. The item ids are looked up
-    # first, so the big join does not need the catalogue table.
-    units: dict[SupplyCategory, list[int]] = {
-        SupplyCategory.SYRINGE: [0] * len(periods),
-        SupplyCategory.NALOXONE: [0] * len(periods),
-    }
-    category_of = dict(
-        db.session.execute(
-            select(SupplyItem.id, SupplyItem.category).where(SupplyItem.category.in_(list(units)))
-        ).all()
-    )
-    if category_of:
-        for index, item_id, quantity in db.session.execute(
-            select(bucket, VisitItem.supply_item_id, func.sum(VisitItem.quantity))
-            .join(VisitItem, VisitItem.visit_id == Visit.id)
-            .where(in_range, VisitItem.supply_item_id.in_(list(category_of)))
-            .group_by(bucket, VisitItem.supply_item_id)
-        ):
-            if index is not None:
-                units[category_of[item_id]][int(index)] += int(quantity or 0)
-
+    known = known or {}
+    catalogue: _Catalogue | None = None
+    points = []
+    for month in periods:
+        m = known.get(month)
+        if m is not None and m.summary and m.supplies and m.overdose:
+            points.append(
+                (
+                    m.summary.participants_served,
+                    m.summary.visits,
+                    m.supplies.syringes_distributed,
+                    m.overdose.kits,
+                )
+            )
+        else:
+            catalogue = catalogue or _Catalogue.load()
+            points.append(_trend_point(month, zone, catalogue))
+    people, visits, syringes, kits = (list(series) for series in zip(*points, strict=True))
     return Trends(
         periods=periods,
-        participants_served=[visit_counts.get(i, (0, 0))[1] for i in range(len(periods))],
-        visits=[visit_counts.get(i, (0, 0))[0] for i in range(len(periods))],
-        syringes_distributed=units[SupplyCategory.SYRINGE],
-        naloxone_kits=units[SupplyCategory.NALOXONE],
+        participants_served=people,
+        visits=visits,
+        syringes_distributed=syringes,
+        naloxone_kits=kits,
+    )
+
+
+def _trend_point(month: Month, zone: ZoneInfo, catalogue: _Catalogue) -> tuple[int, ...]:
+    """(people served, visits, syringes distributed, naloxone kits) of one month."""
+    visits, people = db.session.execute(
+        select(func.count(Visit.id), func.count(distinct(Visit.participant_id))).where(
+            _counted_visits(month, zone)
+        )
+    ).one()
+    syringe, naloxone = (
+        catalogue.ids(SupplyCategory.SYRINGE),
+        catalogue.ids(SupplyCategory.NALOXONE),
+    )
+    units = _units_by_item(month, zone, syringe + naloxone)
+    return (
+        int(people or 0),
+        int(visits or 0),
+        sum(units.get(i, 0) for i in syringe),
+        sum(units.get(i, 0) for i in naloxone),
     )
 
 
@@ -456,14 +597,156 @@ PART_SECTIONS = ("summary", "supplies", "overdose", "services", "referrals")
 
 
 def compute(
-    period: Period, zone: ZoneInfo, sections: list[str], *, parts_only: bool = False
+    period: Period,
+    zone: ZoneInfo,
+    sections: list[str],
+    *,
+    parts_only: bool = False,
+    months: list[MonthMetrics] | None = None,
 ) -> MonthMetrics:
     """The metrics of the period for the sections asked for (the summary always).
     ``parts_only``: only the sections whose figures combine across months (no trends,
-    no demographics), for the months inside a longer period and for comparisons."""
+    no demographics), for the months inside a longer period and for comparisons.
+    ``months``: the metrics of months inside the period, already computed: the trends
+    read those months from them."""
     metrics = MonthMetrics(period=period)
-    for name in ["summary", *[s for s in sections if s != "summary"]]:
+    names = ["summary", *[s for s in sections if s not in ("summary", "trends")]]
+    if "trends" in sections:
+        names.append("trends")  # last: it reads this month's other sections
+    service_counts = None
+    for name in names:
         if parts_only and name not in PART_SECTIONS:
             continue
-        setattr(metrics, name, SECTION_FUNCTIONS[name](period, zone))
+        if name in ("overdose", "services"):
+            service_counts = service_counts or _service_counts(period, zone)
+            value = SECTION_FUNCTIONS[name](period, zone, service_counts)
+        elif name == "trends":
+            known = {m.period: m for m in months or []} | {period: metrics}
+            value = trends(period, zone, known=known)
+        else:
+            value = SECTION_FUNCTIONS[name](period, zone)
+        setattr(metrics, name, value)
     return metrics
+
+
+# --- the glance of a period compared with --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Glance:
+    """The figures the glance prints for one period (None: that section is not reported)."""
+
+    period: Period
+    people_served: int
+    new_people_served: int
+    visits: int
+    participant_visits: int
+    new_enrolments: int
+    syringes_distributed: int | None = None
+    syringes_collected: int | None = None
+    kits: int | None = None
+    reversals_reported: int | None = None
+    referrals_made: int | None = None
+
+    @property
+    def walk_in_visits(self) -> int:
+        """Visits without a participant code."""
+        return self.visits - self.participant_visits
+
+
+def glance_of(m: MonthMetrics) -> Glance:
+    """The glance's figures of metrics already computed."""
+    s = m.summary
+    return Glance(
+        period=m.period,
+        people_served=s.participants_served,
+        new_people_served=s.new_people_served,
+        visits=s.visits,
+        participant_visits=s.participant_visits,
+        new_enrolments=s.new_enrolments,
+        syringes_distributed=m.supplies.syringes_distributed if m.supplies else None,
+        syringes_collected=m.supplies.syringes_collected if m.supplies else None,
+        kits=m.overdose.kits if m.overdose else None,
+        reversals_reported=m.overdose.reversals_reported if m.overdose else None,
+        referrals_made=sum(m.referrals.made.values()) if m.referrals else None,
+    )
+
+
+_ADDING_UP = (
+    "visits",
+    "participant_visits",
+    "new_enrolments",
+    "syringes_distributed",
+    "syringes_collected",
+    "kits",
+    "reversals_reported",
+    "referrals_made",
+)
+
+
+def glance(
+    period: Period, zone: ZoneInfo, sections: list[str], months: list[MonthMetrics] | None = None
+) -> Glance:
+    """The glance's figures of a period compared with, and only those (the period's own
+    tables are not printed). ``months``: the period's months, already computed with the
+    same sections: the figures that add up are their sums, and only the two counts of
+    people are queried."""
+    if months:
+        parts = [glance_of(m) for m in months]
+        sums = {
+            name: None if getattr(parts[0], name) is None else sum(getattr(p, name) for p in parts)
+            for name in _ADDING_UP
+        }
+        return Glance(
+            period=period,
+            people_served=_people_served(period, zone),
+            new_people_served=_new_people_served(period, zone),
+            **sums,
+        )
+    visits, participant_visits, people, collected = (
+        int(v or 0)
+        for v in db.session.execute(
+            select(
+                func.count(Visit.id),
+                func.count(Visit.participant_id),
+                func.count(distinct(Visit.participant_id)),
+                func.coalesce(func.sum(Visit.syringes_collected), 0),
+            ).where(_counted_visits(period, zone))
+        ).one()
+    )
+    figures: dict[str, int | None] = {}
+    if "supplies" in sections or "overdose" in sections:
+        catalogue = _Catalogue.load()
+        syringe, naloxone = (
+            catalogue.ids(SupplyCategory.SYRINGE),
+            catalogue.ids(SupplyCategory.NALOXONE),
+        )
+        units = _units_by_item(period, zone, syringe + naloxone)
+        if "supplies" in sections:
+            figures["syringes_distributed"] = sum(units.get(i, 0) for i in syringe)
+            figures["syringes_collected"] = collected
+        if "overdose" in sections:
+            figures["kits"] = sum(units.get(i, 0) for i in naloxone)
+            figures["reversals_reported"] = _service_times(
+                period, zone, Service.OVERDOSE_REVERSAL_REPORTED
+            )
+    if "referrals" in sections:
+        figures["referrals_made"] = _referrals_made(period, zone)
+    return Glance(
+        period=period,
+        people_served=people,
+        new_people_served=_new_people_served(period, zone),
+        visits=visits,
+        participant_visits=participant_visits,
+        new_enrolments=_new_enrolments(period, zone),
+        **figures,
+    )
+
+
+def _service_times(period: Period, zone: ZoneInfo, service: Service) -> int:
+    """How many times a service was given in the period."""
+    return _scalar(
+        select(func.coalesce(func.sum(VisitService.count), 0))
+        .join(Visit, Visit.id == VisitService.visit_id)
+        .where(_counted_visits(period, zone), VisitService.service == service)
+    )

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.reporting.archive import archive_context, archive_report
-from ssp.reporting.builder import ProfileSettings, build_document
+from ssp.reporting.builder import ArchiveContext, ProfileSettings, build_document
 from ssp.reporting.csv_export import render_csv
 from ssp.reporting.document import ReportDocument
 from ssp.reporting.funders import profile_by_name
-from ssp.reporting.metrics import compute
+from ssp.reporting.metrics import Glance, MonthMetrics, compute, glance
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.narratives import printed_parts
 from ssp.reporting.pdf import render_pdf
@@ -93,25 +93,15 @@ def build_report(
     """The report document of a period for a profile (reads the database)."""
     zone = program_zone()
     sections = list(settings.sections)
-    metrics = compute(period, zone, sections)
-    # The months inside a longer period, and the periods the glance compares with.
+    # The months inside a longer period first: the period's trends are read from them.
     parts = (
         [compute(m, zone, sections, parts_only=True) for m in period.months()]
         if period.length > 1
         else []
     )
+    metrics = compute(period, zone, sections, months=parts)
     archive = archive_context(period, settings.name)
-    archived_periods = {release.period for release in archive.releases}
-    glance = [s for s in ("summary", "supplies", "overdose", "referrals") if s in sections]
-    compared = []
-    for other in comparison_periods(period, settings.fiscal_year_start):
-        # An archived period's release already ties it to its months.
-        its_months = (
-            [compute(m, zone, glance, parts_only=True) for m in other.months()]
-            if other.length > 1 and other.key not in archived_periods
-            else []
-        )
-        compared.append((compute(other, zone, glance, parts_only=True), its_months))
+    compared = _compared(period, settings, archive)
     return build_document(
         metrics,
         settings,
@@ -122,6 +112,30 @@ def build_report(
         compared=compared,
         narrative=printed_parts(period.key),
     )
+
+
+GLANCE_SECTIONS = ("summary", "supplies", "overdose", "referrals")
+
+
+def _compared(
+    period: Period, settings: ProfileSettings, archive: ArchiveContext
+) -> list[tuple[Glance, list[MonthMetrics]]]:
+    """The periods the glance compares with: their glance figures (nothing else of
+    theirs is printed), and, for a longer period not archived yet, its months (so the
+    audit ties the glance's figures to the monthly reports; an archived period's release
+    already does). The figures that add up come from those months."""
+    zone = program_zone()
+    glance_sections = [s for s in GLANCE_SECTIONS if s in settings.sections]
+    archived_periods = {release.period for release in archive.releases}
+    compared = []
+    for other in comparison_periods(period, settings.fiscal_year_start):
+        its_months = (
+            [compute(m, zone, glance_sections, parts_only=True) for m in other.months()]
+            if other.length > 1 and other.key not in archived_periods
+            else []
+        )
+        compared.append((glance(other, zone, glance_sections, its_months), its_months))
+    return compared
 
 
 def comparison_periods(period: Period, fiscal_start: int) -> list[Period]:

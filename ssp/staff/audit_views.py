@@ -1,4 +1,8 @@
-"""The audit trail for administrators: filter by user, action, object and dates; CSV."""
+"""The audit trail for administrators: filter by user, action, object and dates; CSV.
+
+Each event reads as a sentence (``ssp.staff.audit_words``); the CSV keeps the raw columns
+for machines and adds the sentence beside the action.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from ssp.extensions import db
 from ssp.forms import date_arg, parse_id
 from ssp.security import Role, recent_sign_in_required, role_required
 from ssp.staff import bp
+from ssp.staff.audit_words import Names, describe, label_of, object_type_words, object_words
 from ssp.staff.models import User
 from ssp.supplies.stock import csv_text
 from ssp.timeutil import local_time, program_zone, utcnow
@@ -70,21 +75,20 @@ def audit():
         max_per_page=500,
         error_out=False,
     )
+    names = Names().prepare(page.items)
+    actions = db.session.scalars(select(AuditEvent.action).distinct())
+    object_types = db.session.scalars(select(AuditEvent.object_type).distinct())
     return render_template(
         "staff/audit.html",
         page=page,
+        rows=[(event, describe(event, names), object_words(event)) for event in page.items],
         args=request.args,
         users=list(db.session.scalars(select(User).order_by(User.username))),
-        actions=list(
-            db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+        actions=sorted(((a, label_of(a)) for a in actions), key=lambda pair: pair[1].lower()),
+        object_types=sorted(
+            ((t, object_type_words(t)) for t in object_types if t),
+            key=lambda pair: pair[1].lower(),
         ),
-        object_types=[
-            t
-            for t in db.session.scalars(
-                select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
-            )
-            if t
-        ],
         query_args={k: v for k, v in request.args.items() if k != "page"},
     )
 
@@ -94,6 +98,7 @@ AUDIT_COLUMNS = [
     "occurred_at_local",
     "user",
     "action",
+    "what_happened",
     "object_type",
     "object_id",
     "remote_addr",
@@ -105,17 +110,22 @@ def _rows(query: Select):
     import json
 
     yield AUDIT_COLUMNS
-    for event in db.session.scalars(query.execution_options(yield_per=1000)):
-        yield [
-            event.id,
-            local_time(event.occurred_at).isoformat(timespec="seconds"),
-            event.user.username if event.user else "",
-            event.action,
-            event.object_type or "",
-            event.object_id or "",
-            event.remote_addr or "",
-            json.dumps(event.detail, sort_keys=True) if event.detail else "",
-        ]
+    names = Names()
+    events = db.session.scalars(query.execution_options(yield_per=1000))
+    for batch in events.partitions():
+        names.prepare(batch)
+        for event in batch:
+            yield [
+                event.id,
+                local_time(event.occurred_at).isoformat(timespec="seconds"),
+                event.user.username if event.user else "",
+                event.action,
+                str(describe(event, names)),
+                event.object_type or "",
+                event.object_id or "",
+                event.remote_addr or "",
+                json.dumps(event.detail, sort_keys=True) if event.detail else "",
+            ]
 
 
 @bp.get("/admin/audit.csv")

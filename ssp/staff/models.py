@@ -7,7 +7,7 @@ import enum
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
@@ -46,6 +46,8 @@ class Site(db.Model):
         enum_column(SiteKind, "site_kind"), default=SiteKind.FIXED
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The supply item ids the outreach screen counts with one tap (None: the defaults).
+    quick_items: Mapped[list[int] | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"<Site {self.id} {self.name!r}>"

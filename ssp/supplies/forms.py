@@ -13,7 +13,11 @@ CATEGORY_CHOICES = [SelectChoice(c.value, c.label) for c in SupplyCategory]
 
 
 class SupplyItemForm(Form):
-    """Name, category, unit, pack size and reorder level of a catalogue item."""
+    """Name, category, unit, pack size and visit limit of a catalogue item.
+
+    There is no fixed reorder level: low stock comes from each site's own use
+    (``ssp.supplies.stock.ReorderRule``).
+    """
 
     name = StringField(
         "Name",
@@ -44,16 +48,6 @@ class SupplyItemForm(Form):
         validators=[Optional(), NumberRange(1, 100, "From 1 to 100.")],
         description="For naloxone: doses in one kit (a two-dose nasal spray kit: 2). Funder "
         "reports count naloxone doses as well as kits. Empty: 1.",
-        render_kw={"inputmode": "numeric"},
-    )
-    reorder_level = IntegerField(
-        "Reorder level",
-        default=0,
-        validators=[
-            InputRequired("Enter a whole number."),
-            NumberRange(0, 10_000_000, "Zero or more."),
-        ],
-        description="Stock at a site below this many units is flagged as low.",
         render_kw={"inputmode": "numeric"},
     )
     max_per_visit = IntegerField(
@@ -142,7 +136,7 @@ def receipt_form(catalogue, sites, **kwargs):
             setattr(
                 ReceiptForm,
                 names["expires"],
-                DateField(f"Expiry of {item.name}", validators=[Optional(), SaneDate()]),
+                DateField(f"Expiry date of {item.name}", validators=[Optional(), SaneDate()]),
             )
         rows.append((item, names))
     form = ReceiptForm(**kwargs)

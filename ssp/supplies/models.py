@@ -76,6 +76,8 @@ class SupplyItem(db.Model):
     category: Mapped[SupplyCategory] = mapped_column(enum_column(SupplyCategory, "supply_category"))
     unit: Mapped[str] = mapped_column(String(32))
     units_per_pack: Mapped[int] = mapped_column(Integer, default=1)
+    # No longer used: low stock comes from each site's own use (stock.ReorderRule), not
+    # from one number per item for every site. Kept until a migration drops it.
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)
     # Most units one visit may hand out; None means the configured VISIT_ITEM_MAX.
     max_per_visit: Mapped[int | None] = mapped_column(Integer)

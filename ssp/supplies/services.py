@@ -28,7 +28,7 @@ def _clean(
     name: str,
     unit: str,
     units_per_pack: int,
-    reorder_level: int,
+    reorder_level: int | None,
     max_per_visit: int | None,
     doses_per_unit: int = 1,
 ) -> tuple[str, str]:
@@ -42,7 +42,7 @@ def _clean(
         raise CatalogueError(
             "Units per pack is a whole number from 1 to 100,000.", field="units_per_pack"
         )
-    if reorder_level is None or not 0 <= reorder_level <= 10_000_000:
+    if reorder_level is not None and not 0 <= reorder_level <= 10_000_000:
         raise CatalogueError(
             "The reorder level is a whole number, 0 or more.", field="reorder_level"
         )
@@ -99,11 +99,15 @@ def update_item(
     category: SupplyCategory | str,
     unit: str,
     units_per_pack: int,
-    reorder_level: int,
+    reorder_level: int | None = None,
     max_per_visit: int | None = None,
     doses_per_unit: int = 1,
 ) -> None:
-    """Change an item's details; quantities already recorded keep their meaning."""
+    """Change an item's details; quantities already recorded keep their meaning.
+
+    ``reorder_level`` is left as it is when None (the catalogue form no longer sets it:
+    low stock comes from each site's own use).
+    """
     name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit, doses_per_unit)
     existing = item_by_name(name)
     if existing is not None and existing.id != item.id:
@@ -117,6 +121,8 @@ def update_item(
         "max_per_visit": max_per_visit,
         "doses_per_unit": doses_per_unit,
     }
+    if reorder_level is None:
+        del new_values["reorder_level"]
     changes = {}
     for attr, value in new_values.items():
         old = getattr(item, attr)

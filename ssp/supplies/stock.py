@@ -15,6 +15,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -34,7 +35,6 @@ from ssp.supplies.models import (
 from ssp.timeutil import local_time, program_today, program_zone, utcnow
 
 EXPIRY_WARNING_DAYS = 60
-RATE_WINDOW_DAYS = 30
 MAX_UNITS_PER_LINE = 10_000_000
 
 
@@ -303,48 +303,146 @@ def count(
     return movements
 
 
-# --- what is on hand ---------------------------------------------------------------
+# --- what is on hand, and when to reorder -----------------------------------------
+
+#: A site's use is averaged over the time since it first had the item when that is shorter
+#: than STOCK_USE_WINDOW_DAYS (a new site or a new item), but over at least this many days,
+#: so one busy day at a site that opened yesterday does not read as its normal use.
+MIN_USE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class ReorderRule:
+    """When a line is low and how much to order, from the site's own use (see the settings
+    STOCK_USE_WINDOW_DAYS, STOCK_LEAD_TIME_DAYS, STOCK_SAFETY_DAYS, STOCK_ORDER_CYCLE_DAYS).
+
+    A line is low when what is on hand will not last ``lead_time_days + safety_days`` at the
+    site's average daily use over the last ``use_window_days``: an order placed today would
+    arrive with less than ``safety_days`` of use left. The suggested order brings the site up
+    to that plus ``order_cycle_days`` of use, rounded up to whole packs.
+    """
+
+    use_window_days: int = 90
+    lead_time_days: int = 14
+    safety_days: int = 7
+    order_cycle_days: int = 30
+
+    @classmethod
+    def from_config(cls) -> ReorderRule:
+        """The rule the program's settings describe (whole days; the window at least 1)."""
+        config = current_app.config
+        return cls(
+            use_window_days=max(1, int(config["STOCK_USE_WINDOW_DAYS"])),
+            lead_time_days=max(0, int(config["STOCK_LEAD_TIME_DAYS"])),
+            safety_days=max(0, int(config["STOCK_SAFETY_DAYS"])),
+            order_cycle_days=max(0, int(config["STOCK_ORDER_CYCLE_DAYS"])),
+        )
+
+    @property
+    def cover_days(self) -> int:
+        """Days of use a site should have on hand when it orders: lead time and safety."""
+        return self.lead_time_days + self.safety_days
+
+    @property
+    def target_days(self) -> int:
+        """Days of use an order brings the site up to."""
+        return self.cover_days + self.order_cycle_days
+
+
+def _ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
 
 
 @dataclass(frozen=True)
 class StockLevel:
-    """One item at one site: on hand, recent use, days of supply, flags."""
+    """One item at one site: on hand, recent use, days of supply, when to reorder, flags.
+
+    Use is ``distributed`` units over ``use_days`` days (the window, or less for a site or
+    item that is newer than the window); figures are worked out in whole numbers so the
+    flag and the page never disagree by a rounding.
+    """
 
     site: Site
     item: SupplyItem
     on_hand: int
-    distributed_30d: int
+    # Units handed out (net of voids and corrections) over the last use_window_days.
+    distributed: int = 0
     # Whether the site has ever received this item (by receipt or transfer); items a site
     # does not stock are not flagged as low there.
     stocked: bool = False
+    # The days the use is averaged over.
+    use_days: int = 90
+    rule: ReorderRule = ReorderRule()
 
     @property
-    def daily_rate(self) -> float:
-        """Units handed out per day over the last 30 days."""
-        return self.distributed_30d / RATE_WINDOW_DAYS
+    def in_use(self) -> bool:
+        """Whether the site handed the item out in the window."""
+        return self.distributed > 0
+
+    @property
+    def daily_use(self) -> float:
+        """Average units handed out a day (0 when none were)."""
+        return self.distributed / self.use_days if self.in_use else 0.0
 
     @property
     def days_of_supply(self) -> int | None:
-        """Days until it runs out at the recent rate (None when nothing was handed out)."""
-        if self.distributed_30d <= 0:
+        """Whole days until it runs out at that use (None when nothing was handed out)."""
+        if not self.in_use:
             return None
-        return max(0, int(self.on_hand / self.daily_rate))
+        return max(0, self.on_hand) * self.use_days // self.distributed
+
+    @property
+    def reorder_at(self) -> int | None:
+        """On hand below this is low: lead time and safety days of use (None: no use)."""
+        if not self.in_use:
+            return None
+        return _ceil_div(self.distributed * self.rule.cover_days, self.use_days)
 
     @property
     def low(self) -> bool:
-        """On hand under the item's reorder level, at a site that stocks the item."""
-        return self.stocked and self.on_hand < self.item.reorder_level
+        """It will run out within the lead time and safety days, at a site that stocks it.
+        An item the site has not handed out lately is never low."""
+        return self.stocked and self.in_use and self.on_hand < self.reorder_at
 
     @property
     def negative(self) -> bool:
         """More handed out than the books say arrived: a count is due."""
         return self.on_hand < 0
 
+    @property
+    def flagged(self) -> bool:
+        """Low or below zero, for an item in use at a site in use: what needs someone."""
+        return self.site.active and self.item.active and (self.low or self.negative)
 
-def stock_levels(now: dt.datetime | None = None, site_id: int | None = None) -> list[StockLevel]:
+    @property
+    def suggested_order(self) -> int | None:
+        """Units to order for a low line: enough for lead time, safety and one ordering
+        cycle of use, less what is on hand, rounded up to whole packs (None: not low)."""
+        if not self.low:
+            return None
+        target = _ceil_div(self.distributed * self.rule.target_days, self.use_days)
+        needed = max(0, target - max(0, self.on_hand))
+        pack = max(1, self.item.units_per_pack)
+        return _ceil_div(needed, pack) * pack
+
+    @property
+    def suggested_packs(self) -> int | None:
+        """The suggested order in packs, for an item that comes in packs of more than one."""
+        if self.suggested_order is None or self.item.units_per_pack <= 1:
+            return None
+        return self.suggested_order // self.item.units_per_pack
+
+
+def stock_levels(
+    now: dt.datetime | None = None,
+    site_id: int | None = None,
+    rule: ReorderRule | None = None,
+) -> list[StockLevel]:
     """Every site and item with movements, or active at an active site; one SQL aggregate."""
     now = now or utcnow()
-    since = now - dt.timedelta(days=RATE_WINDOW_DAYS)
+    rule = rule or ReorderRule.from_config()
+    since = now - dt.timedelta(days=rule.use_window_days)
+    today = program_today(now)
     distributed = case(
         (
             and_(
@@ -371,10 +469,19 @@ def stock_levels(now: dt.datetime | None = None, site_id: int | None = None) -> 
         func.sum(StockMovement.delta),
         func.sum(distributed),
         func.sum(arrived),
+        func.min(StockMovement.occurred_at),
     ).group_by(StockMovement.site_id, StockMovement.supply_item_id)
     if site_id:
         query = query.where(StockMovement.site_id == site_id)
-    totals = {(s, i): (int(h), int(d), bool(a)) for s, i, h, d, a in db.session.execute(query)}
+
+    def use_days(first: dt.datetime) -> int:
+        since_first = (today - local_time(first).date()).days
+        return max(MIN_USE_DAYS, min(rule.use_window_days, since_first))
+
+    totals = {
+        (s, i): (int(h), int(d), bool(a), use_days(first))
+        for s, i, h, d, a, first in db.session.execute(query)
+    }
 
     sites = {s.id: s for s in db.session.scalars(select(Site))}
     items = {i.id: i for i in db.session.scalars(select(SupplyItem))}
@@ -382,7 +489,10 @@ def stock_levels(now: dt.datetime | None = None, site_id: int | None = None) -> 
     for site in sites.values():
         if site.active and (site_id is None or site.id == site_id):
             keys |= {(site.id, item.id) for item in items.values() if item.active}
-    levels = [StockLevel(sites[s], items[i], *totals.get((s, i), (0, 0))) for s, i in keys]
+    nothing = (0, 0, False, rule.use_window_days)
+    levels = [
+        StockLevel(sites[s], items[i], *totals.get((s, i), nothing), rule=rule) for s, i in keys
+    ]
     return sorted(
         levels,
         key=lambda lv: (
@@ -394,12 +504,17 @@ def stock_levels(now: dt.datetime | None = None, site_id: int | None = None) -> 
 
 
 def low_stock(now: dt.datetime | None = None) -> list[StockLevel]:
-    """Active items at active sites that are under their reorder level (or negative)."""
-    return [
-        lv
-        for lv in stock_levels(now)
-        if lv.site.active and lv.item.active and (lv.low or lv.negative)
-    ]
+    """Lines that need someone: below zero, or low by the site's own use (``StockLevel.low``),
+    for active items at active sites; below zero first, then the fewest days left."""
+    return sorted(
+        (lv for lv in stock_levels(now) if lv.flagged),
+        key=lambda lv: (
+            not lv.negative,
+            lv.days_of_supply if lv.days_of_supply is not None else 0,
+            lv.site.name.lower(),
+            lv.item.name.lower(),
+        ),
+    )
 
 
 @dataclass(frozen=True)

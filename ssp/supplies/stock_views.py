@@ -30,6 +30,18 @@ from ssp.timeutil import program_today, utcnow
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 
 
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """``1 item``, ``2 items``, ``1,200 syringes``: a number and its noun, agreeing."""
+    return f"{number:,} {singular if number == 1 else (plural or singular + 's')}"
+
+
+def _count_message(site: Site, lines: int, adjustments: int) -> str:
+    done = f"Count recorded at {site.name}: {counted(lines, 'item')} counted"
+    if not adjustments:
+        return f"{done}; the shelf matches the books."
+    return f"{done}, {counted(adjustments, 'adjustment')} to the books."
+
+
 def _status() -> int:
     return 422 if request.method == "POST" else 200
 
@@ -44,14 +56,29 @@ def _default_site_id() -> int | None:
 
 @bp.get("/stock")
 def stock_page():
-    """On hand per site and item, recent use, days of supply, low and negative flags."""
-    levels = stock.stock_levels()
+    """On hand per site and item, recent use, days of supply, when to reorder and how much;
+    ``?low=1`` lists only what is low or below zero (the home page's lines)."""
+    only_low = request.args.get("low", "")
+    if only_low not in ("", "0", "1"):
+        abort(400)
+    only_low = only_low == "1"
+    rule = stock.ReorderRule.from_config()
+    levels = stock.stock_levels(rule=rule)
+    flagged = sum(1 for level in levels if level.flagged)
     by_site: dict[Site, list] = {}
     for level in levels:
-        by_site.setdefault(level.site, []).append(level)
+        lines = by_site.setdefault(level.site, [])
+        if level.flagged or not only_low:
+            lines.append(level)
+    if only_low:
+        # Sites with nothing low stay listed (saying so) only while they are in use.
+        by_site = {site: lines for site, lines in by_site.items() if lines or site.active}
     return render_template(
         "supplies/stock.html",
         by_site=by_site,
+        only_low=only_low,
+        flagged=flagged,
+        rule=rule,
         expiring=stock.expiring_naloxone(),
         window=stock.EXPIRY_WARNING_DAYS,
     )
@@ -86,7 +113,7 @@ def receive():
                 source=form.source.data,
                 user=current_user._get_current_object(),
             ),
-            lambda movements: f"Receipt recorded: {len(movements)} item(s).",
+            lambda movements: f"Receipt recorded: {counted(len(movements), 'item')}.",
         ):
             return redirect(url_for("supplies.stock_page"), 303)
     return render_template("supplies/receive.html", form=form), _status()
@@ -115,7 +142,10 @@ def transfer():
                 quantities=quantities,
                 user=current_user._get_current_object(),
             ),
-            "Transfer recorded.",
+            lambda movements: (
+                f"Transfer recorded: {counted(len(quantities), 'item')} from "
+                f"{movements[0].site.name} to {movements[0].counterpart_site.name}."
+            ),
         ):
             return redirect(url_for("supplies.stock_page"), 303)
     return render_template("supplies/transfer.html", form=form), _status()
@@ -159,7 +189,7 @@ def count():
                 lines=lines,
                 user=current_user._get_current_object(),
             ),
-            lambda movements: f"Count recorded at {site.name}: {len(movements)} adjustment(s).",
+            lambda movements: _count_message(site, len(lines), len(movements)),
         ):
             return redirect(url_for("supplies.stock_page"), 303)
     on_hand = {level.item.id: level.on_hand for level in stock.stock_levels(site_id=site.id)}

@@ -19,7 +19,6 @@ def _form_values(form: SupplyItemForm) -> dict:
         "category": form.category.data,
         "unit": form.unit.data,
         "units_per_pack": form.units_per_pack.data,
-        "reorder_level": form.reorder_level.data,
         "max_per_visit": form.max_per_visit.data,
         "doses_per_unit": form.doses_per_unit.data or 1,
     }

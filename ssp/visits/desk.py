@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from ssp.database import start_writing
 from ssp.errors import RuleError
 from ssp.extensions import db
-from ssp.referrals.services import ReferralError, make_referral, record_outcome
+from ssp.referrals.services import (
+    ReferralError,
+    close_stale_follow_ups,
+    make_referral,
+    record_outcome,
+)
 from ssp.staff.models import User
 from ssp.visits import services
 from ssp.visits.models import Visit
@@ -86,6 +91,9 @@ def save_desk_visit(entry: DeskEntry, user: User) -> DeskResult:
             )
         for follow_up, outcome in entry.outcomes:
             record_outcome(follow_up, outcome, user=user)
+        # The desk's saves keep the worklist true: follow-ups nobody could reach for
+        # too long close (never this participant's: they are here now).
+        close_stale_follow_ups(sparing_participant_id=entry.participant_id)
         db.session.commit()
     except VisitProblems as refused:
         db.session.rollback()

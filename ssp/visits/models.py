@@ -98,6 +98,7 @@ class Visit(db.Model):
     __table_args__ = (
         CheckConstraint("secondary_reach >= 0", name="secondary_reach_not_negative"),
         CheckConstraint("syringes_collected >= 0", name="syringes_collected_not_negative"),
+        CheckConstraint("people_count >= 1", name="people_count_positive"),
         Index("ix_visits_participant_id_occurred_at", "participant_id", "occurred_at"),
         # Reports scan months of visits: this index holds every column their aggregates
         # read, so they never touch the table itself.
@@ -127,6 +128,11 @@ class Visit(db.Model):
     void_reason: Mapped[str | None] = mapped_column(String(200))
     # A random key the visit form carries, so a double submit writes one visit, not two.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Outreach: the named area of the contact, when it reached the server (a phone may
+    # have held it offline), and how many people an anonymous group contact counted.
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    people_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     participant: Mapped[Participant | None] = relationship()
     site: Mapped[Site] = relationship()

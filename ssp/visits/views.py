@@ -141,7 +141,8 @@ def _save_new(form, participant: Participant | None):
     if request.method != "POST":
         return None
     valid = form.validate_on_submit()
-    details = form.details(_to_utc(form.occurred_at.data))
+    typed_time = None if form.occurred_at.errors else form.occurred_at.data
+    details = form.details(_to_utc(typed_time))
     if not valid:
         # The form's own checks failed; the visit's rules are checked too, so the desk
         # sees every problem after one save.

@@ -1,4 +1,5 @@
-"""Wallet cards: the code as text and QR code, the program's name, nothing else."""
+"""Wallet cards: the code as text and QR code, a title only if the program sets one, and
+never the program's name unless CARD_TITLE says so."""
 
 from __future__ import annotations
 
@@ -11,25 +12,55 @@ from ssp.audit import AuditEvent
 from ssp.extensions import db
 
 
-def test_a_sheet_of_cards_holds_the_code_and_the_program_name_only(app, factory, signed_in):
+def _card(desk, participant: int, copies: int = 1) -> tuple[list[str], str]:
+    """The words printed on a sheet of cards, and the PDF's title."""
+    response = desk.get(f"/participants/{participant}/card.pdf?copies={copies}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) == 1
+    return reader.pages[0].extract_text().split(), str(reader.metadata.title)
+
+
+def test_a_sheet_of_cards_holds_the_code_and_nothing_else_by_default(app, factory, signed_in):
     app.config["PROGRAM_NAME"] = "Harbor Harm Reduction Program"
     participant = factory.participant("MAPH0687", birth_year=1987, zip3="191")
     desk = signed_in("front_desk")
     page = desk.get(f"/participants/{participant}").get_data(as_text=True)
     assert f"/participants/{participant}/card.pdf" in page
     response = desk.get(f"/participants/{participant}/card.pdf?copies=4")
-    assert response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
-    reader = PdfReader(io.BytesIO(response.data))
-    assert len(reader.pages) == 1
-    words = reader.pages[0].extract_text().split()
-    assert words.count("MAPH0687") == 4
-    assert set(words) == {"MAPH0687", "Harbor", "Harm", "Reduction", "Program"}
+    words, title = _card(desk, participant, 4)
+    assert words == ["MAPH0687"] * 4
+    # Not in the file's own title either: whoever opens the PDF sees no program.
+    assert "Harbor" not in title and "Harbor" not in response.data.decode("latin-1")
     with app.app_context():
         event = db.session.scalar(
             select(AuditEvent).where(AuditEvent.action == "participant_card_printed")
         )
         assert event.object_id == participant and event.detail == {"copies": 4}
+
+
+def test_the_default_program_name_is_not_printed_either(app, factory, signed_in):
+    from ssp.config import Defaults
+
+    assert Defaults.CARD_TITLE == "" and app.config["CARD_TITLE"] == ""
+    participant = factory.participant("MAPH0687")
+    words, title = _card(signed_in("front_desk"), participant)
+    assert words == ["MAPH0687"]
+    assert "Syringe" not in title and "program" not in title.lower()
+
+
+def test_a_card_prints_the_title_the_program_chose(app, factory, signed_in):
+    app.config["PROGRAM_NAME"] = "Harbor Harm Reduction Program"
+    app.config["CARD_TITLE"] = "  Harbor   Wellness "
+    participant = factory.participant("MAPH0687")
+    words, title = _card(signed_in("front_desk"), participant, 2)
+    assert words == ["Harbor", "Wellness", "MAPH0687"] * 2
+    assert title == "Harbor Wellness: wallet card"
+    # Only when CARD_TITLE says so does the card carry the program's name.
+    app.config["CARD_TITLE"] = app.config["PROGRAM_NAME"]
+    words, _ = _card(signed_in("front_desk", "desk2"), participant)
+    assert words == ["Harbor", "Harm", "Reduction", "Program", "MAPH0687"]
 
 
 def test_card_copies_are_checked(factory, signed_in):

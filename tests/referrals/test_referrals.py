@@ -271,7 +271,10 @@ def _visit_form(browser, url):
 
 def test_banner_shows_for_a_returning_participant_and_goes_when_done(app, world, factory):
     referral = factory.referral(
-        world["participant"], user_id=world["desk"], partner_id=world["clinic"]
+        world["participant"],
+        user_id=world["desk"],
+        partner_id=world["clinic"],
+        now=timeutil.utcnow() - dt.timedelta(days=10),  # on the referral's day it asks nothing
     )
     desk = _browser(app, "desk1")
     participant_page = desk.get(f"/participants/{world['participant']}").get_data(as_text=True)

@@ -28,17 +28,15 @@ def test_add_edit_deactivate_an_item(app, signed_in):
             "category": "syringe",
             "unit": "Syringe",
             "units_per_pack": "100",
-            "reorder_level": "500",
         },
         follow_redirects=True,
     )
     assert "Syringe 0.5 mL 30G added to the catalogue." in response.get_data(as_text=True)
     item = _items(app)["Syringe 0.5 mL 30G"]
-    assert (item.category, item.unit, item.units_per_pack, item.reorder_level, item.active) == (
+    assert (item.category, item.unit, item.units_per_pack, item.active) == (
         SupplyCategory.SYRINGE,
         "syringe",
         100,
-        500,
         True,
     )
 
@@ -49,13 +47,12 @@ def test_add_edit_deactivate_an_item(app, signed_in):
             "category": "syringe",
             "unit": "syringe",
             "units_per_pack": "50",
-            "reorder_level": "250",
             "max_per_visit": "300",
         },
     )
     assert response.status_code == 302
     item = _items(app)["Syringe 0.5 mL 30G 1/2 in"]
-    assert (item.units_per_pack, item.reorder_level, item.max_per_visit) == (50, 250, 300)
+    assert (item.units_per_pack, item.max_per_visit) == (50, 300)
 
     admin.post(f"/admin/supplies/{item.id}/deactivate")
     assert _items(app)[item.name].active is False
@@ -73,14 +70,12 @@ def test_item_bad_input_writes_nothing(app, signed_in, factory):
         "category": "other",
         "unit": "each",
         "units_per_pack": "1",
-        "reorder_level": "0",
     }
     for change, message in [
         ({"name": "fentanyl TEST strip"}, "There is already an item"),
         ({"units_per_pack": "0"}, "From 1 to 100,000."),
         ({"units_per_pack": "-5"}, "From 1 to 100,000."),
         ({"units_per_pack": "ten"}, "Not a valid integer value."),
-        ({"reorder_level": "-1"}, "Zero or more."),
         ({"category": "weapons"}, "Not a valid choice"),
         ({"unit": ""}, "Say what one unit is."),
         ({"name": "x" * 81}, "between 2 and 80"),
@@ -90,6 +85,22 @@ def test_item_bad_input_writes_nothing(app, signed_in, factory):
         assert response.status_code == 422, change
         assert message in response.get_data(as_text=True), change
     assert set(_items(app)) == {"Fentanyl test strip"}
+
+
+def test_the_catalogue_sets_no_reorder_level(app, signed_in, factory):
+    """Low stock comes from each site's own use: the catalogue form has no reorder level,
+    and an edit leaves the old stored number alone (it is not used any more)."""
+    item_id = factory.supply_item("Alcohol pad", "injection", "pad", 200, reorder_level=1000)
+    admin = signed_in("admin")
+    form = admin.get(f"/admin/supplies/{item_id}").get_data(as_text=True)
+    assert "reorder_level" not in form and "Reorder level" not in form
+    assert "Reorder level" not in admin.get("/admin/supplies").get_data(as_text=True)
+    response = admin.post(
+        f"/admin/supplies/{item_id}",
+        {"name": "Alcohol pad", "category": "injection", "unit": "pad", "units_per_pack": "100"},
+    )
+    assert response.status_code == 302
+    assert _items(app)["Alcohol pad"].units_per_pack == 100
 
 
 def test_default_catalogue_loads_once(app):

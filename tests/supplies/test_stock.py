@@ -115,12 +115,14 @@ def test_the_whole_story_adds_up(app, store, factory):
     van_section = page[page.index(">Van<") :]
     row = re.search(
         r"Syringe 1 mL 28G</td>\s*<td class=\"num\">([\d,-]+) .*?</td>\s*"
-        r"<td class=\"num\">([\d,]+)</td>\s*<td class=\"num\">([^<]+)</td>",
+        r"<td class=\"num\">([\d,]+)</td>\s*<td class=\"num\">([^<]+)</td>\s*"
+        r"<td class=\"num\">([^<]+)</td>",
         van_section,
         re.S,
     )
-    # 30 handed out in 30 days: 1 a day, so 165 days of supply.
-    assert row.groups() == ("165", "30", "165")
+    # 30 handed out since the van first had syringes today: a new line's use is averaged
+    # over at least 14 days, so 2.1 a day and 165 * 14 // 30 = 77 days of supply.
+    assert row.groups() == ("165", "30", "2.1", "77")
 
     csv_text = b.get(f"/stock/movements.csv?site={van}&item={syringe}").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(csv_text)))
@@ -186,7 +188,7 @@ def test_days_of_supply_and_flags_on_hand_built_data(app, store, factory):
             now=now,
         )
         db.session.commit()
-    # 300 syringes over the last 30 days (one visit 40 days ago does not count).
+    # 400 syringes handed out at the main site, the first 29 days ago.
     factory.visit(
         store["participant"],
         user_id=store["manager"],
@@ -212,20 +214,28 @@ def test_days_of_supply_and_flags_on_hand_built_data(app, store, factory):
     with app.app_context():
         levels = {(lv.site.id, lv.item.id): lv for lv in stock.stock_levels()}
         main_syringes = levels[(main, syringe)]
-        assert (main_syringes.on_hand, main_syringes.distributed_30d) == (200, 400)
-        assert main_syringes.days_of_supply == 15  # 200 / (400 / 30)
-        assert main_syringes.low and not main_syringes.negative  # under 500
+        # The main site has had syringes for 29 days, so its use is 400 over 29 days.
+        assert (main_syringes.on_hand, main_syringes.distributed) == (200, 400)
+        assert main_syringes.use_days == 29
+        assert main_syringes.days_of_supply == 14  # 200 * 29 // 400
+        assert main_syringes.reorder_at == 290  # 400 * 21 / 29, rounded up
+        assert main_syringes.low and not main_syringes.negative
+        # Up to 51 days of use (704), less the 200 on hand, in packs of 100.
+        assert (main_syringes.suggested_order, main_syringes.suggested_packs) == (600, 6)
         van_naloxone = levels[(van, naloxone)]
         assert van_naloxone.on_hand == -2 and van_naloxone.negative
         main_naloxone = levels[(main, naloxone)]
+        # Under the catalogue's 24, but none handed out: not low.
         assert main_naloxone.on_hand == 10 and main_naloxone.days_of_supply is None
+        assert not main_naloxone.low and main_naloxone.suggested_order is None
         assert levels[(van, syringe)].on_hand == 0  # listed even without movements
         # ...but not flagged: the van never stocked syringes.
         assert not levels[(van, syringe)].low
-        low = {(lv.site.id, lv.item.id) for lv in stock.low_stock()}
-        assert low == {(main, syringe), (van, naloxone), (main, naloxone)}
+        low = [(lv.site.id, lv.item.id) for lv in stock.low_stock()]
+        assert low == [(van, naloxone), (main, syringe)]  # below zero first
     page = store["browser"].get("/stock").get_data(as_text=True)
     assert "Below zero: count it" in page and "Low: reorder" in page
+    assert "Not handed out lately" in page
     home = store["browser"].get("/").get_data(as_text=True)
     assert "Low stock" in home and "below zero: count it" in home
 
