@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import abort, flash, request
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ssp.errors import RuleError
 from ssp.textinput import MESSAGE, has_refused_characters
@@ -32,6 +33,13 @@ class Form(FlaskForm):
         for field in refused:
             field.errors = [*field.errors, MESSAGE]
         return valid and not refused
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class ConfirmForm(Form):

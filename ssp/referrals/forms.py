@@ -5,12 +5,11 @@ Free-text fields are short and say on their face not to type names or other deta
 
 from __future__ import annotations
 
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ssp.forms import Form, SaneDate, optional_int
+from ssp.forms import Form, MultiCheckboxField, SaneDate, optional_int
 from ssp.referrals.models import FollowUpOutcome, Partner, ReferralCategory
 
 NO_IDENTIFIERS = "No names, phone numbers or other details that identify anyone."
@@ -25,13 +24,6 @@ def partner_choices(partners: list[Partner], blank: str = "No particular partner
         SelectChoice(str(p.id), p.name, render_kw={"data-categories": " ".join(p.categories)})
         for p in partners
     ]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A multiple choice shown as checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PartnerForm(Form):

@@ -6,7 +6,7 @@ from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
-from ssp.forms import Form, optional_int
+from ssp.forms import Form, MultiCheckboxField, optional_int
 from ssp.security import Role
 from ssp.staff.models import SiteKind
 
@@ -114,6 +114,13 @@ class SiteForm(Form):
         render_kw={"autocomplete": "off"},
     )
     kind = SelectField("Kind", choices=SITE_KIND_CHOICES)
+    quick_items = MultiCheckboxField(
+        "Quick counters on the outreach screen",
+        coerce=int,
+        choices=[],  # the active catalogue, set on each instance
+        description="None ticked: a syringe, nasal naloxone, fentanyl and xylazine strips "
+        "and a safer smoking kit.",
+    )
     submit = SubmitField("Save site")
 
 

@@ -301,12 +301,14 @@ def _clean_site_name(name: str) -> str:
     return name
 
 
-def create_site(*, name: str, kind: SiteKind | str = SiteKind.FIXED) -> Site:
+def create_site(
+    *, name: str, kind: SiteKind | str = SiteKind.FIXED, quick_items: list[int] | None = None
+) -> Site:
     """Add a site; names are unique regardless of case."""
     name = _clean_site_name(name)
     if site_by_name(name) is not None:
         raise StaffError(f"There is already a site called {name!r}.", field="name")
-    site = Site(name=name, kind=SiteKind(kind), active=True)
+    site = Site(name=name, kind=SiteKind(kind), active=True, quick_items=quick_items or None)
     db.session.add(site)
     db.session.flush()
     record(
@@ -318,8 +320,10 @@ def create_site(*, name: str, kind: SiteKind | str = SiteKind.FIXED) -> Site:
     return site
 
 
-def update_site(site: Site, *, name: str, kind: SiteKind | str) -> None:
-    """Rename a site or change its kind."""
+def update_site(
+    site: Site, *, name: str, kind: SiteKind | str, quick_items: list[int] | None = None
+) -> None:
+    """Rename a site, change its kind or its outreach screen's quick counters."""
     name = _clean_site_name(name)
     existing = site_by_name(name)
     if existing is not None and existing.id != site.id:
@@ -332,6 +336,10 @@ def update_site(site: Site, *, name: str, kind: SiteKind | str) -> None:
     if kind != site.kind:
         changes["kind"] = [site.kind.value, kind.value]
         site.kind = kind
+    quick_items = list(quick_items or []) or None
+    if quick_items != site.quick_items:
+        changes["quick_items"] = [site.quick_items, quick_items]
+        site.quick_items = quick_items
     if changes:
         record("site_updated", object_type="site", object_id=site.id, detail=changes)
 

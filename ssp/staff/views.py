@@ -30,6 +30,7 @@ from ssp.staff.forms import (
 )
 from ssp.staff.models import Site, User
 from ssp.staff.services import StaffError
+from ssp.supplies.services import active_catalogue
 
 SIGN_IN_FAILED = "That username and password do not match an active account."
 
@@ -283,9 +284,12 @@ def sites():
 def site_new():
     """Add a site."""
     form = SiteForm()
+    form.quick_items.choices = [(item.id, item.name) for item in active_catalogue()]
     if form.validate_on_submit() and save(
         form,
-        lambda: services.create_site(name=form.name.data, kind=form.kind.data),
+        lambda: services.create_site(
+            name=form.name.data, kind=form.kind.data, quick_items=form.quick_items.data
+        ),
         lambda site: f"Site {site.name} added.",
     ):
         return redirect(url_for("staff.sites"))
@@ -299,11 +303,15 @@ def site_edit(site_id: int):
     """Rename a site or change its kind."""
     site = db.get_or_404(Site, site_id)
     form = SiteForm(obj=site if request.method == "GET" else None)
+    form.quick_items.choices = [(item.id, item.name) for item in active_catalogue()]
     if request.method == "GET":
         form.kind.data = site.kind.value
+        form.quick_items.data = list(site.quick_items or [])
     if form.validate_on_submit() and save(
         form,
-        lambda: services.update_site(site, name=form.name.data, kind=form.kind.data),
+        lambda: services.update_site(
+            site, name=form.name.data, kind=form.kind.data, quick_items=form.quick_items.data
+        ),
         lambda _: f"Site {site.name} saved.",
     ):
         return redirect(url_for("staff.sites"))

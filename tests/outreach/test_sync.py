@@ -245,3 +245,25 @@ def test_rotate_key_on_the_command_line(app, team):
     assert second.exit_code == 0 and "Retired 2 earlier keys." in second.output
     ((status, message),) = _sync(team, [_sealed(team, _contact(team.ids))])
     assert status == "refused" and "retired" in message
+
+
+def test_an_admin_chooses_a_sites_quick_counters(app, factory, signed_in):
+    site = factory.site("Van 3", "mobile")
+    syringe = factory.supply_item("Syringe 1 mL 28G", "syringe", "syringe")
+    pads = factory.supply_item("Alcohol pad", "injection", "pad")
+    admin = signed_in("admin")
+    default = next(
+        s for s in admin.get("/outreach/api/setup").get_json()["sites"] if s["id"] == site
+    )
+    assert default["quick"] == [syringe]  # the defaults found in this catalogue
+    page = admin.get(f"/admin/sites/{site}").get_data(as_text=True)
+    assert "Quick counters on the outreach screen" in page
+    response = admin.post(
+        f"/admin/sites/{site}",
+        {"name": "Van 3", "kind": "mobile", "quick_items": [str(pads), str(syringe)]},
+    )
+    assert response.status_code == 302
+    chosen = next(
+        s for s in admin.get("/outreach/api/setup").get_json()["sites"] if s["id"] == site
+    )
+    assert sorted(chosen["quick"]) == sorted([pads, syringe])
