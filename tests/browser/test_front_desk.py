@@ -212,6 +212,7 @@ def test_a_manager_downloads_the_monthly_report(live_server, page):
     if SCREENSHOTS:
         import subprocess
 
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         pdf = Path(SCREENSHOTS) / "report.pdf"
         pdf.write_bytes(data)
         subprocess.run(
