@@ -555,7 +555,7 @@ def purge(inactive_years: int, dry_run: bool) -> None:
     plan = plan_purge(inactive_years=inactive_years)
     summary = (
         f"{len(plan.participant_ids):,} participants with no visit in {inactive_years} "
-        f"year(s); {plan.visits_unlinked:,} of their visits keep counting without a "
+        f"year{'s' if inactive_years != 1 else ''}; {plan.visits_unlinked:,} of their visits keep counting without a "
         f"link; {plan.referrals_removed:,} referrals and {plan.follow_ups_removed:,} "
         "follow-ups removed"
     )
@@ -586,14 +586,16 @@ def close_stale_follow_ups(dry_run: bool) -> None:
         count = len(referrals.stale_follow_ups())
         db.session.rollback()
         click.echo(
-            f"Dry run, nothing changed: {count:,} follow-up(s) with no contact for more "
+            f"Dry run, nothing changed: {count:,} follow-up{'s' if count != 1 else ''} with "
+            "no contact for more "
             f"than {days} days would close as could not reach."
         )
         return
     closed = referrals.close_stale_follow_ups()
     db.session.commit()
     click.echo(
-        f"Closed {len(closed):,} follow-up(s) as could not reach (no contact for more "
+        f"Closed {len(closed):,} follow-up{'s' if len(closed) != 1 else ''} as could not "
+        "reach (no contact for more "
         f"than {days} days)."
     )
 

@@ -249,7 +249,15 @@ def test_idle_sign_out_with_a_warning(tmp_path, browser):
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/participants/1", "/participants/1/visits/new", "/participants/new", "/follow-ups"],
+    [
+        "/",
+        "/participants/1",
+        "/participants/1/visits/new",
+        "/participants/new",
+        "/follow-ups",
+        "/stock",
+        "/visits/today",
+    ],
 )
 def test_phone_sized_pages_fit_the_screen(live_server, browser, path):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -284,6 +292,9 @@ AXE = os.environ.get("AXE_CORE_JS") or str(
         "/participants/1/visits/new",
         "/follow-ups",
         "/stock",
+        "/visits/today",
+        "/referrals",
+        "/outreach/review",
     ],
 )
 def test_no_serious_accessibility_problems(live_server, browser, path):
