@@ -555,7 +555,8 @@ def purge(inactive_years: int, dry_run: bool) -> None:
     plan = plan_purge(inactive_years=inactive_years)
     summary = (
         f"{len(plan.participant_ids):,} participants with no visit in {inactive_years} "
-        f"year{'s' if inactive_years != 1 else ''}; {plan.visits_unlinked:,} of their visits keep counting without a "
+        f"year{'s' if inactive_years != 1 else ''}; {plan.visits_unlinked:,} of their "
+        "visits keep counting without a "
         f"link; {plan.referrals_removed:,} referrals and {plan.follow_ups_removed:,} "
         "follow-ups removed"
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
 
 from ssp.extensions import db
 from ssp.participants.models import Participant
@@ -82,8 +82,9 @@ class Summary:
     people_by_kind: dict[str, int]
 
 
-def summary(period: Period, zone: ZoneInfo) -> Summary:
-    """Unduplicated people served, new enrolments, visits by site and by kind."""
+def summary(period: Period, zone: ZoneInfo, enrolments: tuple[int, int] | None = None) -> Summary:
+    """Unduplicated people served, new enrolments, visits by site and by kind.
+    ``enrolments``: (new enrolments, new people served), when already counted."""
     window = _counted_visits(period, zone)
     totals = db.session.execute(
         select(
@@ -94,14 +95,14 @@ def summary(period: Period, zone: ZoneInfo) -> Summary:
         ).where(window)
     ).one()
     visits, participant_visits, people, reach = (int(v or 0) for v in totals)
+    # Site names are unique: grouping by the id groups by the name, without the join.
     site_names = dict(db.session.execute(select(Site.id, Site.name)).all())
-    site = _grouping_column(Visit.site_id, site_names)
     by_site = [
         (site_names[site_id], n, p)
         for site_id, n, p in db.session.execute(
-            select(site, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
+            select(Visit.site_id, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
             .where(window)
-            .group_by(site)
+            .group_by(Visit.site_id)
         )
     ]
     by_kind_rows = db.session.execute(
@@ -111,10 +112,14 @@ def summary(period: Period, zone: ZoneInfo) -> Summary:
     ).all()
     by_kind = {kind: int(n) for kind, n, _ in by_kind_rows}
     people_by_kind = {kind: int(p) for kind, _, p in by_kind_rows}
+    new, new_served = enrolments or (
+        _new_enrolments(period, zone),
+        _new_people_served(period, zone),
+    )
     return Summary(
         participants_served=people,
-        new_enrolments=_new_enrolments(period, zone),
-        new_people_served=_new_people_served(period, zone),
+        new_enrolments=new,
+        new_people_served=new_served,
         visits=visits,
         participant_visits=participant_visits,
         walk_in_visits=visits - participant_visits,
@@ -180,13 +185,16 @@ class Supplies:
 def supplies(period: Period, zone: ZoneInfo) -> Supplies:
     """Units handed out per item (and people receiving), syringes distributed and collected."""
     catalogue = _Catalogue.load()
-    line = _grouping_column(VisitItem.supply_item_id, catalogue.lines)
     rows = db.session.execute(
         _over_items(
-            select(line, func.sum(VisitItem.quantity), func.count(distinct(Visit.participant_id))),
+            select(
+                VisitItem.supply_item_id,
+                func.sum(VisitItem.quantity),
+                func.count(distinct(Visit.participant_id)),
+            ),
             period,
             zone,
-        ).group_by(line)
+        ).group_by(VisitItem.supply_item_id)
     ).all()
     # Ordered by category, name and unit first, as grouping by them did: lines that tie
     # on the printed order keep the order they always had.
@@ -209,7 +217,8 @@ def supplies(period: Period, zone: ZoneInfo) -> Supplies:
 @dataclass(frozen=True)
 class _Catalogue:
     """The supply items, read once per section: the big joins then group and filter by
-    item id instead of joining the catalogue and grouping by its names."""
+    item id instead of joining the catalogue and grouping by its names (item names are
+    unique, so an item is a report line)."""
 
     lines: dict[int, tuple[SupplyCategory, str, str]]  # id -> (category, name, unit)
     doses: dict[int, int]
@@ -235,25 +244,15 @@ class _Catalogue:
         return sorted(i for i, (c, _, _) in self.lines.items() if c in categories)
 
 
-def _grouping_column(column, key_of: dict[int, object]):
-    """``column`` (an id), with ids that share a key (two sites of one name, two items of
-    one line) replaced by the first of them: grouping by it groups as grouping by the
-    key would, but sorts integers and needs no join."""
-    first: dict[object, int] = {}
-    for ident in sorted(key_of):
-        first.setdefault(key_of[ident], ident)
-    merged = {ident: first[key] for ident, key in key_of.items() if first[key] != ident}
-    if not merged:
-        return column
-    return case(merged, value=column, else_=column)
-
-
 def _over_items(query, period: Period, zone: ZoneInfo, item_ids: list[int] | None = None):
     """``query`` over the period's counted visit items (only these items, when given)."""
     query = query.select_from(VisitItem).join(Visit, Visit.id == VisitItem.visit_id)
     query = query.where(_counted_visits(period, zone))
     if item_ids is not None:
-        query = query.where(VisitItem.supply_item_id.in_(item_ids))
+        # "+ 0" keeps the list out of the index search: SQLite would otherwise seek the
+        # items index once per visit and listed item (five seeks a visit for five
+        # syringes) instead of once per visit, and take twice as long.
+        query = query.where((VisitItem.supply_item_id + 0).in_(item_ids))
     return query
 
 
@@ -304,36 +303,66 @@ def overdose(
     period: Period,
     zone: ZoneInfo,
     service_counts: dict[Service, tuple[int, int]] | None = None,
+    months: list[MonthMetrics] | None = None,
 ) -> Overdose:
     """Naloxone kits by reason, people receiving kits, overdose reversals reported.
-    ``service_counts``: :func:`_service_counts` of the period, when already computed."""
-    from ssp.visits.models import NaloxoneReason
-
-    catalogue = _Catalogue.load()
-    naloxone = catalogue.ids(SupplyCategory.NALOXONE)
-    by_reason: dict[NaloxoneReason | None, int] = {}
-    by_item: dict[tuple[str, str, int], int] = {}
-    for reason, item_id, units in _naloxone_units(period, zone, naloxone):
-        _, name, unit = catalogue.lines[item_id]
-        by_reason[reason] = by_reason.get(reason, 0) + units
-        key = (name, unit, catalogue.doses[item_id])
-        by_item[key] = by_item.get(key, 0) + units
+    ``service_counts``: :func:`_service_counts` of the period, when already computed;
+    ``months``: the overdose figures of each of the period's months, when computed:
+    kits by reason and units per item are their sums."""
+    naloxone = _Catalogue.load().ids(SupplyCategory.NALOXONE)
+    kits_by_reason, units_and_doses = (
+        _naloxone_of_months(months) if months else _naloxone_handed_out(period, zone)
+    )
     services = service_counts or _service_counts(period, zone)
     return Overdose(
-        kits=sum(by_reason.values()),
-        # Kits without a reason (an item that became naloxone later) keep the rows adding
-        # up to the same total as every other table.
-        kits_by_reason={r.label: by_reason.get(r, 0) for r in NaloxoneReason}
-        | {"Reason not recorded": by_reason.get(None, 0)},
-        # In name, unit and doses order, as the grouped query returned them.
-        units_and_doses={
-            (SupplyCategory.NALOXONE.value, name, unit): (units, int(doses or 1))
-            for (name, unit, doses), units in sorted(by_item.items())
-        },
+        kits=sum(kits_by_reason.values()),
+        kits_by_reason=kits_by_reason,
+        units_and_doses=units_and_doses,
         people_receiving_kits=_people_receiving(period, zone, naloxone),
         reversals_reported=services[Service.OVERDOSE_REVERSAL_REPORTED][0],
         people_trained=services[Service.NALOXONE_TRAINING][1],
     )
+
+
+def _naloxone_handed_out(period: Period, zone: ZoneInfo) -> tuple[dict, dict]:
+    """The naloxone kits of the period by reason, and per item (units, doses in one)."""
+    from ssp.visits.models import NaloxoneReason
+
+    catalogue = _Catalogue.load()
+    by_reason: dict[NaloxoneReason | None, int] = {}
+    by_item: dict[tuple[str, str, int], int] = {}
+    for reason, item_id, units in _naloxone_units(
+        period, zone, catalogue.ids(SupplyCategory.NALOXONE)
+    ):
+        _, name, unit = catalogue.lines[item_id]
+        by_reason[reason] = by_reason.get(reason, 0) + units
+        key = (name, unit, catalogue.doses[item_id])
+        by_item[key] = by_item.get(key, 0) + units
+    # Kits without a reason (an item that became naloxone later) keep the rows adding up
+    # to the same total as every other table.
+    kits_by_reason = {r.label: by_reason.get(r, 0) for r in NaloxoneReason} | {
+        "Reason not recorded": by_reason.get(None, 0)
+    }
+    units_and_doses = {
+        (SupplyCategory.NALOXONE.value, name, unit): (units, int(doses or 1))
+        for (name, unit, doses), units in sorted(by_item.items())
+    }
+    return kits_by_reason, units_and_doses
+
+
+def _naloxone_of_months(months: list[MonthMetrics]) -> tuple[dict, dict]:
+    """:func:`_naloxone_handed_out` of a period, from its months' (item names are unique,
+    so an item's doses are the same in every month)."""
+    kits_by_reason = dict.fromkeys(months[0].overdose.kits_by_reason, 0)
+    units: dict[tuple[str, str, str], int] = {}
+    doses: dict[tuple[str, str, str], int] = {}
+    for month in months:
+        for reason, kits in month.overdose.kits_by_reason.items():
+            kits_by_reason[reason] += kits
+        for key, (n, per_unit) in month.overdose.units_and_doses.items():
+            units[key] = units.get(key, 0) + n
+            doses[key] = per_unit
+    return kits_by_reason, {key: (units[key], doses[key]) for key in sorted(units)}
 
 
 def _naloxone_units(period: Period, zone: ZoneInfo, naloxone: list[int]) -> list[tuple]:
@@ -603,12 +632,15 @@ def compute(
     *,
     parts_only: bool = False,
     months: list[MonthMetrics] | None = None,
+    enrolments: tuple[int, int] | None = None,
 ) -> MonthMetrics:
     """The metrics of the period for the sections asked for (the summary always).
     ``parts_only``: only the sections whose figures combine across months (no trends,
     no demographics), for the months inside a longer period and for comparisons.
     ``months``: the metrics of months inside the period, already computed: the trends
-    read those months from them."""
+    read those months from them, and when they are all its months, the kits by reason and
+    per item are their sums. ``enrolments``: the summary's (new enrolments, new
+    people served), already counted."""
     metrics = MonthMetrics(period=period)
     names = ["summary", *[s for s in sections if s not in ("summary", "trends")]]
     if "trends" in sections:
@@ -617,16 +649,183 @@ def compute(
     for name in names:
         if parts_only and name not in PART_SECTIONS:
             continue
-        if name in ("overdose", "services"):
+        if name == "overdose":
             service_counts = service_counts or _service_counts(period, zone)
-            value = SECTION_FUNCTIONS[name](period, zone, service_counts)
+            value = overdose(period, zone, service_counts, _all_months_with(period, months, name))
+        elif name == "services":
+            service_counts = service_counts or _service_counts(period, zone)
+            value = services(period, zone, service_counts)
         elif name == "trends":
             known = {m.period: m for m in months or []} | {period: metrics}
             value = trends(period, zone, known=known)
+        elif name == "summary":
+            value = summary(period, zone, enrolments)
         else:
             value = SECTION_FUNCTIONS[name](period, zone)
         setattr(metrics, name, value)
     return metrics
+
+
+def _all_months_with(
+    period: Period, months: list[MonthMetrics] | None, section: str
+) -> list[MonthMetrics] | None:
+    """``months`` when they are all the months of a longer period, each with that
+    section computed (so the section's figures that add up can be summed)."""
+    if period.length == 1 or not months or [m.period for m in months] != period.months():
+        return None
+    return months if all(getattr(m, section) is not None for m in months) else None
+
+
+def compute_months(months: list[Month], zone: ZoneInfo, sections: list[str]) -> list[MonthMetrics]:
+    """``compute(month, zone, sections, parts_only=True)`` for each of consecutive months
+    (the months of a longer period), the same figures: the visits are read a month at a
+    time, the small tables (enrolments, referrals, follow-ups) once for all the months."""
+    if not months:
+        return []
+    run = _MonthRun(months, zone)
+    enrolments = list(zip(run.enrolments(), run.new_people_served(), strict=True))
+    referral_figures = run.referrals() if "referrals" in sections else None
+    others = [s for s in sections if s != "referrals"]
+    result = []
+    for i, month in enumerate(months):
+        metrics = compute(month, zone, others, parts_only=True, enrolments=enrolments[i])
+        if referral_figures is not None:
+            metrics.referrals = referral_figures[i]
+        result.append(metrics)
+    return result
+
+
+class _MonthRun:
+    """Consecutive months, for counting rows of the small tables per month in one pass:
+    a row's month is a CASE over the months' boundaries."""
+
+    def __init__(self, months: list[Month], zone: ZoneInfo) -> None:
+        self.months = months
+        self.bounds = [m.start(zone) for m in months] + [months[-1].end(zone)]
+
+    def within(self, column):
+        """The time falls in one of the months."""
+        return and_(column >= self.bounds[0], column < self.bounds[-1])
+
+    def index(self, column, before: int | None = None):
+        """Which month the time falls in (0: the first); ``before`` for a time before the
+        first month, NULL for a later or missing one."""
+        return case(
+            (column < self.bounds[0], before),
+            *((column < end, i) for i, end in enumerate(self.bounds[1:])),
+            else_=None,
+        )
+
+    def _bound_of(self, column, offset: int):
+        typed = [literal(bound, column.type) for bound in self.bounds]
+        return case(*((column < typed[i + 1], typed[i + offset]) for i in range(len(self.months))))
+
+    def per_month(self, rows) -> list[int]:
+        """(month, count) rows as a count per month."""
+        counts = [0] * len(self.months)
+        for index, n in rows:
+            if index is not None and index >= 0:
+                counts[int(index)] += int(n or 0)
+        return counts
+
+    def enrolments(self) -> list[int]:
+        """People enrolled in each month."""
+        month = self.index(Participant.created_at)
+        return self.per_month(
+            db.session.execute(
+                select(month, func.count(Participant.id))
+                .where(self.within(Participant.created_at))
+                .group_by(month)
+            )
+        )
+
+    def new_people_served(self) -> list[int]:
+        """Per month, the people enrolled in it with a counted visit in it (each enrolled
+        person's visits read through the participant-and-time index, in their month)."""
+        month = self.index(Participant.created_at)
+        visited_that_month = exists().where(
+            Visit.participant_id == Participant.id,
+            Visit.voided_at.is_(None),
+            Visit.occurred_at >= self._bound_of(Participant.created_at, 0),
+            Visit.occurred_at < self._bound_of(Participant.created_at, 1),
+        )
+        return self.per_month(
+            db.session.execute(
+                select(month, func.count(Participant.id))
+                .where(self.within(Participant.created_at), visited_that_month)
+                .group_by(month)
+            )
+        )
+
+    def referrals(self) -> list[Referrals]:
+        """:func:`referrals` of each month: one pass over the referrals made or closed in
+        the months, one over the follow-ups."""
+        made_in = self.index(Referral.made_at)
+        closed_in = self.index(Referral.closed_at, before=-1)
+        completed = case((Referral.status == ReferralStatus.COMPLETED, 1), else_=0)
+        rows = db.session.execute(
+            select(Referral.category, made_in, closed_in, completed, func.count(Referral.id))
+            .outerjoin(Visit, Visit.id == Referral.visit_id)
+            .where(
+                Visit.voided_at.is_(None),
+                or_(self.within(Referral.made_at), self.within(Referral.closed_at)),
+            )
+            .group_by(Referral.category, made_in, closed_in, completed)
+        ).all()
+        n = len(self.months)
+        made, done, both = ({c: [0] * n for c in ReferralCategory} for _ in range(3))
+        for category, made_i, closed_i, is_completed, count in rows:
+            if made_i is not None:
+                made[category][made_i] += count
+            if not is_completed or closed_i is None:
+                continue
+            if closed_i >= 0:
+                done[category][closed_i] += count
+            if made_i is not None and closed_i <= made_i:  # completed by its month's end
+                both[category][made_i] += count
+        follow_ups_done = self._follow_ups_done()
+        overdue = self._follow_ups_overdue()
+        return [
+            Referrals(
+                made={c.label: made[c][i] for c in ReferralCategory},
+                completed={c.label: done[c][i] for c in ReferralCategory},
+                made_and_completed={c.label: both[c][i] for c in ReferralCategory},
+                follow_ups_done=follow_ups_done[FollowUpStatus.DONE][i],
+                follow_ups_unreachable=follow_ups_done[FollowUpStatus.UNREACHABLE][i],
+                follow_ups_overdue_at_month_end=overdue[i],
+            )
+            for i in range(n)
+        ]
+
+    def _follow_ups_done(self) -> dict[FollowUpStatus, list[int]]:
+        month = self.index(FollowUp.done_at)
+        statuses = (FollowUpStatus.DONE, FollowUpStatus.UNREACHABLE)
+        rows = db.session.execute(
+            select(FollowUp.status, month, func.count(FollowUp.id))
+            .where(self.within(FollowUp.done_at), FollowUp.status.in_(statuses))
+            .group_by(FollowUp.status, month)
+        ).all()
+        return {s: self.per_month((i, n) for status, i, n in rows if status == s) for s in statuses}
+
+    def _follow_ups_overdue(self) -> list[int]:
+        """Per month, the follow-ups overdue at its end (one column per month)."""
+        columns = []
+        for month, end in zip(self.months, self.bounds[1:], strict=True):
+            overdue = and_(
+                FollowUp.created_at < end,
+                FollowUp.due_on < month.end_day,
+                (FollowUp.done_at.is_(None)) | (FollowUp.done_at >= end),
+            )
+            columns.append(func.coalesce(func.sum(case((overdue, 1), else_=0)), 0))
+        first_end = self.bounds[1]
+        counts = db.session.execute(
+            select(*columns).where(
+                FollowUp.created_at < self.bounds[-1],
+                FollowUp.due_on < self.months[-1].end_day,
+                (FollowUp.done_at.is_(None)) | (FollowUp.done_at >= first_end),
+            )
+        ).one()
+        return [int(n) for n in counts]
 
 
 # --- the glance of a period compared with --------------------------------------------------

@@ -20,7 +20,7 @@ from ssp.reporting.builder import ArchiveContext, ProfileSettings, build_documen
 from ssp.reporting.csv_export import render_csv
 from ssp.reporting.document import ReportDocument
 from ssp.reporting.funders import profile_by_name
-from ssp.reporting.metrics import Glance, MonthMetrics, compute, glance
+from ssp.reporting.metrics import Glance, MonthMetrics, compute, compute_months, glance
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.narratives import printed_parts
 from ssp.reporting.pdf import render_pdf
@@ -94,11 +94,7 @@ def build_report(
     zone = program_zone()
     sections = list(settings.sections)
     # The months inside a longer period first: the period's trends are read from them.
-    parts = (
-        [compute(m, zone, sections, parts_only=True) for m in period.months()]
-        if period.length > 1
-        else []
-    )
+    parts = compute_months(period.months(), zone, sections) if period.length > 1 else []
     metrics = compute(period, zone, sections, months=parts)
     archive = archive_context(period, settings.name)
     compared = _compared(period, settings, archive)
@@ -130,7 +126,7 @@ def _compared(
     compared = []
     for other in comparison_periods(period, settings.fiscal_year_start):
         its_months = (
-            [compute(m, zone, glance_sections, parts_only=True) for m in other.months()]
+            compute_months(other.months(), zone, glance_sections)
             if other.length > 1 and other.key not in archived_periods
             else []
         )

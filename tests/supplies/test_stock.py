@@ -114,9 +114,9 @@ def test_the_whole_story_adds_up(app, store, factory):
     page = b.get("/stock").get_data(as_text=True)
     van_section = page[page.index(">Van<") :]
     row = re.search(
-        r"Syringe 1 mL 28G</td>\s*<td class=\"num\">([\d,-]+) .*?</td>\s*"
-        r"<td class=\"num\">([\d,]+)</td>\s*<td class=\"num\">([^<]+)</td>\s*"
-        r"<td class=\"num\">([^<]+)</td>",
+        r"Syringe 1 mL 28G</td>\s*<td[^>]*class=\"num\">([\d,-]+) .*?</td>\s*"
+        r"<td[^>]*class=\"num\">([\d,]+)</td>\s*<td[^>]*class=\"num\">([^<]+)</td>\s*"
+        r"<td[^>]*class=\"num\">([^<]+)</td>",
         van_section,
         re.S,
     )
