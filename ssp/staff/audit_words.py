@@ -463,7 +463,7 @@ def _sign_in(event, names):
 
 
 _SIGN_IN_FAILURES = {
-    "wrong_password": "wrong password",
+    "wrong_password": "wrong password",  # nosec B105: a reason in words, not a password
     "locked": "the account was locked",
     "inactive": "the account is deactivated",
 }
