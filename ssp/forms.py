@@ -104,6 +104,13 @@ def parse_id(text: str | None) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
+def record_id(value: str | int | None) -> int | None:
+    """Select-field coercion for a record id: None unless it is one the databases can
+    hold, so an absurd id is refused by the form, never sent to a query (PostgreSQL
+    raises on an INTEGER out of range)."""
+    return parse_id(str(value)) if value not in (None, "") else None
+
+
 def posted_ids(form_data, prefix: str) -> set[int]:
     """Ids named by non-empty, non-zero posted fields called ``<prefix><id>``."""
     ids = set()

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ssp.forms import Form, SaneDate, optional_int
+from ssp.forms import Form, SaneDate, optional_int, record_id
 from ssp.referrals.forms import (
     CATEGORY_CHOICES,
     NO_IDENTIFIERS,
@@ -48,7 +48,7 @@ class VisitFormBase(Form):
     """The fixed part of the visit form; item fields are added per catalogue."""
 
     submission_key = HiddenField(validators=[Length(max=64)])
-    site_id = SelectField("Site", coerce=int, choices=[])
+    site_id = SelectField("Site", coerce=record_id, choices=[])
     kind = SelectField("How they were reached", choices=KIND_CHOICES)
     occurred_at = DateTimeLocalField(
         "Time of the visit",

@@ -598,3 +598,21 @@ def test_the_days_list_shows_the_sites_visits_and_its_tally(app, desk, factory):
         assert figure in tally, (figure, tally)
     van = desk.get(f"/visits/today?site={ids['van']}").get_data(as_text=True)
     assert "Today at Van" in van and "99 Syringe" in van
+
+
+@pytest.mark.parametrize("site_id", ["2147483648", "99999999999999999999", "-1", "1e3"])
+def test_an_absurd_site_id_is_refused_by_the_form_on_both_databases(app, desk, factory, site_id):
+    ids = desk.ids
+    visit_id = factory.visit(
+        ids["participant"], user_id=ids["user"], site_id=ids["main"], items={ids["syringe"]: 1}
+    )
+    for url in (
+        "/visits/walk-in",
+        f"/visits/{visit_id}/edit",
+        f"/participants/{ids['participant']}/visits/new",
+    ):
+        data = _form(desk, url)
+        data["site_id"] = site_id
+        response = desk.post(url, data)
+        assert response.status_code == 422, (url, response.status_code)
+        assert "Not a valid choice" in response.get_data(as_text=True)
