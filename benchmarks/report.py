@@ -9,7 +9,9 @@ process, times one month's report: the bare aggregate queries alone, and the who
 (aggregates, the disclosure audit, PDF and CSV). Before timing, the month before and the
 month itself are archived once (as a program that regenerates a month would have), so
 the timed report is audited against the archive. Prints wall times, peak memory, the
-ratio, and the audit's cells, counts to protect, solver calls and time.
+ratio, and the audit's cells, counts to protect, solver calls and time; then the last
+complete fiscal year's whole report, and its queries by part (its months, the year, the
+year compared with).
 """
 
 from __future__ import annotations
@@ -153,6 +155,7 @@ def measure(url: str, month: str | None, runs: int) -> None:
             render_csv(fiscal_document)
             fiscal_times.append(time.perf_counter() - started)
         fiscal_audit = fiscal_document.audit
+        phases = _fiscal_phases(fiscal, settings)
     print(f"[{dialect}] report for {period.key}, median of {runs} runs")
     print(f"  bare aggregate queries : {statistics.median(bare):.3f} s")
     print(
@@ -173,9 +176,38 @@ def measure(url: str, month: str | None, runs: int) -> None:
         f"{len(fiscal_audit.overlapping_reports)} archived reports"
     )
     print(
+        "  fiscal year, by part   : "
+        + "; ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items())
+    )
+    print(
         f"  peak memory            : {peak_rss:.0f} MB RSS (process after imports: "
         f"{baseline_rss:.0f} MB), {peak_python / 2**20:.1f} MB Python heap at peak"
     )
+
+
+def _fiscal_phases(fiscal, settings) -> dict[str, float]:
+    """Where the fiscal-year report's queries go: its months, the year itself, and the
+    previous year compared with (its months and its glance), one run each."""
+    from ssp.extensions import db
+    from ssp.reporting.metrics import compute, compute_months, glance
+    from ssp.reporting.services import GLANCE_SECTIONS, comparison_periods
+    from ssp.timeutil import program_zone
+
+    zone, sections = program_zone(), list(settings.sections)
+    glance_sections = [s for s in GLANCE_SECTIONS if s in sections]
+    phases = {}
+    started = time.perf_counter()
+    months = compute_months(fiscal.months(), zone, sections)
+    phases["its 12 months"] = time.perf_counter() - started
+    started = time.perf_counter()
+    compute(fiscal, zone, sections, months=months)
+    phases["the year"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for other in comparison_periods(fiscal, settings.fiscal_year_start):
+        glance(other, zone, glance_sections, compute_months(other.months(), zone, glance_sections))
+    phases["the year compared with, and its months"] = time.perf_counter() - started
+    db.session.rollback()
+    return phases
 
 
 def _archive_once(period) -> int:
