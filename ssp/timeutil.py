@@ -30,6 +30,12 @@ def local_time(value: dt.datetime | None) -> dt.datetime | None:
     return as_utc(value).astimezone(program_zone())
 
 
+def day_start(day: dt.date, zone: ZoneInfo | None = None) -> dt.datetime:
+    """The first instant of ``day`` in the program's time zone (or ``zone``), as aware
+    UTC: the bound of every "from this day" and "before this day" query."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone or program_zone()).astimezone(dt.UTC)
+
+
 def program_today(now: dt.datetime | None = None) -> dt.date:
     """Today's date in the program's time zone (which day a due date falls on)."""
     return as_utc(now or utcnow()).astimezone(program_zone()).date()

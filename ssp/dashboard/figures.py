@@ -19,7 +19,7 @@ from ssp.referrals.models import FollowUp, FollowUpStatus, Referral
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.periods import Month
 from ssp.supplies.models import SupplyCategory, SupplyItem
-from ssp.timeutil import program_zone, utcnow
+from ssp.timeutil import day_start, program_zone, utcnow
 from ssp.visits.models import Service, Visit, VisitItem, VisitService
 
 
@@ -104,11 +104,13 @@ def month_so_far(now: dt.datetime | None = None) -> list[Figure]:
     to the same day and time last month."""
     zone = program_zone()
     now_local = (now or utcnow()).astimezone(zone)
-    start = now_local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     before_end = _same_point_last_month(now_local)
-    before_start = before_end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    this = _window_figures(start.astimezone(dt.UTC), now_local.astimezone(dt.UTC))
-    last = _window_figures(before_start.astimezone(dt.UTC), before_end.astimezone(dt.UTC))
+    this = _window_figures(
+        day_start(now_local.date().replace(day=1), zone), now_local.astimezone(dt.UTC)
+    )
+    last = _window_figures(
+        day_start(before_end.date().replace(day=1), zone), before_end.astimezone(dt.UTC)
+    )
     return [Figure(LABELS[key], this[key], last[key]) for key in LABELS]
 
 

@@ -31,7 +31,7 @@ from ssp.referrals.models import (
 )
 from ssp.security import Role
 from ssp.staff.models import User
-from ssp.timeutil import as_utc, local_time, program_today, program_zone, utcnow
+from ssp.timeutil import as_utc, day_start, local_time, program_today, utcnow
 
 FORWARD_MOVES: dict[ReferralStatus, set[ReferralStatus]] = {
     ReferralStatus.MADE: {
@@ -640,7 +640,7 @@ def stale_follow_ups_query(
     from ssp.visits.models import Visit
 
     limit_day = today - dt.timedelta(days=days)
-    since = dt.datetime.combine(limit_day, dt.time(), tzinfo=program_zone()).astimezone(dt.UTC)
+    since = day_start(limit_day)
     seen_since = (
         select(Visit.id)
         .where(
@@ -729,10 +729,6 @@ class ReferralFilter:
     oldest_first: bool = False
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=program_zone()).astimezone(dt.UTC)
-
-
 def referral_list_query(filters: ReferralFilter) -> Select:
     """Referrals across participants, newest first (or oldest first). A referral made
     on a visit that was later voided counts nowhere, as in reports, so it is left out."""
@@ -761,8 +757,8 @@ def referral_list_query(filters: ReferralFilter) -> Select:
     if filters.site_id:
         query = query.where(Referral.site_id == filters.site_id)
     if filters.made_from:
-        query = query.where(Referral.made_at >= _midnight(filters.made_from))
+        query = query.where(Referral.made_at >= day_start(filters.made_from))
     if filters.made_to:
-        query = query.where(Referral.made_at < _midnight(filters.made_to + dt.timedelta(days=1)))
+        query = query.where(Referral.made_at < day_start(filters.made_to + dt.timedelta(days=1)))
     order = Referral.made_at if filters.oldest_first else Referral.made_at.desc()
     return query.order_by(order, Referral.id if filters.oldest_first else Referral.id.desc())

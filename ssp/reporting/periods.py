@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from ssp.timeutil import day_start
+
 MONTH = "month"
 QUARTER = "quarter"
 YEAR = "year"
@@ -109,11 +111,11 @@ class Month:
 
     def start(self, zone: ZoneInfo) -> dt.datetime:
         """Midnight at the start of the period in the program's zone, in UTC."""
-        return _midnight(self.first_day, zone)
+        return day_start(self.first_day, zone)
 
     def end(self, zone: ZoneInfo) -> dt.datetime:
         """Midnight after the period's last day in the program's zone, in UTC."""
-        return _midnight(self.end_day, zone)
+        return day_start(self.end_day, zone)
 
     def previous(self) -> Month:
         """The period just before."""
@@ -170,11 +172,11 @@ class Span:
 
     def start(self, zone: ZoneInfo) -> dt.datetime:
         """Midnight at the start of the period in the program's zone, in UTC."""
-        return _midnight(self.first_day, zone)
+        return day_start(self.first_day, zone)
 
     def end(self, zone: ZoneInfo) -> dt.datetime:
         """Midnight after the period's last day in the program's zone, in UTC."""
-        return _midnight(self.end_day, zone)
+        return day_start(self.end_day, zone)
 
     @property
     def short_label(self) -> str:
@@ -206,10 +208,6 @@ class Span:
 
 
 Period = Month | Span
-
-
-def _midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
 
 
 def _span(kind: str, first: Month, length: int, fiscal_start: int) -> Span:

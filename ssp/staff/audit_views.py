@@ -20,11 +20,7 @@ from ssp.staff import bp
 from ssp.staff.audit_words import Names, describe, label_of, object_type_words, object_words
 from ssp.staff.models import User
 from ssp.supplies.stock import csv_text
-from ssp.timeutil import local_time, program_zone, utcnow
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=program_zone()).astimezone(dt.UTC)
+from ssp.timeutil import day_start, local_time, utcnow
 
 
 def _filtered() -> Select:
@@ -56,9 +52,9 @@ def _filtered() -> Select:
     if start and end and start > end:
         abort(400)
     if start:
-        query = query.where(AuditEvent.occurred_at >= _midnight(start))
+        query = query.where(AuditEvent.occurred_at >= day_start(start))
     if end:
-        query = query.where(AuditEvent.occurred_at < _midnight(end + dt.timedelta(days=1)))
+        query = query.where(AuditEvent.occurred_at < day_start(end + dt.timedelta(days=1)))
     if request.args.get("page", "1") and parse_id(request.args.get("page", "1")) is None:
         abort(400)
     return query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())

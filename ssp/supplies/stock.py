@@ -32,7 +32,7 @@ from ssp.supplies.models import (
     SupplyCategory,
     SupplyItem,
 )
-from ssp.timeutil import local_time, program_today, program_zone, utcnow
+from ssp.timeutil import day_start, local_time, program_today, program_zone, utcnow
 
 EXPIRY_WARNING_DAYS = 60
 MAX_UNITS_PER_LINE = 10_000_000
@@ -584,10 +584,6 @@ class LedgerFilter:
     end: dt.date | None = None  # inclusive, program time zone
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=program_zone()).astimezone(dt.UTC)
-
-
 def ledger_query(filters: LedgerFilter) -> Select:
     """Movements matching the filters, newest first."""
     query = select(StockMovement).options(
@@ -603,10 +599,10 @@ def ledger_query(filters: LedgerFilter) -> Select:
     if filters.reason:
         query = query.where(StockMovement.reason == filters.reason)
     if filters.start:
-        query = query.where(StockMovement.occurred_at >= _day_start(filters.start))
+        query = query.where(StockMovement.occurred_at >= day_start(filters.start))
     if filters.end:
         query = query.where(
-            StockMovement.occurred_at < _day_start(filters.end + dt.timedelta(days=1))
+            StockMovement.occurred_at < day_start(filters.end + dt.timedelta(days=1))
         )
     return query.order_by(StockMovement.occurred_at.desc(), StockMovement.id.desc())
 

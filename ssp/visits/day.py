@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ssp.extensions import db
 from ssp.supplies.models import SupplyCategory
-from ssp.timeutil import program_zone
+from ssp.timeutil import day_start
 from ssp.visits.models import Visit, VisitItem
 
 
@@ -33,17 +33,9 @@ def summary_line(visit: Visit) -> str:
     return ", ".join(parts) if parts else "nothing handed out or collected"
 
 
-def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The program-time day as a UTC half-open interval."""
-    zone = program_zone()
-    start = dt.datetime.combine(day, dt.time(), zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
 def visits_of_day(day: dt.date, site_id: int) -> list[Visit]:
     """The site's visits that day (voided ones included, marked), latest first."""
-    start, end = day_bounds(day)
+    start, end = day_start(day), day_start(day + dt.timedelta(days=1))
     return list(
         db.session.scalars(
             select(Visit)
