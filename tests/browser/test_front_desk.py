@@ -281,6 +281,18 @@ AXE = os.environ.get("AXE_CORE_JS") or str(
 )
 
 
+def serious_accessibility_problems(page) -> list:
+    """axe-core's serious and critical findings on the page (rule, impact, first nodes);
+    the page's context must bypass the CSP, which forbids the injected script."""
+    page.add_script_tag(path=AXE)
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 @pytest.mark.skipif(not Path(AXE).exists(), reason="axe-core is not installed (npm)")
 @pytest.mark.parametrize(
     "path",
@@ -304,12 +316,6 @@ def test_no_serious_accessibility_problems(live_server, browser, path):
     if path != "/sign-in":
         sign_in(page, live_server.url, "boss1")
     page.goto(live_server.url + path)
-    page.add_script_tag(path=AXE)
-    result = page.evaluate("async () => await axe.run(document)")
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_accessibility_problems(page)
     context.close()
     assert serious == [], (path, serious)

@@ -6,14 +6,13 @@ plain text on the phone."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.browser.conftest import CHROMIUM, SCREENSHOTS, start_server
-from tests.browser.test_front_desk import sign_in
+from tests.browser.test_front_desk import AXE, serious_accessibility_problems, sign_in
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 
@@ -206,16 +205,6 @@ def test_a_sync_cut_halfway_resumes_without_doubles(live, browser):
     assert _distinct_keys(live) == _visits(live)
 
 
-AXE = os.environ.get("AXE_CORE_JS") or str(
-    Path(__file__).resolve().parents[2]
-    / ".ci"
-    / "node"
-    / "node_modules"
-    / "axe-core"
-    / "axe.min.js"
-)
-
-
 @pytest.mark.skipif(not Path(AXE).exists(), reason="axe-core is not installed (npm)")
 def test_the_outreach_screen_fits_a_phone_and_has_no_serious_accessibility_problems(live, browser):
     context = browser.new_context(
@@ -225,12 +214,6 @@ def test_the_outreach_screen_fits_a_phone_and_has_no_serious_accessibility_probl
     sign_in(page, live.url, "desk1")
     _open(page, live.url)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.add_script_tag(path=AXE)
-    result = page.evaluate("async () => await axe.run(document)")
-    serious = [
-        (v["id"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_accessibility_problems(page)
     context.close()
     assert serious == []
