@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import distinct, func, select
 
 from ssp.extensions import db
-from ssp.referrals.models import FollowUp, FollowUpStatus, Referral
+from ssp.referrals.models import Referral
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.periods import Month
 from ssp.supplies.models import SupplyCategory, SupplyItem
@@ -112,17 +112,6 @@ def month_so_far(now: dt.datetime | None = None) -> list[Figure]:
         day_start(before_end.date().replace(day=1), zone), before_end.astimezone(dt.UTC)
     )
     return [Figure(LABELS[key], this[key], last[key]) for key in LABELS]
-
-
-def overdue_follow_ups(today: dt.date) -> int:
-    """Open follow-ups past their due day, at every site."""
-    return int(
-        db.session.scalar(
-            select(func.count(FollowUp.id)).where(
-                FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on < today
-            )
-        )
-    )
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 
 from ssp.dashboard import bp
-from ssp.dashboard.figures import month_so_far, overdue_follow_ups, reports_due
-from ssp.dbstatus import database_problem
-from ssp.extensions import db
+from ssp.dashboard.figures import month_so_far, reports_due
+from ssp.dbstatus import app_database_problem
 from ssp.forms import parse_id
+from ssp.referrals.services import worklist_counts
 from ssp.security import Role, public, role_required
 from ssp.supplies.stock import low_stock
 from ssp.timeutil import program_today
@@ -35,7 +35,7 @@ def index():
         day_tally=tally(visits_of_day(today, site_id)) if site_id else None,
         low_stock=low_stock() if managing else [],
         month_so_far=month_so_far() if managing else [],
-        overdue=overdue_follow_ups(today) if managing else None,
+        overdue=worklist_counts(today)["overdue"] if managing else None,  # all sites
         reports_due=reports_due(today) if managing else [],
     )
 
@@ -62,7 +62,7 @@ def _just_saved() -> Visit | None:
 def health():
     """200 when the database answers and is at the latest migration, else 503 (for
     proxies and monitors); the reason goes to the log, not to the public answer."""
-    problem = database_problem(db.engine, current_app.extensions["migrate"].directory)
+    problem = app_database_problem(current_app._get_current_object())
     if problem:
         current_app.logger.warning("Health check failed: %s", problem)
         return {"status": "unavailable"}, 503

@@ -19,8 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ssp.audit import record
@@ -32,6 +31,7 @@ from ssp.participants.codes import CodeError, validated_code
 from ssp.participants.models import Participant
 from ssp.participants.services import find_by_code, near_duplicates
 from ssp.staff.models import Site, SiteKind, User
+from ssp.staff.services import active_sites
 from ssp.supplies.models import SupplyCategory, SupplyItem
 from ssp.supplies.services import active_catalogue
 from ssp.timeutil import as_utc, utcnow
@@ -138,8 +138,7 @@ def quick_items(site: Site | None, catalogue: list[SupplyItem]) -> list[SupplyIt
 
 def outreach_sites() -> list[Site]:
     """Sites a team can work for: outreach and mobile ones first, then the rest."""
-    sites = db.session.scalars(select(Site).where(Site.active).order_by(Site.name)).all()
-    return sorted(sites, key=lambda s: s.kind not in (SiteKind.OUTREACH, SiteKind.MOBILE))
+    return sorted(active_sites(), key=lambda s: s.kind not in (SiteKind.OUTREACH, SiteKind.MOBILE))
 
 
 def active_zones() -> list[Zone]:
@@ -169,12 +168,10 @@ def setup_for(user: User) -> dict[str, Any]:
                 "name": item.name,
                 "unit": item.unit,
                 "category": item.category.value,
-                "max": item.max_per_visit or current_app.config["VISIT_ITEM_MAX"],
             }
             for item in catalogue
         ],
         "reasons": [{"value": r.value, "label": r.label} for r in NaloxoneReason],
-        "backdate_days": current_app.config["VISIT_BACKDATE_DAYS"],
     }
 
 
@@ -472,11 +469,3 @@ def field_enrolments_to_review() -> list[tuple[Participant, list]]:
 def mark_reviewed(participant: Participant) -> None:
     participant.review_pending = False
     record("field_enrolment_reviewed", object_type="participant", object_id=participant.id)
-
-
-def held_count() -> int:
-    return int(
-        db.session.scalar(
-            select(func.count(HeldContact.id)).where(HeldContact.status == HeldStatus.HELD)
-        )
-    )
