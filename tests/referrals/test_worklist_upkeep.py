@@ -15,7 +15,7 @@ from ssp import timeutil
 from ssp.audit import AuditEvent
 from ssp.extensions import db
 from ssp.referrals.models import FollowUp, FollowUpStatus, Referral, ReferralStatus
-from tests.conftest import Browser
+from tests.referrals.test_referrals import _browser, _today
 
 
 @pytest.fixture
@@ -35,17 +35,6 @@ def world(app, factory):
     ids["desk"] = factory.user("desk1", "front_desk", site_id=ids["main"])
     ids["manager"] = factory.user("boss1", "manager", site_id=ids["main"])
     return ids
-
-
-def _browser(app, username: str) -> Browser:
-    browser = Browser(app.test_client())
-    assert browser.sign_in(username).status_code == 200
-    return browser
-
-
-def _today(app) -> dt.date:
-    with app.app_context():
-        return timeutil.program_today()
 
 
 def _noon(app, days_ago: int) -> dt.datetime:

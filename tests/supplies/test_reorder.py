@@ -10,8 +10,9 @@ from html.parser import HTMLParser
 import pytest
 
 from ssp.supplies import stock
-from ssp.timeutil import program_today, utcnow
+from ssp.timeutil import utcnow
 from tests.conftest import Browser
+from tests.supplies.test_stock import _today
 
 
 @pytest.fixture
@@ -34,11 +35,6 @@ def program(app, factory):
     browser.sign_in("boss1")
     ids["browser"] = browser
     return ids
-
-
-def _today(app) -> dt.date:
-    with app.app_context():
-        return program_today()
 
 
 def _receive(program, app, site: int, days_ago: int, **quantities) -> str:
