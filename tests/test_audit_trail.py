@@ -13,6 +13,7 @@ from sqlalchemy.exc import DatabaseError
 
 from ssp.audit import AuditEvent
 from ssp.extensions import db
+from ssp.timeutil import program_today
 
 
 def test_audit_rows_cannot_be_changed_or_deleted_even_by_raw_sql(app):
@@ -63,7 +64,7 @@ def test_admin_filters_pages_and_exports_the_trail(app, factory, signed_in):
         as_text=True
     )
     assert only.count("participant_viewed") >= 1 and "site_created" not in only
-    today = dt.date.today()
+    today = program_today()
     tomorrow = (today + dt.timedelta(days=2)).isoformat()
     assert "No events match." in admin.get(f"/admin/audit?start={tomorrow}").get_data(as_text=True)
     for bad in (

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from ssp.extensions import db
-from ssp.timeutil import utcnow
+from ssp.timeutil import program_today, utcnow
 
 HUGE = "9" * 25
 
@@ -64,7 +64,7 @@ def test_absurd_field_names_are_ignored(app, manager):
     data.update({"site_id": "1", "kind": "fixed", f"item_{HUGE}": "5", "item_²": "3"})
     assert manager.post("/participants/1/visits/new", data).status_code == 303
     count = manager.post(
-        "/stock/count?site=1", {"occurred_on": dt.date.today().isoformat(), f"count_{HUGE}": "4"}
+        "/stock/count?site=1", {"occurred_on": program_today().isoformat(), f"count_{HUGE}": "4"}
     )
     assert count.status_code in (303, 422)
 
@@ -108,7 +108,7 @@ def test_a_failed_write_gives_the_friendly_page_and_keeps_no_note_in_the_log(app
     try:
         response = manager.post(
             "/participants/1/follow-ups/new",
-            {"reason": "MARKER-NOTE-7731", "due_on": dt.date.today().isoformat()},
+            {"reason": "MARKER-NOTE-7731", "due_on": program_today().isoformat()},
         )
     finally:
         event.remove(engine, "before_cursor_execute", fail_follow_up_insert)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from ssp.audit import AuditEvent
 from ssp.extensions import db
+from ssp.timeutil import program_today
 from ssp.staff import audit_words
 from tests.conftest import PASSWORD, Browser
 
@@ -312,7 +313,7 @@ def test_stock_sites_and_participants_are_named(app, factory, signed_in, program
 
     with app.app_context():
         desk = db.session.get(User, program["desk"])
-        today = dt.date.today()
+        today = program_today()
         stock.receive(
             site_id=program["main"],
             occurred_on=today,
@@ -420,12 +421,12 @@ def test_events_from_a_whole_day_read_through_their_own_describers(app, factory,
         follow_up = referrals.add_follow_up(
             participant_id=program["participant"],
             reason="Ask about the clinic",
-            due_on=dt.date.today() + dt.timedelta(days=3),
+            due_on=program_today() + dt.timedelta(days=3),
             user=desk,
         )
         referrals.update_follow_up(
             follow_up,
-            due_on=dt.date.today() + dt.timedelta(days=5),
+            due_on=program_today() + dt.timedelta(days=5),
             assigned_user_id=desk.id,
             user=desk,
         )
