@@ -64,7 +64,8 @@ def test_admin_filters_pages_and_exports_the_trail(app, factory, signed_in):
         as_text=True
     )
     assert only.count("participant_viewed") >= 1 and "site_created" not in only
-    today = program_today()
+    with app.app_context():
+        today = program_today()
     tomorrow = (today + dt.timedelta(days=2)).isoformat()
     assert "No events match." in admin.get(f"/admin/audit?start={tomorrow}").get_data(as_text=True)
     for bad in (

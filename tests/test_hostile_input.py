@@ -63,8 +63,10 @@ def test_absurd_field_names_are_ignored(app, manager):
     data = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
     data.update({"site_id": "1", "kind": "fixed", f"item_{HUGE}": "5", "item_²": "3"})
     assert manager.post("/participants/1/visits/new", data).status_code == 303
+    with app.app_context():
+        today = program_today()
     count = manager.post(
-        "/stock/count?site=1", {"occurred_on": program_today().isoformat(), f"count_{HUGE}": "4"}
+        "/stock/count?site=1", {"occurred_on": today.isoformat(), f"count_{HUGE}": "4"}
     )
     assert count.status_code in (303, 422)
 
@@ -99,6 +101,7 @@ def test_a_failed_write_gives_the_friendly_page_and_keeps_no_note_in_the_log(app
 
     with app.app_context():
         engine = db.engine
+        today = program_today()
 
     def fail_follow_up_insert(conn, cursor, statement, parameters, context, executemany):
         if statement.startswith("INSERT INTO follow_ups"):
@@ -108,7 +111,7 @@ def test_a_failed_write_gives_the_friendly_page_and_keeps_no_note_in_the_log(app
     try:
         response = manager.post(
             "/participants/1/follow-ups/new",
-            {"reason": "MARKER-NOTE-7731", "due_on": program_today().isoformat()},
+            {"reason": "MARKER-NOTE-7731", "due_on": today.isoformat()},
         )
     finally:
         event.remove(engine, "before_cursor_execute", fail_follow_up_insert)
