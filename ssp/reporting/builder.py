@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ssp.reporting.disclosure import AuditResult, protect
 from ssp.reporting.document import Chart, ReportDocument, Row, Section, Table, status_of
 from ssp.reporting.funders import SECTIONS
-from ssp.reporting.metrics import Glance, MonthMetrics, glance_of
+from ssp.reporting.metrics import FIELD_KINDS, FieldContacts, Glance, MonthMetrics, glance_of
 from ssp.reporting.release import (
     FROZEN,
     HEADLINE,
@@ -303,6 +303,11 @@ _ADDS_UP = (
     "participant_visits",
     "walk_in_visits",
     "new_enrolments",
+    "outreach_contacts",
+    "outreach_code_contacts",
+    "outreach_anonymous_contacts",
+    "outreach_group_contacts",
+    "outreach_anonymous_people",
     "secondary_reach",
     "syringes_distributed",
     "syringes_collected",
@@ -328,6 +333,7 @@ _ADDS_UP_PREFIXES = (
 # Unduplicated people: each month's count is at most the period's.
 _AT_LEAST_EACH_MONTH = (
     "people_served",
+    "outreach_people",
     "new_people_served",
     "people_receiving_syringes",
     "people_receiving_kits",
@@ -568,6 +574,7 @@ def _summary(m: MonthMetrics, b: _Builder):
         "A person served in more than one way is counted in each, so these do not "
         "add up to the people served.",
     )
+    _outreach_contacts(s.outreach, b, kinds)
     return (
         "People are counted once however often they came (unduplicated); "
         "visits count every contact. Anonymous walk-ins are visits, never people.",
@@ -578,8 +585,64 @@ def _summary(m: MonthMetrics, b: _Builder):
             "summary_site_people",
             "summary_kinds",
             "summary_kind_people",
+            "summary_outreach",
         ],
         [],
+    )
+
+
+def _outreach_contacts(f: FieldContacts, b: _Builder, kinds: dict[str, str]) -> None:
+    """Outreach and mobile unit contacts: contacts, group contacts and the people counted
+    at them, kept apart from unduplicated people (a head count at an anonymous contact
+    counts a person again at every contact)."""
+    contacts = b.cell("outreach_contacts", f.contacts, people=True)
+    with_code = b.cell("outreach_code_contacts", f.code_contacts, people=True)
+    anonymous = b.cell("outreach_anonymous_contacts", f.anonymous_contacts, people=True)
+    groups = b.cell("outreach_group_contacts", f.group_contacts, people=True)
+    counted = b.cell("outreach_anonymous_people", f.anonymous_people, people=True)
+    people = b.cell("outreach_people", f.people, people=True)
+    release = b.release
+    release.equal(contacts, [with_code, anonymous])
+    release.equal(contacts, [kinds[kind.label] for kind in FIELD_KINDS])
+    release.at_most(with_code, _k(b, "participant_visits"))
+    release.at_most(anonymous, _k(b, "walk_in_visits"))
+    release.at_most(groups, anonymous)
+    # Every anonymous contact counted at least one person, a group contact at least two.
+    release.at_most([anonymous, groups], counted)
+    release.at_most(people, with_code)
+    release.at_most(people, _k(b, "people_served"))
+    field_people = [_k(b, f"people.kind:{kind.label}") for kind in FIELD_KINDS]
+    release.at_most(people, field_people)
+    for key in field_people:
+        release.at_most(key, people)
+    b.table(
+        "summary_outreach",
+        "Outreach and mobile unit contacts",
+        "See each row",
+        ["Count", "Counted as"],
+        [
+            ("All contacts", [contacts, Text("Contacts")], False, False),
+            ("Contacts with a participant code", [with_code, Text("Contacts")], False, False),
+            ("Anonymous contacts", [anonymous, Text("Contacts")], False, False),
+            (
+                "Group contacts (anonymous, two or more people)",
+                [groups, Text("Contacts")],
+                False,
+                False,
+            ),
+            (
+                "People counted at anonymous contacts",
+                [counted, Text("People, counted at each contact")],
+                False,
+                False,
+            ),
+            ("People with a code reached", [people, Text(PEOPLE)], False, False),
+        ],
+        note=(
+            "A contact is one meeting, with one person or a group. At an anonymous "
+            "contact the team counts the people there, so someone met twice is counted "
+            "twice: those people are not unduplicated and are not in the people served."
+        ),
     )
 
 

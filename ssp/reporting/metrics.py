@@ -65,6 +65,43 @@ def _scalar(query) -> int:
 # --- the sections ----------------------------------------------------------------------
 
 
+# The service models of contacts made away from a site's desk (the outreach screen's).
+FIELD_KINDS = (VisitKind.OUTREACH, VisitKind.MOBILE)
+
+
+@dataclass(frozen=True)
+class FieldContacts:
+    """Outreach and mobile unit contacts, counted the way funders separate them: contacts
+    (every one), group contacts (one anonymous contact that counted several people),
+    people counted at anonymous contacts (a head count at each contact, so one person
+    met twice counts twice), and unduplicated people with a code."""
+
+    contacts: int
+    code_contacts: int
+    group_contacts: int
+    anonymous_people: int  # the people counted at anonymous contacts, summed
+    people: int  # unduplicated people with a code
+
+    @property
+    def anonymous_contacts(self) -> int:
+        return self.contacts - self.code_contacts
+
+
+def field_contacts(window) -> FieldContacts:
+    """:class:`FieldContacts` of the visits ``window`` selects."""
+    anonymous = Visit.participant_id.is_(None)
+    row = db.session.execute(
+        select(
+            func.count(Visit.id),
+            func.count(Visit.participant_id),
+            func.coalesce(func.sum(case((and_(anonymous, Visit.people_count > 1), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((anonymous, Visit.people_count), else_=0)), 0),
+            func.count(distinct(Visit.participant_id)),
+        ).where(window, Visit.kind.in_(FIELD_KINDS))
+    ).one()
+    return FieldContacts(*(int(v or 0) for v in row))
+
+
 @dataclass
 class Summary:
     """Program summary: people, visits, sites, kinds, secondary reach."""
@@ -80,6 +117,7 @@ class Summary:
     people_by_site: dict[str, int]
     visits_by_kind: dict[str, int]
     people_by_kind: dict[str, int]
+    outreach: FieldContacts  # outreach and mobile unit contacts
 
 
 def summary(period: Period, zone: ZoneInfo, enrolments: tuple[int, int] | None = None) -> Summary:
@@ -128,6 +166,7 @@ def summary(period: Period, zone: ZoneInfo, enrolments: tuple[int, int] | None =
         people_by_site={name: int(p) for name, _, p in sorted(by_site)},
         visits_by_kind={k.label: int(by_kind.get(k, 0)) for k in VisitKind},
         people_by_kind={k.label: people_by_kind.get(k, 0) for k in VisitKind},
+        outreach=field_contacts(window),
     )
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from ssp.audit import AuditEvent
 from ssp.extensions import db
-from ssp.timeutil import program_today
 from ssp.staff import audit_words
+from ssp.timeutil import program_today
 from tests.conftest import PASSWORD, Browser
 
 ROOT = Path(__file__).resolve().parents[2]
