@@ -162,10 +162,25 @@ PASSWORD_HASH_TIME_COST = 3
 PASSWORD_HASH_MEMORY_KIB = 65536
 PASSWORD_HASH_PARALLELISM = 4
 
-# After this many wrong passwords in a row an account is locked for LOGIN_LOCKOUT_MINUTES
-# (kept in the database, so it holds across server processes). An admin can unlock early.
+# After this many wrong passwords for one account from one address within
+# LOGIN_LOCKOUT_MINUTES, that address cannot try that account until the oldest ages out
+# (kept in the database, so it holds across server processes). The same person at
+# another desk still signs in. An admin can clear it early (Unlock).
 LOGIN_MAX_FAILURES = 10
 LOGIN_LOCKOUT_MINUTES = 15
+# Across all addresses, an account takes at most this many wrong passwords an hour from
+# addresses it has not signed in from in the last 30 days.
+LOGIN_ACCOUNT_FAILURES_PER_HOUR = 60
+
+# Roles that must use two-step sign-in (an authenticator app) before they can use the
+# app; the others may turn it on under Account. [] asks nobody (not advised).
+REQUIRE_TWO_STEP_ROLES = ["admin", "manager"]
+
+# Passkeys work over HTTPS (or on http://localhost). Behind a proxy that does not pass
+# the public host on (see PROXY_FIX_X_HOST), name it here, e.g. "ssp.example.org" and
+# "https://ssp.example.org". None: the host and origin of each request.
+WEBAUTHN_RP_ID = None
+WEBAUTHN_ORIGIN = None
 
 # Sign-in attempts allowed per client address (Flask-Limiter syntax).
 SIGN_IN_RATE_LIMIT = "20 per minute"
@@ -212,6 +227,19 @@ MAX_CONTENT_LENGTH = 2097152
 
 # CSRF tokens live as long as the session (None) rather than expiring mid-shift.
 WTF_CSRF_TIME_LIMIT = None
+
+# --- Backups ---------------------------------------------------------------------------
+
+# `ssp backup PATH` encrypts the copy (age, X25519) to these public keys; only the
+# matching key file opens it (`ssp restore PATH --identity KEYFILE`). Make a key with
+# `ssp backup-key /path/to/ssp-backup.key`, best on another computer: it prints the
+# public key to put here. Keep the key file off this server, with a second copy offline:
+# a lost key file means its backups cannot be restored by anyone. A list of keys (each
+# person or place that may restore), or the path of a file with one key a line:
+# BACKUP_RECIPIENTS = ["age1..."]
+# BACKUP_RECIPIENTS = "/etc/ssp/backup-recipients.txt"
+# Empty: `ssp backup` refuses, unless it is given --unencrypted.
+BACKUP_RECIPIENTS = []
 
 # --- Behind a reverse proxy -----------------------------------------------------------
 

@@ -1,24 +1,49 @@
-"""`ssp backup PATH`: a consistent copy of the database, taken while the app runs.
+"""`ssp backup PATH`: a consistent copy of the database, taken while the app runs,
+encrypted to the program's backup key.
 
-SQLite: the online backup API copies the database page by page into a temporary file
-beside PATH, which is checked with ``PRAGMA integrity_check`` and then renamed into
-place, so PATH is either a whole, checked copy or absent. PostgreSQL is backed up with its
-own tool: ``postgresql_instructions`` gives the ``pg_dump`` and ``pg_restore`` commands
-for the configured database, and `ssp backup` prints them and exits non-zero, so that a
-cron job never mistakes it for a backup taken.
+SQLite: the online backup API copies the database page by page into a temporary file,
+which is checked with ``PRAGMA integrity_check``. Encrypted (the default), that copy is
+made beside the *database* (where the same data already lies in plain form), streamed
+through age encryption into a temporary file beside PATH, and removed whatever happens:
+no plain copy ever reaches the backup folder, which is the one that goes off-site.
+Unencrypted (``--unencrypted``, on purpose only), the checked copy is made beside PATH.
+Either way the file is renamed into place when whole, so PATH is a whole, checked backup
+or absent.
+
+Encryption is age (https://age-encryption.org, through pyrage): X25519 recipients, the
+public keys in ``BACKUP_RECIPIENTS``. The identity that opens a backup (made by
+`ssp backup-key`) is kept offline, never on the server, so a copy of the server or of a
+backup disk opens nothing. ``restore`` decrypts with the identity file it is given.
+
+PostgreSQL is backed up with its own tool: ``postgresql_instructions`` gives the
+``pg_dump`` and ``pg_restore`` commands for the configured database (piped through
+``age`` when recipients are configured), and `ssp backup` prints them and exits
+non-zero, so that a cron job never mistakes it for a backup taken.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import URL, make_url
+
+#: How every age file begins (binary, and ASCII-armoured).
+AGE_MAGIC = (b"age-encryption.org/v1\n", b"-----BEGIN AGE ENCRYPTED FILE-----")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+KEY_HELP = (
+    "Make a key with `ssp backup-key /path/to/ssp-backup.key` (best on another computer: "
+    "the key file must not stay on this server), then put the public key it prints "
+    "(age1...) in BACKUP_RECIPIENTS in the config."
+)
 
 
 class BackupError(RuntimeError):
@@ -34,8 +59,157 @@ class BackupResult:
     kind: str
 
 
-def _temporary_beside(target: Path, *, replacing: bool = False) -> Path:
-    """An empty temporary file in ``target``'s folder, to be renamed onto it when whole."""
+# --- keys -------------------------------------------------------------------------------
+
+
+def _lines(text: str) -> list[str]:
+    """The meaningful lines of a key file (age's format: # starts a comment)."""
+    return [line.strip() for line in text.splitlines() if line.strip() and line[:1] != "#"]
+
+
+def parse_recipients(setting: Any) -> list:
+    """The age recipients that ``BACKUP_RECIPIENTS`` names: one public key (``age1...``),
+    the path of a file of them (one a line, as age reads), or a list of either. An empty
+    setting gives []. Anything else is a BackupError that says what to put there."""
+    from pyrage import RecipientError, x25519
+
+    if not setting:
+        return []
+    entries = [setting] if isinstance(setting, str) else setting
+    if not isinstance(entries, list | tuple) or not all(isinstance(e, str) for e in entries):
+        raise BackupError(
+            "BACKUP_RECIPIENTS must be an age public key (age1...), the path of a file of "
+            'them, or a list of those, e.g. BACKUP_RECIPIENTS = ["age1..."].'
+        )
+    keys: list[str] = []
+    for entry in (e.strip() for e in entries):
+        if entry.upper().startswith("AGE-SECRET-KEY-"):
+            raise BackupError(
+                "BACKUP_RECIPIENTS holds a secret key (AGE-SECRET-KEY-...): put only the "
+                "public key (age1...) in the config, and keep the key file off this server."
+            )
+        if entry.startswith("age1"):
+            keys.append(entry)
+            continue
+        path = Path(entry).expanduser()
+        try:
+            listed = _lines(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            raise BackupError(
+                f"BACKUP_RECIPIENTS: {entry!r} is neither an age public key (age1...) nor "
+                "a readable file of them."
+            ) from None
+        if not listed:
+            raise BackupError(f"BACKUP_RECIPIENTS: the file {path} lists no public key.")
+        if any(line.upper().startswith("AGE-SECRET-KEY-") for line in listed):
+            raise BackupError(
+                f"BACKUP_RECIPIENTS: {path} holds a secret key (AGE-SECRET-KEY-...), not "
+                "public keys: list only the age1... lines, and keep the key file off this "
+                "server."
+            )
+        keys.extend(listed)
+    recipients = []
+    for key in dict.fromkeys(keys):
+        try:
+            recipients.append(x25519.Recipient.from_str(key))
+        except RecipientError:
+            shown = key if len(key) <= 20 else key[:20] + "..."
+            raise BackupError(
+                f"BACKUP_RECIPIENTS: {shown!r} is not an age public key (they start with "
+                "age1 and are 62 characters long, as `ssp backup-key` prints them)."
+            ) from None
+    return recipients
+
+
+def describe(recipients: Iterable) -> str:
+    """The recipients in a line: 'age1abc...xyz' or '2 keys (age1..., age1...)'."""
+    shown = [f"{str(r)[:10]}...{str(r)[-6:]}" for r in recipients]
+    return shown[0] if len(shown) == 1 else f"{len(shown)} keys ({', '.join(shown)})"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A backup identity just written: its file and the public key to configure."""
+
+    path: Path
+    recipient: str
+
+
+def make_key(path: Path) -> NewKey:
+    """Write a new age identity to ``path`` (mode 0600, never over an existing file)."""
+    from pyrage import x25519
+
+    folder = path.parent
+    if not folder.is_dir():
+        raise BackupError(f"The folder {folder} does not exist.")
+    identity = x25519.Identity.generate()
+    recipient = str(identity.to_public())
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = (
+        f"# ssp backup key, created {created}. It opens every backup made to the public\n"
+        "# key below: keep it offline, never on the server, in two safe places.\n"
+        f"# public key: {recipient}\n"
+        f"{identity}\n"
+    )
+    try:
+        # O_EXCL: an existing file (or one made meanwhile) is never replaced.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise BackupError(
+            f"{path} already exists: choose a new file name (a key file is never "
+            "overwritten: the backups made to it could not be restored without it)."
+        ) from None
+    except OSError as error:
+        raise BackupError(f"Cannot write {path}: {error.strerror}.") from None
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as file:
+            file.write(body)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return NewKey(path, recipient)
+
+
+def read_identities(path: Path) -> list:
+    """The age identities in a key file (``AGE-SECRET-KEY-1...`` lines)."""
+    from pyrage import IdentityError, x25519
+
+    try:
+        lines = _lines(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        raise BackupError(f"Cannot read the key file {path}.") from None
+    keys = [line for line in lines if line.upper().startswith("AGE-SECRET-KEY-")]
+    if not keys:
+        hint = (
+            " It holds a public key (age1...): restoring needs the secret key file that "
+            "`ssp backup-key` wrote."
+            if any(line.startswith("age1") for line in lines)
+            else ""
+        )
+        raise BackupError(f"{path} holds no backup key (a line AGE-SECRET-KEY-1...).{hint}")
+    try:
+        return [x25519.Identity.from_str(key) for key in keys]
+    except IdentityError:
+        raise BackupError(f"{path} holds a damaged backup key.") from None
+
+
+def _file_kind(path: Path) -> str:
+    """ "encrypted", "sqlite" or "other", from the file's first bytes."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(64)
+    except OSError as error:
+        raise BackupError(f"Cannot read {path}: {error.strerror}.") from None
+    if start.startswith(AGE_MAGIC):
+        return "encrypted"
+    if start.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    return "other"
+
+
+def _check_target(target: Path, *, replacing: bool = False) -> None:
     if target.exists() and not replacing:
         raise BackupError(f"{target} already exists; choose a new file name.")
     folder = target.parent
@@ -43,24 +217,63 @@ def _temporary_beside(target: Path, *, replacing: bool = False) -> Path:
         raise BackupError(f"The folder {folder} does not exist.")
     if not os.access(folder, os.W_OK):
         raise BackupError(f"Cannot write to {folder}.")
-    handle, name = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=target.suffix)
+
+
+def _temporary_beside(target: Path, *, replacing: bool = False) -> Path:
+    """An empty temporary file (mode 0600) in ``target``'s folder, to be renamed onto it
+    when whole."""
+    _check_target(target, replacing=replacing)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=target.suffix)
     os.close(handle)
     return Path(name)
 
 
-def backup(database_url: str, target: Path) -> BackupResult:
-    """Copy the SQLite database at ``database_url`` to ``target`` (which must not exist)."""
+def backup(database_url: str, target: Path, recipients: list | None = None) -> BackupResult:
+    """Copy the SQLite database at ``database_url`` to ``target`` (which must not exist),
+    encrypted to ``recipients``; with none, a plain copy (the caller has made sure that
+    is what was asked for)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         raise BackupError(f"Backups of {url.get_backend_name()} databases are not made by ssp.")
-    temporary = _temporary_beside(target)
+    if not recipients:
+        temporary = _temporary_beside(target)
+        try:
+            _sqlite_backup(url.database, temporary)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return BackupResult(target, target.stat().st_size, "SQLite database, not encrypted")
+    _check_target(target)
+    if not url.database or not Path(url.database).exists():
+        raise BackupError("The SQLite database file does not exist.")
+    plain = _temporary_beside(Path(url.database), replacing=True)
+    sealed = None
     try:
-        _sqlite_backup(url.database, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return BackupResult(target, target.stat().st_size, "SQLite database")
+        _sqlite_backup(url.database, plain)
+        sealed = _temporary_beside(target)
+        _encrypt(plain, sealed, recipients)
+        os.replace(sealed, target)
+        sealed = None
+    finally:
+        plain.unlink(missing_ok=True)  # the plain copy never outlives the backup
+        if sealed is not None:
+            sealed.unlink(missing_ok=True)
+    kind = f"SQLite database encrypted to {describe(recipients)}"
+    return BackupResult(target, target.stat().st_size, kind)
+
+
+def _encrypt(source: Path, destination: Path, recipients: list) -> None:
+    """Stream ``source`` through age encryption into ``destination``, synced to disk."""
+    import pyrage
+
+    with open(source, "rb") as reader, open(destination, "wb") as writer:
+        try:
+            pyrage.encrypt_io(reader, writer, recipients)
+        except pyrage.EncryptError as error:
+            raise BackupError(f"The copy could not be encrypted: {error}.") from None
+        writer.flush()
+        os.fsync(writer.fileno())
 
 
 def is_postgresql(database_url: str) -> bool:
@@ -68,8 +281,10 @@ def is_postgresql(database_url: str) -> bool:
     return make_url(database_url).get_backend_name() == "postgresql"
 
 
-def postgresql_instructions(database_url: str, target: Path) -> str:
-    """How to back up (and restore) the configured PostgreSQL database with its own tools.
+def postgresql_instructions(database_url: str, target: Path, recipients: list | None = None) -> str:
+    """How to back up (and restore) the configured PostgreSQL database with its own tools;
+    with ``recipients``, the dump is piped through ``age`` to them, so no plain dump is
+    written.
 
     The password is never printed: pg_dump reads it from PGPASSWORD or ~/.pgpass.
     """
@@ -84,15 +299,36 @@ def postgresql_instructions(database_url: str, target: Path) -> str:
         query={key: value for key, value in configured.query.items() if key not in secret},
     )
     dsn = url.render_as_string(hide_password=False)
-    dump = shlex.join(["pg_dump", "--format=custom", "--file", str(target), "--dbname", dsn])
-    restore = shlex.join(
-        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", dsn, str(target)]
-    )
+    restore_args = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", dsn]
+    if recipients:
+        to = [arg for r in recipients for arg in ("-r", str(r))]
+        dump = (
+            shlex.join(["pg_dump", "--format=custom", "--dbname", dsn])
+            + " | "
+            + shlex.join(["age", *to, "--output", str(target)])
+        )
+        restore = (
+            shlex.join(["age", "--decrypt", "--identity", "KEYFILE", str(target)])
+            + " | "
+            + shlex.join(restore_args)
+        )
+        keys = (
+            f"The dump is encrypted with age (https://age-encryption.org) to "
+            f"{describe(recipients)}; KEYFILE is the backup key file, kept off this server.\n"
+        )
+    else:
+        dump = shlex.join(["pg_dump", "--format=custom", "--file", str(target), "--dbname", dsn])
+        restore = shlex.join([*restore_args, str(target)])
+        keys = (
+            "This dump is not encrypted: set BACKUP_RECIPIENTS to have these commands "
+            f"encrypt it. {KEY_HELP}\n"
+        )
     return (
         "ssp does not back up PostgreSQL itself: use PostgreSQL's pg_dump, which takes a "
         "consistent snapshot while the app runs.\n"
         f"  Back up:  {dump}\n"
         f"  Restore:  {restore}   (stop the app first)\n"
+        f"{keys}"
         "Give the password in PGPASSWORD or ~/.pgpass; run the backup from cron and keep "
         "copies off this machine."
     )
@@ -110,6 +346,8 @@ def _sqlite_backup(source_path: str | None, destination: Path) -> None:
         result = copy.execute("PRAGMA integrity_check").fetchone()[0]
         if result != "ok":
             raise BackupError(f"The copy failed its integrity check: {result}")
+    except sqlite3.Error as error:
+        raise BackupError(f"The database could not be copied: {error}.") from None
     finally:
         copy.close()
         source.close()
@@ -149,16 +387,9 @@ class ServingLock:
             self.handle.close()
 
 
-def restore(database_url: str, source: Path) -> int:
-    """Put a SQLite backup in place of the database; refuses while a server uses it."""
-    import fcntl
-
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
-        raise BackupError("On PostgreSQL, restore a dump with pg_restore into a new database.")
-    if not source.is_file():
-        raise BackupError(f"{source} is not a file.")
-    check = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+def _check_database(path: Path, source: Path) -> None:
+    """Refuse a file that is not a whole ssp database (``source`` names it for people)."""
+    check = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         result = check.execute("PRAGMA integrity_check").fetchone()[0]
         tables = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -168,6 +399,75 @@ def restore(database_url: str, source: Path) -> int:
         check.close()
     if result != "ok" or "visits" not in tables:
         raise BackupError(f"{source} is not a whole ssp database (integrity: {result}).")
+
+
+def _decrypt(source: Path, destination: Path, identities: list, key_file: Path) -> None:
+    import pyrage
+
+    with open(source, "rb") as reader, open(destination, "wb") as writer:
+        try:
+            pyrage.decrypt_io(reader, writer, identities)
+        except pyrage.DecryptError as error:
+            if "no matching keys" in str(error).lower():
+                raise BackupError(
+                    f"The key in {key_file} does not open {source}: it was encrypted to "
+                    "another key. Nothing was changed."
+                ) from None
+            raise BackupError(
+                f"{source} could not be decrypted: it is damaged or incomplete ({error}). "
+                "Nothing was changed."
+            ) from None
+        except OSError as error:
+            if error.errno is not None:
+                raise  # a real input or output error (a full disk): the caller says so
+            # The payload failed its authentication part way through (cut short or
+            # altered): age never hands out unauthenticated data as good.
+            raise BackupError(
+                f"{source} could not be decrypted: it is damaged or incomplete ({error}). "
+                "Nothing was changed."
+            ) from None
+
+
+def restore(
+    database_url: str,
+    source: Path,
+    *,
+    identity: Path | None = None,
+    unencrypted: bool = False,
+) -> int:
+    """Put a backup in place of the SQLite database; refuses while a server uses it.
+
+    An encrypted backup needs the ``identity`` file that opens it; a plain one is
+    restored only with ``unencrypted``. Whatever fails, the database is left as it was.
+    """
+    import fcntl
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        raise BackupError("On PostgreSQL, restore a dump with pg_restore into a new database.")
+    if not source.is_file():
+        raise BackupError(f"{source} is not a file.")
+    kind = _file_kind(source)
+    identities = None
+    if kind == "encrypted":
+        if identity is None:
+            raise BackupError(
+                f"{source} is encrypted: give the backup key file that opens it with "
+                "--identity KEYFILE. Nothing was changed."
+            )
+        identities = read_identities(identity)
+    elif kind == "sqlite":
+        if not unencrypted:
+            raise BackupError(
+                f"{source} is not encrypted. Restore a plain backup only on purpose: add "
+                "--unencrypted. Nothing was changed."
+            )
+        _check_database(source, source)
+    else:
+        raise BackupError(
+            f"{source} is not an ssp backup (neither an encrypted backup nor a SQLite "
+            "database). Nothing was changed."
+        )
     target = Path(url.database)
     lock = _lock_path(url.database)
     with os.fdopen(os.open(lock, os.O_RDONLY | os.O_CREAT, 0o644)) as handle:
@@ -179,11 +479,14 @@ def restore(database_url: str, source: Path) -> int:
             ) from None
         temporary = _temporary_beside(target, replacing=True)
         try:
-            shutil.copyfile(source, temporary)
+            if identities is None:
+                shutil.copyfile(source, temporary)
+            else:
+                _decrypt(source, temporary, identities, identity)
+                _check_database(temporary, source)
             for suffix in ("-wal", "-shm"):
                 Path(str(target) + suffix).unlink(missing_ok=True)
             os.replace(temporary, target)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        finally:
+            temporary.unlink(missing_ok=True)  # gone already once renamed into place
     return target.stat().st_size

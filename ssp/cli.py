@@ -70,7 +70,12 @@ def _read_password_from_stdin() -> str:
 
 
 def _generated_password() -> str:
-    return secrets.token_urlsafe(15)
+    """A random password, at least 20 characters and at least the configured minimum."""
+    from flask import current_app, has_app_context
+
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"] if has_app_context() else 12
+    length = max(20, minimum)
+    return secrets.token_urlsafe(length)[:length]
 
 
 def _instance_path() -> Path:
@@ -434,6 +439,27 @@ def reset_password(username: str) -> None:
     click.echo("The person will be asked to choose their own when they next sign in.")
 
 
+@click.command("reset-two-step")
+@click.argument("username")
+@with_appcontext
+def reset_two_step(username: str) -> None:
+    """Remove an account's second step (authenticator app, recovery codes and passkeys)
+    and end its sessions: the way back for a lost phone when no admin can sign in."""
+    from ssp.extensions import db
+    from ssp.staff import services as staff
+    from ssp.staff import two_step
+
+    user = staff.user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"There is no account called {username!r}.")
+    two_step.turn_off(user, by_admin=True)
+    staff.end_sessions(user, "two_step_changed")
+    db.session.commit()
+    click.echo(f"Two-step sign-in of {user.username!r} is reset and their sessions have ended.")
+    if two_step.required(user):
+        click.echo("They set it up again right after they next sign in with their password.")
+
+
 @click.command("report")
 @click.option(
     "--period",
@@ -603,39 +629,168 @@ def close_stale_follow_ups(dry_run: bool) -> None:
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--unencrypted",
+    is_flag=True,
+    help="Write a plain copy, readable by anyone who gets the file (only on purpose: by "
+    "default the copy is encrypted to BACKUP_RECIPIENTS).",
+)
 @with_appcontext
-def backup(path: str) -> None:
-    """A consistent copy of the SQLite database while the app runs; on PostgreSQL, the
-    pg_dump command to use (and a non-zero exit: ssp took no backup)."""
-    from ssp.backup import BackupError, is_postgresql, postgresql_instructions
+def backup(path: str, unencrypted: bool) -> None:
+    """A consistent copy of the SQLite database while the app runs, encrypted to the
+    public keys in BACKUP_RECIPIENTS; on PostgreSQL, the pg_dump command to use (and a
+    non-zero exit: ssp took no backup)."""
+    from ssp.backup import (
+        KEY_HELP,
+        BackupError,
+        is_postgresql,
+        parse_recipients,
+        postgresql_instructions,
+    )
     from ssp.backup import backup as make_backup
 
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    if is_postgresql(url):
-        click.echo(postgresql_instructions(url, Path(path)), err=True)
-        raise SystemExit(2)
     try:
-        result = make_backup(url, Path(path))
+        recipients = (
+            [] if unencrypted else parse_recipients(current_app.config.get("BACKUP_RECIPIENTS"))
+        )
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    if is_postgresql(url):
+        click.echo(postgresql_instructions(url, Path(path), recipients), err=True)
+        raise SystemExit(2)
+    if not recipients and not unencrypted:
+        raise click.ClickException(
+            "No backup key is configured, so this backup would not be encrypted; nothing "
+            f"was written. {KEY_HELP} Or give --unencrypted to write a plain copy on purpose."
+        )
+    try:
+        result = make_backup(url, Path(path), recipients)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(
+            f"Could not write the backup: {error.strerror or error}. Nothing was written."
+        ) from None
     click.echo(f"Wrote {result.path} ({result.size:,} bytes, {result.kind}).")
+
+
+@click.command("backup-key")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_key(path: str) -> None:
+    """Make a key for encrypted backups: write its secret half to PATH (readable by you
+    only; never over an existing file) and print the public key for BACKUP_RECIPIENTS.
+    Best run on a computer other than the server: the key file must not stay there."""
+    from ssp.backup import BackupError, make_key
+
+    try:
+        key = make_key(Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote the backup key to {key.path} (readable by you only).")
+    click.echo("Its public key, for the server's config:")
+    click.echo(f'  BACKUP_RECIPIENTS = ["{key.recipient}"]')
+    click.echo(
+        f"Keep {key.path} off the server, and a second copy offline in another safe place "
+        "(a USB stick in a locked drawer, a password manager): without it, the backups "
+        "made to this key cannot be restored by anyone. Restore with "
+        f"`ssp restore BACKUP --identity {key.path}`."
+    )
 
 
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--identity",
+    "identity",
+    metavar="KEYFILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The backup key file (from `ssp backup-key`) that opens an encrypted backup.",
+)
+@click.option(
+    "--unencrypted",
+    is_flag=True,
+    help="Restore a plain (unencrypted) backup; refused without this flag.",
+)
 @with_appcontext
-def restore(path: str) -> None:
-    """Put a SQLite backup made by `ssp backup` in place (refused while the server runs)."""
+def restore(path: str, identity: str | None, unencrypted: bool) -> None:
+    """Put a SQLite backup made by `ssp backup` in place (refused while the server runs):
+    an encrypted one with --identity KEYFILE, a plain one only with --unencrypted."""
     from ssp.backup import BackupError
     from ssp.backup import restore as put_back
     from ssp.extensions import db
 
     db.engine.dispose()  # this command's own connections must not hold the old file
     try:
-        size = put_back(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(path))
+        size = put_back(
+            current_app.config["SQLALCHEMY_DATABASE_URI"],
+            Path(path),
+            identity=Path(identity) if identity else None,
+            unencrypted=unencrypted,
+        )
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(
+            f"Could not restore {path}: {error.strerror or error}. Nothing was changed."
+        ) from None
     click.echo(f"Restored {path} ({size:,} bytes). Run `ssp db upgrade` if it is older.")
+
+
+@click.group("audit")
+def audit_commands() -> None:
+    """The audit trail: check that no event was changed, removed or reordered."""
+
+
+@audit_commands.command("verify")
+@click.option(
+    "--head",
+    "expected_head",
+    metavar="HASH",
+    help="Also check that the trail still holds this head (the sha256 printed in a "
+    "report's appendix, whole or its first 12 or more characters).",
+)
+@with_appcontext
+def audit_verify(expected_head: str | None) -> None:
+    """Walk the audit trail's hash chain in order; name the first event that was changed
+    after it was recorded, or before which one is missing. Exit 1 if any."""
+    import re
+
+    from ssp.audit import verify_chain
+
+    if expected_head is not None and not re.fullmatch(r"[0-9a-fA-F]{12,64}", expected_head):
+        raise click.UsageError(
+            "--head takes the sha256 printed in a report: 12 to 64 hexadecimal characters."
+        )
+    result = verify_chain(expected_head)
+    if not result.intact:
+        checked = result.head
+        upto = (
+            f"the {result.events:,} events before it check out (up to event #{checked.event_id})"
+            if checked.event_id is not None
+            else "it is the first event"
+        )
+        click.echo(f"{result.problem}; {upto}.", err=True)
+        raise SystemExit(1)
+    if result.head.event_id is None:
+        click.echo("The audit trail is empty: no event has been recorded yet.")
+    else:
+        click.echo(
+            f"The audit trail is intact: {result.events:,} events, head "
+            f"{result.head.hash[:16]} (event #{result.head.event_id})."
+        )
+    if expected_head is not None:
+        if result.found_head is None:
+            click.echo(
+                f"But no event carries the head {expected_head.lower()}: the trail was "
+                "rewritten or cut back since that head was printed.",
+                err=True,
+            )
+            raise SystemExit(1)
+        click.echo(
+            f"Event #{result.found_head.event_id} carries the head {expected_head.lower()}: "
+            "the trail up to it is as it was when that was printed."
+        )
 
 
 #: Commands registered on every app (``flask --app ssp <command>`` reaches them too).
@@ -643,12 +798,15 @@ app_commands = [
     serve,
     create_user,
     reset_password,
+    reset_two_step,
     report,
     seed_demo,
     purge,
     close_stale_follow_ups,
     backup,
+    backup_key,
     restore,
+    audit_commands,
 ]
 
 

@@ -45,8 +45,16 @@ class Defaults:
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_KIB = 65_536
     PASSWORD_HASH_PARALLELISM = 4
-    LOGIN_MAX_FAILURES = 10
+    LOGIN_MAX_FAILURES = 10  # wrong passwords from one address, per account
     LOGIN_LOCKOUT_MINUTES = 15
+    # Wrong passwords an hour for one account from addresses it never signed in from.
+    LOGIN_ACCOUNT_FAILURES_PER_HOUR = 60
+    # Roles that must use two-step sign-in (an authenticator app); front desk may.
+    REQUIRE_TWO_STEP_ROLES = ["admin", "manager"]
+    # Passkeys: the public host and origin, when the request's are not them (a proxy
+    # that rewrites the Host header). None: the request's own.
+    WEBAUTHN_RP_ID = None
+    WEBAUTHN_ORIGIN = None
     SIGN_IN_RATE_LIMIT = "20 per minute"
     IDLE_TIMEOUT_MINUTES = 15
     SESSION_MAX_HOURS = 12
@@ -108,6 +116,9 @@ class Defaults:
     STOCK_ORDER_CYCLE_DAYS = 30
 
     REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
+    # `ssp backup` encrypts to these age public keys (age1...), or the keys listed in a
+    # file named here; [] refuses to back up unless --unencrypted is given.
+    BACKUP_RECIPIENTS: list[str] | str = []
     # No funder profile may suppress below this (counts 1 to this-1 print as "<this").
     MIN_SUPPRESSION_THRESHOLD = 11
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

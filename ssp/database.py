@@ -39,7 +39,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -308,6 +309,19 @@ def start_writing(*, keep_loaded: bool = False) -> None:
         finally:
             session.expire_on_commit = expire_on_commit
     _read_phase.set(False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Run a block in a read phase, outside a request too (a command that only reads a
+    large table, such as `ssp audit verify`): a transaction it begins is a plain BEGIN,
+    which on SQLite takes no lock, and writing in it is refused. End the transaction
+    (``db.session.rollback()``) before the block ends."""
+    token = _read_phase.set(True)
+    try:
+        yield
+    finally:
+        _read_phase.reset(token)
 
 
 def register_request_phases(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Roles, the sign-in requirement, password hashing and security headers."""
+"""Roles, the sign-in requirement, password hashing and security headers. (The
+server-side session rows and their limits are ``ssp.staff.sessions``.)"""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from flask import (
     Flask,
     abort,
     current_app,
+    has_app_context,
     has_request_context,
     redirect,
     request,
-    session,
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
@@ -110,17 +111,80 @@ def password_needs_rehash(password_hash: str) -> bool:
     return _password_hasher().check_needs_rehash(password_hash)
 
 
+# zxcvbn's score (0 to 4) a new password must reach: 3 is "safely unguessable" against
+# an attacker who has the hashes and guesses about 10^8 times (argon2 makes that slow).
+PASSWORD_MIN_SCORE = 3
+_ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters decide
+
+
+def _contains_name(password: str, name: str | None) -> bool:
+    """Whether the password is built on ``name`` (ignoring case, spaces and punctuation)."""
+    letters = "".join(ch for ch in (name or "").lower() if ch.isalnum())
+    return len(letters) >= 3 and letters in "".join(ch for ch in password.lower() if ch.isalnum())
+
+
+# Words of a program's name that say what it is, not which program: not refused alone.
+_GENERIC_NAME_WORDS = {
+    "syringe",
+    "syringes",
+    "services",
+    "service",
+    "program",
+    "programme",
+    "project",
+    "exchange",
+    "needle",
+    "needles",
+    "harm",
+    "reduction",
+    "center",
+    "centre",
+    "health",
+    "community",
+    "outreach",
+    "coalition",
+    "alliance",
+    "network",
+    "the",
+    "and",
+    "for",
+    "ssp",
+}
+
+
+def _name_parts(program: str) -> list[str]:
+    """The program's whole name and its distinctive words ("Harbor" of "Harbor SSP")."""
+    words = [w for w in program.replace("-", " ").split() if len(w) >= 4]
+    return [program, *(w for w in words if w.lower() not in _GENERIC_NAME_WORDS)]
+
+
 def password_problem(
     password: str, username: str | None = None, min_length: int | None = None
 ) -> str | None:
-    """Why a new password is not acceptable, or None when it is."""
+    """Why a new password is not acceptable, or None when it is: too short or long, built
+    on the username or the program's name, or easy to guess (zxcvbn's estimate, which
+    knows tens of thousands of common passwords, names, words and keyboard patterns)."""
+    from zxcvbn import zxcvbn
+
     minimum = min_length or current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         return f"Use at least {minimum} characters."
     if len(password) > 256:
         return "Use at most 256 characters."
-    if username and password.strip().lower() == username.strip().lower():
-        return "The password must not be the username."
+    if username and _contains_name(password, username):
+        return "The password must not contain the username."
+    # `ssp quickstart` checks the first admin's password before any app exists.
+    program = (current_app.config.get("PROGRAM_NAME") if has_app_context() else "") or ""
+    if any(_contains_name(password, part) for part in _name_parts(program)):
+        return "The password must not contain the name of the program."
+    estimate = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[u for u in (username, program) if u])
+    if estimate["score"] < PASSWORD_MIN_SCORE:
+        feedback = estimate["feedback"]
+        why = feedback.get("warning") or "It would be quick to guess."
+        advice = " ".join(feedback.get("suggestions") or []) or (
+            "A few unrelated words make a strong password."
+        )
+        return f"This password is easy to guess. {why} {advice}".strip()
     return None
 
 
@@ -145,8 +209,10 @@ def set_security_headers(response: Any) -> Any:
 
 def register_security(app: Flask) -> None:
     """Install the sign-in requirement, session limits, secure cookies and headers."""
+    from ssp.staff.sessions import enforce_limits
+
     app.session_interface = SessionInterface()
-    app.before_request(enforce_session_limits)
+    app.before_request(enforce_limits)  # the session row's limits (ssp.staff.sessions)
     app.before_request(require_sign_in)
     app.after_request(set_security_headers)
 
@@ -158,116 +224,6 @@ def safe_next_url(target: str | None) -> str | None:
     if "\\" in target or any(ord(ch) < 32 for ch in target):
         return None
     return target
-
-
-# --- sessions on shared desk computers ---------------------------------------------------
-
-SESSION_KEYS = ("signed_in_at", "last_seen", "confirmed_at")
-
-
-def _now() -> float:
-    from ssp import timeutil
-
-    return timeutil.utcnow().timestamp()
-
-
-def start_session_clock() -> None:
-    """Call right after signing someone in: the idle, absolute and recent-sign-in clocks."""
-    now = _now()
-    for key in SESSION_KEYS:
-        session[key] = now
-
-
-def confirm_recent_sign_in() -> None:
-    """The person has just typed their password again."""
-    session["confirmed_at"] = _now()
-
-
-def _expired_reason(now: float) -> str | None:
-    cfg = current_app.config
-    signed_in_at = session.get("signed_in_at")
-    last_seen = session.get("last_seen")
-    if not isinstance(signed_in_at, int | float) or not isinstance(last_seen, int | float):
-        return "stale"
-    if now - last_seen > cfg["IDLE_TIMEOUT_MINUTES"] * 60:
-        return "idle"
-    if now - signed_in_at > cfg["SESSION_MAX_HOURS"] * 3600:
-        return "lifetime"
-    return None
-
-
-#: Pages a person who must change their password can still reach.
-PASSWORD_CHANGE_ALLOWED = {
-    "staff.change_password",
-    "staff.sign_out",
-    "staff.sign_in",
-    "staff.keepalive",
-    "static",
-    "dashboard.health",
-}
-
-
-def enforce_session_limits() -> Any:
-    """``before_request``: sign out idle or too-old sessions; send people whose password
-    an admin set to choose their own."""
-    from flask import flash, jsonify
-    from flask_login import logout_user
-
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return None
-    now = _now()
-    reason = _expired_reason(now)
-    if reason is not None:
-        from ssp.audit import record
-        from ssp.extensions import db
-
-        record(
-            "signed_out_" + reason,
-            object_type="user",
-            object_id=current_user.id,
-            user_id=current_user.id,
-        )
-        db.session.commit()
-        logout_user()
-        session.clear()
-        message = {
-            "idle": "You were signed out after "
-            f"{current_app.config['IDLE_TIMEOUT_MINUTES']} minutes without activity, to "
-            "protect participants' privacy.",
-            "lifetime": "Your session reached its time limit. Please sign in again.",
-        }.get(reason, "Please sign in again.")
-        if request.path.startswith("/api/") or request.endpoint == "staff.keepalive":
-            return jsonify(error=message, status=401), 401
-        flash(message, "info")
-        return redirect(url_for("staff.sign_in"))
-    session["last_seen"] = now
-    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWED:
-        flash("An administrator set your password. Choose your own to continue.", "info")
-        return redirect(url_for("staff.change_password"))
-    return None
-
-
-def recent_sign_in_required(fallback: str | None = None) -> Callable[[F], F]:
-    """Ask for the password again when it was last typed more than RECENT_SIGN_IN_MINUTES
-    ago (before user admin, report downloads, the audit trail). ``fallback`` is the page
-    to return to after a POST, which cannot be replayed."""
-
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            window = current_app.config["RECENT_SIGN_IN_MINUTES"] * 60
-            confirmed = session.get("confirmed_at")
-            if isinstance(confirmed, int | float) and _now() - confirmed <= window:
-                return view(*args, **kwargs)
-            if request.method == "GET":
-                target = request.full_path.rstrip("?")
-            else:
-                target = url_for(fallback) if fallback else url_for("dashboard.index")
-            return redirect(url_for("staff.confirm_password", next=target))
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -42,6 +42,9 @@ def app_config(tmp_path, **overrides: Any) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "RATELIMIT_ENABLED": False,
         "REPORTS_DIR": str(tmp_path / "reports"),
+        # Production asks admins and managers for a second step; the two-step tests
+        # (tests/staff/test_two_step.py) turn it back on.
+        "REQUIRE_TWO_STEP_ROLES": [],
         **FAST_HASHING,
         **overrides,
     }

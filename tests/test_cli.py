@@ -64,7 +64,7 @@ def test_quickstart_sets_everything_up_and_keeps_it_on_a_second_run(tmp_path):
     instance = tmp_path / "instance"
     result = run(
         ["quickstart", "--no-serve", "--password-stdin"],
-        input="admin password 123\n",
+        input="kettle orbit velvet 42\n",
         SSP_INSTANCE_PATH=str(instance),
         **FAST,
     )
@@ -74,7 +74,7 @@ def test_quickstart_sets_everything_up_and_keeps_it_on_a_second_run(tmp_path):
     assert oct((instance / "config.py").stat().st_mode)[-3:] == "600"
     url = f"sqlite:///{instance / 'ssp.sqlite3'}"
     assert _counts(url) == {"users": 1, "sites": 1, "supply_items": len(DEFAULT_CATALOGUE)}
-    assert "admin password 123" not in result.output  # read from stdin: not echoed back
+    assert "kettle orbit velvet 42" not in result.output  # read from stdin: not echoed back
 
     again = run(["quickstart", "--no-serve"], SSP_INSTANCE_PATH=str(instance), **FAST)
     assert again.exit_code == 0, again.output
@@ -314,11 +314,11 @@ def test_quickstart_serves_and_the_admin_can_sign_in(tmp_path):
         env=env,
     )
     try:
-        process.stdin.write("admin password 123\n")
+        process.stdin.write("kettle orbit velvet 42\n")
         process.stdin.close()
         base = f"http://127.0.0.1:{port}"
         _wait_for(base + "/healthz", process)
-        page = _sign_in_over_http(base, "admin", "admin password 123")
+        page = _sign_in_over_http(base, "admin", "kettle orbit velvet 42")
         assert who("admin") in page
     finally:
         process.terminate()
@@ -334,7 +334,7 @@ def test_serve_runs_waitress_on_the_configured_database(tmp_path):
     assert (
         run(
             ["quickstart", "--no-serve", "--password-stdin"],
-            input="admin password 123\n",
+            input="kettle orbit velvet 42\n",
             SSP_INSTANCE_PATH=str(instance),
             **FAST,
         ).exit_code
@@ -355,7 +355,7 @@ def test_serve_runs_waitress_on_the_configured_database(tmp_path):
         _wait_for(base + "/healthz", process)
         with urllib.request.urlopen(base + "/sign-in") as response:  # noqa: S310
             assert response.headers["Server"] == "ssp"
-        assert who("admin") in _sign_in_over_http(base, "admin", "admin password 123")
+        assert who("admin") in _sign_in_over_http(base, "admin", "kettle orbit velvet 42")
     finally:
         process.terminate()
         process.communicate(timeout=10)

@@ -51,7 +51,7 @@ def _set_up(tmp_path) -> dict[str, str]:
     """A quickstarted instance; returns the environment that reaches it."""
     env = {"SSP_INSTANCE_PATH": str(tmp_path / "instance"), **FAST}
     result = run(
-        ["quickstart", "--no-serve", "--password-stdin"], input="admin password 123\n", **env
+        ["quickstart", "--no-serve", "--password-stdin"], input="kettle orbit velvet 42\n", **env
     )
     assert result.exit_code == 0, result.output
     return env
@@ -133,7 +133,7 @@ def test_a_port_in_use_is_one_line_and_nothing_says_serving(tmp_path, command):
         args = [command, "--port", str(port)]
         if command == "quickstart":
             args.append("--password-stdin")
-        result = run(args, input="admin password 123\n", **env)
+        result = run(args, input="kettle orbit velvet 42\n", **env)
     assert result.exit_code == 1
     assert "serving on" not in result.output
     assert result.output.strip().splitlines()[-1] == (

@@ -75,7 +75,7 @@ def test_quickstart_demo_loads_a_small_program_once(tmp_path):
     instance = tmp_path / "instance"
     first = run(
         ["quickstart", "--no-serve", "--demo", "--password-stdin"],
-        input="admin password 123\n",
+        input="kettle orbit velvet 42\n",
         SSP_INSTANCE_PATH=str(instance),
         **FAST,
     )

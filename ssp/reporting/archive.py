@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ssp.audit import record
+from ssp.audit import chain_head, record
 from ssp.extensions import db
 from ssp.reporting.builder import ArchiveContext
 from ssp.reporting.models import Report
@@ -104,8 +104,8 @@ def archive_report(
 
 
 def archive_context(period: Period, funder: str | None = None) -> ArchiveContext:
-    """The archived releases a new release of ``period`` may overlap, and how the
-    quantities of other periods were first published.
+    """The archived releases a new release of ``period`` may overlap, how the
+    quantities of other periods were first published, and the audit trail's head.
 
     Candidates: every archived release whose months come within two years before the
     period or a year after it (earlier versions, other profiles, the months inside a
@@ -126,7 +126,9 @@ def archive_context(period: Period, funder: str | None = None) -> ArchiveContext
         )
         .order_by(Report.generated_at, Report.id)
     ).all()
-    context = ArchiveContext()
+    # Read before the report's own audit row is written: the funder's copy fixes the
+    # trail as it stood when the figures were read.
+    context = ArchiveContext(trail_head=chain_head())
     own = period.key + "|"
     for report_id, snapshot, profile in rows:
         if not snapshot or snapshot.get("version") != SNAPSHOT_VERSION:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from ssp.reporting.disclosure import AuditResult, protect
 from ssp.reporting.document import Chart, ReportDocument, Row, Section, Table, status_of
@@ -48,15 +49,19 @@ class ProfileSettings:
 
 @dataclass
 class ArchiveContext:
-    """What the archive holds that this release must be audited with.
+    """What the archive holds that this release must be audited with, and where the
+    audit trail stood when it was read.
 
     ``releases``: the archived releases that print any quantity this one prints.
     ``first_published``: for months other than the report's own, how each quantity was
     first printed (key -> text); those months are reprinted exactly so.
+    ``trail_head``: the newest audit event (an ``ssp.audit.ChainHead``) before the
+    report's own, printed in the appendix; None when not read (a hand-made context).
     """
 
     releases: list[ArchivedRelease] = field(default_factory=list)
     first_published: dict[str, str] = field(default_factory=dict)
+    trail_head: Any = None
 
 
 @dataclass(frozen=True)
@@ -294,6 +299,7 @@ def build_document(
         narrative=list(narrative or []),
         audit=result,
         release_snapshot=b.release.snapshot(),
+        trail_head=archive.trail_head,
     )
 
 

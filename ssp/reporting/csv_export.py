@@ -41,11 +41,14 @@ Columns::
 - ``note``: why a table is withheld; the text of a metadata line.
 
 Metadata (program, funder, profile, period label, parameters including
-``suppression_threshold`` and ``generated_on``, the symbols note, the figures sha256)
-follow the header as ordinary lines with ``section`` ``#metadata``, the name in ``row``,
-the text in ``note``, and ``value`` and ``status`` empty: a loader keeps them or drops
-them with ``section <> '#metadata'``. Nothing in the file depends on the clock beyond
-the document's generation date, so the same data on the same day gives the same bytes.
+``suppression_threshold`` and ``generated_on``, the symbols note, the figures sha256,
+and the audit trail's head: ``audit_trail_head_event``, the newest event's id, empty when
+nothing was recorded yet, and ``audit_trail_head_sha256``, its hash) follow the header
+as ordinary lines with ``section`` ``#metadata``, the name in ``row``, the text in
+``note``, and ``value`` and ``status`` empty: a loader keeps them or drops them with
+``section <> '#metadata'``. Nothing in the file depends on the clock beyond the
+document's generation date, so the same data on the same day gives the same bytes as
+long as nothing was audited in between (the head moves with every event recorded).
 
 Every text cell (period, section, table, row and column labels, counted_as, note) goes
 through :func:`ssp.csvsafe.spreadsheet_safe`, like the ledger and audit CSVs: a site
@@ -138,7 +141,18 @@ def _metadata(document: ReportDocument) -> list[tuple[str, str]]:
         *parameters.items(),
         ("symbols", document.symbols_note()),
         ("figures_sha256", document.figures_sha256()),
+        *_trail_head(document),
     ]
+
+
+def _trail_head(document: ReportDocument) -> list[tuple[str, str]]:
+    """The audit trail's head as metadata lines (none when it was not read)."""
+    head = document.trail_head
+    if head is None:
+        return []
+    if head.event_id is None:
+        return [("audit_trail_head_event", "")]
+    return [("audit_trail_head_event", str(head.event_id)), ("audit_trail_head_sha256", head.hash)]
 
 
 def _figures(table: Table, row: Row) -> list[tuple]:

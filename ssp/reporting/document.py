@@ -12,6 +12,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+TRAIL_HEAD_NOTE = (
+    "The audit trail head is the newest event in the program's audit trail when this "
+    "report was made. Each event's hash covers every event before it, so the program can "
+    "show that its trail up to that event has not been changed since. It moves whenever "
+    "anything is recorded, so the same report made again later prints a later head."
+)
+
 
 def status_of(text: str) -> str:
     """What a printed figure is, read from how it prints: "small" (<T), "hidden" (*),
@@ -98,6 +105,10 @@ class ReportDocument:
     narrative: list[tuple[str, str]] = field(default_factory=list)  # (heading, text)
     audit: Any = None  # the disclosure audit's record (ssp.reporting.disclosure.AuditResult)
     release_snapshot: dict[str, Any] | None = None  # what the archive keeps of the release
+    # The audit trail's newest event before this report (ssp.audit.ChainHead: event_id,
+    # hash), printed in the appendix; not part of figures_sha256, which stays the same
+    # for the same figures whatever was audited since. None: not printed.
+    trail_head: Any = None
 
     def symbols_note(self) -> str:
         """What "<T", "*" and (where printed) "†" mean, in one sentence each."""
@@ -113,6 +124,16 @@ class ReportDocument:
                 "small to show separately."
             )
         return text
+
+    def trail_head_lines(self) -> list[tuple[str, str]]:
+        """The appendix's lines for the audit trail's head, as (label, text): the event
+        and its sha256; none when the head was not read (a hand-made document)."""
+        head = self.trail_head
+        if head is None:
+            return []
+        if head.event_id is None:
+            return [("Audit trail head", "no event recorded yet")]
+        return [("Audit trail head", f"event #{head.event_id}"), ("Audit trail sha256", head.hash)]
 
     def tables(self) -> list[Table]:
         """Every table, the summary first, in print order."""

@@ -6,7 +6,8 @@ no font, no link to anything outside the file (only ``#`` links inside it). Tabl
 captions and header cells with scopes; every symbol a cell can print ("<11", "*", "†",
 "—") carries its meaning in words for a screen reader; charts are data tables (with
 decorative CSS bars hidden from assistive technology); the cover, the narrative, the
-symbols note, the audit's counts and the figures' sha256 are all there.
+symbols note, the audit's counts, the figures' sha256 and the audit trail's head are
+all there.
 
 Like the PDF and CSV writers it reads only the ``ReportDocument`` (already suppressed);
 it uses its own Jinja environment (autoescaped, strict) rather than the app's, so the
@@ -24,7 +25,14 @@ from functools import cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ssp import resource_dir
-from ssp.reporting.document import Chart, ReportDocument, Row, Table, status_of
+from ssp.reporting.document import (
+    TRAIL_HEAD_NOTE,
+    Chart,
+    ReportDocument,
+    Row,
+    Table,
+    status_of,
+)
 
 TEMPLATE = "reporting/standalone.html"
 
@@ -277,6 +285,8 @@ def context(document: ReportDocument) -> dict:
             for key, value in document.parameters.items()
         ],
         "figures_sha256": document.figures_sha256(),
+        "trail_head": document.trail_head_lines(),
+        "trail_head_note": TRAIL_HEAD_NOTE,
         "bar_widths": widths,
     }
 

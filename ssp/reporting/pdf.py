@@ -4,7 +4,9 @@ Takes a ``ReportDocument`` (plain, already-suppressed data) and returns bytes. I
 nothing of Flask or the database. Output is deterministic: reportlab's invariant mode
 fixes the file's ID, the creation date is the generation day (never a time), and only
 that day is printed, so the same data and parameters on the same day give byte-identical
-files.
+files, as long as nothing was audited in between: the appendix prints the audit trail's
+head (its newest event), which moves with every event recorded (the report's own
+included).
 
 Every piece of text is set in DejaVu Sans, shipped in ``ssp/reporting/fonts`` (with its
 licence) and embedded as a subset, so names print in Latin, Greek, Cyrillic and the other
@@ -50,7 +52,14 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as PdfTable
 
-from ssp.reporting.document import Chart, ReportDocument, Row, Section, Table
+from ssp.reporting.document import (
+    TRAIL_HEAD_NOTE,
+    Chart,
+    ReportDocument,
+    Row,
+    Section,
+    Table,
+)
 
 # --- fonts and the characters they can print ----------------------------------------------
 
@@ -717,6 +726,8 @@ def render_pdf(document: ReportDocument) -> bytes:
             "note",
         )
     )
+    if document.trail_head is not None:
+        flow.append(_p(TRAIL_HEAD_NOTE, "note"))
     template.build(
         flow,
         canvasmaker=lambda *args, **kwargs: _NumberedCanvas(
@@ -726,14 +737,18 @@ def render_pdf(document: ReportDocument) -> bytes:
     return buffer.getvalue()
 
 
+HASHES = ("Figures sha256", "Audit trail sha256")
+
+
 def _parameters(document: ReportDocument) -> PdfTable:
     items = [
         (key.replace("_", " ").capitalize(), value) for key, value in document.parameters.items()
     ]
     items.append(("Figures sha256", document.figures_sha256()))
+    items += document.trail_head_lines()
     keys = max(text_width(key, True, CELL_SIZE) for key, _ in items) + 2 * CELL_PAD + SLACK
     rows = [
-        [_p(key, "cell_bold"), _p(value, "hash" if key == "Figures sha256" else "cell")]
+        [_p(key, "cell_bold"), _p(value, "hash" if key in HASHES else "cell")]
         for key, value in items
     ]
     return _grid(

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
 
-from ssp.staff import audit_views, views  # noqa: E402,F401  (registers the routes)
+from ssp.staff import account_views, audit_views, views  # noqa: E402,F401  (the routes)

@@ -15,10 +15,11 @@ from sqlalchemy.orm import selectinload
 from ssp.audit import AuditEvent
 from ssp.extensions import db
 from ssp.forms import date_arg, parse_id
-from ssp.security import Role, recent_sign_in_required, role_required
+from ssp.security import Role, role_required
 from ssp.staff import bp
 from ssp.staff.audit_words import Names, describe, label_of, object_type_words, object_words
 from ssp.staff.models import User
+from ssp.staff.sessions import recent_sign_in_required
 from ssp.supplies.stock import csv_text
 from ssp.timeutil import day_start, local_time, utcnow
 

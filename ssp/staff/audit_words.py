@@ -459,13 +459,28 @@ def _detail(event: AuditEvent) -> dict[str, Any]:
 
 @describes("sign_in", "Signed in")
 def _sign_in(event, names):
-    return words("Signed in")
+    step = _detail(event).get("second_step")
+    return words(
+        "Signed in",
+        {
+            "totp": "With the authenticator app",
+            "recovery_code": "With a recovery code",
+            "passkey": "With a passkey",
+        }.get(step)
+        if step
+        else None,
+    )
 
 
 _SIGN_IN_FAILURES = {
     "wrong_password": "wrong password",  # nosec B105: a reason in words, not a password
     "locked": "the account was locked",
     "inactive": "the account is deactivated",
+    "locked_for_address": "too many wrong passwords from this address",
+    "account_rate": "too many wrong passwords for this account in the last hour, from an "
+    "address it does not usually sign in from",
+    "wrong_code": "wrong two-step code",
+    "passkey_refused": "the passkey was not accepted",
 }
 
 
@@ -480,10 +495,94 @@ def _sign_in_failed(event, names):
         f"A sign-in to the account {names.user(event.object_id)} failed"
         + (f": {why}" if why else ""),
         f"Failure {detail['failed_logins']} in a row" if detail.get("failed_logins") else None,
+        f"Failure {detail['failed_from_address']} from this address recently"
+        if detail.get("failed_from_address")
+        else None,
         f"The account is locked for {detail['locked_minutes']} minutes"
         if detail.get("locked_minutes")
         else None,
+        f"This address cannot try this account for up to {detail['address_stopped_minutes']} "
+        "minutes"
+        if detail.get("address_stopped_minutes")
+        else None,
     )
+
+
+@describes("sessions_ended", "Other sessions ended")
+def _sessions_ended(event, names):
+    count = _detail(event).get("sessions")
+    return words(
+        "Ended their other sessions" if count != 1 else "Ended one of their other sessions",
+        f"Sessions ended: {count}" if count is not None else None,
+    )
+
+
+@describes("sessions_ended_by_admin", "Signed out everywhere by an administrator")
+def _sessions_ended_by_admin(event, names):
+    count = _detail(event).get("sessions")
+    return words(
+        f"Signed {_username(event, names)} out everywhere",
+        f"Sessions ended: {count}" if count is not None else None,
+    )
+
+
+@describes("two_step_enabled", "Two-step sign-in turned on")
+def _two_step_enabled(event, names):
+    return words("Turned on two-step sign-in with an authenticator app")
+
+
+@describes("two_step_disabled", "Two-step sign-in turned off")
+def _two_step_disabled(event, names):
+    return words("Turned off their two-step sign-in")
+
+
+@describes("two_step_reset", "Two-step sign-in reset by an administrator")
+def _two_step_reset(event, names):
+    removed = _detail(event).get("passkeys")
+    return words(
+        f"Reset the two-step sign-in of {_username(event, names)}",
+        f"Passkeys removed: {removed}" if removed else None,
+        "Their sessions ended; they set it up again to sign in",
+    )
+
+
+@describes("recovery_code_used", "Signed in with a recovery code")
+def _recovery_code_used(event, names):
+    left = _detail(event).get("left")
+    return words(
+        "Used a recovery code instead of the authenticator app",
+        f"Recovery codes left: {left}" if left is not None else None,
+    )
+
+
+@describes("password_check_failed", "Wrong password typed in a session")
+def _password_check_failed(event, names):
+    detail = _detail(event)
+    purpose = {
+        "password_change": "when changing it",  # nosec B105: words, not a password
+        "two_step_off": "when turning two-step sign-in off",
+    }.get(detail.get("for"), "")
+    return words(
+        f"Typed a wrong password {purpose}".strip(),
+        f"Failure {detail['failed_from_address']} from this address recently"
+        if detail.get("failed_from_address")
+        else None,
+    )
+
+
+@describes("passkey_added", "Passkey added")
+def _passkey_added(event, names):
+    return words("Added a passkey to their account")
+
+
+@describes("passkey_removed", "Passkey removed")
+def _passkey_removed(event, names):
+    return words("Removed a passkey from their account")
+
+
+@describes("recovery_codes_replaced", "New recovery codes made")
+def _recovery_codes_replaced(event, names):
+    return words("Made new recovery codes (the old ones stopped working)")
 
 
 @describes("sign_out", "Signed out")
@@ -561,6 +660,8 @@ def _password_changed(event, names):
 
 @describes("password_confirmed", "Password confirmed")
 def _password_confirmed(event, names):
+    if _detail(event).get("with") == "passkey":
+        return words("Confirmed it was them with a passkey to open a protected page")
     return words("Confirmed their password to open a protected page")
 
 

@@ -10,6 +10,12 @@ from ssp.forms import Form, MultiCheckboxField, optional_int
 from ssp.security import Role
 from ssp.staff.models import SiteKind
 
+CODE_BOX = {
+    "autocomplete": "one-time-code",
+    "inputmode": "numeric",
+    "autocapitalize": "none",
+    "spellcheck": "false",
+}
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 SITE_KIND_CHOICES = [SelectChoice(k.value, k.label) for k in SiteKind]
 
@@ -132,4 +138,44 @@ class ConfirmPasswordForm(Form):
         validators=[DataRequired("Enter your password."), Length(max=256)],
         render_kw={"autocomplete": "current-password", "autofocus": True},
     )
+    # Shown (and required by the check) when the person uses two-step sign-in.
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[Length(max=20)],
+        render_kw=CODE_BOX,
+    )
     submit = SubmitField("Continue")
+
+
+class SecondStepForm(Form):
+    """The authenticator app's code, or a recovery code, after a right password."""
+
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[DataRequired("Enter the 6-digit code."), Length(max=20)],
+        description="The 6 digits the app shows now. Lost your phone? Type a recovery code.",
+        render_kw={**CODE_BOX, "autofocus": True},
+    )
+    submit = SubmitField("Sign in")
+
+
+class TwoStepSetupForm(Form):
+    """The first code from the app, proving it was set up."""
+
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired("Enter the 6-digit code the app shows."), Length(max=20)],
+        render_kw=CODE_BOX,
+    )
+    submit = SubmitField("Turn on two-step sign-in")
+
+
+class TwoStepOffForm(Form):
+    """Turning two-step sign-in off needs the password."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Turn off two-step sign-in")

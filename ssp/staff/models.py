@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import secrets
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, false
@@ -53,11 +52,6 @@ class Site(db.Model):
         return f"<Site {self.id} {self.name!r}>"
 
 
-def new_session_token() -> str:
-    """A random token that identifies a user's sessions; changing it ends them all."""
-    return secrets.token_urlsafe(32)
-
-
 class User(UserMixin, db.Model):
     """A staff account. Never a participant: participants have no login."""
 
@@ -77,15 +71,22 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
-    # Flask-Login's id for this user; rotated on sign-out, password reset and
-    # deactivation so that a copied session cookie stops working.
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # Two-step sign-in (ssp.staff.two_step): the authenticator secret, sealed; one being
+    # set up and not yet confirmed; the last time step whose code was used; since when.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_pending: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    two_step_enabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     site: Mapped[Site | None] = relationship()
 
-    def get_id(self) -> str:
-        """The value Flask-Login keeps in the session cookie."""
-        return self.session_token
+    # The token of the session this request belongs to (ssp.staff.sessions), set when
+    # the session starts or is found; never stored on the account.
+    cookie_token = None
+
+    def get_id(self) -> str | None:
+        """The value Flask-Login keeps in the session cookie: the session's token."""
+        return self.cookie_token
 
     @property
     def is_active(self) -> bool:

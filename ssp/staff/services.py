@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
+from ssp import timeutil
 from ssp.audit import record, record_active
 from ssp.database import start_writing
 from ssp.errors import RuleError
@@ -24,14 +25,35 @@ from ssp.security import (
     password_problem,
     verify_password,
 )
-from ssp.staff.models import Site, SiteKind, User, new_session_token
-from ssp.timeutil import utcnow
+from ssp.staff import sessions, throttle
+from ssp.staff.models import Site, SiteKind, User
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
 class StaffError(RuleError):
     """A change to accounts or sites that the rules do not allow."""
+
+
+class WrongPasswordError(StaffError):
+    """A signed-in person typed a wrong password; the failure is recorded (commit it)."""
+
+
+def check_own_password(user: User, password: str, purpose: str) -> bool:
+    """A signed-in person types their password again (changing it, turning two-step
+    off): wrong ones count with wrong sign-in passwords from this address, and are
+    audited; while this address is stopped, nothing is checked."""
+    if throttle.refused(user.id) is None and verify_password(user.password_hash, password):
+        return True
+    failures = throttle.note_failure(user.id)
+    record(
+        "password_check_failed",
+        object_type="user",
+        object_id=user.id,
+        user_id=user.id,
+        detail={"for": purpose, "failed_from_address": failures},
+    )
+    return False
 
 
 def normalise_username(username: str) -> str:
@@ -66,41 +88,56 @@ class SignInResult:
 
 
 def authenticate(username: str, password: str) -> SignInResult:
-    """Check a username and password, keeping the failure count and lockout in the database.
+    """Check a username and password, keeping wrong passwords per account and address
+    (:mod:`ssp.staff.throttle`). The password being right does not sign anyone in yet:
+    the caller completes the sign-in (:func:`complete_sign_in`), after the second step
+    when the account has one.
 
     Every failure looks the same to the caller's user; ``reason`` is for the audit trail.
     """
     user = user_by_username(username)
-    now = utcnow()
+    now = timeutil.utcnow()
     if user is None:
         verify_password(None, password)  # same work as a real check: no timing tell
         # The attempted name is not kept: people sometimes type a password into it.
         record("sign_in_failed", detail={"reason": "unknown_user"})
         return SignInResult(None, "unknown_user")
-    if user.is_locked(now):
+    refusal = "locked" if user.is_locked(now) else throttle.refused(user.id, now)
+    if refusal is not None:
         verify_password(None, password)
         record(
             "sign_in_failed",
             object_type="user",
             object_id=user.id,
             user_id=user.id,
-            detail={"reason": "locked"},
+            detail={"reason": refusal},
         )
-        return SignInResult(None, "locked")
+        return SignInResult(None, refusal)
     correct = verify_password(user.password_hash, password)
     new_hash = (
         hash_password(password) if correct and password_needs_rehash(user.password_hash) else None
     )
     # The slow part (argon2) is done; on a sign-in page, what follows is written under
-    # the write lock, with the user's counts read again inside it.
+    # the write lock, with the user's counts read again inside it (on PostgreSQL the
+    # account's row is locked first): guesses sent in parallel all passed the first
+    # check, and only as many as the limits allow may count.
     start_writing()
+    lock_account(user)
+    refusal = throttle.refused(user.id, now)
+    if refusal is not None:
+        record(
+            "sign_in_failed",
+            object_type="user",
+            object_id=user.id,
+            user_id=user.id,
+            detail={"reason": refusal},
+        )
+        return SignInResult(None, refusal)
     if not correct:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        detail = {"reason": "wrong_password", "failed_logins": user.failed_logins}
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
-            user.locked_until = now + dt.timedelta(minutes=minutes)
-            detail["locked_minutes"] = minutes
+        failures = throttle.note_failure(user.id, now)
+        detail = {"reason": "wrong_password", "failed_from_address": failures}
+        if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+            detail["address_stopped_minutes"] = current_app.config["LOGIN_LOCKOUT_MINUTES"]
         record(
             "sign_in_failed", object_type="user", object_id=user.id, user_id=user.id, detail=detail
         )
@@ -116,22 +153,104 @@ def authenticate(username: str, password: str) -> SignInResult:
         return SignInResult(None, "inactive")
     if new_hash is not None:
         user.password_hash = new_hash
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    record("sign_in", object_type="user", object_id=user.id, user_id=user.id)
+    # This address's failures are forgotten only when the whole sign-in succeeds
+    # (complete_sign_in): a right password alone must not reset the count of wrong
+    # second-step codes.
     return SignInResult(user)
 
 
-def end_sessions(user: User) -> None:
-    """Invalidate every session of ``user`` (sign-out, reset, deactivation)."""
-    user.session_token = new_session_token()
+def lock_account(user: User) -> None:
+    """Take the account's row lock for the rest of the transaction (PostgreSQL; SQLite's
+    write transactions are one at a time already)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
-def sign_out(user: User) -> None:
-    """Record a sign-out and make the old session cookie useless."""
-    end_sessions(user)
+def second_step_failed(user: User, reason: str) -> None:
+    """A wrong second-step code: it counts with wrong passwords from this address."""
+    start_writing()
+    lock_account(user)
+    failures = throttle.note_failure(user.id)
+    record(
+        "sign_in_failed",
+        object_type="user",
+        object_id=user.id,
+        user_id=user.id,
+        detail={"reason": reason, "failed_from_address": failures},
+    )
+
+
+def passkey_sign_in_failed() -> None:
+    """A passkey that did not sign anyone in (no account to count it against)."""
+    start_writing()
+    record("sign_in_failed", detail={"reason": "passkey_refused"})
+
+
+def record_passkey_confirmed(user: User) -> None:
+    record("password_confirmed", object_type="user", object_id=user.id, detail={"with": "passkey"})
+
+
+def complete_sign_in(user: User, *, second_step: str | None = None) -> str:
+    """Start a session for ``user`` (password, and second step when they have one,
+    checked); returns the token for the session cookie."""
+    start_writing()
+    now = timeutil.utcnow()
+    user.last_login_at = now
+    token = sessions.start(user)
+    throttle.clear(user.id)
+    throttle.prune(now)
+    record(
+        "sign_in",
+        object_type="user",
+        object_id=user.id,
+        user_id=user.id,
+        detail={"second_step": second_step} if second_step else None,
+    )
+    user.cookie_token = token
+    return token
+
+
+def end_sessions(user: User, reason: str, *, keep=None) -> int:
+    """End every session of ``user`` (but ``keep``): sign-out everywhere, a password or
+    second-step change, a reset, deactivation."""
+    return sessions.end_all(user, reason, keep=keep)
+
+
+def sign_out(user: User, row) -> None:
+    """Record a sign-out and end this session (a copied cookie of it dies too)."""
+    if row is not None:
+        sessions.end(row, "signed_out")
     record("sign_out", object_type="user", object_id=user.id, user_id=user.id)
+
+
+def sign_out_everywhere_else(user: User, keep) -> int:
+    """The person ends their other sessions; returns how many."""
+    ended = end_sessions(user, "ended_by_owner", keep=keep)
+    record("sessions_ended", object_type="user", object_id=user.id, detail={"sessions": ended})
+    return ended
+
+
+def end_one_session(user: User, session_id: int) -> bool:
+    """The person ends one of their other sessions; False when it is not theirs or open."""
+    row = db.session.get(sessions.StaffSession, session_id)
+    if row is None or row.user_id != user.id or row.ended_at is not None:
+        return False
+    sessions.end(row, "ended_by_owner")
+    record("sessions_ended", object_type="user", object_id=user.id, detail={"sessions": 1})
+    return True
+
+
+def record_recovery_codes_replaced(user: User) -> None:
+    record("recovery_codes_replaced", object_type="user", object_id=user.id)
+
+
+def admin_end_sessions(user: User) -> int:
+    """An admin signs a person out everywhere."""
+    ended = end_sessions(user, "ended_by_admin")
+    record(
+        "sessions_ended_by_admin", object_type="user", object_id=user.id, detail={"sessions": ended}
+    )
+    return ended
 
 
 # --- accounts ------------------------------------------------------------------------
@@ -232,7 +351,7 @@ def set_user_active(user: User, active: bool, *, acting_user: User) -> None:
             raise StaffError("You cannot deactivate your own account.")
         if user.role == Role.ADMIN and _active_admin_count() <= 1:
             raise StaffError("This is the last active administrator; it cannot be deactivated.")
-        end_sessions(user)
+        end_sessions(user, "deactivated")
     record_active(user, active, "user")
 
 
@@ -242,15 +361,17 @@ def reset_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
+    throttle.clear(user.id, address_only=False)
     user.must_change_password = True  # an admin knows it: the person picks their own
-    end_sessions(user)
+    end_sessions(user, "password_reset")
     record("password_reset", object_type="user", object_id=user.id)
 
 
-def change_own_password(user: User, current_password: str, new_password: str) -> None:
-    """A user changes their own password, proving they know the current one."""
-    if not verify_password(user.password_hash, current_password):
-        raise StaffError("The current password is not right.", field="current_password")
+def change_own_password(user: User, current_password: str, new_password: str, *, keep=None) -> None:
+    """A user changes their own password, proving they know the current one; their other
+    sessions end (``keep``: this one)."""
+    if not check_own_password(user, current_password, "password_change"):
+        raise WrongPasswordError("The current password is not right.", field="current_password")
     if current_password == new_password:
         raise StaffError("Choose a password different from the current one.", "new_password")
     problem = password_problem(new_password, user.username)
@@ -258,22 +379,34 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
         raise StaffError(problem, field="new_password")
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
-    end_sessions(user)
+    end_sessions(user, "password_changed", keep=keep)
     record("password_changed", object_type="user", object_id=user.id)
 
 
-def confirm_password(user: User, password: str) -> bool:
-    """Check a signed-in person's password again; failures count towards the lockout."""
-    if verify_password(user.password_hash, password):
+def confirm_password(user: User, password: str, code: str | None = None, row=None) -> bool:
+    """Check a signed-in person's password again, and their second-step code when they
+    have one; success marks the session ``row`` as recently confirmed. Failures count
+    towards the lockout."""
+    from ssp.staff import two_step
+
+    right = verify_password(user.password_hash, password)
+    if right and two_step.enabled(user):
+        try:
+            two_step.check(user, code or "")
+        except two_step.TwoStepError:
+            right = False
+    if right:
         user.failed_logins = 0
+        if row is not None:
+            sessions.confirm(row)
         record("password_confirmed", object_type="user", object_id=user.id, user_id=user.id)
         return True
     user.failed_logins = (user.failed_logins or 0) + 1
     if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = utcnow() + dt.timedelta(
+        user.locked_until = timeutil.utcnow() + dt.timedelta(
             minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]
         )
-        end_sessions(user)
+        end_sessions(user, "locked")
     record(
         "password_confirm_failed",
         object_type="user",
@@ -288,6 +421,7 @@ def unlock_user(user: User) -> None:
     """Lift a sign-in lockout before it ends by itself."""
     user.failed_logins = 0
     user.locked_until = None
+    throttle.clear(user.id, address_only=False)
     record("user_unlocked", object_type="user", object_id=user.id)
 
 

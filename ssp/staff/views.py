@@ -2,43 +2,47 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+import hashlib
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from ssp import timeutil
 from ssp.database import reads_first
 from ssp.extensions import db, limiter, login_manager
 from ssp.forms import ConfirmForm, require_confirmed_post, save, show_rule_error
-from ssp.security import (
-    Role,
-    confirm_recent_sign_in,
-    public,
-    recent_sign_in_required,
-    role_required,
-    safe_next_url,
-    start_session_clock,
-)
-from ssp.staff import bp, services
+from ssp.security import Role, public, role_required, safe_next_url
+from ssp.staff import bp, passkeys, services, sessions, throttle, two_step
 from ssp.staff.forms import (
     ConfirmPasswordForm,
     PasswordChangeForm,
     PasswordResetForm,
+    SecondStepForm,
     SignInForm,
     SiteForm,
     UserCreateForm,
     UserEditForm,
 )
 from ssp.staff.models import Site, User
+from ssp.staff.passkeys import json_body
 from ssp.staff.services import StaffError
+from ssp.staff.sessions import recent_sign_in_required
 from ssp.supplies.services import active_catalogue
 
 SIGN_IN_FAILED = "That username and password do not match an active account."
 
 
 @login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    """Find the user whose current session token is in the cookie."""
-    return db.session.scalar(select(User).where(User.session_token == session_token, User.active))
+def load_user(token: str) -> User | None:
+    """The account whose open session the cookie's token names (ssp.staff.sessions)."""
+    row = sessions.find(token)
+    if row is None:
+        return None
+    g.staff_session = row
+    user = row.user
+    user.cookie_token = token
+    return user
 
 
 def _sign_in_limit() -> str:
@@ -47,13 +51,25 @@ def _sign_in_limit() -> str:
 
 # --- sign-in and sign-out ----------------------------------------------------------------
 
+# How long the second step may wait after a right password.
+SECOND_STEP_MINUTES = 5
+
+
+def _start_session(user: User, second_step: str | None = None) -> None:
+    """Sign ``user`` in with a fresh cookie session (nothing carried over)."""
+    services.complete_sign_in(user, second_step=second_step)
+    db.session.commit()
+    session.clear()
+    login_user(user)
+    session.permanent = True
+
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 @reads_first  # the password check (argon2, the slow part) runs without the write lock
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in():
-    """Show the sign-in form and sign a user in."""
+    """Show the sign-in form; a right password signs in, or leads to the second step."""
     next_url = safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("dashboard.index"))
@@ -61,23 +77,137 @@ def sign_in():
     if form.validate_on_submit():
         result = services.authenticate(form.username.data, form.password.data)
         db.session.commit()
+        if result.user is not None and two_step.has_second_step(result.user):
+            session.clear()
+            session["second_step"] = {
+                "user_id": result.user.id,
+                "at": timeutil.utcnow().timestamp(),
+                "next": next_url,
+                "password": _password_mark(result.user),
+            }
+            return redirect(url_for("staff.sign_in_second_step"))
         if result.user is not None:
-            session.clear()  # a fresh session: nothing carried over from before sign-in
-            login_user(result.user)
-            session.permanent = True
-            start_session_clock()
+            _start_session(result.user)
             return redirect(next_url or url_for("dashboard.index"))
         form.form_errors.append(SIGN_IN_FAILED)
-        return render_template("staff/sign_in.html", form=form), 401
+        return render_template(
+            "staff/sign_in.html", form=form, passkeys_here=passkeys.available()
+        ), 401
     status = 422 if request.method == "POST" else 200
-    return render_template("staff/sign_in.html", form=form), status
+    return render_template(
+        "staff/sign_in.html", form=form, passkeys_here=passkeys.available()
+    ), status
+
+
+def _password_mark(user: User) -> str:
+    """A short mark of the account's password hash, so a password changed or reset
+    while the second step waits makes the wait void."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _waiting_for_second_step() -> tuple[User | None, str | None]:
+    """The account whose password was just right, and where to go after, if fresh."""
+    pending = session.get("second_step")
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int | float):
+        return None, None
+    if timeutil.utcnow().timestamp() - pending["at"] > SECOND_STEP_MINUTES * 60:
+        return None, None
+    user = (
+        db.session.get(User, pending.get("user_id"))
+        if isinstance(pending.get("user_id"), int)
+        else None
+    )
+    if user is None or not user.active or not two_step.has_second_step(user):
+        return None, None
+    if pending.get("password") != _password_mark(user):
+        return None, None  # the password changed since it was typed (an admin's reset)
+    return user, safe_next_url(pending.get("next"))
+
+
+@bp.route("/sign-in/second-step", methods=["GET", "POST"])
+@public
+@limiter.limit(_sign_in_limit, methods=["POST"])
+def sign_in_second_step():
+    """The code from the authenticator app (or a recovery code), after a right password."""
+    user, next_url = _waiting_for_second_step()
+    if user is None:
+        session.pop("second_step", None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("staff.sign_in"))
+    form = SecondStepForm()
+    page = {
+        "form": form,
+        "uses_code": two_step.enabled(user),
+        "uses_passkey": passkeys.has_any(user) and passkeys.available(),
+    }
+    if form.validate_on_submit() and page["uses_code"]:
+        services.lock_account(user)  # parallel guesses are counted one after another
+        refusal = throttle.refused(user.id)
+        try:
+            if refusal is not None:
+                raise two_step.TwoStepError(SIGN_IN_FAILED)
+            used = two_step.check(user, form.code.data)
+        except two_step.TwoStepError as error:
+            services.second_step_failed(user, refusal or "wrong_code")
+            db.session.commit()
+            form.code.errors.append(str(error))
+            return render_template("staff/second_step.html", **page), 401
+        _start_session(user, second_step=used)
+        if used == "recovery_code":
+            flash(
+                f"You used a recovery code; {two_step.unused_recovery_codes(user)} are left. "
+                "Make new ones under Account if you are running low.",
+                "info",
+            )
+        return redirect(next_url or url_for("dashboard.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("staff/second_step.html", **page), status
+
+
+# --- passkeys at sign-in (JSON, for static/js/passkeys.js) ---------------------------------
+
+
+@bp.post("/sign-in/passkey/options")
+@public
+@limiter.limit(_sign_in_limit)
+def sign_in_passkey_options():
+    """A challenge for a passkey: the waiting account's (second step) or any (alone)."""
+    if not passkeys.available():
+        return {"error": "Passkeys work only over HTTPS or on localhost."}, 400
+    user, _ = _waiting_for_second_step()
+    options = passkeys.authentication_options("sign_in", user)
+    db.session.commit()  # the challenge is kept until answered
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.post("/sign-in/passkey")
+@public
+@limiter.limit(_sign_in_limit)
+def sign_in_passkey():
+    """Sign in with the passkey's answer; returns where to go next."""
+    waiting, next_url = _waiting_for_second_step()
+    body = json_body()
+    if body is None:
+        return {"error": "The browser's answer was not understood."}, 400
+    try:
+        user = passkeys.authenticate("sign_in", body.get("credential"))
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        if waiting is not None:
+            services.second_step_failed(waiting, "passkey_refused")
+        else:
+            services.passkey_sign_in_failed()
+        db.session.commit()
+        return {"error": str(error)}, 401
+    _start_session(user, second_step="passkey")
+    return {"next": next_url or url_for("dashboard.index")}
 
 
 @bp.post("/sign-out")
 def sign_out():
-    """Sign out and end the session everywhere it was copied."""
+    """Sign out: this session ends, wherever its cookie was copied."""
     require_confirmed_post()
-    services.sign_out(current_user._get_current_object())
+    services.sign_out(current_user._get_current_object(), sessions.current())
     db.session.commit()
     logout_user()
     session.clear()
@@ -87,21 +217,22 @@ def sign_out():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password():
-    """Let a signed-in user change their own password."""
+    """Let a signed-in user change their own password (their other sessions end)."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            services.change_own_password(user, form.current_password.data, form.new_password.data)
+            services.change_own_password(
+                user, form.current_password.data, form.new_password.data, keep=sessions.current()
+            )
         except StaffError as error:
-            db.session.rollback()
+            if isinstance(error, services.WrongPasswordError):
+                db.session.commit()  # the failure counts and is audited
+            else:
+                db.session.rollback()
             show_rule_error(form, error)
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)  # keep this session; the user's other sessions have ended
-            session.permanent = True
-            start_session_clock()
             flash("Your password is changed. Other sessions of yours have ended.", "success")
             return redirect(url_for("dashboard.index"))
     status = 422 if request.method == "POST" else 200
@@ -110,20 +241,61 @@ def change_password():
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
 def confirm_password():
-    """Type the password again before a sensitive page (user admin, downloads, audit)."""
+    """Type the password (and second-step code) again before a sensitive page."""
+    user = current_user._get_current_object()
     form = ConfirmPasswordForm()
+    asks_code = two_step.enabled(user)
+    passkey_only = not asks_code and passkeys.has_any(user)
     next_url = safe_next_url(request.args.get("next")) or url_for("dashboard.index")
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        if services.confirm_password(user, form.password.data):
+    if form.validate_on_submit() and not passkey_only:
+        if services.confirm_password(
+            user, form.password.data, form.code.data, row=sessions.current()
+        ):
             db.session.commit()
-            confirm_recent_sign_in()
             return redirect(next_url)
         db.session.commit()  # the failure is audited and counts towards the lockout
-        form.password.errors.append("That is not your password.")
-    return render_template("staff/confirm_password.html", form=form), (
-        422 if request.method == "POST" else 200
-    )
+        message = (
+            "That password or code is not right." if asks_code else ("That is not your password.")
+        )
+        form.password.errors.append(message)
+    return render_template(
+        "staff/confirm_password.html",
+        form=form,
+        asks_code=asks_code,
+        passkey_only=passkey_only,
+        uses_passkey=passkeys.has_any(user) and passkeys.available(),
+        next_url=next_url,
+    ), (422 if request.method == "POST" else 200)
+
+
+@bp.post("/account/confirm/passkey/options")
+def confirm_passkey_options():
+    """A challenge for one's own passkeys, to confirm it is still you."""
+    options = passkeys.authentication_options("confirm", current_user._get_current_object())
+    db.session.commit()  # the challenge is kept until answered
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.post("/account/confirm/passkey")
+def confirm_passkey():
+    """Confirm with a passkey (it asks for the fingerprint, face or PIN)."""
+    me = current_user._get_current_object()
+    body = json_body()
+    if body is None:
+        return {"error": "The browser's answer was not understood."}, 400
+    try:
+        user = passkeys.authenticate("confirm", body.get("credential"))
+        if user.id != me.id:
+            raise passkeys.PasskeyError("That passkey is not registered for this account.")
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        return {"error": str(error)}, 401
+    row = sessions.current()
+    if row is not None:
+        sessions.confirm(row)
+    services.record_passkey_confirmed(me)
+    db.session.commit()
+    return {"next": safe_next_url(body.get("next")) or url_for("dashboard.index")}
 
 
 @bp.post("/session/keepalive")
@@ -141,7 +313,13 @@ def keepalive():
 def users():
     """List staff accounts."""
     rows = db.session.scalars(select(User).order_by(User.active.desc(), User.username)).all()
-    return render_template("staff/users.html", users=rows, confirm=ConfirmForm())
+    return render_template(
+        "staff/users.html",
+        users=rows,
+        confirm=ConfirmForm(),
+        stopped=throttle.stopped_addresses(),
+        two_step_roles=two_step.required_roles(),
+    )
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -197,6 +375,8 @@ def user_edit(user_id: int):
         form=form,
         reset_form=PasswordResetForm(formdata=None),
         confirm=ConfirmForm(),
+        open_sessions=len(sessions.open_sessions(user)),
+        stopped_addresses=throttle.locked_addresses(user.id),
     ), status
 
 

@@ -307,6 +307,7 @@ def serious_accessibility_problems(page) -> list:
         "/visits/today",
         "/referrals",
         "/outreach/review",
+        "/account",
     ],
 )
 def test_no_serious_accessibility_problems(live_server, browser, path):

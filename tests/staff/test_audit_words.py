@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Action names the code builds at run time from a prefix and a variable: the prefix, and
 # the function whose returned string constants are every ending it can take.
-DYNAMIC_PREFIXES = {"signed_out_": ("ssp/security.py", "_expired_reason")}
+DYNAMIC_PREFIXES = {"signed_out_": ("ssp/staff/sessions.py", "expired_reason")}
 
 
 def _returned_strings(path: str, function: str) -> set[str]:
@@ -130,7 +130,7 @@ def test_every_action_name_in_the_code_has_a_describer():
     # The scan sees what it should: literal names, record_active's and the dynamic ones.
     assert {"visit_recorded", "user_created", "participants_shown", "audit_exported"} <= names
     assert {"user_deactivated", "supply_item_reactivated", "funder_profile_deactivated"} <= names
-    assert {"signed_out_idle", "signed_out_lifetime", "signed_out_stale"} <= names
+    assert {"signed_out_idle", "signed_out_lifetime"} <= names
     missing = sorted(names - set(audit_words.ACTIONS))
     assert missing == [], f"no describer in ssp/staff/audit_words.py for: {missing}"
 
@@ -154,11 +154,11 @@ def test_the_check_fails_for_a_new_action_without_a_describer():
 
 
 def test_the_session_reasons_are_read_from_the_code():
-    from ssp.security import _expired_reason
+    from ssp.staff.sessions import expired_reason
 
-    source = inspect.getsource(_expired_reason)
+    source = inspect.getsource(expired_reason)
     assert set(re.findall(r'return "(\w+)"', source)) == _returned_strings(
-        "ssp/security.py", "_expired_reason"
+        "ssp/staff/sessions.py", "expired_reason"
     )
 
 

@@ -74,15 +74,34 @@ def test_no_password_is_written_to_the_audit_trail(app, browser, factory):
     assert not any("typed-secret" in d or PASSWORD in d for d in details)
 
 
-def test_lockout_after_repeated_failures_and_admin_unlock(app, tmp_path, factory):
+def _from(app, address: str) -> Browser:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Browser(client)
+
+
+def _details(app) -> list[tuple[str, dict]]:
+    from ssp.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(AuditEvent.action, AuditEvent.detail).order_by(AuditEvent.id)
+        ).all()
+        return [(action, detail or {}) for action, detail in rows]
+
+
+def test_wrong_passwords_stop_one_address_not_the_account_and_an_admin_lifts_it(app, factory):
     app.config["LOGIN_MAX_FAILURES"] = 3
     factory.user("desk1", "front_desk")
-    desk = Browser(app.test_client())
+    guesser = _from(app, "203.0.113.9")
     for _ in range(3):
-        desk.sign_in("desk1", "wrong password 123")
-    # Locked: even the right password is refused, with the same message.
-    response = desk.sign_in("desk1")
-    assert response.status_code == 401
+        guesser.sign_in("desk1", "wrong password 123")
+    # That address is stopped: even the right password is refused, with the same message.
+    response = guesser.sign_in("desk1")
+    assert response.status_code == 401 and "do not match" in response.get_data(as_text=True)
+    # The person at their own desk signs in as usual.
+    desk = _from(app, "192.0.2.20")
+    assert who("desk1") in desk.sign_in("desk1").get_data(as_text=True)
 
     factory.user("boss", "admin")
     admin = Browser(app.test_client())
@@ -91,10 +110,26 @@ def test_lockout_after_repeated_failures_and_admin_unlock(app, tmp_path, factory
         from ssp.extensions import db
 
         user_id = db.session.scalar(select(User.id).where(User.username == "desk1"))
-    assert "Locked" in admin.get("/admin/users").get_data(as_text=True)
+    assert "stopped 1 address" in admin.get("/admin/users").get_data(as_text=True)
     assert admin.post(f"/admin/users/{user_id}/unlock").status_code == 302
-    assert who("desk1") in desk.sign_in("desk1").get_data(as_text=True)
+    assert who("desk1") in guesser.sign_in("desk1").get_data(as_text=True)
     assert "user_unlocked" in _actions(app)
+
+
+def test_guesses_from_many_addresses_stay_slow_but_the_usual_desk_signs_in(app, factory):
+    app.config["LOGIN_ACCOUNT_FAILURES_PER_HOUR"] = 4
+    factory.user("desk1", "front_desk")
+    usual = _from(app, "192.0.2.20")
+    usual.sign_in("desk1")
+    usual.sign_out()
+    for n in range(4):  # one guess each from four addresses: none is stopped on its own
+        _from(app, f"203.0.113.{n}").sign_in("desk1", "wrong password 123")
+    # A fifth new address is refused even with the right password ...
+    assert _from(app, "203.0.113.99").sign_in("desk1").status_code == 401
+    # ... while the desk the account signs in from is not.
+    assert who("desk1") in usual.sign_in("desk1").get_data(as_text=True)
+    reasons = [d.get("reason") for a, d in _details(app) if a == "sign_in_failed"]
+    assert reasons[-1] == "account_rate"
 
 
 def test_sign_out_ends_the_session_and_a_copied_cookie_is_dead(app, browser, factory):
@@ -201,22 +236,25 @@ def test_change_own_password(app, browser, factory):
     assert browser.sign_in("desk1", "another long password").status_code == 200
 
 
-def test_a_lockout_lifts_by_itself_when_its_time_is_up(app, factory):
+def test_a_stopped_address_may_try_again_when_its_time_is_up(app, factory):
     import datetime as dt
 
+    from sqlalchemy import update
+
     from ssp.extensions import db
-    from ssp.staff.models import User
-    from ssp.timeutil import utcnow
+    from ssp.staff.throttle import SignInFailure
 
     app.config["LOGIN_MAX_FAILURES"] = 2
     factory.user("desk1", "front_desk")
     desk = Browser(app.test_client())
     desk.sign_in("desk1", "wrong password 123")
     desk.sign_in("desk1", "wrong password 123")
-    assert desk.sign_in("desk1").status_code == 401  # locked
+    assert desk.sign_in("desk1").status_code == 401  # stopped
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == "desk1"))
-        assert user.locked_until is not None
-        user.locked_until = utcnow() - dt.timedelta(seconds=1)  # the lockout time has passed
+        db.session.execute(
+            update(SignInFailure).values(
+                failed_at=SignInFailure.failed_at - dt.timedelta(minutes=16)
+            )
+        )  # the lockout time has passed
         db.session.commit()
     assert desk.sign_in("desk1").status_code == 200
