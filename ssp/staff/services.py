@@ -105,14 +105,7 @@ def authenticate(username: str, password: str) -> SignInResult:
     refusal = "locked" if user.is_locked(now) else throttle.refused(user.id, now)
     if refusal is not None:
         verify_password(None, password)
-        record(
-            "sign_in_failed",
-            object_type="user",
-            object_id=user.id,
-            user_id=user.id,
-            detail={"reason": refusal},
-        )
-        return SignInResult(None, refusal)
+        return _failed(user, {"reason": refusal})
     correct = verify_password(user.password_hash, password)
     new_hash = (
         hash_password(password) if correct and password_needs_rehash(user.password_hash) else None
@@ -125,32 +118,15 @@ def authenticate(username: str, password: str) -> SignInResult:
     lock_account(user)
     refusal = throttle.refused(user.id, now)
     if refusal is not None:
-        record(
-            "sign_in_failed",
-            object_type="user",
-            object_id=user.id,
-            user_id=user.id,
-            detail={"reason": refusal},
-        )
-        return SignInResult(None, refusal)
+        return _failed(user, {"reason": refusal})
     if not correct:
         failures = throttle.note_failure(user.id, now)
         detail = {"reason": "wrong_password", "failed_from_address": failures}
         if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
             detail["address_stopped_minutes"] = current_app.config["LOGIN_LOCKOUT_MINUTES"]
-        record(
-            "sign_in_failed", object_type="user", object_id=user.id, user_id=user.id, detail=detail
-        )
-        return SignInResult(None, "wrong_password")
+        return _failed(user, detail)
     if not user.active:
-        record(
-            "sign_in_failed",
-            object_type="user",
-            object_id=user.id,
-            user_id=user.id,
-            detail={"reason": "inactive"},
-        )
-        return SignInResult(None, "inactive")
+        return _failed(user, {"reason": "inactive"})
     if new_hash is not None:
         user.password_hash = new_hash
     # This address's failures are forgotten only when the whole sign-in succeeds
@@ -166,18 +142,17 @@ def lock_account(user: User) -> None:
         db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
+def _failed(user: User, detail: dict) -> SignInResult:
+    """Audit a refused sign-in to ``user``'s account; the result says why (``reason``)."""
+    record("sign_in_failed", object_type="user", object_id=user.id, user_id=user.id, detail=detail)
+    return SignInResult(None, detail["reason"])
+
+
 def second_step_failed(user: User, reason: str) -> None:
     """A wrong second-step code: it counts with wrong passwords from this address."""
     start_writing()
     lock_account(user)
-    failures = throttle.note_failure(user.id)
-    record(
-        "sign_in_failed",
-        object_type="user",
-        object_id=user.id,
-        user_id=user.id,
-        detail={"reason": reason, "failed_from_address": failures},
-    )
+    _failed(user, {"reason": reason, "failed_from_address": throttle.note_failure(user.id)})
 
 
 def passkey_sign_in_failed() -> None:

@@ -3,29 +3,7 @@ password before sensitive pages, admin-set passwords changed at first sign-in, c
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pytest
-
-from ssp import timeutil
 from tests.conftest import PASSWORD, Browser, who
-
-START = dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """A clock the test moves by hand."""
-
-    class Clock:
-        now = START
-
-        def advance(self, **delta) -> None:
-            self.now += dt.timedelta(**delta)
-
-    clock = Clock()
-    monkeypatch.setattr(timeutil, "utcnow", lambda: clock.now)
-    return clock
 
 
 def test_idle_sessions_are_signed_out(app, factory, clock):

@@ -5,7 +5,6 @@ reset a lost phone."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pyotp
@@ -15,21 +14,6 @@ from sqlalchemy import select
 from ssp import timeutil
 from ssp.extensions import db
 from tests.conftest import PASSWORD, Browser, who
-
-START = dt.datetime(2026, 11, 24, 17, 0, 5, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    class Clock:
-        now = START
-
-        def advance(self, **delta) -> None:
-            self.now += dt.timedelta(**delta)
-
-    clock = Clock()
-    monkeypatch.setattr(timeutil, "utcnow", lambda: clock.now)
-    return clock
 
 
 @pytest.fixture
