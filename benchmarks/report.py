@@ -189,7 +189,13 @@ def _fiscal_phases(fiscal, settings) -> dict[str, float]:
     """Where the fiscal-year report's queries go: its months, the year itself, and the
     previous year compared with (its months and its glance), one run each."""
     from ssp.extensions import db
-    from ssp.reporting.metrics import compute, compute_months, glance
+    from ssp.reporting.metrics import (
+        Tallies,
+        compute,
+        compute_months,
+        glance_with_months,
+        month_tallies,
+    )
     from ssp.reporting.services import GLANCE_SECTIONS, comparison_periods
     from ssp.timeutil import program_zone
 
@@ -197,14 +203,15 @@ def _fiscal_phases(fiscal, settings) -> dict[str, float]:
     glance_sections = [s for s in GLANCE_SECTIONS if s in sections]
     phases = {}
     started = time.perf_counter()
-    months = compute_months(fiscal.months(), zone, sections)
+    tallies = month_tallies(fiscal.months(), zone, sections)
+    months = compute_months(fiscal.months(), zone, sections, tallies)
     phases["its 12 months"] = time.perf_counter() - started
     started = time.perf_counter()
-    compute(fiscal, zone, sections, months=months)
+    compute(fiscal, zone, sections, months=months, tallies=Tallies.merged(tallies))
     phases["the year"] = time.perf_counter() - started
     started = time.perf_counter()
     for other in comparison_periods(fiscal, settings.fiscal_year_start):
-        glance(other, zone, glance_sections, compute_months(other.months(), zone, glance_sections))
+        glance_with_months(other, zone, glance_sections)
     phases["the year compared with, and its months"] = time.perf_counter() - started
     db.session.rollback()
     return phases

@@ -1,26 +1,54 @@
 """Every number of a report, computed with aggregate SQL, for any run of whole months.
 
-Nothing here loads visits into Python: each figure is a COUNT, COUNT DISTINCT or SUM with
-GROUP BY, and only the grouped results come back. Month boundaries are midnights in the
-program's time zone. Voided visits never count. Anonymous walk-ins count as visits,
+Nothing here loads visits into Python. The visits, their items and their services are
+each read with one GROUP BY query over a small key (site and service model, supply item,
+service): per group come back its sums and the ids of its people, as one text
+(:class:`listed`). A :class:`Tally` holds those rows; every figure of the summary,
+supplies, overdose, services and demographics is read from the tallies: counts that add
+up are sums, counts of people are the sizes of sets of ids. So a longer period needs no
+visit query of its own: its tallies are its months' merged, the sums added and the sets
+united (a person who came in three months is one id in the union), which is exactly what
+the same queries over the whole period would return. Month boundaries are midnights in
+the program's time zone. Voided visits never count. Anonymous walk-ins count as visits,
 never as people. Nothing here selects a participant code, a note or a username.
 
 What the time goes on (SQLite): a GROUP BY sorts every row it reads, and a COUNT
 DISTINCT adds an index per group, so each query here groups by small integers (supply
 item ids, not the catalogue's names) and reads one month or one period through the
-time index. One range query per month is cheaper than one query bucketed by month
+time index. A COUNT DISTINCT would be asked again of every period and of every union of
+groups (people at any site, people given any syringe, outreach and mobile contacts
+together): the ids are read once a month instead, and united in Python, where a union
+costs little. One range query per month is cheaper than one query bucketed by month
 (``CASE`` over the month boundaries): the sorts are smaller and no row evaluates the
-boundaries. Figures that add up over months (the trends, a longer period's glance
-column) are summed from the months' metrics when those are computed anyway; counts of
-people never add up and always get their own query.
+boundaries. The small tables (enrolments, referrals, follow-ups) are read once for all
+of a period's months, bucketed that way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import itertools
+import operator
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ssp.extensions import db
 from ssp.participants.models import Participant
@@ -34,7 +62,14 @@ from ssp.referrals.models import (
 from ssp.reporting.periods import Month, Period
 from ssp.staff.models import Site
 from ssp.supplies.models import CATEGORY_ORDER, SupplyCategory, SupplyItem
-from ssp.visits.models import Service, Visit, VisitItem, VisitKind, VisitService
+from ssp.visits.models import (
+    NaloxoneReason,
+    Service,
+    Visit,
+    VisitItem,
+    VisitKind,
+    VisitService,
+)
 
 TREND_MONTHS = 12
 AGE_BANDS = [
@@ -62,11 +97,258 @@ def _scalar(query) -> int:
     return int(db.session.scalar(query) or 0)
 
 
-# --- the sections ----------------------------------------------------------------------
-
+# --- what the sections read: tallies of the visits, their items and services ------------
 
 # The service models of contacts made away from a site's desk (the outreach screen's).
 FIELD_KINDS = (VisitKind.OUTREACH, VisitKind.MOBILE)
+
+
+class listed(FunctionElement):  # noqa: N801 (named like the SQL functions it stands for)
+    """A group's values as one text, "3,17,42" (NULLs left out): ``group_concat`` on
+    SQLite, ``string_agg`` on PostgreSQL. The people of a group come back so, as their
+    participant ids (anonymous visits have none)."""
+
+    type = String()
+    name = "listed"
+    inherit_cache = True
+
+
+@compiles(listed)
+def _group_concat(element, compiler, **kw) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(listed, "postgresql")
+def _string_agg(element, compiler, **kw) -> str:
+    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), ',')"
+
+
+# A set of participant ids, held as the keys of a dict: a dict of strings is not
+# tracked by the garbage collector (see ``gc.is_tracked``) and a set is, so with sets
+# every collection during a report walked every id of every tally again (half a second
+# of a fiscal year's report).
+Ids = dict[str, None]
+
+
+def _ids(text: str | None) -> Ids:
+    """The ids of a :class:`listed` text, each once."""
+    return dict.fromkeys(text.split(",")) if text else {}
+
+
+def _union(sets: list[Ids]) -> Ids:
+    """The ids of all of them, each once (one is its own union: not copied)."""
+    return sets[0] if len(sets) == 1 else dict.fromkeys(itertools.chain.from_iterable(sets))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The rows of one grouped query: per key (a tuple of the grouping columns), sums
+    that add up over months, and the group's people (participant ids)."""
+
+    sums: dict[tuple, tuple[int, ...]]
+    people: dict[tuple, Ids]
+
+    @classmethod
+    def read(cls, query, keys: int, *, people: bool = True) -> Tally:
+        """The rows of ``query``: ``keys`` grouping columns, the sums, and (``people``)
+        a :class:`listed` column of ids last."""
+        sums, ids = {}, {}
+        for row in db.session.execute(query):
+            key, values = tuple(row[:keys]), row[keys:]
+            if people:
+                values, ids[key] = values[:-1], _ids(values[-1])
+            else:
+                ids[key] = {}
+            sums[key] = tuple(int(v or 0) for v in values)
+        return cls(sums, ids)
+
+    @classmethod
+    def merged(cls, tallies: list[Tally]) -> Tally:
+        """The tally of several periods together (a longer period's, of its months'):
+        the sums added, the people united."""
+        sums: dict[tuple, tuple[int, ...]] = {}
+        ids: dict[tuple, list[Ids]] = {}
+        for tally in tallies:
+            for key, values in tally.sums.items():
+                before = sums.get(key)
+                sums[key] = values if before is None else tuple(map(operator.add, before, values))
+                ids.setdefault(key, []).append(tally.people[key])
+        return cls(sums, {key: _union(sets) for key, sets in ids.items()})
+
+    def part(self, keep: Callable[[tuple], bool]) -> Tally:
+        """The groups whose key ``keep`` accepts."""
+        return Tally(
+            {key: v for key, v in self.sums.items() if keep(key)},
+            {key: v for key, v in self.people.items() if keep(key)},
+        )
+
+    def by(self, position: int) -> dict:
+        """The groups split by one grouping column: its value -> those groups."""
+        return {
+            value: self.part(lambda key, value=value: key[position] == value)
+            for value in dict.fromkeys(key[position] for key in self.sums)
+        }
+
+    def total(self, column: int) -> int:
+        """The sum of one column over the groups."""
+        return sum(values[column] for values in self.sums.values())
+
+    @cached_property
+    def everyone(self) -> Ids:
+        """The people of the groups, each once."""
+        return _union(list(self.people.values()))
+
+    def people_count(self) -> int:
+        """Unduplicated people of the groups."""
+        return len(self.everyone)
+
+
+NO_ROWS = Tally({}, {})
+
+# The sums of each tally, by position.
+VISITS, PARTICIPANT_VISITS, SECONDARY_REACH, SYRINGES_COLLECTED = range(4)
+GROUP_CONTACTS, PEOPLE_COUNTED = range(2)
+UNITS = TIMES = 0
+
+
+def _visits_tally(window) -> Tally:
+    """Counted visits per (site id, kind): visits, participant visits, secondary reach,
+    syringes collected, and their people. Site names are unique: grouping by the id
+    groups by the name, without the join."""
+    return Tally.read(
+        select(
+            Visit.site_id,
+            Visit.kind,
+            func.count(Visit.id),
+            func.count(Visit.participant_id),
+            func.sum(Visit.secondary_reach),
+            func.sum(Visit.syringes_collected),
+            listed(Visit.participant_id),
+        )
+        .where(window)
+        .group_by(Visit.site_id, Visit.kind),
+        keys=2,
+    )
+
+
+def _anonymous_contacts_tally(window) -> Tally:
+    """The anonymous outreach and mobile unit contacts, in one row: group contacts (two
+    or more people), people counted at them. The head count is not in the time index:
+    only these few rows (found through the participant index) read the table."""
+    return Tally.read(
+        select(
+            func.coalesce(func.sum(case((Visit.people_count > 1, 1), else_=0)), 0),
+            func.coalesce(func.sum(Visit.people_count), 0),
+        ).where(window, Visit.participant_id.is_(None), Visit.kind.in_(FIELD_KINDS)),
+        keys=0,
+        people=False,
+    )
+
+
+def _items_tallies(window, catalogue: _Catalogue) -> tuple[Tally, Tally]:
+    """Counted visit items, in one query: per supply item id, the units and the people
+    given them; and per (naloxone item id, reason), the kits. The reason is not in the
+    items index: only naloxone lines read it from the table, each sent back as
+    "reason:units" (grouping by the reason as well was slower: every line was sorted by
+    it)."""
+    naloxone = catalogue.ids(SupplyCategory.NALOXONE)
+    reason = func.coalesce(type_coerce(VisitItem.reason, String), "")
+    kit = case(
+        (VisitItem.supply_item_id.in_(naloxone), reason + ":" + cast(VisitItem.quantity, String))
+    )
+    query = select(
+        VisitItem.supply_item_id,
+        func.sum(VisitItem.quantity),
+        listed(Visit.participant_id),
+        listed(kit),
+    )
+    rows = db.session.execute(_over_items(query, window).group_by(VisitItem.supply_item_id)).all()
+    items = Tally(
+        {(item_id,): (int(units),) for item_id, units, _, _ in rows},
+        {(item_id,): _ids(ids) for item_id, _, ids, _ in rows},
+    )
+    return items, _kits(rows)
+
+
+def _kits(rows) -> Tally:
+    """The kits per (naloxone item id, reason) of the items query's "reason:units"
+    texts (no people: those are per item)."""
+    kits: dict[tuple, int] = {}
+    for item_id, _, _, lines in rows:
+        for line, times in Counter(lines.split(",") if lines else ()).items():
+            reason, _, units = line.rpartition(":")
+            key = (item_id, NaloxoneReason(reason) if reason else None)
+            kits[key] = kits.get(key, 0) + int(units) * times
+    return Tally({key: (units,) for key, units in kits.items()}, {key: {} for key in kits})
+
+
+def _services_tally(window) -> Tally:
+    """Services given at counted visits, per service: times given, and the people."""
+    return Tally.read(
+        select(VisitService.service, func.sum(VisitService.count), listed(Visit.participant_id))
+        .join(Visit, Visit.id == VisitService.visit_id)
+        .where(window)
+        .group_by(VisitService.service),
+        keys=1,
+    )
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """The tallies one period's sections read (None: no section asked for needs it)."""
+
+    visits: Tally | None = None
+    anonymous_contacts: Tally | None = None
+    items: Tally | None = None
+    kits: Tally | None = None  # read with the items
+    services: Tally | None = None
+
+    @classmethod
+    def query(cls, window, sections: list[str]) -> Tallies:
+        """The tallies of the visits ``window`` selects that ``sections`` need."""
+        needed = {tally for section in sections for tally in TALLIES_READ.get(section, ())}
+        items, kits = (
+            _items_tallies(window, _Catalogue.load()) if "items" in needed else (None, None)
+        )
+        return cls(
+            visits=_visits_tally(window) if "visits" in needed else None,
+            anonymous_contacts=(
+                _anonymous_contacts_tally(window) if "anonymous_contacts" in needed else None
+            ),
+            items=items,
+            kits=kits,
+            services=_services_tally(window) if "services" in needed else None,
+        )
+
+    @classmethod
+    def merged(cls, months: list[Tallies]) -> Tallies:
+        """A longer period's tallies, from its months' (queried with the same sections)."""
+        return cls(
+            **{
+                f.name: None
+                if getattr(months[0], f.name) is None
+                else Tally.merged([getattr(m, f.name) for m in months])
+                for f in fields(cls)
+            }
+        )
+
+
+# Which tallies each section reads (the kits come with the items).
+TALLIES_READ = {
+    "summary": ("visits", "anonymous_contacts"),
+    "supplies": ("visits", "items"),
+    "overdose": ("items", "services"),
+    "services": ("services",),
+    "demographics": ("visits",),
+}
+
+
+def _tallies(period: Period, zone: ZoneInfo, tallies: Tallies | None, section: str) -> Tallies:
+    """``tallies``, or the period's, queried for ``section``."""
+    return tallies or Tallies.query(_counted_visits(period, zone), [section])
+
+
+# --- the sections ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -87,19 +369,17 @@ class FieldContacts:
         return self.contacts - self.code_contacts
 
 
-def field_contacts(window) -> FieldContacts:
-    """:class:`FieldContacts` of the visits ``window`` selects."""
-    anonymous = Visit.participant_id.is_(None)
-    row = db.session.execute(
-        select(
-            func.count(Visit.id),
-            func.count(Visit.participant_id),
-            func.coalesce(func.sum(case((and_(anonymous, Visit.people_count > 1), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((anonymous, Visit.people_count), else_=0)), 0),
-            func.count(distinct(Visit.participant_id)),
-        ).where(window, Visit.kind.in_(FIELD_KINDS))
-    ).one()
-    return FieldContacts(*(int(v or 0) for v in row))
+def field_contacts(tallies: Tallies) -> FieldContacts:
+    """:class:`FieldContacts` of a period's visit tallies."""
+    field_visits = tallies.visits.part(lambda key: key[1] in FIELD_KINDS)
+    anonymous = tallies.anonymous_contacts
+    return FieldContacts(
+        contacts=field_visits.total(VISITS),
+        code_contacts=field_visits.total(PARTICIPANT_VISITS),
+        group_contacts=anonymous.total(GROUP_CONTACTS),
+        anonymous_people=anonymous.total(PEOPLE_COUNTED),
+        people=field_visits.people_count(),
+    )
 
 
 @dataclass
@@ -120,53 +400,41 @@ class Summary:
     outreach: FieldContacts  # outreach and mobile unit contacts
 
 
-def summary(period: Period, zone: ZoneInfo, enrolments: tuple[int, int] | None = None) -> Summary:
+def summary(
+    period: Period,
+    zone: ZoneInfo,
+    enrolments: tuple[int, int] | None = None,
+    tallies: Tallies | None = None,
+) -> Summary:
     """Unduplicated people served, new enrolments, visits by site and by kind.
-    ``enrolments``: (new enrolments, new people served), when already counted."""
-    window = _counted_visits(period, zone)
-    totals = db.session.execute(
-        select(
-            func.count(Visit.id),
-            func.count(Visit.participant_id),
-            func.count(distinct(Visit.participant_id)),
-            func.coalesce(func.sum(Visit.secondary_reach), 0),
-        ).where(window)
-    ).one()
-    visits, participant_visits, people, reach = (int(v or 0) for v in totals)
-    # Site names are unique: grouping by the id groups by the name, without the join.
+    ``enrolments``: (new enrolments, new people served), when already counted;
+    ``tallies``: the period's, when already read."""
+    tallies = _tallies(period, zone, tallies, "summary")
+    visits = tallies.visits
     site_names = dict(db.session.execute(select(Site.id, Site.name)).all())
-    by_site = [
-        (site_names[site_id], n, p)
-        for site_id, n, p in db.session.execute(
-            select(Visit.site_id, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
-            .where(window)
-            .group_by(Visit.site_id)
-        )
-    ]
-    by_kind_rows = db.session.execute(
-        select(Visit.kind, func.count(Visit.id), func.count(distinct(Visit.participant_id)))
-        .where(window)
-        .group_by(Visit.kind)
-    ).all()
-    by_kind = {kind: int(n) for kind, n, _ in by_kind_rows}
-    people_by_kind = {kind: int(p) for kind, _, p in by_kind_rows}
+    by_site = sorted(
+        (site_names[site_id], part.total(VISITS), part.people_count())
+        for site_id, part in visits.by(0).items()
+    )
+    by_kind = visits.by(1)
     new, new_served = enrolments or (
         _new_enrolments(period, zone),
         _new_people_served(period, zone),
     )
+    total, participant_visits = visits.total(VISITS), visits.total(PARTICIPANT_VISITS)
     return Summary(
-        participants_served=people,
+        participants_served=visits.people_count(),
         new_enrolments=new,
         new_people_served=new_served,
-        visits=visits,
+        visits=total,
         participant_visits=participant_visits,
-        walk_in_visits=visits - participant_visits,
-        secondary_reach=int(reach),
-        visits_by_site={name: int(n) for name, n, _ in sorted(by_site)},
-        people_by_site={name: int(p) for name, _, p in sorted(by_site)},
-        visits_by_kind={k.label: int(by_kind.get(k, 0)) for k in VisitKind},
-        people_by_kind={k.label: people_by_kind.get(k, 0) for k in VisitKind},
-        outreach=field_contacts(window),
+        walk_in_visits=total - participant_visits,
+        secondary_reach=visits.total(SECONDARY_REACH),
+        visits_by_site={name: n for name, n, _ in by_site},
+        people_by_site={name: p for name, _, p in by_site},
+        visits_by_kind={k.label: by_kind.get(k, NO_ROWS).total(VISITS) for k in VisitKind},
+        people_by_kind={k.label: by_kind.get(k, NO_ROWS).people_count() for k in VisitKind},
+        outreach=field_contacts(tallies),
     )
 
 
@@ -221,34 +489,27 @@ class Supplies:
     sharps_containers: int
 
 
-def supplies(period: Period, zone: ZoneInfo) -> Supplies:
-    """Units handed out per item (and people receiving), syringes distributed and collected."""
+def supplies(period: Period, zone: ZoneInfo, tallies: Tallies | None = None) -> Supplies:
+    """Units handed out per item (and people receiving), syringes distributed and
+    collected. ``tallies``: the period's, when already read."""
+    tallies = _tallies(period, zone, tallies, "supplies")
     catalogue = _Catalogue.load()
-    rows = db.session.execute(
-        _over_items(
-            select(
-                VisitItem.supply_item_id,
-                func.sum(VisitItem.quantity),
-                func.count(distinct(Visit.participant_id)),
-            ),
-            period,
-            zone,
-        ).group_by(VisitItem.supply_item_id)
-    ).all()
     # Ordered by category, name and unit first, as grouping by them did: lines that tie
     # on the printed order keep the order they always had.
-    lines = sorted((*catalogue.lines[item_id], units, people) for item_id, units, people in rows)
+    lines = sorted(
+        (*catalogue.lines[item_id], part.total(UNITS), part.people_count())
+        for item_id, part in tallies.items.by(0).items()
+    )
     items = sorted(
-        (ItemLine(c, n, u, int(q), int(p)) for c, n, u, q, p in lines),
+        (ItemLine(c, n, u, q, p) for c, n, u, q, p in lines),
         key=lambda line: (CATEGORY_ORDER[line.category], line.name.lower()),
     )
+    syringes = set(catalogue.ids(SupplyCategory.SYRINGE))
     return Supplies(
         items=items,
         syringes_distributed=sum(i.units for i in items if i.category == SupplyCategory.SYRINGE),
-        syringes_collected=_syringes_collected(period, zone),
-        people_receiving_syringes=_people_receiving(
-            period, zone, catalogue.ids(SupplyCategory.SYRINGE)
-        ),
+        syringes_collected=tallies.visits.total(SYRINGES_COLLECTED),
+        people_receiving_syringes=tallies.items.part(lambda key: key[0] in syringes).people_count(),
         sharps_containers=sum(i.units for i in items if i.category == SupplyCategory.DISPOSAL),
     )
 
@@ -283,10 +544,11 @@ class _Catalogue:
         return sorted(i for i, (c, _, _) in self.lines.items() if c in categories)
 
 
-def _over_items(query, period: Period, zone: ZoneInfo, item_ids: list[int] | None = None):
-    """``query`` over the period's counted visit items (only these items, when given)."""
+def _over_items(query, window, item_ids: list[int] | None = None):
+    """``query`` over the counted visit items ``window`` selects (only these items, when
+    given)."""
     query = query.select_from(VisitItem).join(Visit, Visit.id == VisitItem.visit_id)
-    query = query.where(_counted_visits(period, zone))
+    query = query.where(window)
     if item_ids is not None:
         # "+ 0" keeps the list out of the index search: SQLite would otherwise seek the
         # items index once per visit and listed item (five seeks a visit for five
@@ -295,34 +557,18 @@ def _over_items(query, period: Period, zone: ZoneInfo, item_ids: list[int] | Non
     return query
 
 
-def _people_receiving(period: Period, zone: ZoneInfo, item_ids: list[int]) -> int:
-    """Unduplicated people given any of these items in the period."""
-    if not item_ids:
-        return 0
-    return _scalar(
-        _over_items(select(func.count(distinct(Visit.participant_id))), period, zone, item_ids)
-    )
-
-
 def _units_by_item(period: Period, zone: ZoneInfo, item_ids: list[int]) -> dict[int, int]:
     """Units of these items handed out in the period, per item."""
     if not item_ids:
         return {}
     rows = db.session.execute(
         _over_items(
-            select(VisitItem.supply_item_id, func.sum(VisitItem.quantity)), period, zone, item_ids
+            select(VisitItem.supply_item_id, func.sum(VisitItem.quantity)),
+            _counted_visits(period, zone),
+            item_ids,
         ).group_by(VisitItem.supply_item_id)
     )
     return {item_id: int(units or 0) for item_id, units in rows}
-
-
-def _syringes_collected(period: Period, zone: ZoneInfo) -> int:
-    """Used syringes collected at the period's counted visits."""
-    return _scalar(
-        select(func.coalesce(func.sum(Visit.syringes_collected), 0)).where(
-            _counted_visits(period, zone)
-        )
-    )
 
 
 @dataclass
@@ -338,41 +584,30 @@ class Overdose:
     people_trained: int
 
 
-def overdose(
-    period: Period,
-    zone: ZoneInfo,
-    service_counts: dict[Service, tuple[int, int]] | None = None,
-    months: list[MonthMetrics] | None = None,
-) -> Overdose:
+def overdose(period: Period, zone: ZoneInfo, tallies: Tallies | None = None) -> Overdose:
     """Naloxone kits by reason, people receiving kits, overdose reversals reported.
-    ``service_counts``: :func:`_service_counts` of the period, when already computed;
-    ``months``: the overdose figures of each of the period's months, when computed:
-    kits by reason and units per item are their sums."""
-    naloxone = _Catalogue.load().ids(SupplyCategory.NALOXONE)
-    kits_by_reason, units_and_doses = (
-        _naloxone_of_months(months) if months else _naloxone_handed_out(period, zone)
-    )
-    services = service_counts or _service_counts(period, zone)
+    ``tallies``: the period's, when already read."""
+    tallies = _tallies(period, zone, tallies, "overdose")
+    catalogue = _Catalogue.load()
+    naloxone = set(catalogue.ids(SupplyCategory.NALOXONE))
+    kits_by_reason, units_and_doses = _naloxone_lines(tallies.kits, catalogue)
+    given = tallies.services.by(0)
     return Overdose(
         kits=sum(kits_by_reason.values()),
         kits_by_reason=kits_by_reason,
         units_and_doses=units_and_doses,
-        people_receiving_kits=_people_receiving(period, zone, naloxone),
-        reversals_reported=services[Service.OVERDOSE_REVERSAL_REPORTED][0],
-        people_trained=services[Service.NALOXONE_TRAINING][1],
+        people_receiving_kits=tallies.items.part(lambda key: key[0] in naloxone).people_count(),
+        reversals_reported=given.get(Service.OVERDOSE_REVERSAL_REPORTED, NO_ROWS).total(TIMES),
+        people_trained=given.get(Service.NALOXONE_TRAINING, NO_ROWS).people_count(),
     )
 
 
-def _naloxone_handed_out(period: Period, zone: ZoneInfo) -> tuple[dict, dict]:
-    """The naloxone kits of the period by reason, and per item (units, doses in one)."""
-    from ssp.visits.models import NaloxoneReason
-
-    catalogue = _Catalogue.load()
+def _naloxone_lines(kits: Tally, catalogue: _Catalogue) -> tuple[dict, dict]:
+    """The naloxone kits (the kits tally) by reason, and per item (units, doses in
+    one)."""
     by_reason: dict[NaloxoneReason | None, int] = {}
     by_item: dict[tuple[str, str, int], int] = {}
-    for reason, item_id, units in _naloxone_units(
-        period, zone, catalogue.ids(SupplyCategory.NALOXONE)
-    ):
+    for (item_id, reason), (units,) in kits.sums.items():
         _, name, unit = catalogue.lines[item_id]
         by_reason[reason] = by_reason.get(reason, 0) + units
         key = (name, unit, catalogue.doses[item_id])
@@ -389,60 +624,17 @@ def _naloxone_handed_out(period: Period, zone: ZoneInfo) -> tuple[dict, dict]:
     return kits_by_reason, units_and_doses
 
 
-def _naloxone_of_months(months: list[MonthMetrics]) -> tuple[dict, dict]:
-    """:func:`_naloxone_handed_out` of a period, from its months' (item names are unique,
-    so an item's doses are the same in every month)."""
-    kits_by_reason = dict.fromkeys(months[0].overdose.kits_by_reason, 0)
-    units: dict[tuple[str, str, str], int] = {}
-    doses: dict[tuple[str, str, str], int] = {}
-    for month in months:
-        for reason, kits in month.overdose.kits_by_reason.items():
-            kits_by_reason[reason] += kits
-        for key, (n, per_unit) in month.overdose.units_and_doses.items():
-            units[key] = units.get(key, 0) + n
-            doses[key] = per_unit
-    return kits_by_reason, {key: (units[key], doses[key]) for key in sorted(units)}
-
-
-def _naloxone_units(period: Period, zone: ZoneInfo, naloxone: list[int]) -> list[tuple]:
-    """(reason, item id, units) of the naloxone handed out in the period."""
-    if not naloxone:
-        return []
-    rows = db.session.execute(
-        _over_items(
-            select(VisitItem.reason, VisitItem.supply_item_id, func.sum(VisitItem.quantity)),
-            period,
-            zone,
-            naloxone,
-        ).group_by(VisitItem.reason, VisitItem.supply_item_id)
-    )
-    return [(reason, item_id, int(units or 0)) for reason, item_id, units in rows]
-
-
-def _service_counts(period: Period, zone: ZoneInfo) -> dict[Service, tuple[int, int]]:
-    """Per service: (times given, unduplicated people)."""
-    rows = db.session.execute(
-        select(
-            VisitService.service,
-            func.sum(VisitService.count),
-            func.count(distinct(Visit.participant_id)),
-        )
-        .join(Visit, Visit.id == VisitService.visit_id)
-        .where(_counted_visits(period, zone))
-        .group_by(VisitService.service)
-    ).all()
-    found = {service: (int(n), int(p)) for service, n, p in rows}
-    return {service: found.get(service, (0, 0)) for service in Service}
-
-
 def services(
-    period: Period,
-    zone: ZoneInfo,
-    service_counts: dict[Service, tuple[int, int]] | None = None,
+    period: Period, zone: ZoneInfo, tallies: Tallies | None = None
 ) -> dict[str, tuple[int, int]]:
-    """Testing and services: per service, (times given, unduplicated people)."""
-    counts = service_counts or _service_counts(period, zone)
-    return {s.label: counts[s] for s in Service if s != Service.OVERDOSE_REVERSAL_REPORTED}
+    """Testing and services: per service, (times given, unduplicated people).
+    ``tallies``: the period's, when already read."""
+    given = _tallies(period, zone, tallies, "services").services.by(0)
+    return {
+        s.label: (given.get(s, NO_ROWS).total(TIMES), given.get(s, NO_ROWS).people_count())
+        for s in Service
+        if s != Service.OVERDOSE_REVERSAL_REPORTED
+    }
 
 
 @dataclass
@@ -523,39 +715,37 @@ class Demographics:
     race_ethnicity: dict[str, int]
 
 
-def demographics(period: Period, zone: ZoneInfo) -> Demographics:
-    """People served in the month by age band (age reached this year), gender, race:
-    one pass over the people served, grouped by all three, then added up per table."""
+def demographics(period: Period, zone: ZoneInfo, tallies: Tallies | None = None) -> Demographics:
+    """People served in the period by age band (age reached this year), gender, race:
+    the people are the visits tally's; one pass over the participants, grouped by all
+    three, tells how many of each group they are, then added up per table."""
     from ssp.participants.models import Gender, RaceEthnicity
 
-    served = (
-        select(Visit.participant_id)
-        .where(_counted_visits(period, zone), Visit.participant_id.is_not(None))
-        .distinct()
-        .subquery()
+    served = _tallies(period, zone, tallies, "demographics").visits.everyone
+    # The stored values, not the enums: thousands of groups, and each enum costs more to
+    # read than its group to count.
+    gender, race = (
+        type_coerce(Participant.gender, String),
+        type_coerce(Participant.race_ethnicity, String),
     )
     rows = db.session.execute(
-        select(
-            Participant.birth_year,
-            Participant.gender,
-            Participant.race_ethnicity,
-            func.count(Participant.id),
+        select(Participant.birth_year, gender, race, listed(Participant.id)).group_by(
+            Participant.birth_year, gender, race
         )
-        .join(served, served.c.participant_id == Participant.id)
-        .group_by(Participant.birth_year, Participant.gender, Participant.race_ethnicity)
     ).all()
     age: dict[str, int] = {label: 0 for _, _, label in AGE_BANDS} | {NOT_RECORDED: 0}
-    by_gender: dict = {}
-    by_race: dict = {}
-    for year, gender, race, n in rows:
-        age[_age_band(period.year - year if year is not None else None)] += int(n)
-        by_gender[gender] = by_gender.get(gender, 0) + int(n)
-        by_race[race] = by_race.get(race, 0) + int(n)
+    by_gender: dict[str | None, int] = {}
+    by_race: dict[str | None, int] = {}
+    for year, gender_value, race_value, ids in rows:
+        n = sum(map(served.__contains__, ids.split(",")))
+        age[_age_band(period.year - year if year is not None else None)] += n
+        by_gender[gender_value] = by_gender.get(gender_value, 0) + n
+        by_race[race_value] = by_race.get(race_value, 0) + n
     return Demographics(
         age=age,
-        gender={g.label: by_gender.get(g, 0) for g in Gender}
+        gender={g.label: by_gender.get(g.value, 0) for g in Gender}
         | {NOT_RECORDED: by_gender.get(None, 0)},
-        race_ethnicity={r.label: by_race.get(r, 0) for r in RaceEthnicity}
+        race_ethnicity={r.label: by_race.get(r.value, 0) for r in RaceEthnicity}
         | {NOT_RECORDED: by_race.get(None, 0)},
     )
 
@@ -672,66 +862,81 @@ def compute(
     parts_only: bool = False,
     months: list[MonthMetrics] | None = None,
     enrolments: tuple[int, int] | None = None,
+    tallies: Tallies | None = None,
 ) -> MonthMetrics:
     """The metrics of the period for the sections asked for (the summary always).
     ``parts_only``: only the sections whose figures combine across months (no trends,
     no demographics), for the months inside a longer period and for comparisons.
     ``months``: the metrics of months inside the period, already computed: the trends
-    read those months from them, and when they are all its months, the kits by reason and
-    per item are their sums. ``enrolments``: the summary's (new enrolments, new
-    people served), already counted."""
-    metrics = MonthMetrics(period=period)
+    read those months from them. ``enrolments``: the summary's (new enrolments, new
+    people served), already counted. ``tallies``: the period's, already read (a longer
+    period's merged from its months, read with the same sections)."""
     names = ["summary", *[s for s in sections if s not in ("summary", "trends")]]
     if "trends" in sections:
         names.append("trends")  # last: it reads this month's other sections
-    service_counts = None
+    if parts_only:
+        names = [name for name in names if name in PART_SECTIONS]
+    tallies = tallies or Tallies.query(_counted_visits(period, zone), names)
+    metrics = MonthMetrics(period=period)
     for name in names:
-        if parts_only and name not in PART_SECTIONS:
-            continue
-        if name == "overdose":
-            service_counts = service_counts or _service_counts(period, zone)
-            value = overdose(period, zone, service_counts, _all_months_with(period, months, name))
-        elif name == "services":
-            service_counts = service_counts or _service_counts(period, zone)
-            value = services(period, zone, service_counts)
-        elif name == "trends":
+        if name == "trends":
             known = {m.period: m for m in months or []} | {period: metrics}
             value = trends(period, zone, known=known)
         elif name == "summary":
-            value = summary(period, zone, enrolments)
+            value = summary(period, zone, enrolments, tallies)
+        elif name == "referrals":
+            value = referrals(period, zone)
         else:
-            value = SECTION_FUNCTIONS[name](period, zone)
+            value = SECTION_FUNCTIONS[name](period, zone, tallies)
         setattr(metrics, name, value)
     return metrics
 
 
-def _all_months_with(
-    period: Period, months: list[MonthMetrics] | None, section: str
-) -> list[MonthMetrics] | None:
-    """``months`` when they are all the months of a longer period, each with that
-    section computed (so the section's figures that add up can be summed)."""
-    if period.length == 1 or not months or [m.period for m in months] != period.months():
-        return None
-    return months if all(getattr(m, section) is not None for m in months) else None
+def month_tallies(months: list[Month], zone: ZoneInfo, sections: list[str]) -> list[Tallies]:
+    """Each month's :class:`Tallies` for ``sections``: a few range queries a month."""
+    return [Tallies.query(_counted_visits(month, zone), sections) for month in months]
 
 
-def compute_months(months: list[Month], zone: ZoneInfo, sections: list[str]) -> list[MonthMetrics]:
+def compute_months(
+    months: list[Month],
+    zone: ZoneInfo,
+    sections: list[str],
+    tallies: list[Tallies] | None = None,
+) -> list[MonthMetrics]:
     """``compute(month, zone, sections, parts_only=True)`` for each of consecutive months
     (the months of a longer period), the same figures: the visits are read a month at a
-    time, the small tables (enrolments, referrals, follow-ups) once for all the months."""
+    time (``tallies``: the months' :func:`month_tallies`, already read), the small
+    tables (enrolments, referrals, follow-ups) once for all the months."""
     if not months:
         return []
+    tallies = tallies or month_tallies(months, zone, sections)
     run = _MonthRun(months, zone)
     enrolments = list(zip(run.enrolments(), run.new_people_served(), strict=True))
     referral_figures = run.referrals() if "referrals" in sections else None
     others = [s for s in sections if s != "referrals"]
     result = []
     for i, month in enumerate(months):
-        metrics = compute(month, zone, others, parts_only=True, enrolments=enrolments[i])
+        metrics = compute(
+            month, zone, others, parts_only=True, enrolments=enrolments[i], tallies=tallies[i]
+        )
         if referral_figures is not None:
             metrics.referrals = referral_figures[i]
         result.append(metrics)
     return result
+
+
+def compute_with_months(
+    period: Period, zone: ZoneInfo, sections: list[str]
+) -> tuple[MonthMetrics, list[MonthMetrics]]:
+    """A longer period's metrics and its months' (:func:`compute_months`), its visit
+    figures from its months' tallies merged: the visits are read once, a month at a
+    time. The period's own queries are of the small tables only (its enrolments, the
+    people enrolled and served in it, its referrals and follow-ups, the participants
+    for the demographics)."""
+    tallies = month_tallies(period.months(), zone, sections)
+    months = compute_months(period.months(), zone, sections, tallies)
+    whole = compute(period, zone, sections, months=months, tallies=Tallies.merged(tallies))
+    return whole, months
 
 
 class _MonthRun:
@@ -923,12 +1128,16 @@ _ADDING_UP = (
 
 
 def glance(
-    period: Period, zone: ZoneInfo, sections: list[str], months: list[MonthMetrics] | None = None
+    period: Period,
+    zone: ZoneInfo,
+    sections: list[str],
+    months: list[MonthMetrics] | None = None,
+    served: int | None = None,
 ) -> Glance:
     """The glance's figures of a period compared with, and only those (the period's own
     tables are not printed). ``months``: the period's months, already computed with the
     same sections: the figures that add up are their sums, and only the two counts of
-    people are queried."""
+    people are queried (``served``: the people served, when already counted)."""
     if months:
         parts = [glance_of(m) for m in months]
         sums = {
@@ -937,7 +1146,7 @@ def glance(
         }
         return Glance(
             period=period,
-            people_served=_people_served(period, zone),
+            people_served=_people_served(period, zone) if served is None else served,
             new_people_served=_new_people_served(period, zone),
             **sums,
         )
@@ -979,6 +1188,18 @@ def glance(
         new_enrolments=_new_enrolments(period, zone),
         **figures,
     )
+
+
+def glance_with_months(
+    period: Period, zone: ZoneInfo, sections: list[str]
+) -> tuple[Glance, list[MonthMetrics]]:
+    """A longer period compared with: its glance, and its months (:func:`compute_months`,
+    so the audit ties the glance to them). The people served are its months' tallies
+    merged: the visits are read once, a month at a time."""
+    tallies = month_tallies(period.months(), zone, sections)
+    months = compute_months(period.months(), zone, sections, tallies)
+    served = len(_union([t.visits.everyone for t in tallies]))
+    return glance(period, zone, sections, months, served), months
 
 
 def _service_times(period: Period, zone: ZoneInfo, service: Service) -> int:

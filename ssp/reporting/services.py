@@ -20,7 +20,14 @@ from ssp.reporting.builder import ArchiveContext, ProfileSettings, build_documen
 from ssp.reporting.csv_export import render_csv
 from ssp.reporting.document import ReportDocument
 from ssp.reporting.funders import profile_by_name
-from ssp.reporting.metrics import Glance, MonthMetrics, compute, compute_months, glance
+from ssp.reporting.metrics import (
+    Glance,
+    MonthMetrics,
+    compute,
+    compute_with_months,
+    glance,
+    glance_with_months,
+)
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.narratives import printed_parts
 from ssp.reporting.pdf import render_pdf
@@ -93,9 +100,11 @@ def build_report(
     """The report document of a period for a profile (reads the database)."""
     zone = program_zone()
     sections = list(settings.sections)
-    # The months inside a longer period first: the period's trends are read from them.
-    parts = compute_months(period.months(), zone, sections) if period.length > 1 else []
-    metrics = compute(period, zone, sections, months=parts)
+    # A longer period's figures come from its months' (and its trends read them).
+    if period.length > 1:
+        metrics, parts = compute_with_months(period, zone, sections)
+    else:
+        metrics, parts = compute(period, zone, sections), []
     archive = archive_context(period, settings.name)
     compared = _compared(period, settings, archive)
     return build_document(
@@ -119,18 +128,16 @@ def _compared(
     """The periods the glance compares with: their glance figures (nothing else of
     theirs is printed), and, for a longer period not archived yet, its months (so the
     audit ties the glance's figures to the monthly reports; an archived period's release
-    already does). The figures that add up come from those months."""
+    already does). Its glance's figures then come from those months."""
     zone = program_zone()
     glance_sections = [s for s in GLANCE_SECTIONS if s in settings.sections]
     archived_periods = {release.period for release in archive.releases}
     compared = []
     for other in comparison_periods(period, settings.fiscal_year_start):
-        its_months = (
-            compute_months(other.months(), zone, glance_sections)
-            if other.length > 1 and other.key not in archived_periods
-            else []
-        )
-        compared.append((glance(other, zone, glance_sections, its_months), its_months))
+        if other.length > 1 and other.key not in archived_periods:
+            compared.append(glance_with_months(other, zone, glance_sections))
+        else:
+            compared.append((glance(other, zone, glance_sections), []))
     return compared
 
 
