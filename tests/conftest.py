@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask, current_app
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from ssp import create_app
 from ssp.config import normalise_database_uri
@@ -48,6 +51,22 @@ def app_config(tmp_path, **overrides: Any) -> dict[str, Any]:
         **FAST_HASHING,
         **overrides,
     }
+
+
+@contextmanager
+def scratch_postgresql_database() -> Iterator[str]:
+    """A throwaway database on the PostgreSQL test server (its URL), dropped afterwards."""
+    server_url = make_url(normalise_database_uri(TEST_DATABASE_URL))
+    name = f"ssp_scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def on_postgresql() -> bool:

@@ -10,14 +10,12 @@ import datetime as dt
 import io
 import re
 import threading
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from ssp.audit import (
@@ -30,9 +28,13 @@ from ssp.audit import (
     record,
     verify_chain,
 )
-from ssp.config import normalise_database_uri
 from ssp.extensions import db
-from tests.conftest import SECRET, TEST_DATABASE_URL, app_config, on_postgresql
+from tests.conftest import (
+    SECRET,
+    app_config,
+    on_postgresql,
+    scratch_postgresql_database,
+)
 from tests.test_cli import FAST, run
 
 
@@ -313,17 +315,8 @@ def _scratch_database(kind: str, tmp_path):
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
-    server = make_url(normalise_database_uri(TEST_DATABASE_URL))
-    name = f"ssp_chain_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgresql_database() as url:
+        yield url
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from ssp import create_app
-from ssp.config import normalise_database_uri
 from ssp.extensions import db
-from tests.conftest import TEST_DATABASE_URL, app_config, on_postgresql
-
-
-@contextmanager
-def _scratch_postgresql_database():
-    """A throwaway database on the test server, dropped afterwards."""
-    server_url = make_url(normalise_database_uri(TEST_DATABASE_URL))
-    name = f"ssp_migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    app_config,
+    on_postgresql,
+    scratch_postgresql_database,
+)
 
 
 @contextmanager
@@ -40,7 +26,7 @@ def _empty_database(kind: str, tmp_path):
         tmp_path.mkdir(parents=True, exist_ok=True)
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     else:
-        with _scratch_postgresql_database() as url:
+        with scratch_postgresql_database() as url:
             yield url
 
 

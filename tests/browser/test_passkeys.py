@@ -17,8 +17,9 @@ def server(tmp_path_factory):
     )
 
 
-@pytest.fixture
-def page(browser):
+def _page_with_authenticator(browser, *, verified: bool):
+    """A fresh context and page whose browser has a platform authenticator (fingerprint
+    or PIN) that ``verified`` says the person passes."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -32,10 +33,16 @@ def page(browser):
                 "transport": "internal",
                 "hasResidentKey": True,
                 "hasUserVerification": True,
-                "isUserVerified": True,
+                "isUserVerified": verified,
             }
         },
     )
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _page_with_authenticator(browser, verified=True)
     yield page
     context.close()
 
@@ -93,24 +100,8 @@ def test_a_passkey_is_the_second_step_and_signs_in_on_its_own(server, page):
 
 def test_a_cancelled_passkey_says_so_and_signs_nobody_in(server, browser):
     url = server.url.replace("127.0.0.1", "localhost")
-    context = browser.new_context()
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
     # An authenticator that holds no passkey for this site: the browser finds none.
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": False,
-            }
-        },
-    )
-    page.set_default_timeout(15_000)
+    context, page = _page_with_authenticator(browser, verified=False)
     page.goto(url + "/sign-in")
     page.click("text=Sign in with a passkey")
     page.wait_for_function(
