@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint (importing it also registers its models)."""
     from ssp import audit  # noqa: F401  (model registration)
     from ssp.dashboard import bp as dashboard_bp
+    from ssp.imports import bp as imports_bp
     from ssp.outreach import bp as outreach_bp
     from ssp.participants import bp as participants_bp
     from ssp.referrals import bp as referrals_bp
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(reporting_bp)
     app.register_blueprint(outreach_bp)
+    app.register_blueprint(imports_bp)
 
 
 def register_security(app: Flask) -> None:
@@ -167,9 +169,12 @@ def register_commands(app: Flask) -> None:
     for command in app_commands:
         app.cli.add_command(command)
     app.cli.add_command(database_group())  # replaces Flask-Migrate's, adding reference data
+    from ssp.imports.cli import import_commands
     from ssp.outreach.cli import outreach_commands
 
     app.cli.add_command(outreach_commands)
+
+    app.cli.add_command(import_commands)
 
 
 def register_proxy_fix(app: Flask) -> None:

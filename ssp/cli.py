@@ -867,6 +867,9 @@ main.add_command(routes_command)
 # app, and its secret key, are loaded only when a command runs).
 for _command in app_commands:
     main.add_command(_command)
+from ssp.imports.cli import import_commands  # noqa: E402
+
+main.add_command(import_commands)
 
 
 if __name__ == "__main__":  # python -m ssp.cli

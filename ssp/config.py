@@ -115,6 +115,13 @@ class Defaults:
     STOCK_SAFETY_DAYS = 7
     STOCK_ORDER_CYCLE_DAYS = 30
 
+    # Importing spreadsheets (ssp import, Admin > Import): the largest file the page
+    # takes, the most contacts one daily tally line may count, and how long a file
+    # uploaded but never imported is kept.
+    IMPORT_MAX_BYTES = 64 * 1024 * 1024
+    IMPORT_TALLY_CONTACTS_MAX = 2000
+    IMPORT_UPLOAD_KEEP_HOURS = 24
+
     REPORTS_DIR: str | None = None  # None means: reports/ beside the instance folder
     # `ssp backup` encrypts to these age public keys (age1...), or the keys listed in a
     # file named here; [] refuses to back up unless --unencrypted is given.

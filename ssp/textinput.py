@@ -28,13 +28,17 @@ def has_refused_characters(text: str, *, multiline: bool = False) -> bool:
 
 
 def register_input_checks(app) -> None:
-    """Refuse, before any view runs, what no view takes: a file part (no page takes
-    uploads) and a control character in the address's query."""
+    """Refuse, before any view runs, what no view takes: a file part (only a view marked
+    ``takes_files``, the spreadsheet import, takes one, up to IMPORT_MAX_BYTES) and a
+    control character in the address's query."""
     from flask import abort, request
 
     @app.before_request
     def refuse_files_and_odd_queries():
-        if request.files:
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "takes_files", False):
+            request.max_content_length = app.config["IMPORT_MAX_BYTES"]
+        elif request.files:
             abort(400, "This page takes no files: type the text into the form instead.")
         for value in request.args.values():
             if has_refused_characters(value):

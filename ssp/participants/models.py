@@ -137,6 +137,9 @@ class Participant(db.Model):
     # manager has looked at it beside its near-duplicate codes.
     enrolled_in_field: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     review_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # First seen in an imported spreadsheet (ssp.imports): undoing that import removes
+    # the participant again unless something else has been recorded for them since.
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
     enrolled_site: Mapped[Site | None] = relationship()
 

@@ -1437,6 +1437,49 @@ def label_of(action: str) -> str:
 
 
 #: Object types on the trail, in words.
+@describes("import_completed", "Spreadsheet imported")
+def _import_completed(event, names):
+    detail = _detail(event)
+    how = "on the import page" if detail.get("source") == "page" else "from the command line"
+    return words(
+        f"Imported {_plural(detail.get('visits'), 'visit')} from a spreadsheet {how}",
+        f"{_plural(detail.get('rows_imported'), 'row')} of {detail.get('rows_read', 0):,} "
+        f"imported; {_plural(detail.get('rows_already_imported'), 'row')} already imported "
+        f"before, {_plural(detail.get('rows_left_out'), 'refused row')} left out",
+        f"{_plural(detail.get('participants_created'), 'participant')} enrolled, "
+        f"{_plural(detail.get('referrals'), 'referral')}",
+        "Stock taken from the shelves" if detail.get("moved_stock") else "Stock not moved",
+        f"{_plural(detail['near_duplicates_confirmed'], 'near-duplicate code')} confirmed "
+        "as different people"
+        if detail.get("near_duplicates_confirmed")
+        else None,
+        f"SHA-256 of the file: {detail['sha256']}" if detail.get("sha256") else None,
+    )
+
+
+@describes("import_undone", "Import undone")
+def _import_undone(event, names):
+    detail = _detail(event)
+    kept = detail.get("participants_kept")
+    return words(
+        ("Undid an import" if event.object_id is None else f"Undid import #{event.object_id}")
+        + f": removed {_plural(detail.get('visits'), 'visit')}",
+        f"{_plural(detail.get('participants_removed'), 'participant')} removed"
+        + (f", {_plural(kept, 'participant')} kept (seen since)" if kept else ""),
+        f"{_plural(detail.get('referrals'), 'referral')} removed",
+    )
+
+
+@describes("import_mapping_saved", "Import mapping saved")
+def _import_mapping_saved(event, names):
+    detail = _detail(event)
+    return words(
+        f"Saved the import mapping “{detail.get('name', '')}”",
+        f"{_plural(detail.get('columns'), 'column')}, "
+        + ("a daily tally" if detail.get("shape") == "tally" else "a row per visit"),
+    )
+
+
 OBJECT_TYPES = {
     "user": "Account",
     "site": "Site",
@@ -1455,6 +1498,8 @@ OBJECT_TYPES = {
     "sealing_key": "Outreach key",
     "held_contact": "Held outreach contact",
     "outreach": "Outreach",
+    "import_batch": "Import",
+    "import_mapping": "Import mapping",
 }
 
 

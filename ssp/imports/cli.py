@@ -1,0 +1,275 @@
+"""`ssp import ...`: bring a program's spreadsheet history in, see what earlier imports
+added, and undo one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+SHAPES = ("visits", "tally")
+
+
+@click.group("import")
+def import_commands() -> None:
+    """Import visits from a spreadsheet (CSV or XLSX), list imports, undo one."""
+
+
+@import_commands.command("run")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "username", required=True, help="The manager or admin importing.")
+@click.option(
+    "--shape",
+    type=click.Choice(SHAPES),
+    help="visits: a row per visit, with a code column (blank: a walk-in). tally: a row per "
+    "day and site, counts only. Default: the saved mapping's, or visits.",
+)
+@click.option("--mapping", "mapping_name", help="Start from the mapping saved under this name.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="HEADER=FIELD",
+    help="Map a column: a field (code, date, site, contacts, syringes collected, naloxone "
+    "reason, referral, ignore), an item's name (add :packs when the column counts packs) or "
+    "a service's name. Repeat for each column to change.",
+)
+@click.option("--site", "site_name", help="The site of every row, when no column names it.")
+@click.option(
+    "--date-order",
+    type=click.Choice(("MDY", "DMY")),
+    help="How 03/04/2025 reads: MDY (March 4, the default) or DMY (3 April).",
+)
+@click.option("--save-mapping", help="Save the mapping under this name, to reuse next time.")
+@click.option("--move-stock", is_flag=True, help="Take what the visits handed out from stock.")
+@click.option(
+    "--leave-out-refused", is_flag=True, help="Import the other rows of a file with refused rows."
+)
+@click.option(
+    "--near-duplicates-checked",
+    is_flag=True,
+    help="The new codes one edit away from another code have been checked: they are "
+    "different people.",
+)
+@click.option("--dry-run", is_flag=True, help="Show the preview only; write nothing.")
+@click.option("--yes", is_flag=True, help="Import without asking after the preview.")
+@with_appcontext
+def run(
+    path: str,
+    username: str,
+    shape: str | None,
+    mapping_name: str | None,
+    maps: tuple[str, ...],
+    site_name: str | None,
+    date_order: str | None,
+    save_mapping: str | None,
+    move_stock: bool,
+    leave_out_refused: bool,
+    near_duplicates_checked: bool,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """Preview a file's import, then (when confirmed) import it, all or nothing."""
+    from sqlalchemy import func, select
+
+    from ssp.extensions import db
+    from ssp.imports import services
+    from ssp.imports.mapping import MappingError, describe, parse_field_option
+    from ssp.imports.models import ImportShape
+    from ssp.imports.reading import FileProblem
+    from ssp.imports.writer import Choices, ImportRefused
+    from ssp.security import Role
+    from ssp.staff.models import Site, User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not user.has_role(Role.MANAGER, Role.ADMIN):
+        raise click.ClickException(f"{username!r} is not an active manager or admin account.")
+    saved = services.saved_mapping(mapping_name) if mapping_name else None
+    if mapping_name and saved is None:
+        names = ", ".join(m.name for m in services.saved_mappings()) or "none yet"
+        raise click.ClickException(f"No mapping is saved as {mapping_name!r} (saved: {names}).")
+    content = Path(path).read_bytes()
+    try:
+        loaded = services.load(Path(path).name, content)
+    except FileProblem as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    chosen_shape = ImportShape(shape) if shape else (saved.shape if saved else ImportShape.VISITS)
+    mapping = services.mapping_for(loaded, chosen_shape, saved)
+    mapping.shape = chosen_shape
+    try:
+        for text in maps:
+            header, column = parse_field_option(text)
+            if header not in mapping.columns:
+                raise MappingError(f"--map {text!r}: the file has no column {header!r}.")
+            mapping.columns[header] = column
+    except MappingError as error:
+        raise click.ClickException(str(error)) from None
+    if site_name:
+        site = db.session.scalar(
+            select(Site).where(func.lower(Site.name) == " ".join(site_name.split()).lower())
+        )
+        if site is None:
+            raise click.ClickException(f"No site is called {site_name!r}.")
+        mapping.site_id = site.id
+    if date_order:
+        mapping.date_order = date_order
+    db.session.rollback()
+
+    click.echo(f"{loaded.file_name}: {len(loaded.sheet.rows):,} rows, sha256 {loaded.sha256[:16]}…")
+    click.echo(f"Read as: {chosen_shape.label}. Columns:")
+    width = max(len(header) for header in mapping.columns)
+    for header, column in mapping.columns.items():
+        is_item = (column.field or "").startswith("item:")
+        unit = " (packs)" if column.unit == "packs" and is_item else ""
+        click.echo(f"  {header:<{width}}  ->  {describe(column.field)}{unit}")
+    with click.progressbar(length=len(loaded.sheet.rows), label="Checking rows") as bar:
+        planned = services.plan(loaded, mapping, lambda done, total: bar.update(done - bar.pos))
+    if planned.mapping_problems:
+        for problem in planned.mapping_problems:
+            click.echo(f"  {problem}", err=True)
+        raise click.ClickException(
+            "The mapping is not complete: use --map 'Header=field' (or --map 'Header=ignore')."
+        )
+    _echo_preview(planned.summary())
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+        return
+    if not planned.visits:
+        raise click.ClickException("Nothing to import: every row is already imported or refused.")
+    if not yes and not click.confirm("Import these rows?", default=False):
+        click.echo("Nothing was written.")
+        return
+    choices = Choices(move_stock, leave_out_refused, near_duplicates_checked)
+    try:
+        with click.progressbar(length=len(planned.visits), label="Writing visits") as bar:
+            batch = services.write(
+                planned,
+                user,
+                choices,
+                source="command line",
+                mapping_name=save_mapping or mapping_name,
+                progress=lambda done, total: bar.update(done - bar.pos),
+            )
+        if save_mapping:
+            services.save_mapping(save_mapping, mapping, user)
+            db.session.commit()
+    except ImportRefused as error:
+        raise click.ClickException(f"Nothing was written. {error}") from None
+    click.echo(
+        f"Imported batch {batch.id}: {batch.visits:,} visits, {batch.participants_created:,} "
+        f"new participants, {batch.referrals:,} referrals"
+        f"{', stock moved' if batch.moved_stock else ''}. "
+        f"Undo it with: ssp import undo {batch.id} --as {username}"
+    )
+
+
+def _echo_preview(summary: dict) -> None:
+    click.echo(
+        f"Would import {summary['rows_to_import']:,} rows as {summary['visits']:,} visits; "
+        f"{summary['new_participants']:,} participants would be new."
+    )
+    if summary["rows_already_imported"]:
+        already = summary["rows_already_imported"]
+        click.echo(f"Already imported (left as they are): {already:,} rows.")
+    if summary["rows_empty"]:
+        click.echo(f"Lines with 0 contacts and nothing else: {summary['rows_empty']:,}.")
+    if summary["rows_refused"]:
+        click.echo(f"Refused: {summary['rows_refused']:,} rows.")
+        for number, reason in summary["refused"]:
+            click.echo(f"  row {number}: {reason}")
+        if summary["rows_refused"] > len(summary["refused"]):
+            click.echo(f"  … and {summary['rows_refused'] - len(summary['refused']):,} more.")
+    if summary["near_duplicate_count"]:
+        click.echo(
+            f"New codes one edit away from another code: {summary['near_duplicate_count']:,}."
+        )
+        for new, other in summary["near_duplicates"]:
+            click.echo(f"  {new}  ~  {other}")
+    if summary["months"]:
+        click.echo("By month, as the report will count them:")
+        columns = [
+            ("month", "Month"),
+            ("visits", "Visits"),
+            ("people", "People"),
+            ("anonymous", "Walk-ins"),
+            ("syringes", "Syringes"),
+            ("syringes_collected", "Collected"),
+            ("naloxone", "Naloxone"),
+            ("test_strips", "Strips"),
+            ("reversals", "Reversals"),
+            ("referrals", "Referrals"),
+        ]
+        click.echo("  " + " ".join(f"{title:>10}" for _, title in columns))
+        for month in summary["months"]:
+            click.echo(
+                "  "
+                + " ".join(
+                    f"{month[key]:>10}" if key == "month" else f"{month[key]:>10,}"
+                    for key, _ in columns
+                )
+            )
+
+
+@import_commands.command("list")
+@with_appcontext
+def list_batches() -> None:
+    """The latest imports, newest first."""
+    from ssp.imports import services
+    from ssp.timeutil import local_time
+
+    found = services.batches()
+    if not found:
+        click.echo("Nothing has been imported yet.")
+    for batch in found:
+        state = f"undone {local_time(batch.undone_at):%Y-%m-%d}" if batch.undone else "in place"
+        click.echo(
+            f"{batch.id:>5}  {local_time(batch.imported_at):%Y-%m-%d %H:%M}  "
+            f"{batch.file_name}  {batch.visits:,} visits, "
+            f"{batch.participants_created:,} new participants  ({state})"
+        )
+
+
+@import_commands.command("undo")
+@click.argument("batch_id", type=click.IntRange(1))
+@click.option("--as", "username", required=True, help="The manager or admin undoing it.")
+@click.option("--yes", is_flag=True, help="Undo without asking.")
+@with_appcontext
+def undo(batch_id: int, username: str, yes: bool) -> None:
+    """Take an import back out: its visits, and the participants it enrolled unless
+    something else was recorded for them since."""
+    from sqlalchemy import select
+
+    from ssp.extensions import db
+    from ssp.imports.models import ImportBatch
+    from ssp.imports.writer import ImportRefused, undo_batch
+    from ssp.security import Role
+    from ssp.staff.models import User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not user.has_role(Role.MANAGER, Role.ADMIN):
+        raise click.ClickException(f"{username!r} is not an active manager or admin account.")
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise click.ClickException(f"There is no import {batch_id}.")
+    if not yes and not click.confirm(
+        f"Undo import {batch.id} ({batch.file_name}, {batch.visits:,} visits)?", default=False
+    ):
+        click.echo("Nothing was changed.")
+        return
+    try:
+        result = undo_batch(batch, user)
+        db.session.commit()
+    except ImportRefused as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Undid import {batch_id}: removed {result.visits:,} visits, {result.referrals:,} "
+        f"referrals and {result.participants:,} participants"
+        + (
+            f" (kept {result.participants_kept:,} who have other records)"
+            if result.participants_kept
+            else ""
+        )
+        + "."
+    )

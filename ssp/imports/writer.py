@@ -1,0 +1,370 @@
+"""Writing a checked plan, and undoing a batch: each is one transaction.
+
+The writer runs after the plan has been worked out in a read phase, so the write lock
+is held only for the inserts (bulk statements, no row-by-row ORM work). Under the lock
+it looks again at what may have changed since the preview: codes enrolled meanwhile
+are used, not enrolled twice, and rows another import has added meanwhile fail the
+whole file (the unique row key), so nothing is ever imported twice. The caller commits.
+
+Imported visits move no stock unless asked: they are history, and today's shelves
+were counted after them. Referrals imported with a visit are recorded as made at the
+visit's time, with no follow-up (a follow-up due today on a referral from years ago
+would only fill the worklist).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ssp.audit import record
+from ssp.errors import RuleError
+from ssp.extensions import db
+from ssp.imports.models import ImportBatch
+from ssp.imports.plan import Plan, known_codes
+from ssp.participants.codes import chunked
+from ssp.participants.models import Participant, ParticipantAlias
+from ssp.referrals.models import FollowUp, Referral, ReferralStatus, ReferralStatusChange
+from ssp.staff.models import User
+from ssp.supplies.models import MovementReason, StockMovement
+from ssp.timeutil import utcnow
+from ssp.visits.models import Visit, VisitItem, VisitService
+
+Progress = Callable[[int, int], None]
+CHUNK = 5_000
+
+
+class ImportRefused(RuleError):
+    """An import that cannot go ahead as asked; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the manager confirmed with the preview."""
+
+    move_stock: bool = False
+    leave_out_refused: bool = False
+    near_duplicates_checked: bool = False
+
+
+def already_imported_batch(sha256: str) -> ImportBatch | None:
+    """The batch that imported this very file, unless it was undone."""
+    return db.session.scalar(
+        select(ImportBatch)
+        .where(ImportBatch.file_sha256 == sha256, ImportBatch.undone_at.is_(None))
+        .order_by(ImportBatch.id)
+        .limit(1)
+    )
+
+
+def write_plan(
+    plan: Plan,
+    user: User,
+    choices: Choices,
+    *,
+    source: str,
+    mapping_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportBatch:
+    """Write ``plan`` as one batch (flushed, not committed); ``ImportRefused`` when the
+    preview's conditions were not accepted or the file was imported meanwhile."""
+    if plan.mapping_problems:
+        raise ImportRefused(plan.mapping_problems[0])
+    if plan.refused and not choices.leave_out_refused:
+        raise ImportRefused(
+            f"{len(plan.refused):,} rows are refused: correct them in the file, or choose "
+            "to leave them out."
+        )
+    if plan.near_duplicates and not choices.near_duplicates_checked:
+        raise ImportRefused(
+            f"{len(plan.near_duplicates):,} new codes are one edit away from another code: "
+            "check them, then confirm they are different people."
+        )
+    if not plan.visits:
+        raise ImportRefused("Nothing to import: every row is already imported or refused.")
+    earlier = already_imported_batch(plan.sha256)
+    if earlier is not None:
+        raise ImportRefused(
+            f"This file was already imported (batch {earlier.id}): nothing to add. "
+            "Undo that batch first to import it again."
+        )
+    now = utcnow()
+    batch = ImportBatch(
+        file_name=plan.file_name[:255],
+        file_sha256=plan.sha256,
+        source=source,
+        shape=plan.mapping.shape,
+        mapping_name=mapping_name,
+        spec=plan.mapping.as_spec(),
+        user_id=user.id,
+        imported_at=now,
+        rows_read=plan.rows_read,
+        rows_imported=plan.rows_to_import,
+        rows_already_imported=plan.rows_already_imported,
+        rows_left_out=len(plan.refused),
+        moved_stock=choices.move_stock,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    try:
+        participants = _participant_ids(plan, batch, now)
+        _write_visits(plan, batch, user, participants, choices, now, progress)
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ImportRefused(
+            "Some of these rows were imported meanwhile (another import ran at the same "
+            "time): preview the file again."
+        ) from None
+    batch.visits = len(plan.visits)
+    batch.participants_created = len(plan.new_codes - set(participants.existing))
+    batch.referrals = sum(len(visit.referrals) for visit in plan.visits)
+    record(
+        "import_completed",
+        object_type="import_batch",
+        object_id=batch.id,
+        user_id=user.id,
+        detail={
+            "sha256": plan.sha256,
+            "shape": plan.mapping.shape.value,
+            "source": source,
+            "rows_read": plan.rows_read,
+            "rows_imported": plan.rows_to_import,
+            "rows_already_imported": plan.rows_already_imported,
+            "rows_left_out": len(plan.refused),
+            "visits": batch.visits,
+            "participants_created": batch.participants_created,
+            "referrals": batch.referrals,
+            "moved_stock": choices.move_stock,
+            "near_duplicates_confirmed": len(plan.near_duplicates),
+        },
+    )
+    return batch
+
+
+@dataclass
+class _Participants:
+    ids: dict[str, int]
+    existing: dict[str, int]
+
+
+def _participant_ids(plan: Plan, batch: ImportBatch, now: dt.datetime) -> _Participants:
+    """Code -> id for every code of the plan, enrolling the new ones (as of now: a code
+    enrolled at the desk since the preview is used, not enrolled again)."""
+    codes = {visit.code for visit in plan.visits if visit.code}
+    existing = known_codes(codes)
+    first_site: dict[str, int] = {}
+    for visit in sorted(plan.visits, key=lambda v: v.occurred_at):
+        if visit.code and visit.code not in existing:
+            first_site.setdefault(visit.code, visit.site_id)
+    ids = dict(existing)
+    rows = [
+        {
+            "code": code,
+            "created_at": now,
+            "enrolled_site_id": site_id,
+            "import_batch_id": batch.id,
+            "enrolled_in_field": False,
+            "review_pending": False,
+        }
+        for code, site_id in sorted(first_site.items())
+    ]
+    for part in _parts(rows):
+        returned = db.session.execute(
+            insert(Participant).returning(
+                Participant.code, Participant.id, sort_by_parameter_order=True
+            ),
+            part,
+        )
+        ids.update((code, pid) for code, pid in returned)
+    return _Participants(ids, existing)
+
+
+def _write_visits(
+    plan: Plan,
+    batch: ImportBatch,
+    user: User,
+    participants: _Participants,
+    choices: Choices,
+    now: dt.datetime,
+    progress: Progress | None,
+) -> None:
+    total = len(plan.visits)
+    done = 0
+    for part in _parts(plan.visits):
+        rows = [
+            {
+                "participant_id": participants.ids[visit.code] if visit.code else None,
+                "site_id": visit.site_id,
+                "user_id": user.id,
+                "occurred_at": visit.occurred_at,
+                "kind": visit.kind,
+                "secondary_reach": 0,
+                "syringes_collected": visit.syringes_collected,
+                "created_at": now,
+                "people_count": 1,
+                "import_batch_id": batch.id,
+                "import_key": visit.key,
+            }
+            for visit in part
+        ]
+        ids = db.session.scalars(
+            insert(Visit).returning(Visit.id, sort_by_parameter_order=True), rows
+        ).all()
+        items, services, movements, referrals = [], [], [], []
+        for visit_id, visit in zip(ids, part, strict=True):
+            for item_id, quantity, reason in visit.items:
+                items.append(
+                    {
+                        "visit_id": visit_id,
+                        "supply_item_id": item_id,
+                        "quantity": quantity,
+                        "reason": reason,
+                    }
+                )
+                if choices.move_stock:
+                    movements.append(
+                        {
+                            "site_id": visit.site_id,
+                            "supply_item_id": item_id,
+                            "delta": -quantity,
+                            "reason": MovementReason.DISTRIBUTION,
+                            "visit_id": visit_id,
+                            "user_id": user.id,
+                            "occurred_at": visit.occurred_at,
+                            "recorded_at": now,
+                        }
+                    )
+            services += [
+                {"visit_id": visit_id, "service": service, "count": count}
+                for service, count in visit.services.items()
+            ]
+            referrals += [(visit_id, visit, category) for category in visit.referrals]
+        written = ((VisitItem, items), (VisitService, services), (StockMovement, movements))
+        for model, values in written:
+            if values:
+                db.session.execute(insert(model), values)
+        _write_referrals(referrals, participants, user)
+        done += len(part)
+        if progress:
+            progress(done, total)
+
+
+def _write_referrals(referrals, participants: _Participants, user: User) -> None:
+    if not referrals:
+        return
+    rows = [
+        {
+            "participant_id": participants.ids[visit.code],
+            "visit_id": visit_id,
+            "category": category,
+            "status": ReferralStatus.MADE,
+            "made_at": visit.occurred_at,
+            "user_id": user.id,
+            "site_id": visit.site_id,
+        }
+        for visit_id, visit, category in referrals
+    ]
+    ids = db.session.scalars(
+        insert(Referral).returning(Referral.id, sort_by_parameter_order=True), rows
+    ).all()
+    db.session.execute(
+        insert(ReferralStatusChange),
+        [
+            {
+                "referral_id": referral_id,
+                "from_status": None,
+                "to_status": ReferralStatus.MADE,
+                "changed_at": row["made_at"],
+                "user_id": user.id,
+                "correction": False,
+            }
+            for referral_id, row in zip(ids, rows, strict=True)
+        ],
+    )
+
+
+def _parts(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- undo ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What undoing a batch removed."""
+
+    visits: int
+    participants: int
+    participants_kept: int
+    referrals: int
+
+
+def undo_batch(batch: ImportBatch, user: User) -> UndoResult:
+    """Take a batch back out (flushed, not committed): its visits with their items,
+    services, stock movements and referrals, and the participants it enrolled unless
+    something else was recorded for them since. The batch row stays, marked undone, and
+    its rows' keys are freed, so a corrected file can be imported again."""
+    if batch.undone:
+        raise ImportRefused("This import was already undone.")
+    visit_ids = list(db.session.scalars(select(Visit.id).where(Visit.import_batch_id == batch.id)))
+    referral_ids: list[int] = []
+    for ids in chunked(visit_ids):
+        referral_ids += db.session.scalars(select(Referral.id).where(Referral.visit_id.in_(ids)))
+    for ids in chunked(referral_ids):
+        db.session.execute(delete(FollowUp).where(FollowUp.referral_id.in_(ids)))
+        db.session.execute(
+            delete(ReferralStatusChange).where(ReferralStatusChange.referral_id.in_(ids))
+        )
+        db.session.execute(delete(Referral).where(Referral.id.in_(ids)))
+    for ids in chunked(visit_ids):
+        for model in (StockMovement, VisitItem, VisitService):
+            db.session.execute(delete(model).where(model.visit_id.in_(ids)))
+        db.session.execute(delete(Visit).where(Visit.id.in_(ids)))
+    removed, kept = _remove_enrolled(batch)
+    batch.undone_at = utcnow()
+    batch.undone_by = user.id
+    result = UndoResult(len(visit_ids), removed, kept, len(referral_ids))
+    record(
+        "import_undone",
+        object_type="import_batch",
+        object_id=batch.id,
+        user_id=user.id,
+        detail={
+            "visits": result.visits,
+            "participants_removed": result.participants,
+            "participants_kept": result.participants_kept,
+            "referrals": result.referrals,
+        },
+    )
+    db.session.flush()
+    return result
+
+
+def _remove_enrolled(batch: ImportBatch) -> tuple[int, int]:
+    """Remove the participants the batch enrolled that nothing else points at."""
+    from ssp.participants.services import _tables_linked_to_participants
+
+    linked = _tables_linked_to_participants()
+    candidates = select(Participant.id).where(Participant.import_batch_id == batch.id)
+    enrolled = list(db.session.scalars(candidates))
+    links = [
+        exists().where(Visit.participant_id == Participant.id),
+        exists().where(ParticipantAlias.participant_id == Participant.id),
+    ] + [exists().where(table.c.participant_id == Participant.id) for table in linked]
+    in_use = select(Participant.id).where(Participant.import_batch_id == batch.id, or_(*links))
+    kept = set(db.session.scalars(in_use))
+    removable = [pid for pid in enrolled if pid not in kept]
+    for ids in chunked(removable):
+        db.session.execute(delete(Participant).where(Participant.id.in_(ids)))
+    if kept:
+        db.session.execute(
+            update(Participant).where(Participant.id.in_(kept)).values(import_batch_id=None)
+        )
+    return len(removable), len(kept)
