@@ -47,6 +47,21 @@ REPORTS_DIR = None
 # thresholds; lower this only as a deliberate program decision.
 MIN_SUPPRESSION_THRESHOLD = 11
 
+# The evaluator export (`ssp export`, Reports > Data for evaluators): line-level data made
+# k-anonymous. Every combination of its quasi-identifiers (period, site or kind, age band,
+# gender...) is shared by at least this many different people; rows that cannot be made
+# so are coarsened, then left out (docs/evaluator-export.md). At least 2; 11 matches the
+# reports' small-count rule.
+EXPORT_MIN_GROUP_SIZE = 11
+
+# Importing spreadsheets (`ssp import run`, Admin > Import; docs/importing.md): the
+# largest file the page takes, the most contacts one daily tally line may count (a line
+# of N contacts becomes N anonymous visits), and how many hours an uploaded file that was
+# never imported is kept before it is deleted (it holds participant codes).
+IMPORT_MAX_BYTES = 64 * 1024 * 1024
+IMPORT_TALLY_CONTACTS_MAX = 2000
+IMPORT_UPLOAD_KEEP_HOURS = 24
+
 # --- Participants and the front desk ---------------------------------------------------
 
 # The anonymous code: the ordered parts the enrol form's code builder asks for. Each part

@@ -106,7 +106,8 @@ def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint (importing it also registers its models)."""
     from ssp import audit  # noqa: F401  (model registration)
     from ssp.dashboard import bp as dashboard_bp
-    from ssp.imports import bp as imports_bp
+    from ssp.evaluation.views import bp as evaluation_bp
+    from ssp.imports.views import bp as imports_bp
     from ssp.outreach import bp as outreach_bp
     from ssp.participants import bp as participants_bp
     from ssp.referrals import bp as referrals_bp
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(visits_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(reporting_bp)
+    app.register_blueprint(evaluation_bp)
     app.register_blueprint(outreach_bp)
     app.register_blueprint(imports_bp)
 
@@ -173,7 +175,9 @@ def register_commands(app: Flask) -> None:
     from ssp.outreach.cli import outreach_commands
 
     app.cli.add_command(outreach_commands)
+    from ssp.evaluation.cli import export_command
 
+    app.cli.add_command(export_command)
     app.cli.add_command(import_commands)
 
 

@@ -867,6 +867,10 @@ main.add_command(routes_command)
 # app, and its secret key, are loaded only when a command runs).
 for _command in app_commands:
     main.add_command(_command)
+# The evaluator export lives in its package (the app registers it too).
+from ssp.evaluation.cli import export_command  # noqa: E402
+
+main.add_command(export_command)
 from ssp.imports.cli import import_commands  # noqa: E402
 
 main.add_command(import_commands)

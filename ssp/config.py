@@ -128,6 +128,10 @@ class Defaults:
     BACKUP_RECIPIENTS: list[str] | str = []
     # No funder profile may suppress below this (counts 1 to this-1 print as "<this").
     MIN_SUPPRESSION_THRESHOLD = 11
+    # The evaluator export (ssp export, Reports > Data for evaluators): every combination
+    # of its quasi-identifiers is shared by at least this many people (k-anonymity).
+    EXPORT_MIN_GROUP_SIZE = 11
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     DEBUG = False
 

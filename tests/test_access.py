@@ -99,6 +99,7 @@ EXPECTED = {
     "reporting.narrative": {"manager", "admin"},
     "reporting.generate": {"manager", "admin"},
     "reporting.download": {"manager", "admin"},
+    "evaluation.export": {"manager", "admin"},
     "imports.index": {"manager", "admin"},
     "imports.upload": {"manager", "admin"},
     "imports.mapping": {"manager", "admin"},

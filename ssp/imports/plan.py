@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -229,6 +228,29 @@ class _RowReader:
         ]
         self.header_of = {column.field: header for _, header, column in self.columns}
         self.items = {item.id: item for item in db.session.scalars(select(SupplyItem))}
+        # Each mapped column's handling, worked out once: (index, header, what, target,
+        # multiplier, key in the row's digest).
+        self.readers = []
+        for index, header, column in self.columns:
+            kind, _, target = column.field.partition(":")
+            if kind == "item":
+                item = self.items[int(target)]
+                packs = column.unit == PACKS
+                self.readers.append(
+                    (
+                        index,
+                        header,
+                        "item",
+                        item,
+                        item.units_per_pack if packs else 1,
+                        f"item:{item.id}:{column.unit}",
+                    )
+                )
+            elif kind == "service":
+                self.readers.append((index, header, "service", Service(target), 1, column.field))
+            else:
+                self.readers.append((index, header, "plain", column.field, 1, column.field))
+        self.noon: dict[dt.date, dt.datetime] = {}
         self.sites = {_name_key(site.name): site for site in db.session.scalars(select(Site))}
         self.default_site = db.session.get(Site, mapping.site_id) if mapping.site_id else None
         self.today = program_today()
@@ -247,33 +269,29 @@ class _RowReader:
         raw: dict[str, object] = {}
         items: list[tuple[SupplyItem, int]] = []
         services: dict[Service, int] = {}
-        for index, header, column in self.columns:
+        formulas = self.sheet.formulas
+        for index, header, what, target, multiplier, raw_key in self.readers:
             cell = cells[index]
-            formula = self.sheet.formulas.get((number, index))
-            if formula is not None:
+            if formulas and (number, index) in formulas:
+                formula = formulas[(number, index)]
                 raise RowRefused(
                     f"“{header}” holds a formula ({formula[:40]}): paste its value instead."
                 )
-            if isinstance(cell, str):
+            if type(cell) is str:
                 if has_refused_characters(cell):
                     raise RowRefused(f"“{header}” holds a control character.")
                 cell = cell.strip()
-            kind, _, target = column.field.partition(":")
-            if kind == "item":
-                item = self.items.get(int(target))
-                quantity = _count(cell, header)
-                if column.unit == PACKS:
-                    quantity *= item.units_per_pack
-                if quantity:
-                    items.append((item, quantity))
-                raw[f"item:{item.id}:{column.unit}"] = quantity
-            elif kind == "service":
-                count = _count(cell, header)
-                if count:
-                    services[Service(target)] = services.get(Service(target), 0) + count
-                raw[column.field] = count
+            if what == "plain":
+                values[target] = cell
+                continue
+            count = _count(cell, header) * multiplier
+            raw[raw_key] = count
+            if not count:
+                continue
+            if what == "item":
+                items.append((target, count))
             else:
-                values[column.field] = cell
+                services[target] = services.get(target, 0) + count
         code = self._code(values.get("code"))
         day, at = self._date(values.get("date"))
         site = self._site(values.get("site"))
@@ -307,17 +325,19 @@ class _RowReader:
                 "referrals": sorted(category.value for category in referrals),
             }
         )
-        digest = hashlib.sha256(
-            json.dumps([self.shape.value, raw], sort_keys=True, default=str).encode()
-        ).hexdigest()
+        digest = hashlib.sha256(repr((self.shape.value, sorted(raw.items()))).encode()).hexdigest()
         return _RowContent(
             digest, code, day, at, site, contacts, items, reason, services, collected, referrals
         )
 
     def visits(self, number: int, key: str, row: _RowContent) -> list[PlannedVisit]:
         """The planned visits of a checked row (a tally line of N contacts: N of them)."""
-        occurred_at = row.at or (day_start(row.day, self.zone) + dt.timedelta(hours=12))
-        month = row.day.strftime("%Y-%m")
+        occurred_at = row.at or self.noon.get(row.day)
+        if occurred_at is None:
+            occurred_at = self.noon[row.day] = day_start(row.day, self.zone) + dt.timedelta(
+                hours=12
+            )
+        month = f"{row.day.year:04d}-{row.day.month:02d}"
         kind = _KIND_OF_SITE[row.site.kind]
         planned = []
         n = row.contacts
@@ -434,6 +454,10 @@ def _count(cell, header: str) -> int:
     """A whole number of at least 0 from a cell: blank is 0, yes/no is 1/0."""
     if cell is None or cell == "":
         return 0
+    if type(cell) is int and cell >= 0:
+        return cell
+    if type(cell) is str and cell.isdigit() and len(cell) < 10:
+        return int(cell)
     if isinstance(cell, bool):
         return int(cell)
     if isinstance(cell, int):

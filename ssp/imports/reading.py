@@ -37,6 +37,8 @@ def sha256_of(content: bytes) -> str:
 
 def read_file(file_name: str, content: bytes) -> SheetRows:
     """The file's rows; ``FileProblem`` for a file that is not a readable CSV or XLSX."""
+    if not content.strip():
+        raise FileProblem("The file is empty.")
     suffix = PurePath(file_name).suffix.lower()
     if content[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(content)

@@ -3,7 +3,7 @@ import, follow the progress, and undo a batch."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from ssp.database import reads_first, start_writing
 from ssp.extensions import db
 from ssp.forms import show_rule_error
-from ssp.imports import bp, jobs, services
+from ssp.imports import jobs, services
 from ssp.imports.forms import (
     UNIT_CHOICES,
     ConfirmImportForm,
@@ -28,6 +28,8 @@ from ssp.participants.models import Participant, ParticipantAlias
 from ssp.security import Role, role_required
 from ssp.staff.models import Site
 from ssp.textinput import has_refused_characters
+
+bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 SAMPLE_ROWS = 3

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ssp.audit import record
@@ -161,7 +161,6 @@ def _participant_ids(plan: Plan, batch: ImportBatch, now: dt.datetime) -> _Parti
     for visit in sorted(plan.visits, key=lambda v: v.occurred_at):
         if visit.code and visit.code not in existing:
             first_site.setdefault(visit.code, visit.site_id)
-    ids = dict(existing)
     rows = [
         {
             "code": code,
@@ -173,15 +172,22 @@ def _participant_ids(plan: Plan, batch: ImportBatch, now: dt.datetime) -> _Parti
         }
         for code, site_id in sorted(first_site.items())
     ]
-    for part in _parts(rows):
-        returned = db.session.execute(
-            insert(Participant).returning(
-                Participant.code, Participant.id, sort_by_parameter_order=True
-            ),
-            part,
-        )
-        ids.update((code, pid) for code, pid in returned)
+    _insert(Participant, rows)
+    ids = dict(existing)
+    ids.update(
+        db.session.execute(
+            select(Participant.code, Participant.id).where(Participant.import_batch_id == batch.id)
+        ).all()
+    )
     return _Participants(ids, existing)
+
+
+def _insert(model, rows: list[dict], progress: Callable[[int], None] | None = None) -> None:
+    """Plain multi-row INSERTs (no RETURNING: SQLite would then insert row by row)."""
+    for part in _parts(rows):
+        db.session.execute(model.__table__.insert(), part)
+        if progress:
+            progress(len(part))
 
 
 def _write_visits(
@@ -193,10 +199,19 @@ def _write_visits(
     now: dt.datetime,
     progress: Progress | None,
 ) -> None:
-    total = len(plan.visits)
+    items_count = sum(len(visit.items) + len(visit.services) for visit in plan.visits)
+    total = len(plan.visits) + items_count
     done = 0
-    for part in _parts(plan.visits):
-        rows = [
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress:
+            progress(done, total)
+
+    _insert(
+        Visit,
+        [
             {
                 "participant_id": participants.ids[visit.code] if visit.code else None,
                 "site_id": visit.site_id,
@@ -210,80 +225,84 @@ def _write_visits(
                 "import_batch_id": batch.id,
                 "import_key": visit.key,
             }
-            for visit in part
-        ]
-        ids = db.session.scalars(
-            insert(Visit).returning(Visit.id, sort_by_parameter_order=True), rows
+            for visit in plan.visits
+        ],
+        advance,
+    )
+    ids = dict(
+        db.session.execute(
+            select(Visit.import_key, Visit.id).where(Visit.import_batch_id == batch.id)
         ).all()
-        items, services, movements, referrals = [], [], [], []
-        for visit_id, visit in zip(ids, part, strict=True):
-            for item_id, quantity, reason in visit.items:
-                items.append(
+    )
+    items, services, movements, referrals = [], [], [], []
+    for visit in plan.visits:
+        visit_id = ids[visit.key]
+        for item_id, quantity, reason in visit.items:
+            items.append(
+                {
+                    "visit_id": visit_id,
+                    "supply_item_id": item_id,
+                    "quantity": quantity,
+                    "reason": reason,
+                }
+            )
+            if choices.move_stock:
+                movements.append(
                     {
-                        "visit_id": visit_id,
+                        "site_id": visit.site_id,
                         "supply_item_id": item_id,
-                        "quantity": quantity,
-                        "reason": reason,
+                        "delta": -quantity,
+                        "reason": MovementReason.DISTRIBUTION,
+                        "visit_id": visit_id,
+                        "user_id": user.id,
+                        "occurred_at": visit.occurred_at,
+                        "recorded_at": now,
                     }
                 )
-                if choices.move_stock:
-                    movements.append(
-                        {
-                            "site_id": visit.site_id,
-                            "supply_item_id": item_id,
-                            "delta": -quantity,
-                            "reason": MovementReason.DISTRIBUTION,
-                            "visit_id": visit_id,
-                            "user_id": user.id,
-                            "occurred_at": visit.occurred_at,
-                            "recorded_at": now,
-                        }
-                    )
-            services += [
-                {"visit_id": visit_id, "service": service, "count": count}
-                for service, count in visit.services.items()
-            ]
-            referrals += [(visit_id, visit, category) for category in visit.referrals]
-        written = ((VisitItem, items), (VisitService, services), (StockMovement, movements))
-        for model, values in written:
-            if values:
-                db.session.execute(insert(model), values)
-        _write_referrals(referrals, participants, user)
-        done += len(part)
-        if progress:
-            progress(done, total)
+        services += [
+            {"visit_id": visit_id, "service": service, "count": count}
+            for service, count in visit.services.items()
+        ]
+        referrals += [
+            {
+                "participant_id": participants.ids[visit.code],
+                "visit_id": visit_id,
+                "category": category,
+                "status": ReferralStatus.MADE,
+                "made_at": visit.occurred_at,
+                "user_id": user.id,
+                "site_id": visit.site_id,
+            }
+            for category in visit.referrals
+        ]
+    _insert(VisitItem, items, advance)
+    _insert(VisitService, services, advance)
+    _insert(StockMovement, movements)
+    _write_referrals(referrals, batch, user)
 
 
-def _write_referrals(referrals, participants: _Participants, user: User) -> None:
-    if not referrals:
+def _write_referrals(rows: list[dict], batch: ImportBatch, user: User) -> None:
+    """The referrals made at imported visits, each with its first status change."""
+    if not rows:
         return
-    rows = [
-        {
-            "participant_id": participants.ids[visit.code],
-            "visit_id": visit_id,
-            "category": category,
-            "status": ReferralStatus.MADE,
-            "made_at": visit.occurred_at,
-            "user_id": user.id,
-            "site_id": visit.site_id,
-        }
-        for visit_id, visit, category in referrals
-    ]
-    ids = db.session.scalars(
-        insert(Referral).returning(Referral.id, sort_by_parameter_order=True), rows
+    _insert(Referral, rows)
+    made = db.session.execute(
+        select(Referral.id, Referral.made_at)
+        .join(Visit, Visit.id == Referral.visit_id)
+        .where(Visit.import_batch_id == batch.id)
     ).all()
-    db.session.execute(
-        insert(ReferralStatusChange),
+    _insert(
+        ReferralStatusChange,
         [
             {
                 "referral_id": referral_id,
                 "from_status": None,
                 "to_status": ReferralStatus.MADE,
-                "changed_at": row["made_at"],
+                "changed_at": made_at,
                 "user_id": user.id,
                 "correction": False,
             }
-            for referral_id, row in zip(ids, rows, strict=True)
+            for referral_id, made_at in made
         ],
     )
 

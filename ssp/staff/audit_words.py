@@ -1262,6 +1262,36 @@ def _report_downloaded(event, names):
     return words(f"Downloaded the report {report[0]} for {report[1]}")
 
 
+@describes("evaluation_export_made", "Data exported for evaluators")
+def _evaluation_export_made(event, names):
+    detail = _detail(event)
+    period = f" for {detail['period']}" if detail.get("period") else ""
+    recipient = f" to {detail['recipient']}" if detail.get("recipient") else ""
+    shape = [
+        str(detail[key]).replace("_", " ")
+        for key in ("unit", "granularity", "location", "format")
+        if detail.get(key)
+    ]
+    attributes = detail.get("attributes")
+    return words(
+        f"Exported line-level data for evaluators{period}{recipient}",
+        f"Purpose: {detail['purpose']}" if detail.get("purpose") else None,
+        f"{_plural(detail.get('rows'), 'row')}, {_plural(detail.get('people'), 'person', 'people')}"
+        if "rows" in detail
+        else None,
+        f"Smallest group {detail['k']}: {_plural(detail.get('rows_coarsened'), 'row')} "
+        f"coarsened, {_plural(detail.get('rows_left_out'), 'row')} left out"
+        if detail.get("k")
+        else None,
+        ("Options: " + ", ".join(shape)) if shape else None,
+        "Attributes: " + ", ".join(str(a).replace("_", " ") for a in attributes)
+        if isinstance(attributes, list) and attributes
+        else None,
+        f"File: {detail['file']}" if detail.get("file") else None,
+        f"SHA-256: {detail['sha256']}" if detail.get("sha256") else None,
+    )
+
+
 @describes("report_narrative_saved", "Report narrative saved")
 def _report_narrative_saved(event, names):
     from ssp.reporting.narratives import PARTS

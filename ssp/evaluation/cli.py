@@ -1,0 +1,133 @@
+"""`ssp export`: the evaluator export from the command line, made and audited exactly as
+on the page (``export.make_export``), written to a file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from ssp.evaluation.choices import ATTRIBUTES, FORMATS, GRANULARITIES, LOCATIONS
+
+UNIT_OPTIONS = {"visit": "visit", "person-month": "person_month"}
+
+
+def _day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.UsageError(f"{option} takes a day as YYYY-MM-DD, e.g. 2026-10-01.") from None
+
+
+@click.command("export")
+@click.option(
+    "--period",
+    default="",
+    help="A month (2026-10), a quarter (2026-Q3) or a calendar year (2026); or give "
+    "--from and --to instead.",
+)
+@click.option("--from", "first_day", metavar="YYYY-MM-DD", help="The first day.")
+@click.option("--to", "last_day", metavar="YYYY-MM-DD", help="The last day (included).")
+@click.option(
+    "--per",
+    "unit",
+    type=click.Choice(list(UNIT_OPTIONS)),
+    default="visit",
+    show_default=True,
+    help="One row per visit, or per person and month.",
+)
+@click.option(
+    "--dates",
+    "granularity",
+    type=click.Choice(list(GRANULARITIES)),
+    default="month",
+    show_default=True,
+    help="Dates as ISO weeks or months.",
+)
+@click.option(
+    "--sites",
+    "location",
+    type=click.Choice(list(LOCATIONS)),
+    default="kind",
+    show_default=True,
+    help="Site names, sites merged into their kinds, or no location.",
+)
+@click.option(
+    "--attribute",
+    "attributes",
+    multiple=True,
+    type=click.Choice(list(ATTRIBUTES)),
+    help="A coarse attribute to include (repeat the option for several; none by default).",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(list(FORMATS)),
+    default="csv",
+    show_default=True,
+    help="The data file inside the zip.",
+)
+@click.option("--purpose", required=True, help="What the data is for (kept in the audit trail).")
+@click.option("--recipient", required=True, help="Who receives it (kept in the audit trail).")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the zip (data, README.md, metadata.json).",
+)
+@with_appcontext
+def export_command(
+    period: str,
+    first_day: str | None,
+    last_day: str | None,
+    unit: str,
+    granularity: str,
+    location: str,
+    attributes: tuple[str, ...],
+    file_format: str,
+    purpose: str,
+    recipient: str,
+    out_path: str,
+) -> None:
+    """Make a de-identified, k-anonymous line-level export for an evaluator (a zip),
+    audited with its purpose, recipient and sha256."""
+    from ssp.cli import _check_writable
+    from ssp.evaluation.export import ExportError, ExportRequest, make_export
+    from ssp.extensions import db
+    from ssp.reporting.archive import write_atomically
+
+    target = Path(out_path)
+    _check_writable(target)
+    request = ExportRequest(
+        purpose=purpose,
+        recipient=recipient,
+        period=period,
+        first_day=_day(first_day, "--from"),
+        last_day=_day(last_day, "--to"),
+        unit=UNIT_OPTIONS[unit],
+        granularity=granularity,
+        location=location,
+        attributes=attributes,
+        file_format=file_format,
+    )
+    try:
+        made = make_export(request, user_id=None)
+    except ExportError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    try:
+        write_atomically(target, made.data)
+    except OSError as error:
+        db.session.rollback()
+        raise click.ClickException(f"Could not write the export: {error.strerror}.") from None
+    db.session.commit()
+    note = made.note
+    click.echo(
+        f"Wrote {target} (sha256 {made.sha256}): {note.rows:,} rows, {note.people:,} people; "
+        f"k = {note.k}, {note.rows_coarsened:,} rows coarsened, {note.rows_left_out:,} left out."
+    )

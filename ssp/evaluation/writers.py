@@ -1,0 +1,175 @@
+"""The files of an evaluator export: the data (CSV or Parquet), its cover note (README.md
+for people, metadata.json for programs) and the zip that holds the three.
+
+The CSV is UTF-8 without a byte-order mark, ``\\r\\n`` line ends, one header line, and
+every text cell passed through :func:`ssp.csvsafe.spreadsheet_safe`, so a site named
+``=cmd`` arrives as the text ``'=cmd``, never as a formula. Counts are bare integers; a
+row of an anonymous visit has an empty ``person``. The Parquet file has the same columns:
+text as strings (``person`` null for an anonymous visit), counts as 64-bit integers. The
+zip's entries carry the export's date, not its time.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from ssp.csvsafe import spreadsheet_safe
+
+Cell = str | int | None
+
+
+def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    """The rows as CSV (see the module docstring)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if cell is None else spreadsheet_safe(cell) for cell in row])
+    return out.getvalue().encode("utf-8")
+
+
+def parquet_bytes(
+    header: Sequence[str], rows: Sequence[Sequence[Cell]], integer_columns: set[str]
+) -> bytes:
+    """The rows as a Parquet file: ``integer_columns`` as int64, the others as strings."""
+    import pyarrow as pa  # here, not at the top: `ssp --help` need not load it
+    import pyarrow.parquet as pq
+
+    columns = {
+        name: pa.array(
+            [row[index] for row in rows],
+            type=pa.int64() if name in integer_columns else pa.string(),
+        )
+        for index, name in enumerate(header)
+    }
+    out = io.BytesIO()
+    pq.write_table(pa.table(columns), out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class CoverNote:
+    """What the cover note says: the request, the method's figures, the columns."""
+
+    program: str
+    generated_on: str
+    period: str
+    first_day: str
+    last_day: str
+    time_zone: str
+    unit: str
+    asked: list[tuple[str, str]]  # (option, as chosen)
+    k: int
+    allowance_percent: int
+    rows_read: int
+    rows: int
+    people: int
+    anonymous_rows: int
+    rows_coarsened: int
+    rows_left_out: int
+    steps: list[str]
+    columns: list[tuple[str, str]]  # (name, meaning)
+    data_file: str
+    data_sha256: str
+
+    def as_json(self) -> bytes:
+        """metadata.json: the same facts, for a program."""
+        facts = asdict(self)
+        facts["asked"] = dict(self.asked)
+        facts["columns"] = [{"name": n, "meaning": m} for n, m in self.columns]
+        facts["method"] = "k-anonymity: global recoding in a fixed order, then local suppression"
+        return (json.dumps(facts, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+    def as_markdown(self) -> bytes:
+        """README.md: the same facts, for a person."""
+        lines = [
+            f"# Evaluator export: {self.period}",
+            "",
+            f"From {self.program}, made on {self.generated_on}. Visits from {self.first_day} "
+            f"to {self.last_day} (both included), days as in the time zone {self.time_zone}. "
+            f"{self.unit}. Voided visits are left out.",
+            "",
+            "Nobody is named in this file. `person` is a random number made for this export "
+            "only: the same person has the same number on every row of this file, and a "
+            "different one in any other export, so two exports cannot be joined. No code, "
+            "name, note, staff name or other typed text is included.",
+            "",
+            "## What was asked",
+            "",
+            *[f"- {option}: {value}" for option, value in self.asked],
+            "",
+            "## Small groups (k-anonymity)",
+            "",
+            f"- k (smallest group): **{self.k}** people",
+            f"- rows before: {self.rows_read:,}",
+            f"- rows in this file: {self.rows:,} ({self.people:,} people"
+            + (f"; {self.anonymous_rows:,} anonymous visits" if self.anonymous_rows else "")
+            + ")",
+            f"- rows coarsened (kept, with a value coarser than asked): {self.rows_coarsened:,}",
+            f"- rows left out (still in a group of fewer than {self.k} people): "
+            f"{self.rows_left_out:,}",
+            "",
+            "Method: each row's quasi-identifiers (the period, the site or site kind, the "
+            "service model, the age band, gender, race or ethnicity, primary substance and "
+            "injects, whichever are included) form its group. Every group must hold at "
+            f"least {self.k} different people (a row of an anonymous visit counts as a "
+            "person of its own), and so at least as many rows. While more rows than "
+            f"{self.allowance_percent}% of all rows (rounded down) are in smaller groups, "
+            "one column is coarsened for every row, in this fixed order, skipping columns "
+            "not included and levels already asked for: dates from weeks to months; "
+            "sites to their kinds; age bands widened (under 35, 35 to 54, 55 and over); "
+            "then primary substance, race or ethnicity, gender, injects and service model "
+            "each replaced by “Suppressed”; then the age band; then the site kind. Rows "
+            "still in smaller groups are then left out. So a column never mixes detailed "
+            "and coarsened values.",
+            "",
+            "Steps taken for this file:",
+            "",
+            *(
+                [f"{number}. {step}" for number, step in enumerate(self.steps, start=1)]
+                or ["- none: the groups were large enough as asked"]
+            ),
+            "",
+            "## Columns",
+            "",
+            "| column | meaning |",
+            "|---|---|",
+            *[f"| `{name}` | {meaning} |" for name, meaning in self.columns],
+            "",
+            "## The file",
+            "",
+            f"`{self.data_file}`, sha256 `{self.data_sha256}`.",
+            "",
+            "Please keep the file as the data-sharing agreement says, do not try to find out "
+            "who anyone is, and do not link it with other data about people.",
+            "",
+        ]
+        return "\n".join(lines).encode("utf-8")
+
+
+def package(data_file: str, data: bytes, note: CoverNote, day: dt.date) -> bytes:
+    """The zip: the data file, README.md and metadata.json."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in (
+            ("README.md", note.as_markdown()),
+            ("metadata.json", note.as_json()),
+            (data_file, data),
+        ):
+            entry = zipfile.ZipInfo(name, date_time=(day.year, day.month, day.day, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, content)
+    return out.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    """The hex sha256 of some bytes."""
+    return hashlib.sha256(data).hexdigest()
