@@ -125,4 +125,5 @@ def _work(job: Job, user_id: int, choices: Choices | None) -> None:
     upload = db.session.get(ImportUpload, job.upload_id)
     if upload is not None:
         db.session.delete(upload)  # the file held codes: it goes once it is in
+    services.forget_old_uploads()
     db.session.commit()

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ssp.extensions import db
 from ssp.imports.mapping import IGNORE, PACKS, Mapping, check
@@ -566,31 +567,40 @@ def _referral_category(text: str) -> ReferralCategory:
     raise RowRefused(f"“{text.strip()[:40]}” is not a referral category ssp knows.")
 
 
+def among(column, values):
+    """``column`` is one of ``values``, a chunk at a time: (condition, chunk) pairs. On
+    PostgreSQL one array parameter per 20,000 values (``= ANY``), elsewhere IN lists of
+    500 (SQLite's limit on parameters)."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        for start in range(0, len(values), 20_000):
+            chunk = values[start : start + 20_000]
+            yield column == any_(bindparam(None, chunk, type_=ARRAY(String))), chunk
+        return
+    for chunk in chunked(values):
+        yield column.in_(chunk), chunk
+
+
 def _keys_already_imported(keys: list[str]) -> set[str]:
     from ssp.visits.models import Visit
 
     found: set[str] = set()
-    for batch in chunked(keys):
-        found.update(
-            db.session.scalars(select(Visit.import_key).where(Visit.import_key.in_(batch)))
-        )
+    for condition, _chunk in among(Visit.import_key, keys):
+        found.update(db.session.scalars(select(Visit.import_key).where(condition)))
     return found
 
 
 def known_codes(codes: set[str]) -> dict[str, int]:
     """Code -> participant id for the codes (or aliases) already on record."""
     found: dict[str, int] = {}
-    for batch in chunked(sorted(codes)):
+    for condition, _chunk in among(Participant.code, sorted(codes)):
         found.update(
-            db.session.execute(
-                select(Participant.code, Participant.id).where(Participant.code.in_(batch))
-            ).all()
+            db.session.execute(select(Participant.code, Participant.id).where(condition)).all()
         )
+    for condition, _chunk in among(ParticipantAlias.code, sorted(codes)):
         found.update(
             db.session.execute(
-                select(ParticipantAlias.code, ParticipantAlias.participant_id).where(
-                    ParticipantAlias.code.in_(batch)
-                )
+                select(ParticipantAlias.code, ParticipantAlias.participant_id).where(condition)
             ).all()
         )
     return found

@@ -15,6 +15,7 @@ would only fill the worklist).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -183,11 +184,40 @@ def _participant_ids(plan: Plan, batch: ImportBatch, now: dt.datetime) -> _Parti
 
 
 def _insert(model, rows: list[dict], progress: Callable[[int], None] | None = None) -> None:
-    """Plain multi-row INSERTs (no RETURNING: SQLite would then insert row by row)."""
+    """Insert rows in bulk, in the session's transaction: COPY on PostgreSQL (a few times
+    faster than batched INSERTs), plain multi-row INSERTs on SQLite (no RETURNING:
+    SQLite would then insert row by row)."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        _copy(model.__table__, rows, progress)
+        return
     for part in _parts(rows):
         db.session.execute(model.__table__.insert(), part)
         if progress:
             progress(len(part))
+
+
+def _copy(table, rows: list[dict], progress: Callable[[int], None] | None) -> None:
+    from psycopg import sql
+
+    columns = list(rows[0])
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    connection = db.session.connection().connection.dbapi_connection
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for number, row in enumerate(rows, start=1):
+            copy.write_row([_plain(row[column]) for column in columns])
+            if progress and number % CHUNK == 0:
+                progress(CHUNK)
+    if progress and len(rows) % CHUNK:
+        progress(len(rows) % CHUNK)
+
+
+def _plain(value):
+    """An enum member as the value stored (COPY takes values, not SQLAlchemy types)."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _write_visits(

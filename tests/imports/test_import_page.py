@@ -28,20 +28,26 @@ def _upload(browser, path, **fields):
 def _mapping_values(page: str) -> dict[str, str]:
     """The form as the page shows it: each select's chosen option, each box's value."""
     values = {}
-    for name, body in re.findall(r'<select id="[^"]*" name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+    for name, body in re.findall(
+        r'<select id="[^"]*" name="([^"]+)"[^>]*>(.*?)</select>', page, re.S
+    ):
         chosen = re.search(r'<option value="([^"]*)" selected', body)
         values[name] = chosen.group(1) if chosen else ""
     for name in ("site_id", "date_order"):
         match = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
         if match:
-            chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', match.group(1))
+            chosen = re.search(
+                r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', match.group(1)
+            )
             values[name] = next((g for g in chosen.groups() if g is not None), "") if chosen else ""
     return values
 
 
 def _column(page: str, header: str) -> str:
     """The form name of the select for ``header``."""
-    index = re.search(rf'<th scope="row" data-label="Column" id="header-(\d+)">{re.escape(header)}</th>', page)
+    index = re.search(
+        rf'<th scope="row" data-label="Column" id="header-(\d+)">{re.escape(header)}</th>', page
+    )
     return f"column_{index.group(1)}"
 
 
@@ -90,9 +96,15 @@ def test_a_manager_imports_a_visit_log_through_the_page(app, program, browser):
     assert "Nothing has been written yet." in preview
     assert f"Import {total:,} visits" in preview
     for month, totals in expected.items():
-        row = re.search(rf'<th scope="row" data-label="Month">{month}</th>(.*?)</tr>', preview, re.S)
+        row = re.search(
+            rf'<th scope="row" data-label="Month">{month}</th>(.*?)</tr>', preview, re.S
+        )
         cells = re.findall(r'<td data-label="[^"]+">([^<]*)</td>', row.group(1))
-        assert cells[:3] == [f"{totals['visits']:,}", f"{totals['people']:,}", f"{totals.get('anonymous', 0):,}"]
+        assert cells[:3] == [
+            f"{totals['visits']:,}",
+            f"{totals['people']:,}",
+            f"{totals.get('anonymous', 0):,}",
+        ]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
         assert db.session.scalar(select(ImportMapping.name)) == "Sign-in sheet"
@@ -111,7 +123,9 @@ def test_a_manager_imports_a_visit_log_through_the_page(app, program, browser):
         assert event.detail["visits"] == total and event.detail["source"] == "page"
     # Undo, confirmed.
     refused = browser.post("/admin/imports/batches/1", {})
-    assert refused.status_code == 422 and "Tick the box to confirm." in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Tick the box to confirm." in refused.get_data(
+        as_text=True
+    )
     undone = browser.post("/admin/imports/batches/1", {"confirm": "y"}, follow_redirects=True)
     assert f"Import 1 undone: {total:,} visits" in undone.get_data(as_text=True)
     with app.app_context():
@@ -149,7 +163,10 @@ def test_a_bad_file_shows_each_refused_row_and_cannot_be_imported_as_is(app, pro
     uploaded = _upload(browser, BAD_LOG)
     posted = _map_visit_log(browser, uploaded.headers["Location"])
     preview = _wait(browser, posted.headers["Location"]).get_data(as_text=True)
-    assert '<td data-label="Row">6</td><td data-label="Why">“Syringes Given” holds a formula' in preview
+    assert (
+        '<td data-label="Row">6</td><td data-label="Why">“Syringes Given” holds a formula'
+        in preview
+    )
     assert "The date 2099-01-01 is in the future." in preview
     with app.app_context():
         upload_id = db.session.scalar(select(ImportUpload.id))
@@ -195,3 +212,44 @@ def test_a_front_desk_cannot_import(app, program, factory, browser):
     browser.sign_in("desk")
     assert browser.get("/admin/imports/").status_code == 403
     assert _upload(browser, TALLY_XLSX).status_code == 403
+
+
+def test_a_near_duplicate_shown_in_the_preview_is_an_audited_view(app, program, browser, factory):
+    from tests.imports.conftest import VISIT_LOG as log
+
+    with log.open() as handle:
+        first_code = next(row.split(",")[1] for row in handle.readlines()[1:] if row.split(",")[1])
+    close = ("Z" if first_code[0] != "Z" else "Y") + first_code[1:]  # one letter changed
+    enrolled = factory.participant(close, site_id=program.main_street)
+    browser.sign_in("mgr")
+    uploaded = _upload(browser, log)
+    posted = _map_visit_log(browser, uploaded.headers["Location"])
+    preview = _wait(browser, posted.headers["Location"]).get_data(as_text=True)
+    assert (
+        f'<span class="code">{first_code}</span> is close to <span class="code">{close}</span>'
+        in preview
+    )
+    with app.app_context():
+        shown = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "participants_shown")
+        ).all()
+        assert any(
+            event.detail["endpoint"] == "imports.show_upload"
+            and enrolled in event.detail["participants"]
+            for event in shown
+        )
+        upload_id = db.session.scalar(select(ImportUpload.id))
+    # Importing needs the near-duplicates confirmed.
+    refused = browser.post(f"/admin/imports/uploads/{upload_id}/import", {}, follow_redirects=True)
+    assert "Check the near-duplicate codes" in refused.get_data(as_text=True)
+    started = browser.post(
+        f"/admin/imports/uploads/{upload_id}/import",
+        {"near_duplicates_checked": "y"},
+        follow_redirects=False,
+    )
+    _wait(browser, started.headers["Location"])
+    with app.app_context():
+        batch = db.session.get(ImportBatch, 1)
+        assert batch is not None and batch.visits == sum(
+            month["visits"] for month in visit_log_totals().values()
+        )
