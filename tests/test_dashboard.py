@@ -4,11 +4,14 @@ checked against hand-computed ones), reports due, and what the front desk sees."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from ssp.dashboard import figures
 from ssp.dashboard.figures import month_so_far, reports_due
+from tests.conftest import Browser
 
 ZONE = ZoneInfo("America/Los_Angeles")  # the test app's TIMEZONE (the default)
 
@@ -104,3 +107,92 @@ def test_the_desk_does_not_see_the_month(app, signed_in, program):
     desk = signed_in("front_desk", "desk9")
     page = desk.get("/").get_data(as_text=True)
     assert "This month so far" not in page
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def _month_table(page: str) -> dict[str, tuple[str, ...]]:
+    """The home page's month table as it reads: row heading -> the cells' text."""
+    table = page[page.index('<table class="month-so-far">') :]
+    table = table[: table.index("</table>")]
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S):
+        heading = re.search(r'<th scope="row">(.*?)</th>', row, re.S)
+        if heading:
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+            rows[_text(heading.group(1))] = tuple(_text(cell) for cell in cells)
+    return rows
+
+
+def test_the_home_page_shows_the_month_so_far_as_counted_by_hand(
+    app, factory, program, monkeypatch
+):
+    """The figures a manager reads on the home page, from visits made here and counted
+    by hand (the unit test above checks month_so_far(); this checks what is printed)."""
+    p = program
+
+    def visit(person, day, hour=12, **kwargs):
+        return factory.visit(
+            person, user_id=p["user"], site_id=p["site"], occurred_at=_at(day, hour), **kwargs
+        )
+
+    # This month (November, up to the 20th at noon).
+    visit(p["a"], "2026-11-02", items={p["syringe"]: 900, p["pads"]: 50}, syringes_collected=12)
+    visit(p["b"], "2026-11-10", items={p["naloxone"]: 3}, reasons={p["naloxone"]: "used"})
+    visit(p["a"], "2026-11-18", items={p["syringe"]: 140})
+    visit(None, "2026-11-20", hour=11, items={p["syringe"]: 5})  # a walk-in: no person
+    visit(p["b"], "2026-11-20", hour=13, items={p["syringe"]: 800})  # after "now"
+    factory.referral(p["a"], user_id=p["user"], now=_at("2026-11-18"))
+    factory.referral(p["b"], user_id=p["user"], now=_at("2026-11-10"), category="housing")
+    # Last month up to the same point (the 20th at noon); the 25th is past it.
+    visit(p["b"], "2026-10-01", hour=0, items={p["syringe"]: 300}, syringes_collected=30)
+    visit(p["b"], "2026-10-20", hour=11, items={p["naloxone"]: 1}, reasons={p["naloxone"]: "lost"})
+    visit(p["a"], "2026-10-25", items={p["syringe"]: 700})
+    monkeypatch.setattr(figures, "utcnow", lambda: _at("2026-11-20", 12))
+
+    home = Browser(app.test_client())
+    home.sign_in("boss1")
+    table = _month_table(home.get("/").get_data(as_text=True))
+    # Each row: this month, the same point last month, the change.
+    assert {label: cells for label, cells in table.items() if label in figures.LABELS.values()} == {
+        "People served (with a code)": ("2", "1", "+1"),  # a and b; b
+        "Visits": ("4", "2", "+2"),
+        "Syringes handed out": ("1,045", "300", "+745"),  # 900 + 140 + 5
+        "Used syringes collected": ("12", "30", "−18"),
+        "Naloxone kits": ("3", "1", "+2"),
+        "Overdose reversals reported": ("1", "0", "+1"),  # the visit with "used"
+        "Referrals made": ("2", "0", "+2"),
+    }
+
+
+def test_each_follow_up_count_on_the_home_page_says_which_sites_it_counts(app, factory):
+    """An admin whose default site is the main site: the button counts that site, the
+    month table every site, and each says so; each number is the one its link shows."""
+    main, van = factory.site("Main site"), factory.site("Van", "mobile")
+    factory.user("admin1", "admin", site_id=main)
+    factory.user("admin2", "admin")  # no default site
+    desk = factory.user("desk1", "front_desk", site_id=main)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+    for n in range(5):
+        person = factory.participant(f"OVER{n:04d}")
+        factory.referral(person, user_id=desk, now=long_ago, site_id=main if n < 2 else van)
+
+    admin = Browser(app.test_client())
+    admin.sign_in("admin1")
+    home = admin.get("/").get_data(as_text=True)
+    button = re.search(r'<a class="button" id="home-follow-ups" href="([^"]+)">(.*?)</a>', home)
+    assert _text(button.group(2)) == "Follow-ups at Main site: 2 overdue, 0 due today"
+    assert _month_table(home)["Follow-ups overdue now, all sites"][0] == "5"
+    here = admin.get(button.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    everywhere = admin.get("/follow-ups").get_data(as_text=True)
+    overdue = re.compile(r'class="count overdue"><strong>(\d+)</strong> overdue')
+    assert overdue.search(here).group(1) == "2" and overdue.search(everywhere).group(1) == "5"
+
+    admin = Browser(app.test_client())
+    admin.sign_in("admin2")
+    home = admin.get("/").get_data(as_text=True)
+    button = re.search(r'id="home-follow-ups" href="[^"]+">(.*?)</a>', home)
+    assert _text(button.group(1)) == "Follow-ups at all sites: 5 overdue, 0 due today"
+    assert _month_table(home)["Follow-ups overdue now, all sites"][0] == "5"

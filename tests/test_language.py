@@ -59,3 +59,38 @@ def test_pages_render_without_banned_words(signed_in, factory):
     ):
         page = admin.get(url).get_data(as_text=True)
         assert not BANNED.search(page), url
+
+
+# "1 session(s) ended": a number is written with the noun that agrees with it.
+PLURAL_HEDGE = re.compile(r"[A-Za-z]\(s\)")
+
+
+def _message_texts():
+    """What can reach a screen: templates, scripts, and the string literals of the code
+    (the code itself may well call ``str(s)``)."""
+    import io
+    import tokenize
+
+    for path in (ROOT / "templates").rglob("*.html"):
+        yield path, 1, path.read_text(encoding="utf-8")
+    for path in (ROOT / "ssp" / "static").rglob("*.js"):
+        yield path, 1, path.read_text(encoding="utf-8")
+    for path in (ROOT / "ssp").rglob("*.py"):
+        source = io.StringIO(path.read_text(encoding="utf-8"))
+        for token in tokenize.generate_tokens(source.readline):
+            if token.type == tokenize.STRING:
+                yield path, token.start[0], token.string
+
+
+def test_no_plural_hedges_in_messages():
+    found = [
+        f"{path.relative_to(ROOT)}:{line + text[: m.start()].count(chr(10))}: {m.group(0)}"
+        for path, line, text in _message_texts()
+        for m in PLURAL_HEDGE.finditer(text)
+    ]
+    assert found == []
+
+
+def test_the_hedge_scan_catches_what_it_should():
+    assert PLURAL_HEDGE.search("3 session(s) ended")
+    assert not PLURAL_HEDGE.search("1 session ended; 2 sessions ended")

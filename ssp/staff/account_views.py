@@ -240,7 +240,8 @@ def user_end_sessions(user_id: int):
     user = db.get_or_404(User, user_id)
     ended = services.admin_end_sessions(user)
     db.session.commit()
-    flash(f"{user.username} is signed out everywhere ({ended} session(s) ended).", "success")
+    ended_sessions = "1 session" if ended == 1 else f"{ended:,} sessions"
+    flash(f"{user.username} is signed out everywhere ({ended_sessions} ended).", "success")
     return redirect(url_for("staff.user_edit", user_id=user.id))
 
 

@@ -1,6 +1,7 @@
 """The desk's day in a real browser: the form in the order people work (key presses
-counted), follow-up answers from Save, every error after one save, the day's list and a
-walk-in corrected from it."""
+counted), follow-up answers from Save and from any box (Alt+A), no box hidden under the
+sticky save bar, every error after one save, the day's list and a walk-in corrected from
+it, and the day's pages on a phone (nothing scrolls sideways, a compact header)."""
 
 from __future__ import annotations
 
@@ -186,11 +187,199 @@ def test_the_days_list_opens_a_walk_in_to_correct_it(live, page):
     assert "7 × Syringe 1 mL" in page.content()
 
 
-@pytest.mark.parametrize("path", ["/visits/today", "/visits/1", "/"])
+def _open_follow_up(live) -> int:
+    from ssp.extensions import db
+    from ssp.referrals.models import FollowUp, FollowUpStatus
+
+    with live.app.app_context():
+        return db.session.scalar(
+            select(FollowUp.id).where(FollowUp.status == FollowUpStatus.OPEN).limit(1)
+        )
+
+
+def _walk_in_with_errors(page, live) -> None:
+    page.goto(live.url + "/visits/walk-in")
+    page.fill("#item_1", "-3")
+    page.fill("#syringes_collected", "999999")
+    with page.expect_navigation():
+        page.click("#save")
+    assert "things to fix" in page.content()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/visits/today",
+        "/visits/1",
+        "/",
+        "/referrals",
+        "/follow-ups/{follow_up}",
+        "/participants/{person}/visits/new",
+        "the visit form with errors",
+    ],
+)
 def test_the_day_pages_fit_a_phone(live, browser, path):
+    """At 390 px nothing scrolls sideways (the page, or a table inside its wrapper: the
+    manager's month on the home page is stacked as cards) and the header stays compact."""
+    from tests.browser.test_front_desk import phone_problems
+
+    person = _with_follow_ups(live, f"PHON{len(path):04d}", 2)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     sign_in(page, live.url, "boss1")
-    page.goto(live.url + path)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    if path == "the visit form with errors":
+        _walk_in_with_errors(page, live)
+    else:
+        page.goto(live.url + path.format(follow_up=_open_follow_up(live), person=person))
+        assert page.url.endswith(path.format(follow_up=_open_follow_up(live), person=person))
+    problems = phone_problems(page)
     context.close()
+    assert problems == [], (path, problems)
+
+
+def test_the_home_page_buttons_line_up_on_a_phone(live, browser):
+    """Buttons that wrap onto a line of their own start at the left edge, not indented."""
+    _with_follow_ups(live, "LINE0707", 1, days_ago=30)  # so the follow-ups button shows
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, live.url, "boss1")
+    boxes = page.eval_on_selector_all(
+        "main p.actions > .button",
+        "els => els.map(e => { const r = e.getBoundingClientRect();"
+        " return {text: e.textContent.trim(), left: r.left, top: r.top}; })",
+    )
+    context.close()
+    assert len(boxes) >= 3, boxes
+    edge = boxes[0]["left"]
+    starts = [box for n, box in enumerate(boxes) if n == 0 or box["top"] > boxes[n - 1]["top"]]
+    assert len(starts) >= 2, boxes  # they do wrap at this width
+    assert [round(box["left"] - edge) for box in starts] == [0] * len(starts), starts
+
+
+# --- the save bar, the follow-up answers and the phone ----------------------------------
+
+ANSWER_CATEGORIES = ("hiv_care", "moud", "housing")
+
+
+def _with_follow_ups(live, code: str, count: int, *, days_ago: int = 10) -> int:
+    """A participant with ``count`` open follow-ups from referrals made ``days_ago`` days
+    back (something to ask today); returns the participant's id."""
+    from ssp.extensions import db
+    from ssp.participants.services import enrol
+    from ssp.referrals import services as referrals
+    from ssp.staff.models import User
+
+    with live.app.app_context():
+        desk = db.session.scalar(select(User).where(User.username == "desk1"))
+        person = enrol(code=code, site_id=desk.site_id, confirm_distinct=True)
+        for category in ANSWER_CATEGORIES[:count]:
+            referrals.make_referral(
+                participant_id=person.id,
+                user=desk,
+                site_id=desk.site_id,
+                category=category,
+                partner_id=None,
+                made_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago),
+            )
+        db.session.commit()
+        return person.id
+
+
+WHERE_FOCUS_IS = """() => {
+  const el = document.activeElement, bar = document.querySelector('.form-actions');
+  const box = el.getBoundingClientRect(), top = bar.getBoundingClientRect().top;
+  return {name: el.id || el.name || el.tagName, inBar: bar.contains(el),
+          top: box.top, bottom: box.bottom, barTop: top, barHeight: bar.offsetHeight};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("follow_ups", "width", "height"),
+    [(0, 1366, 768), (1, 1366, 768), (3, 1366, 768), (3, 390, 844)],
+)
+def test_no_box_reached_with_tab_is_under_the_save_bar(live, browser, follow_ups, width, height):
+    """Every stop from the form's first box to Save is in full view above the sticky
+    save bar, at a laptop's 1366×768 with none, one and three follow-ups to answer, and
+    on a phone."""
+    person = _with_follow_ups(live, f"BARS{width % 100:02d}{follow_ups:02d}", follow_ups)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    sign_in(page, live.url, "desk1")
+    page.goto(f"{live.url}/participants/{person}/visits/new")
+    settle(page)
+    assert page.locator("select[name^=follow_up_]").count() == follow_ups
+    page.focus("#site_id")  # the first box of the form
+    hidden, stops = [], []
+    for _ in range(200):
+        spot = page.evaluate(WHERE_FOCUS_IS)
+        stops.append(spot["name"])
+        # (half a pixel of rounding either way is no box hidden)
+        if not spot["inBar"] and (spot["top"] < -0.5 or spot["bottom"] > spot["barTop"] + 0.5):
+            hidden.append(spot)
+        if spot["name"] == "save":
+            break
+        page.keyboard.press("Tab")
+    context.close()
+    assert stops[-1] == "save", stops
+    assert len(stops) > 30, stops  # every box was visited
+    assert hidden == [], hidden
+
+
+def test_the_scroll_padding_follows_the_save_bars_height(live, browser):
+    """However tall the bar grows (a line that wraps, a larger text size), the room kept
+    for it when a box scrolls into view is its real height and a little more."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, live.url, "desk1")
+    page.goto(live.url + "/visits/walk-in")
+    room = (
+        "() => parseFloat(getComputedStyle(document.documentElement).scrollPaddingBottom)"
+        " - document.querySelector('.form-actions').offsetHeight"
+    )
+    page.wait_for_function(f"({room})() === 12")  # .75rem over the bar
+    page.evaluate("document.querySelector('.form-actions .help').style.fontSize = '3rem'")
+    assert page.evaluate("document.querySelector('.form-actions').offsetHeight") > 200
+    page.wait_for_function(f"({room})() === 12")
+    context.close()
+
+
+def test_the_follow_up_answers_are_one_key_from_the_first_box(live, page):
+    """From the first box (where the form opens), Alt+A goes to the first answer; Tab
+    to the next; Enter on an answer saves. The shortcut works from any box."""
+    from ssp.extensions import db
+    from ssp.referrals.models import FollowUp
+
+    person = _with_follow_ups(live, "KEYS0404", 3)
+    sign_in(page, live.url, "desk1")
+    page.goto(f"{live.url}/participants/{person}/visits/new")
+    settle(page)
+    first_box = page.evaluate("document.activeElement.id")
+    assert first_box.startswith("item_")
+    assert "Alt+A" in page.inner_text("#visit-form")  # the page says how
+    answers = page.eval_on_selector_all("select[name^=follow_up_]", "els => els.map(e => e.name)")
+    for box in ("syringes_collected", "referral_note", "secondary_reach", "kind"):
+        page.focus(f"#{box}")
+        page.keyboard.press("Alt+A")
+        assert page.evaluate("document.activeElement.name") == answers[0], box
+
+    page.focus(f"#{first_box}")
+    page.fill(f"#{first_box}", "10")
+    keys = Keys(page)
+    keys.press("Alt+A")
+    assert page.evaluate("document.activeElement.name") == answers[0]
+    assert keys.count == 1  # from the first box to the first answer (it was 37 Tabs)
+    keys.type("l")  # linked: they got in
+    keys.press("Tab")
+    assert page.evaluate("document.activeElement.name") == answers[1]
+    keys.type("d")  # declined
+    keys.press_and_wait("Enter")  # Enter on an answer saves
+    assert "Visit saved." in page.content()
+    assert keys.count == 5, keys.count  # Alt+A, L, Tab, D, Enter
+    with live.app.app_context():
+        outcomes = {
+            follow_up.referral.category.value: follow_up.outcome and follow_up.outcome.value
+            for follow_up in db.session.scalars(
+                select(FollowUp).where(FollowUp.participant_id == person)
+            )
+        }
+    assert outcomes == {"hiv_care": "linked", "moud": "declined", "housing": None}

@@ -67,6 +67,34 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
 
 
+# Whatever scrolls sideways on a phone: the page itself, or any element inside it (a
+# table in its .table-wrap, say), whose content is wider than its box. Hidden text (the
+# 1-pixel .visually-hidden, a stacked table's clipped heading row) and form controls (a
+# long value scrolls inside its own box) do not count.
+SIDEWAYS = """() => [...document.querySelectorAll('body *')].filter(e => {
+  if (e.matches('input, select, textarea, .visually-hidden, .visually-hidden *')) return false;
+  if (e.clientWidth <= 1) return false;  // clipped out of sight, as hidden headings are
+  return e.scrollWidth > e.clientWidth + 1
+    && ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(e).overflowX);
+}).map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.scrollWidth}>${e.clientWidth}`)"""
+
+PHONE_HEADER_LIMIT = 110  # px: the header leaves most of a phone's screen to the page
+
+
+def phone_problems(page, width: int = 390) -> list:
+    """What does not fit a phone ``width`` wide: the page wider than the screen, an element
+    scrolling sideways inside its box, a header taller than PHONE_HEADER_LIMIT."""
+    problems = []
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    if page_width > width:
+        problems.append(("page wider than the screen", page_width))
+    problems += [("scrolls sideways", found) for found in page.evaluate(SIDEWAYS)]
+    header = page.evaluate("document.querySelector('.site-header').offsetHeight")
+    if header >= PHONE_HEADER_LIMIT:
+        problems.append(("header too tall", header))
+    return problems
+
+
 def test_enrol_log_find_and_same_as_last_time_without_a_mouse(live_server, page):
     url = live_server.url
     sign_in(page, url, "desk1")
@@ -157,6 +185,20 @@ def test_same_as_last_time_with_naloxone_asks_the_reason_and_stays_quick(live_se
     assert keys.count <= 15, keys.count
 
 
+def _made_days_ago(live, participant_url: str, days: int) -> None:
+    """Move the participant's referrals ``days`` back, as if made on an earlier day."""
+    import datetime as dt
+
+    from ssp.extensions import db
+    from ssp.referrals.models import Referral
+
+    participant_id = int(participant_url.rsplit("/", 1)[1])
+    with live.app.app_context():
+        for referral in db.session.query(Referral).filter_by(participant_id=participant_id):
+            referral.made_at = referral.made_at - dt.timedelta(days=days)
+        db.session.commit()
+
+
 def test_the_follow_up_banner_is_answered_with_one_key(live_server, page):
     url = live_server.url
     sign_in(page, url, "desk1")
@@ -184,9 +226,16 @@ def test_the_follow_up_banner_is_answered_with_one_key(live_server, page):
         page.keyboard.press("Enter")  # Same as last time
     assert "nothing to ask yet" in page.content()
     assert page.locator("select[name^=follow_up_]").count() == 0
-    # The participant page's banner answers with one click.
+    # The participant page says the same that day: nothing to ask, no answer buttons.
+    page.goto(participant_url)
+    assert "nothing to ask yet" in page.content()
+    assert "ask whether they got in" not in page.content()
+    assert page.locator("text=Got in / seen").count() == 0
+    # A week later the participant page's banner asks, and answers with one click.
+    _made_days_ago(live_server, participant_url, 7)
     page.goto(participant_url)
     assert "ask whether they got in" in page.content()
+    assert "nothing to ask yet" not in page.content()
     with page.expect_navigation():
         page.click("text=Got in / seen")
     page.goto(participant_url)
@@ -264,8 +313,8 @@ def test_phone_sized_pages_fit_the_screen(live_server, browser, path):
     page = context.new_page()
     sign_in(page, live_server.url, "desk1")
     page.goto(live_server.url + path)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, (path, width)
+    problems = phone_problems(page)
+    assert problems == [], (path, problems)
     if path == "/participants/1/visits/new":
         shot(page, "visit-form-phone")
     context.close()
@@ -293,6 +342,66 @@ def serious_accessibility_problems(page) -> list:
     ]
 
 
+@pytest.fixture(scope="module")
+def axe_pages(live_server):
+    """What the accessibility pages show: an admin, a participant with a visit and a
+    follow-up to answer (its referral made ten days ago); returns their ids."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from ssp.extensions import db
+    from ssp.participants.services import enrol
+    from ssp.referrals import services as referrals
+    from ssp.referrals.models import FollowUp
+    from ssp.staff import services as staff
+    from ssp.staff.models import User
+    from ssp.supplies.models import SupplyItem
+    from ssp.visits.models import VisitKind
+    from ssp.visits.services import ItemLine, VisitDetails, record_visit
+
+    with live_server.app.app_context():
+        desk = db.session.scalar(select(User).where(User.username == "desk1"))
+        staff.create_user(username="admin1", password=PASSWORD, role="admin", site_id=desk.site_id)
+        person = enrol(code="AXES0808", site_id=desk.site_id, confirm_distinct=True)
+        syringe = db.session.scalar(select(SupplyItem.id).order_by(SupplyItem.id))
+        visit = record_visit(
+            participant_id=person.id,
+            details=VisitDetails(
+                site_id=desk.site_id,
+                kind=VisitKind.FIXED,
+                occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+                items=(ItemLine(syringe, 10, None),),
+                services={},
+                syringes_collected=4,
+            ),
+            user=desk,
+        )
+        referral = referrals.make_referral(
+            participant_id=person.id,
+            user=desk,
+            site_id=desk.site_id,
+            category="moud",
+            partner_id=None,
+            made_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=10),
+        )
+        follow_up = db.session.scalar(
+            select(FollowUp.id).where(FollowUp.referral_id == referral.id)
+        )
+        ids = {"person": person.id, "visit": visit.id, "follow_up": follow_up}
+        db.session.commit()
+    return ids
+
+
+def _visit_form_with_errors(page, url: str, ids) -> None:
+    page.goto(f"{url}/participants/{ids['person']}/visits/new")
+    page.fill("#item_1", "-3")
+    page.select_option("select[name^=follow_up_]", "linked")
+    with page.expect_navigation():
+        page.click("#save")
+    assert "things to fix" in page.content() or "thing to fix" in page.content()
+
+
 @pytest.mark.skipif(not Path(AXE).exists(), reason="axe-core is not installed (npm)")
 @pytest.mark.parametrize(
     "path",
@@ -302,21 +411,35 @@ def serious_accessibility_problems(page) -> list:
         "/participants/new",
         "/participants/1",
         "/participants/1/visits/new",
+        "/participants/{person}/visits/new",  # with a follow-up answer
+        "the visit form with errors",
+        "/visits/{visit}",
         "/follow-ups",
+        "/follow-ups/{follow_up}",
         "/stock",
+        "/stock/receive",
+        "/stock/count",
         "/visits/today",
         "/referrals",
         "/outreach/review",
         "/account",
+        "/admin",
+        "/admin/audit",
     ],
 )
-def test_no_serious_accessibility_problems(live_server, browser, path):
+def test_no_serious_accessibility_problems(live_server, browser, axe_pages, path):
     # The app's Content-Security-Policy forbids injected scripts; axe is one, for the test.
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     if path != "/sign-in":
-        sign_in(page, live_server.url, "boss1")
-    page.goto(live_server.url + path)
+        sign_in(page, live_server.url, "admin1" if path.startswith("/admin") else "boss1")
+    if path == "the visit form with errors":
+        _visit_form_with_errors(page, live_server.url, axe_pages)
+    else:
+        page.goto(live_server.url + path.format(**axe_pages))
+        assert page.url == live_server.url + path.format(**axe_pages)
+    if "{person}" in path or path == "the visit form with errors":
+        assert page.locator(".follow-up-answers select").count() == 1
     serious = serious_accessibility_problems(page)
     context.close()
     assert serious == [], (path, serious)

@@ -458,7 +458,9 @@ def test_dashboard_shows_the_sites_counts(app, world, factory):
     )
     desk = _browser(app, "desk1")
     home = desk.get("/").get_data(as_text=True)
-    assert re.search(r"Follow-ups: <strong>1</strong> overdue, <strong>0</strong> due today", home)
+    assert re.search(
+        r"Follow-ups at Main site: <strong>1</strong> overdue, <strong>0</strong> due today", home
+    )
 
 
 def test_reschedule_reassign_and_cancel(app, world, factory):

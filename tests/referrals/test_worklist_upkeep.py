@@ -206,7 +206,8 @@ def _badge(page: str) -> int | None:
 
 def _home_button(page: str) -> tuple[int, int]:
     match = re.search(
-        r"Follow-ups: <strong>(\d+)</strong> overdue, <strong>(\d+)</strong> due today", page
+        r"Follow-ups at [^:<]+: <strong>(\d+)</strong> overdue, <strong>(\d+)</strong> due today",
+        page,
     )
     return int(match.group(1)), int(match.group(2))
 
@@ -252,14 +253,23 @@ def test_no_got_in_banner_on_the_day_the_referral_was_made(app, world, factory):
     assert "ask whether they got in" not in form
     assert "to ask about" not in form
     assert "MOUD referral made today to Bridge Clinic: nothing to ask yet" in form
+    # The participant page says the same: no "got in?" buttons on the day itself.
+    show = desk.get(f"/participants/{world['ana']}").get_data(as_text=True)
+    assert "MOUD referral made today to Bridge Clinic: nothing to ask yet" in show
+    assert "to ask about" not in show and "Got in / seen" not in show
 
-    # A referral from another day is asked about beside it.
+    # A referral from another day is asked about, its answer just above Save.
     _referral(app, factory, world, "ana", days_ago=3, category="housing")
     form = desk.get(f"/participants/{world['ana']}/visits/new").get_data(as_text=True)
     assert "1 follow-up to ask about" in form
     assert "Housing referral made on" in form and "ask how the appointment went" in form
     assert "ask whether they got in" not in form
     assert "MOUD referral made today to Bridge Clinic: nothing to ask yet" in form
+    answers = form[form.index('id="follow-up-answers"') : form.index('class="form-actions"')]
+    assert answers.count("<select") == 1 and "Outcome of: Housing referral" in answers
+    show = desk.get(f"/participants/{world['ana']}").get_data(as_text=True)
+    assert "1 follow-up to ask about" in show and show.count("Got in / seen") == 1
+    assert "MOUD referral made today to Bridge Clinic: nothing to ask yet" in show
 
 
 # --- the follow-up page ----------------------------------------------------------------

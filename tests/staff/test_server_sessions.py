@@ -117,7 +117,8 @@ def test_an_admin_signs_a_person_out_everywhere(app, factory, signed_in):
     admin = signed_in("admin")
     page = admin.get(f"/admin/users/{user_id}").get_data(as_text=True)
     assert "Open sessions: 1." in page
-    admin.post(f"/admin/users/{user_id}/sessions/end")
+    answer = admin.post(f"/admin/users/{user_id}/sessions/end", follow_redirects=True)
+    assert "desk1 is signed out everywhere (1 session ended)." in answer.get_data(as_text=True)
     assert desk.client.get("/").status_code == 302
     from ssp.audit import AuditEvent
 

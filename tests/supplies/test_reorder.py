@@ -371,3 +371,40 @@ def test_figures_have_thousands_separators(app, program, factory):
         "1,200 (6 packs of 200)",
         "Low: reorder",
     ]
+
+
+def _home_low_stock(program) -> list[str]:
+    """The home page's low-stock lines, as text."""
+    home = program["browser"].get("/").get_data(as_text=True)
+    banner = home[home.index('id="low-stock-heading"') :]
+    banner = banner[: banner.index("</section>")]
+    return [
+        re.sub(r"<[^>]+>", "", line).strip() for line in re.findall(r"<li>(.*?)</li>", banner, re.S)
+    ]
+
+
+def test_the_home_page_low_stock_words_agree_with_their_numbers(app, program, factory):
+    """One pad, one day, minus one kit: each noun agrees with its number (the list once
+    said "1 pads on hand", "about 1 days left" and "-1 kits")."""
+    main, van = program["main"], program["van"]
+    pads, naloxone = program["pads"], program["naloxone"]
+    _receive(program, app, van, 100, **{f"qty_{pads}": "61"})
+    _hand_out(program, factory, van, pads, 60, 5)  # 60 in 90 days: 1 left is 1 day's use
+    _receive(program, app, main, 100, **{f"qty_{naloxone}": "2"})
+    factory.visit(  # one more kit than was received
+        program["participant"],
+        user_id=program["manager"],
+        site_id=main,
+        items={naloxone: 3},
+        reasons={naloxone: "first_kit"},
+        occurred_at=utcnow() - dt.timedelta(days=5),
+    )
+    _receive(program, app, main, 100, **{f"qty_{pads}": "1000"})
+    _hand_out(program, factory, main, pads, 990, 5)  # 10 left: less than a day's use
+    lines = _home_low_stock(program)
+    assert lines == [
+        "Main site: Naloxone nasal 4 mg, -1 kit on hand (below zero: count it)",
+        "Main site: Alcohol pad, 10 pads on hand (reorder at 231; suggested order 600),"
+        " less than a day left",
+        "Van: Alcohol pad, 1 pad on hand (reorder at 14; suggested order 200), about 1 day left",
+    ]

@@ -3,11 +3,23 @@
      Enter there or open the list). Typing a letter on a select still picks the first
      option starting with it, as browsers do.
    - A naloxone reason box is a Tab stop only while its kit has a quantity, so Tab goes
-     from the reason just chosen to the next thing to fill in. */
+     from the reason just chosen to the next thing to fill in.
+   - Alt+A (Option+A on a Mac) goes to the first follow-up answer from any box.
+   - The page keeps a box reached with Tab clear of the sticky save bar: its scroll
+     padding follows the bar's real height (--save-bar-height), whatever wraps in it. */
 (function () {
   "use strict";
   var form = document.getElementById("visit-form");
   if (!form) return;
+  var firstAnswer = form.querySelector(".follow-up-answers select");
+  if (firstAnswer) {
+    document.addEventListener("keydown", function (event) {
+      if (!event.altKey || event.code !== "KeyA") return;
+      if (event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();  // on a Mac, Option+A would otherwise type "å"
+      firstAnswer.focus();
+    });
+  }
   form.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.key !== "Enter" || event.isComposing || target.tagName !== "SELECT") return;
@@ -32,4 +44,12 @@
     update();
   }
   Array.prototype.forEach.call(form.querySelectorAll("select.reason"), followQuantity);
+
+  var bar = form.querySelector(".form-actions");
+  if (bar && typeof ResizeObserver === "function") {
+    var root = document.documentElement;
+    new ResizeObserver(function () {
+      root.style.setProperty("--save-bar-height", bar.offsetHeight + "px");
+    }).observe(bar);
+  }
 })();
