@@ -57,7 +57,7 @@ def _app(url: str):
 
 
 def _rows(count: int):
-    rng = random.Random(2025)
+    rng = random.Random(2025)  # noqa: S311 (made-up data, not secrets)
     letters = "ABCDEFGHJKLMNPRSTW"
     people = max(1, count // 20)
     codes = sorted(
@@ -138,7 +138,7 @@ def fresh_database(url: str | None) -> str:
         staff.create_site(name="Van 1", kind="mobile")
         staff.create_user(
             username="bench-manager",
-            password="correct horse battery staple 42",
+            password="correct horse battery staple 42",  # noqa: S106 (a scratch database)
             role="manager",
             site_id=main.id,
         )
@@ -201,10 +201,12 @@ def run(url: str, path: Path) -> None:
     print(f"  write one transaction  {written:7.2f} s   ({written_visits:,} visits)")
     print(f"  whole import           {total:7.2f} s   ({rows / total:,.0f} rows/s)")
     print(
-        f"  second import (preview){second:7.2f} s   ({again.rows_already_imported:,} rows already imported)"
+        f"  second import (preview){second:7.2f} s   "
+        f"({again.rows_already_imported:,} rows already imported)"
     )
     print(
-        f"  peak memory            {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MB"
+        f"  peak memory            "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MB"
     )
     assert visits == written_visits and again.rows_to_import == 0
 

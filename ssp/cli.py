@@ -283,7 +283,7 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     site = db.session.scalar(select(Site).order_by(Site.id))
     if site is None:
         site = staff.create_site(name=DEFAULT_SITE_NAME)
-        click.echo(f"Created the site {site.name!r} (rename it under Sites in the menu)")
+        click.echo(f"Created the site {site.name!r} (rename it under Admin > Sites)")
     admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
     if admin is None:
         generated = _generated_password() if password is None else None
@@ -347,13 +347,42 @@ def database_group() -> click.Group:
         help="Upgrade to a later version; at the latest, also load the default supply "
         "catalogue and funder profiles into empty tables.",
     )
+
+    @click.pass_context
+    def keep_group_options(ctx: click.Context, directory: str | None, x_arg: tuple) -> None:
+        # Flask-Migrate's own group sets g.directory and g.x_arg in an app context, which
+        # loads the app (and asks for its secret key) before `ssp db upgrade --help`
+        # could print; they are kept here and set when a command runs.
+        ctx.meta["ssp.migrate_options"] = (directory, x_arg)
+
+    commands = {**migrate_commands.commands, "upgrade": upgrade}
     return click.Group(
         "db",
-        commands={**migrate_commands.commands, "upgrade": upgrade},
-        params=migrate_commands.params,  # the group's own options set g.directory
-        callback=migrate_commands.callback,
+        commands={name: _with_migrate_options(command) for name, command in commands.items()},
+        params=migrate_commands.params,  # --directory and --x-arg
+        callback=keep_group_options,
         help=migrate_commands.help,
     )
+
+
+def _with_migrate_options(command: click.Command) -> click.Command:
+    """A copy of a ``db`` command that, in the app, first sets the group's options where
+    Flask-Migrate reads them (g.directory, g.x_arg)."""
+    import copy
+
+    from flask import g
+
+    run_command = command.callback
+
+    @with_appcontext
+    @click.pass_context
+    def callback(ctx: click.Context, /, **options):
+        g.directory, g.x_arg = ctx.meta.get("ssp.migrate_options", (None, ()))
+        return ctx.invoke(run_command, **options)
+
+    wrapped = copy.copy(command)
+    wrapped.callback = callback
+    return wrapped
 
 
 @click.command("serve")
@@ -394,7 +423,7 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
             names = ", ".join(repr(s.name) for s in staff.active_sites()) or "none yet"
             raise click.ClickException(
                 f"No site in use is called {site_name!r} (sites in use: {names}); an admin "
-                "adds sites under Sites in the menu."
+                "adds sites under Admin > Sites."
             )
         site_id = site.id
     try:
@@ -832,6 +861,12 @@ class SspGroup(FlaskGroup):
             url = ctx.ensure_object(ScriptInfo).load_app().config["SQLALCHEMY_DATABASE_URI"]
             raise click.ClickException(explain_failure(error, url)) from None
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands, without loading the app: every command of the app is on this
+        group too, so `ssp --help` needs no configuration (nor prints its error)."""
+        self._load_plugin_commands()
+        return sorted(self.commands)
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """Find a command; load the app first for commands that live on it."""
         self._load_plugin_commands()
@@ -864,9 +899,14 @@ main.add_command(quickstart)
 main.add_command(shell_command)
 main.add_command(routes_command)
 # On the group too, so `ssp report --help` works before any configuration exists (the
-# app, and its secret key, are loaded only when a command runs).
+# app, and its secret key, are loaded only when a command runs), and `ssp --help` lists
+# them without loading the app (tests/test_cli_help.py checks that none is missing).
 for _command in app_commands:
     main.add_command(_command)
+main.add_command(database_group())
+from ssp.outreach.cli import outreach_commands  # noqa: E402
+
+main.add_command(outreach_commands)
 # The evaluator export lives in its package (the app registers it too).
 from ssp.evaluation.cli import export_command  # noqa: E402
 

@@ -115,7 +115,7 @@ class Defaults:
     STOCK_SAFETY_DAYS = 7
     STOCK_ORDER_CYCLE_DAYS = 30
 
-    # Importing spreadsheets (ssp import, Admin > Import): the largest file the page
+    # Importing spreadsheets (ssp import, Admin > Import a spreadsheet): the largest file the page
     # takes, the most contacts one daily tally line may count, and how long a file
     # uploaded but never imported is kept.
     IMPORT_MAX_BYTES = 64 * 1024 * 1024
@@ -131,7 +131,6 @@ class Defaults:
     # The evaluator export (ssp export, Reports > Data for evaluators): every combination
     # of its quasi-identifiers is shared by at least this many people (k-anonymity).
     EXPORT_MIN_GROUP_SIZE = 11
-
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     DEBUG = False
 
@@ -173,6 +172,8 @@ def normalise_database_uri(uri: str) -> str:
 
 #: The database backends ssp is built and tested for.
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+#: The drivers ssp installs for each (None: the URL names none, SQLAlchemy's default).
+INSTALLED_DRIVERS = {"sqlite": (None, "pysqlite"), "postgresql": ("psycopg",)}
 DATABASE_URI_HELP = (
     "use sqlite:////absolute/path/ssp.sqlite3 or postgresql://user:password@host:5432/name"
 )
@@ -187,7 +188,8 @@ def check_database_uri(uri: str) -> str:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        backend = make_url(uri).get_backend_name()
+        url = make_url(uri)
+        backend = url.get_backend_name()
     except (ArgumentError, ValueError):
         raise ConfigError(
             f"SQLALCHEMY_DATABASE_URI is not a database URL: {DATABASE_URI_HELP}."
@@ -196,6 +198,18 @@ def check_database_uri(uri: str) -> str:
         raise ConfigError(
             f"SQLALCHEMY_DATABASE_URI names a {backend!r} database; ssp works with SQLite "
             f"and PostgreSQL: {DATABASE_URI_HELP}."
+        )
+    driver = url.drivername.partition("+")[2] or None
+    if driver not in INSTALLED_DRIVERS[backend]:
+        raise ConfigError(
+            f"SQLALCHEMY_DATABASE_URI asks for the {driver!r} driver, which ssp does not "
+            f"install; leave the driver out: {DATABASE_URI_HELP}."
+        )
+    if backend == "postgresql" and not (url.database or url.query.get("dbname")):
+        # libpq would quietly pick a database named after the user.
+        raise ConfigError(
+            "SQLALCHEMY_DATABASE_URI needs the database's name at its end, as in "
+            "postgresql://user:password@host:5432/name."
         )
     return uri
 

@@ -5,11 +5,16 @@ Refused everywhere: NUL and the other C0 control characters, DEL, and unpaired U
 surrogates (PostgreSQL rejects NUL outright, SQLite's LIKE stops at it, and a lone
 surrogate cannot be encoded at all). Multi-line notes may also hold tab and newline;
 single-line fields may not.
+
+Every string in a JSON body (values and keys, however deep) is checked the same way,
+with the multi-line rule and a length limit, before any view sees it; contacts a phone
+sealed are checked the same way once opened (``json_text_problem``).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _ANYWHERE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff"
 _SINGLE_LINE = re.compile(rf"[{_ANYWHERE}\t\n\r]")
@@ -27,10 +32,46 @@ def has_refused_characters(text: str, *, multiline: bool = False) -> bool:
     return pattern.search(text) is not None
 
 
+#: The longest string a JSON body may hold, value or key: none the app takes comes close
+#: (a passkey's answer is a few thousand characters, a sealed contact a few hundred).
+JSON_TEXT_MAX = 20_000
+
+
+def json_text_problem(
+    value: Any, *, multiline: bool = True, max_length: int = JSON_TEXT_MAX
+) -> str | None:
+    """What is wrong with the strings in parsed JSON, as words that follow "The request"
+    (or "The sealed contact"), or None. Every string, each value and each key however
+    deep, must pass the rule (multi-line by default: a view decides whether its field is
+    one line) and be at most ``max_length`` characters."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if has_refused_characters(item, multiline=multiline):
+                return "holds a control character (an invisible character such as NUL)"
+            if len(item) > max_length:
+                return f"holds a value longer than {max_length:,} characters"
+    return None
+
+
+def checks_own_json(view):
+    """Mark a view that checks its JSON body itself, item by item, with
+    ``json_text_problem`` (the outreach sync answers each contact on its own, so one bad
+    contact never holds back the others)."""
+    view.checks_own_json = True
+    return view
+
+
 def register_input_checks(app) -> None:
     """Refuse, before any view runs, what no view takes: a file part (only a view marked
-    ``takes_files``, the spreadsheet import, takes one, up to IMPORT_MAX_BYTES) and a
-    control character in the address's query."""
+    ``takes_files``, the spreadsheet import, takes one, up to IMPORT_MAX_BYTES), a
+    control character in the address's query, and a refused string in a JSON body."""
     from flask import abort, request
 
     @app.before_request
@@ -44,5 +85,26 @@ def register_input_checks(app) -> None:
             if has_refused_characters(value):
                 abort(400, "The address holds a control character. " + MESSAGE)
 
+    @app.before_request
+    def refuse_odd_json():
+        """Every JSON body, whichever view takes it, passes the text rule first."""
+        view = app.view_functions.get(request.endpoint or "")
+        if not request.is_json or getattr(view, "checks_own_json", False):
+            return None
+        try:
+            problem = json_text_problem(request.get_json(silent=True))
+        except RecursionError:  # nested deeper than the parser goes
+            problem = "is nested too deeply to read"
+        if problem is None:
+            return None
+        return {"error": f"The request {problem}; nothing was done.", "status": 400}, 400
 
-__all__ = ["MESSAGE", "has_refused_characters", "register_input_checks"]
+
+__all__ = [
+    "JSON_TEXT_MAX",
+    "MESSAGE",
+    "checks_own_json",
+    "has_refused_characters",
+    "json_text_problem",
+    "register_input_checks",
+]

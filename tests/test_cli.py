@@ -201,7 +201,7 @@ def test_create_user_prints_a_generated_password(app, cli_env):
             None,
             1,
             "Error: No site in use is called 'Nowhere' (sites in use: none yet); an admin "
-            "adds sites under Sites in the menu.",
+            "adds sites under Admin > Sites.",
         ),
         (
             ["create-user", "admin1", "--role", "manager"],

@@ -4,6 +4,7 @@ exit, never a traceback; `ssp serve` and /healthz refuse a database that is not 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from ssp import create_app
 from ssp.extensions import db
-from tests.conftest import SECRET, app_config
+from tests.conftest import SECRET, app_config, on_postgresql, scratch_postgresql_database
 from tests.test_cli import FAST, run
 
 KEY = {"SSP_SECRET_KEY": SECRET}
@@ -75,6 +76,45 @@ def test_an_unusable_database_url_is_one_line(url, says, command):
     line = _one_line_error(run(command, SSP_SQLALCHEMY_DATABASE_URI=url, **KEY), exit_code=2)
     assert says in line and "postgresql://" in line
     assert "hunter2secret" not in line
+
+
+DRIVERS_NOT_INSTALLED = [
+    ("postgresql+psycopg2://postgres:hunter2secret@127.0.0.1/x", "psycopg2"),
+    ("postgresql+asyncpg://postgres:hunter2secret@127.0.0.1/x", "asyncpg"),
+    ("postgresql+pg8000://postgres:hunter2secret@127.0.0.1/x", "pg8000"),
+    ("sqlite+pysqlcipher:///x.sqlite3", "pysqlcipher"),
+]
+NO_DATABASE_NAME = ["postgresql://", "postgresql://127.0.0.1:5432/", "postgres://u:p@h"]
+
+
+@pytest.mark.parametrize(("url", "driver"), DRIVERS_NOT_INSTALLED)
+@pytest.mark.parametrize(
+    "command", [["db", "current"], ["db", "upgrade"], ["report", "--period", "2026-10"]]
+)
+def test_a_database_driver_ssp_does_not_install_is_one_line(url, driver, command):
+    line = _one_line_error(run(command, SSP_SQLALCHEMY_DATABASE_URI=url, **KEY), exit_code=2)
+    assert f"the {driver!r} driver" in line and "postgresql://" in line
+    assert "hunter2secret" not in line
+
+
+@pytest.mark.parametrize("url", NO_DATABASE_NAME)
+@pytest.mark.parametrize("command", [["db", "current"], ["serve"]])
+def test_a_postgresql_url_without_a_database_name_is_refused(url, command):
+    line = _one_line_error(run(command, SSP_SQLALCHEMY_DATABASE_URI=url, **KEY), exit_code=2)
+    assert "needs the database's name" in line
+
+
+@pytest.mark.parametrize("url", [url for url, _ in DRIVERS_NOT_INSTALLED] + NO_DATABASE_NAME)
+def test_quickstart_refuses_an_unusable_driver_or_no_database_name_and_writes_nothing(
+    tmp_path, url
+):
+    result = run(
+        ["quickstart", "--no-serve", "--database-url", url],
+        SSP_INSTANCE_PATH=str(tmp_path / "instance"),
+    )
+    line = _one_line_error(result)
+    assert "driver" in line or "needs the database's name" in line
+    assert not (tmp_path / "instance").exists()
 
 
 # --- which database failure it is -----------------------------------------------------
@@ -218,11 +258,23 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):
 # --- reference data comes with the schema ----------------------------------------------
 
 
-def test_db_upgrade_alone_leaves_a_program_ready_for_a_report(tmp_path):
-    """The PostgreSQL path without quickstart: upgrade, demo data, then a report."""
+@pytest.fixture
+def empty_database_url(tmp_path) -> Iterator[str]:
+    """A database with nothing in it: a scratch one on the PostgreSQL test server when the
+    suite runs there, else a new SQLite file."""
+    if on_postgresql():
+        with scratch_postgresql_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'ssp.sqlite3'}"
+
+
+def test_db_upgrade_alone_leaves_a_program_ready_for_a_report(tmp_path, empty_database_url):
+    """The PostgreSQL path without quickstart: upgrade, demo data, then a report (on
+    PostgreSQL when SSP_TEST_DATABASE_URL names one)."""
     env = {
         **KEY,
-        "SSP_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ssp.sqlite3'}",
+        "SSP_SQLALCHEMY_DATABASE_URI": empty_database_url,
         "SSP_REPORTS_DIR": str(tmp_path / "reports"),
     }
     first = run(["db", "upgrade"], **env)

@@ -96,6 +96,7 @@ def upgrade() -> None:
             name=op.f("fk_import_uploads_batch_id_import_batches"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_uploads")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.add_column(sa.Column("import_batch_id", sa.Integer(), nullable=True))

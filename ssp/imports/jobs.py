@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Flask
 
@@ -50,9 +50,11 @@ _LOCK = threading.Lock()
 
 
 def job_for(upload_id: int) -> Job | None:
-    """The latest job of an upload in this process, if any."""
+    """A copy of the latest job of an upload in this process, if any (the page reads one
+    consistent state while the thread goes on)."""
     with _LOCK:
-        return _JOBS.get(upload_id)
+        job = _JOBS.get(upload_id)
+        return replace(job) if job is not None else None
 
 
 def running(upload_id: int) -> bool:

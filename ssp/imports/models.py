@@ -89,6 +89,8 @@ class ImportUpload(db.Model):
     """A file uploaded on the import page, kept until it is imported or set aside."""
 
     __tablename__ = "import_uploads"
+    # Ids are never reused: a page's progress is found by the upload's id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(String(255))

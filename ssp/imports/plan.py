@@ -398,7 +398,8 @@ class _RowReader:
         site = self.sites.get(_name_key(str(cell)))
         if site is None:
             raise RowRefused(
-                f"No site is called “{str(cell)[:80]}”: add it under Sites, or correct the name."
+                f"No site is called “{str(cell)[:80]}”: add it under Admin > Sites, or "
+                "correct the name."
             )
         return site
 

@@ -1,5 +1,5 @@
-"""Admin > Import (managers and admins): upload a spreadsheet, map its columns, preview,
-import, follow the progress, and undo a batch."""
+"""Admin > Import a spreadsheet (managers and admins; also linked from Reports): upload
+a spreadsheet, map its columns, preview, import, follow the progress, undo a batch."""
 
 from __future__ import annotations
 
@@ -207,7 +207,7 @@ def _sample(cell) -> str:
 @role_required(*MANAGERS)
 def show_upload(upload_id: int):
     """The progress of a preview or import, or the preview with the confirmation."""
-    job = jobs.job_for(upload_id)
+    job = jobs.job_for(upload_id)  # a copy: the thread moves on while the page renders
     if job is not None and job.finished and job.batch_id is not None:
         return redirect(url_for("imports.show_batch", batch_id=job.batch_id))
     upload = _own_upload(upload_id)

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ssp.textinput import has_refused_characters
+
 VERSION = 1
 INFO = b"ssp-outreach-v1"
 
@@ -119,11 +121,16 @@ class Envelope:
         if not isinstance(data, dict) or data.get("v") != VERSION:
             raise SealError("The sealed contact is not in a format this server reads.")
         kid, user_id, key = data.get("kid"), data.get("uid"), data.get("key")
-        if not isinstance(kid, str) or not 1 <= len(kid) <= 32:
+        if not isinstance(kid, str) or not 1 <= len(kid) <= 32 or has_refused_characters(kid):
             raise SealError("The sealed contact names no key.")
         if not isinstance(user_id, int) or isinstance(user_id, bool):
             raise SealError("The sealed contact names no user.")
-        if not isinstance(key, str) or not 8 <= len(key) <= 64 or not key.isascii():
+        if (
+            not isinstance(key, str)
+            or not 8 <= len(key) <= 64
+            or not key.isascii()
+            or has_refused_characters(key)
+        ):
             raise SealError("The sealed contact has no valid submission key.")
         iv = unb64url(data.get("iv", ""))
         if len(iv) != 12:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from ssp.staff.models import Site, SiteKind, User
 from ssp.staff.services import active_sites
 from ssp.supplies.models import SupplyCategory, SupplyItem
 from ssp.supplies.services import active_catalogue
+from ssp.textinput import json_text_problem
 from ssp.timeutil import as_utc, utcnow
 from ssp.visits.models import NaloxoneReason, Visit, VisitKind
 from ssp.visits.services import ItemLine, VisitDetails, VisitError, record_visit
@@ -44,6 +46,10 @@ log = logging.getLogger(__name__)
 BATCH_LIMIT = 100
 #: Most people one group contact may count.
 GROUP_MAX = 200
+#: The longest string a contact holds (a code, a time, an item's id, a reason).
+CONTACT_TEXT_MAX = 100
+#: An item's id as a contact names it: ASCII digits, within the databases' INTEGER.
+ITEM_ID = re.compile(r"[0-9]{1,9}")
 
 KIND_FOR_SITE = {SiteKind.MOBILE: VisitKind.MOBILE}
 
@@ -213,14 +219,20 @@ def sync(envelopes: Iterable[Any], user: User, now: dt.datetime | None = None) -
 
 
 def _sync_one(raw: Any, user: User, now: dt.datetime, keys: dict[str, Any]) -> SyncAnswer:
+    # The sync view leaves its body to us (ssp.textinput.checks_own_json): each envelope
+    # is checked on its own, so one bad contact never holds back the rest of the batch.
+    problem = json_text_problem(raw)
     key = raw.get("key") if isinstance(raw, dict) and isinstance(raw.get("key"), str) else None
     try:
+        if problem is not None:
+            key = None  # not echoed back: it may be what is wrong
+            raise sealing.SealError(f"The sealed contact {problem}.")
         envelope = sealing.Envelope.parse(raw)
         if envelope.user_id != user.id:
             raise sealing.SealError("It was sealed by another account's session.")
         if envelope.kid not in keys:
             keys[envelope.kid] = _private_key_for(envelope.kid)
-        contact = sealing.open_envelope(envelope, keys[envelope.kid])
+        contact = checked_contact(sealing.open_envelope(envelope, keys[envelope.kid]))
     except sealing.SealError as error:
         log.warning("Outreach contact refused by sync for user %s: %s", user.id, error)
         record("outreach_contact_refused", object_type="outreach", detail={"reason": str(error)})
@@ -243,6 +255,43 @@ def _sync_one(raw: Any, user: User, now: dt.datetime, keys: dict[str, Any]) -> S
             return SyncAnswer(key, "already_saved", "Saved before.")
         raise
     return SyncAnswer(key, "saved", f"Saved as visit {visit.id}.")
+
+
+def checked_contact(contact: dict) -> dict:
+    """The opened contact, if every string in it passes the one text rule (single-line,
+    at most CONTACT_TEXT_MAX characters) and each field has the type the phone sends;
+    else SealError: it is refused, not held, as no change of rule could ever record it.
+    Values the rules judge (a quantity over the limit, a site retired) are left to them."""
+    problem = json_text_problem(contact, multiline=False, max_length=CONTACT_TEXT_MAX)
+    if problem is not None:
+        raise sealing.SealError(f"The sealed contact {problem}.")
+    expected = {
+        "code": (str,),
+        "anonymous": (bool,),
+        "occurred_at": (str,),
+        "people": (int,),
+        "site_id": (int,),
+        "zone_id": (int,),
+        "collected": (int,),
+        "others": (int,),
+        "items": (dict,),
+        "reasons": (dict,),
+    }
+    for field, types in expected.items():
+        value = contact.get(field)
+        if value is not None and (
+            not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
+        ):
+            raise sealing.SealError(f"The sealed contact is malformed ({field}).")
+    for item_id, quantity in (contact.get("items") or {}).items():
+        if not ITEM_ID.fullmatch(item_id) or not (
+            quantity is None or (isinstance(quantity, int) and not isinstance(quantity, bool))
+        ):
+            raise sealing.SealError("The sealed contact is malformed (items).")
+    for item_id, reason in (contact.get("reasons") or {}).items():
+        if not ITEM_ID.fullmatch(item_id) or not (reason is None or isinstance(reason, str)):
+            raise sealing.SealError("The sealed contact is malformed (reasons).")
+    return contact
 
 
 def _already_saved(key: str) -> bool:
@@ -340,13 +389,13 @@ def _record(contact: dict, key: str, user: User, now: dt.datetime) -> Visit:
         raise OutreachError("The contact's supplies are malformed.")
     lines = []
     for item_id, quantity in items.items():
-        if not str(item_id).isdigit():
+        if not ITEM_ID.fullmatch(str(item_id)):
             raise OutreachError("The contact's supplies are malformed.")
         quantity = _whole(quantity, "Quantity", 100_000)
         reason = reasons.get(str(item_id))
         try:
             reason = NaloxoneReason(reason) if reason else None
-        except ValueError:
+        except (ValueError, TypeError):
             raise OutreachError("The naloxone reason is not one of the list.") from None
         if quantity:
             lines.append(ItemLine(int(item_id), quantity, reason))
@@ -405,16 +454,53 @@ def held_contacts(status: HeldStatus = HeldStatus.HELD) -> list[HeldContact]:
     )
 
 
+@dataclass(frozen=True)
+class HeldSummary:
+    """What the review list shows of a held contact, read defensively: it was kept as
+    the phone sent it (rows held before contacts were checked may hold anything)."""
+
+    code: str | None
+    people: int
+    supplies: tuple[tuple[str, str], ...]  # (quantity, item name)
+    supplies_unreadable: bool
+
+
+def held_summary(contact: Any, items: dict[int, SupplyItem]) -> HeldSummary:
+    fields = contact if isinstance(contact, dict) else {}
+    code = fields.get("code")
+    people = fields.get("people")
+    raw = fields.get("items")
+    supplies = []
+    for item_id, quantity in (raw if isinstance(raw, dict) else {}).items():
+        item = items.get(int(item_id)) if ITEM_ID.fullmatch(str(item_id)) else None
+        shown = (
+            str(quantity) if isinstance(quantity, int) and not isinstance(quantity, bool) else "?"
+        )
+        supplies.append((shown, item.name if item is not None else "unknown item"))
+    return HeldSummary(
+        code=code if isinstance(code, str) and code else None,
+        people=people if isinstance(people, int) and not isinstance(people, bool) else 1,
+        supplies=tuple(supplies),
+        supplies_unreadable=raw is not None and not isinstance(raw, dict),
+    )
+
+
+def _held_code(held: HeldContact) -> str | None:
+    contact = held.contact if isinstance(held.contact, dict) else {}
+    code = contact.get("code")
+    return code if isinstance(code, str) and code else None
+
+
 def note_codes_shown(held: list[HeldContact]) -> None:
     """The review list shows the codes held contacts carry: the people on record are
     loaded (so the page's view audit names them), and one row names the held contacts
     shown (a code may not be on record yet)."""
-    with_codes = [h for h in held if isinstance(h.contact.get("code"), str) and h.contact["code"]]
+    with_codes = [h for h in held if _held_code(h)]
     if not with_codes:
         return
     for contact in with_codes:
         with contextlib.suppress(CodeError):
-            find_by_code(validated_code(contact.contact["code"]))
+            find_by_code(validated_code(_held_code(contact)))
     record(
         "held_contacts_shown",
         object_type="held_contact",

@@ -26,6 +26,7 @@ from ssp.outreach.models import HeldContact, HeldStatus, Zone
 from ssp.participants.models import Participant
 from ssp.security import Role, public, role_required
 from ssp.supplies.models import SupplyItem
+from ssp.textinput import checks_own_json
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 
@@ -61,6 +62,7 @@ def setup():
 
 
 @bp.post("/outreach/api/sync")
+@checks_own_json  # each contact is checked, and answered, on its own
 def sync():
     """Record the sealed contacts sent; one answer per contact, in order."""
     payload = request.get_json(silent=True)
@@ -117,8 +119,7 @@ def review():
     items = {item.id: item for item in db.session.scalars(select(SupplyItem))}
     return render_template(
         "outreach/review.html",
-        held=held,
-        items=items,
+        held=[(contact, services.held_summary(contact.contact, items)) for contact in held],
         enrolments=services.field_enrolments_to_review(),
         confirm_form=ConfirmForm(),
     )

@@ -180,7 +180,8 @@ def _credential(data: Any) -> dict:
 
 
 def json_body() -> dict | None:
-    """The request's JSON object, or None for anything else (a list, a number, junk)."""
+    """The request's JSON object, or None for anything else (a list, a number, junk).
+    Its strings have passed the text rule already (``ssp.textinput``, before any view)."""
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else None
 

@@ -64,6 +64,7 @@ def _wait(browser, url: str, timeout: float = 60.0):
             return browser.get(response.headers["Location"])
         page = response.get_data(as_text=True)
         if 'http-equiv="refresh"' not in page:
+            assert "The preview of this file is not ready." not in page, page[page.find("<main") :]
             return response
         assert "<progress" in page
         assert time.monotonic() < deadline, "the job never finished"
