@@ -62,6 +62,30 @@ IMPORT_MAX_BYTES = 64 * 1024 * 1024
 IMPORT_TALLY_CONTACTS_MAX = 2000
 IMPORT_UPLOAD_KEEP_HOURS = 24
 
+# Drug checking and community alerts (docs/drug-checking.md). Results never name a
+# person unless this is True (then the result form may carry the participant of a visit).
+DRUG_CHECK_LINK_PARTICIPANTS = False
+# The signal rule: a finding is a signal when, over the last DAYS days, at least
+# MIN_POSITIVES samples sold as one thing tested positive for it and its share of the
+# samples tested rose by at least RISE (0.25 = 25 percentage points) against the 4 x DAYS
+# days before.
+DRUG_CHECK_SIGNAL_DAYS = 7
+DRUG_CHECK_SIGNAL_MIN_POSITIVES = 3
+DRUG_CHECK_SIGNAL_RISE = 0.25
+# Where an alert flyer's QR code points (the program's public page); None prints none.
+ALERT_PUBLIC_URL = None
+# How many days a drafted alert runs by default.
+ALERT_DAYS = 14
+# The standard advice an alert can carry, by key (the flyer prints the texts in order).
+ALERT_ADVICE = {
+    "use_with_someone": "Use with someone, or call a never-use-alone line.",
+    "start_low": "Start low and go slow: try a small amount first.",
+    "carry_naloxone": "Carry naloxone and know how to use it. Free kits here.",
+    "test_first": "Test before you use: free test strips here.",
+    "xylazine_wounds": "Xylazine can cause wounds: come to us for wound care early.",
+    "xylazine_breathing": "Naloxone still helps: give it, then rescue breaths.",
+}
+
 # --- Participants and the front desk ---------------------------------------------------
 
 # The anonymous code: the ordered parts the enrol form's code builder asks for. Each part

@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint (importing it also registers its models)."""
     from ssp import audit  # noqa: F401  (model registration)
     from ssp.dashboard import bp as dashboard_bp
+    from ssp.drugchecking.views import bp as drugchecking_bp
     from ssp.evaluation.views import bp as evaluation_bp
     from ssp.imports.views import bp as imports_bp
     from ssp.outreach import bp as outreach_bp
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(outreach_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(drugchecking_bp)
 
 
 def register_security(app: Flask) -> None:
@@ -171,6 +173,7 @@ def register_commands(app: Flask) -> None:
     for command in app_commands:
         app.cli.add_command(command)
     app.cli.add_command(database_group())  # replaces Flask-Migrate's, adding reference data
+    from ssp.drugchecking.cli import drug_check_commands
     from ssp.imports.cli import import_commands
     from ssp.outreach.cli import outreach_commands
 
@@ -179,6 +182,7 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(export_command)
     app.cli.add_command(import_commands)
+    app.cli.add_command(drug_check_commands)
 
 
 def register_proxy_fix(app: Flask) -> None:

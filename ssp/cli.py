@@ -305,8 +305,9 @@ def _set_up_database(app: Flask, password: str | None) -> None:
 
 
 def _load_reference_data() -> None:
-    """What a working program needs besides the schema: the default supply catalogue and
-    the standard funder profiles, each loaded only into an empty table."""
+    """What a working program needs besides the schema: the default supply catalogue, the
+    standard funder profiles and the drug-checking lists, each loaded only into an empty
+    table."""
     from ssp.reporting.funders import load_default_profiles
     from ssp.supplies.services import load_default_catalogue
 
@@ -319,6 +320,10 @@ def _load_reference_data() -> None:
     profiles = load_default_profiles()
     if profiles:
         click.echo(f"Created the {profiles} standard funder report profiles")
+    from ssp.drugchecking.services import load_default_lists
+
+    if load_default_lists():
+        click.echo("Loaded the usual drug-checking lists (what samples are sold as, the tests)")
 
 
 def database_group() -> click.Group:
@@ -914,6 +919,9 @@ main.add_command(export_command)
 from ssp.imports.cli import import_commands  # noqa: E402
 
 main.add_command(import_commands)
+from ssp.drugchecking.cli import drug_check_commands  # noqa: E402
+
+main.add_command(drug_check_commands)
 
 
 if __name__ == "__main__":  # python -m ssp.cli

@@ -128,6 +128,26 @@ class Defaults:
     BACKUP_RECIPIENTS: list[str] | str = []
     # No funder profile may suppress below this (counts 1 to this-1 print as "<this").
     MIN_SUPPRESSION_THRESHOLD = 11
+    # Drug checking (docs/drug-checking.md): whether a result may name the participant
+    # (off: results are never tied to a person); the signal rule (a finding positive in at
+    # least MIN_POSITIVES samples over the last DAYS days, whose share rose by RISE, a
+    # fraction, against the 4 x DAYS days before); where an alert flyer's QR code points
+    # (None: no QR code); and the advice an alert can carry, by key.
+    DRUG_CHECK_LINK_PARTICIPANTS = False
+    DRUG_CHECK_SIGNAL_DAYS = 7
+    DRUG_CHECK_SIGNAL_MIN_POSITIVES = 3
+    DRUG_CHECK_SIGNAL_RISE = 0.25
+    ALERT_PUBLIC_URL: str | None = None
+    ALERT_DAYS = 14
+    ALERT_ADVICE: dict[str, str] = {
+        "use_with_someone": "Use with someone, or call a never-use-alone line.",
+        "start_low": "Start low and go slow: try a small amount first.",
+        "carry_naloxone": "Carry naloxone and know how to use it. Free kits here.",
+        "test_first": "Test before you use: free test strips here.",
+        "xylazine_wounds": "Xylazine can cause wounds: come to us for wound care early.",
+        "xylazine_breathing": "Naloxone still helps: give it, then rescue breaths.",
+    }
+
     # The evaluator export (ssp export, Reports > Data for evaluators): every combination
     # of its quasi-identifiers is shared by at least this many people (k-anonymity).
     EXPORT_MIN_GROUP_SIZE = 11

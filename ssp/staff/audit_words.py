@@ -1510,6 +1510,52 @@ def _import_mapping_saved(event, names):
     )
 
 
+@describes("drug_check_recorded", "Drug-checking result recorded")
+def _drug_check_recorded(event, names):
+    detail = _detail(event)
+    sold_as = str(detail.get("sold_as") or "").lower()
+    return words(
+        f"Recorded a drug-checking result{f': sold as {sold_as}' if sold_as else ''}",
+        f"{_plural(detail.get('tests'), 'test')}, {_plural(detail.get('positive'), 'positive')}",
+    )
+
+
+@describes("drug_check_voided", "Drug-checking result taken out")
+def _drug_check_voided(event, names):
+    return words(
+        "Took a drug-checking result out of every count"
+        + (f" (result #{event.object_id})" if event.object_id is not None else "")
+    )
+
+
+@describes("drug_check_lists_loaded", "Drug-checking lists loaded")
+def _drug_check_lists_loaded(event, names):
+    added = _plural(_detail(event).get("added"), "entry", "entries")
+    return words(f"Loaded the usual drug-checking lists ({added})")
+
+
+@describes("drug_check_sold_as_added", "Drug-checking list: sold as added")
+def _drug_check_sold_as_added(event, names):
+    return words(f"Added “{_detail(event).get('name', '')}” to what samples are sold as")
+
+
+@describes("drug_check_test_added", "Drug-checking test added")
+def _drug_check_test_added(event, names):
+    detail = _detail(event)
+    return words(
+        f"Added the test “{detail.get('name', '')}”",
+        f"A positive finds {detail['finds']}" if detail.get("finds") else None,
+    )
+
+
+@describes("drug_check_list_changed", "Drug-checking list changed")
+def _drug_check_list_changed(event, names):
+    detail = _detail(event)
+    state = "Brought back" if detail.get("active") else "Retired"
+    name = f" “{detail['name']}”" if detail.get("name") else " an entry"
+    return words(f"{state}{name} on the drug-checking lists")
+
+
 OBJECT_TYPES = {
     "user": "Account",
     "site": "Site",
@@ -1530,6 +1576,8 @@ OBJECT_TYPES = {
     "outreach": "Outreach",
     "import_batch": "Import",
     "import_mapping": "Import mapping",
+    "drug_check": "Drug-checking result",
+    "drug_check_list": "Drug-checking list",
 }
 
 

@@ -1,0 +1,74 @@
+"""The drug-checking forms: a sample's result, and the program's lists."""
+
+from __future__ import annotations
+
+import secrets
+
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from ssp.drugchecking.models import Outcome, Reaction, SampleForm
+from ssp.forms import Form, optional_int
+
+NOT_RUN = ""
+
+
+class ResultForm(Form):
+    """One sample: what it was sold as, its form, where, each test's outcome (added per
+    test by ``outcome_fields``), a bad reaction."""
+
+    submission_key = HiddenField(validators=[Length(max=64)])
+    sold_as_id = SelectField("Sold or bought as", coerce=optional_int)
+    form = RadioField(
+        "Form", choices=[SelectChoice(f.value, f.label) for f in SampleForm], default="powder"
+    )
+    site_id = SelectField("Site", coerce=optional_int)
+    zone_id = SelectField("Outreach zone", coerce=optional_int)
+    reaction = RadioField(
+        "Did the person have, or know of, a bad reaction to it?",
+        choices=[SelectChoice(r.value, r.label) for r in Reaction],
+        default=Reaction.NOT_ASKED.value,
+    )
+    submit = SubmitField("Save result")
+
+    def new_key(self) -> None:
+        """A one-time key, so a double submit saves one result."""
+        self.submission_key.data = secrets.token_urlsafe(24)
+
+
+OUTCOME_CHOICES = [SelectChoice(NOT_RUN, "Not run")] + [
+    SelectChoice(outcome.value, outcome.label) for outcome in Outcome
+]
+
+
+class SoldAsForm(Form):
+    """Add to what samples can be sold as."""
+
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=60)])
+    submit = SubmitField("Add")
+
+
+class TestForm(Form):
+    """Add a test the program runs."""
+
+    name = StringField("Test", validators=[DataRequired("Enter the test's name."), Length(max=60)])
+    finds = StringField(
+        "A positive finds",
+        validators=[DataRequired("Say what a positive finds."), Length(max=60)],
+        description="As an alert says it, e.g. Xylazine.",
+    )
+    submit = SubmitField("Add test")
+
+
+class TrendsForm(Form):
+    """Weeks or months on the trends page."""
+
+    class Meta:
+        csrf = False
+
+    by = SelectField(
+        "Show",
+        choices=[SelectChoice("week", "Weeks"), SelectChoice("month", "Months")],
+        validators=[Optional()],
+    )

@@ -1,0 +1,200 @@
+"""What is rising: counts of samples and positive findings by what they were sold as and
+by test, per week or month, and the signal rule.
+
+The rule, stated as the trends page states it: a finding is a signal when, over the last
+``DRUG_CHECK_SIGNAL_DAYS`` days (7), at least ``DRUG_CHECK_SIGNAL_MIN_POSITIVES`` (3)
+samples sold as one thing tested positive for it, and its share of the samples tested
+rose by at least ``DRUG_CHECK_SIGNAL_RISE`` (0.25, i.e. 25 percentage points) against the
+four times as long before (the 28 days before). Voided results count nowhere; unclear
+results count as tested, not positive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import case, func, select
+
+from ssp.drugchecking.models import CheckTest, DrugCheck, Finding, Outcome, SoldAs
+from ssp.extensions import db
+from ssp.timeutil import day_start, program_today
+
+Counts = dict[tuple[int, int], tuple[int, int]]  # (sold_as id, test id) -> (positive, tested)
+
+
+def counts(start: dt.datetime, end: dt.datetime) -> Counts:
+    """Positive and tested samples per (sold as, test) checked in [start, end)."""
+    positive = func.sum(case((Finding.outcome == Outcome.POSITIVE, 1), else_=0))
+    rows = db.session.execute(
+        select(DrugCheck.sold_as_id, Finding.test_id, positive, func.count())
+        .join(Finding, Finding.check_id == DrugCheck.id)
+        .where(
+            DrugCheck.checked_at >= start,
+            DrugCheck.checked_at < end,
+            DrugCheck.voided_at.is_(None),
+        )
+        .group_by(DrugCheck.sold_as_id, Finding.test_id)
+    )
+    return {(sold_as, test): (int(pos or 0), int(tested)) for sold_as, test, pos, tested in rows}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A week (Monday to Sunday) or a calendar month of the program's days."""
+
+    label: str
+    first: dt.date
+    last: dt.date
+
+    @property
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """Its first instant and the first instant after it, in UTC."""
+        return day_start(self.first), day_start(self.last + dt.timedelta(days=1))
+
+
+def periods(kind: str, count: int, today: dt.date | None = None) -> list[Period]:
+    """The last ``count`` weeks or months, oldest first, the current one included."""
+    today = today or program_today()
+    found = []
+    if kind == "week":
+        monday = today - dt.timedelta(days=today.weekday())
+        for back in range(count - 1, -1, -1):
+            first = monday - dt.timedelta(weeks=back)
+            found.append(Period(f"Week of {first:%-d %b %Y}", first, first + dt.timedelta(days=6)))
+        return found
+    year, month = today.year, today.month
+    months = []
+    for _ in range(count):
+        months.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    for year, month in reversed(months):
+        first = dt.date(year, month, 1)
+        following = dt.date(year + (month == 12), month % 12 + 1, 1)
+        found.append(Period(f"{first:%B %Y}", first, following - dt.timedelta(days=1)))
+    return found
+
+
+@dataclass(frozen=True)
+class Line:
+    """One (sold as, test) line of the trends table: its counts per period."""
+
+    sold_as: str
+    test: str
+    finds: str
+    cells: list[tuple[int, int]]
+
+
+def table(kind: str = "week", count: int = 8, today: dt.date | None = None):
+    """The periods and the lines with any sample tested in them."""
+    chosen = periods(kind, count, today)
+    per_period = [counts(*period.bounds) for period in chosen]
+    keys = sorted({key for found in per_period for key in found})
+    names = _names()
+    lines = [
+        Line(
+            names.sold_as[sold_as],
+            names.tests[test][0],
+            names.tests[test][1],
+            [found.get((sold_as, test), (0, 0)) for found in per_period],
+        )
+        for sold_as, test in keys
+    ]
+    lines.sort(key=lambda line: (line.sold_as, line.test))
+    return chosen, lines
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A finding whose share rose past the rule's threshold."""
+
+    sold_as_id: int
+    test_id: int
+    sold_as: str
+    finds: str
+    positive: int
+    tested: int
+    positive_before: int
+    tested_before: int
+    first: dt.date
+    last: dt.date
+
+    @property
+    def share(self) -> float:
+        return self.positive / self.tested if self.tested else 0.0
+
+    @property
+    def share_before(self) -> float:
+        return self.positive_before / self.tested_before if self.tested_before else 0.0
+
+    @property
+    def sentence(self) -> str:
+        """The signal in words, as the page and a drafted alert say it."""
+        before = (
+            f"up from {self.positive_before:,} of {self.tested_before:,} in the "
+            f"{(self.first - self.before_first).days} days before"
+            if self.tested_before
+            else "none tested in the days before"
+        )
+        days = (self.last - self.first).days + 1
+        return (
+            f"{self.finds} positive in {self.positive:,} of {self.tested:,} samples sold as "
+            f"{self.sold_as.lower()} in the last {days} days, {before}."
+        )
+
+    @property
+    def before_first(self) -> dt.date:
+        days = (self.last - self.first).days + 1
+        return self.first - dt.timedelta(days=4 * days)
+
+
+def signals(today: dt.date | None = None) -> list[Signal]:
+    """Every (sold as, test) that meets the signal rule today."""
+    config = current_app.config
+    days = config["DRUG_CHECK_SIGNAL_DAYS"]
+    today = today or program_today()
+    first = today - dt.timedelta(days=days - 1)
+    before_first = first - dt.timedelta(days=4 * days)
+    now = counts(day_start(first), day_start(today + dt.timedelta(days=1)))
+    before = counts(day_start(before_first), day_start(first))
+    names = _names()
+    found = []
+    for (sold_as, test), (positive, tested) in now.items():
+        positive_before, tested_before = before.get((sold_as, test), (0, 0))
+        signal = Signal(
+            sold_as,
+            test,
+            names.sold_as[sold_as],
+            names.tests[test][1],
+            positive,
+            tested,
+            positive_before,
+            tested_before,
+            first,
+            today,
+        )
+        if (
+            positive >= config["DRUG_CHECK_SIGNAL_MIN_POSITIVES"]
+            and signal.share - signal.share_before >= config["DRUG_CHECK_SIGNAL_RISE"]
+        ):
+            found.append(signal)
+    return sorted(found, key=lambda s: (-(s.share - s.share_before), s.sold_as, s.finds))
+
+
+@dataclass
+class _Names:
+    sold_as: dict[int, str]
+    tests: dict[int, tuple[str, str]]
+
+
+def _names() -> _Names:
+    return _Names(
+        dict(db.session.execute(select(SoldAs.id, SoldAs.name)).all()),
+        {
+            test_id: (name, finds)
+            for test_id, name, finds in db.session.execute(
+                select(CheckTest.id, CheckTest.name, CheckTest.finds)
+            )
+        },
+    )
