@@ -82,8 +82,11 @@ def _seed() -> None:
     from ssp.supplies.services import load_default_catalogue
     from tests.conftest import PASSWORD
 
+    from ssp.drugchecking.services import load_default_lists
+
     load_default_catalogue()
     load_default_profiles()
+    load_default_lists()
     site = staff.create_site(name="Main site")
     for username, role in (("desk1", "front_desk"), ("boss1", "manager")):
         staff.create_user(username=username, password=PASSWORD, role=role, site_id=site.id)
