@@ -196,9 +196,11 @@ def record_check(
     outcomes = _checked_outcomes(details.outcomes)
     site_id, zone_id = _checked_place(details.site_id, details.zone_id)
     checked_at = _checked_time(details.checked_at, now)
-    participant_id = details.participant_id
-    if participant_id is not None and not current_app.config["DRUG_CHECK_LINK_PARTICIPANTS"]:
-        participant_id = None  # the program keeps results apart from people
+    # A visit points at its participant, so a result keeps neither unless the program
+    # links results to people.
+    linked = current_app.config["DRUG_CHECK_LINK_PARTICIPANTS"]
+    participant_id = details.participant_id if linked else None
+    visit_id = details.visit_id if linked else None
     check = DrugCheck(
         checked_at=checked_at,
         site_id=site_id,
@@ -207,7 +209,7 @@ def record_check(
         form=form,
         reaction=reaction,
         participant_id=participant_id,
-        visit_id=details.visit_id,
+        visit_id=visit_id,
         user_id=user.id,
         created_at=now,
         submission_key=submission_key,

@@ -230,6 +230,25 @@ def test_an_admin_keeps_the_lists(app, lab, browser):
     assert "Nitazene test strip" in form and ">Meth<" not in form
 
 
+def test_a_result_keeps_no_visit_or_person_unless_the_program_links_them(app, lab, browser):
+    from ssp.drugchecking.services import CheckDetails, record_check
+    from ssp.staff.models import User
+
+    details = CheckDetails(
+        sold_as_id=lab["sold"]["Fentanyl"],
+        form="powder",
+        outcomes={lab["tests"]["Xylazine"]: "positive"},
+        site_id=lab["site"],
+        visit_id=7,
+        participant_id=3,
+    )
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "mgr"))
+        check = record_check(details, user)
+        assert (check.visit_id, check.participant_id) == (None, None)
+        db.session.rollback()
+
+
 def test_no_result_page_ever_shows_a_code(app, lab, browser, factory):
     factory.participant("CANARY99", site_id=lab["site"])
     now = _noon(app)
