@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint (importing it also registers its models)."""
     from ssp import audit  # noqa: F401  (model registration)
     from ssp.dashboard import bp as dashboard_bp
+    from ssp.drugchecking.alert_views import alerts_bp
     from ssp.drugchecking.views import bp as drugchecking_bp
     from ssp.evaluation.views import bp as evaluation_bp
     from ssp.imports.views import bp as imports_bp
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(outreach_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(drugchecking_bp)
+    app.register_blueprint(alerts_bp)
 
 
 def register_security(app: Flask) -> None:

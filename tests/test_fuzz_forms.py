@@ -93,6 +93,7 @@ FORMS = [
     "/stock/count",
     "/account/password",
     "/reports/generate",
+    "/drug-checking/alerts/new",
 ]
 
 TABLES = (
@@ -109,6 +110,7 @@ TABLES = (
     "supply_items",
     "funder_profiles",
     "reports",
+    "drug_alerts",
 )
 
 

@@ -131,7 +131,9 @@ def run(
         raise click.ClickException(
             "The mapping is not complete: use --map 'Header=field' (or --map 'Header=ignore')."
         )
-    _echo_preview(planned.summary())
+    summary = planned.summary()
+    _echo_preview(summary)
+    _record_codes_shown(summary, user)
     if dry_run:
         click.echo("Dry run: nothing was written.")
         return
@@ -162,6 +164,26 @@ def run(
         f"{', stock moved' if batch.moved_stock else ''}. "
         f"Undo it with: ssp import undo {batch.id} --as {username}"
     )
+
+
+def _record_codes_shown(summary: dict, user) -> None:
+    """The near-duplicate pairs printed name enrolled participants: audited, as the page's
+    view of them is."""
+    from ssp.audit import record
+    from ssp.extensions import db
+    from ssp.imports.plan import known_codes
+
+    codes = {code for pair in summary["near_duplicates"] for code in pair}
+    shown = sorted(set(known_codes(codes).values())) if codes else []
+    db.session.rollback()
+    if shown:
+        record(
+            "participants_shown",
+            object_type="page",
+            user_id=user.id,
+            detail={"endpoint": "ssp import run", "participants": shown},
+        )
+        db.session.commit()
 
 
 def _echo_preview(summary: dict) -> None:

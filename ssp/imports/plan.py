@@ -171,6 +171,7 @@ def make_plan(
         return plan
     reader = _RowReader(sheet, mapping)
     occurrences: Counter[str] = Counter()
+    first_row: dict[str, int] = {}
     by_row: list[list[PlannedVisit]] = []
     total = len(sheet.rows)
     for done, (number, cells) in enumerate(sheet.rows, start=1):
@@ -182,8 +183,15 @@ def make_plan(
             plan.rows_empty += 1
         else:
             occurrences[content.digest] += 1
-            key = _key(content.digest, occurrences[content.digest])
-            by_row.append(reader.visits(number, key, content))
+            if mapping.shape == ImportShape.TALLY and content.digest in first_row:
+                earlier = first_row[content.digest]
+                plan.refused.append(
+                    (number, f"The same as row {earlier}: a tally has one line per day and site.")
+                )
+            else:
+                first_row.setdefault(content.digest, number)
+                key = _key(content.digest, occurrences[content.digest])
+                by_row.append(reader.visits(number, key, content))
         if progress and (done % 2_000 == 0 or done == total):
             progress(done, total)
     already = _keys_already_imported([row[0].key for row in by_row])
@@ -297,7 +305,11 @@ class _RowReader:
         day, at = self._date(values.get("date"))
         site = self._site(values.get("site"))
         contacts = 1
-        if self.shape == ImportShape.TALLY and values.get("contacts") not in (None, ""):
+        if self.shape == ImportShape.TALLY and "contacts" in self.header_of:
+            if values.get("contacts") in (None, ""):
+                if items or services or values.get("syringes_collected") not in (None, "", 0):
+                    raise RowRefused(f"“{self.header_of['contacts']}” is blank: how many contacts?")
+                raise _EmptyLine()
             contacts = _count(values["contacts"], self.header_of["contacts"])
         collected = _count(
             values.get("syringes_collected"), self.header_of.get("syringes_collected", "")
@@ -326,7 +338,10 @@ class _RowReader:
                 "referrals": sorted(category.value for category in referrals),
             }
         )
-        digest = hashlib.sha256(repr((self.shape.value, sorted(raw.items()))).encode()).hexdigest()
+        # Blank and zero values are left out, so a column added to next month's mapping
+        # that this row leaves empty does not change the row's key.
+        said = sorted((key, value) for key, value in raw.items() if value not in (None, 0, [], ""))
+        digest = hashlib.sha256(repr((self.shape.value, said)).encode()).hexdigest()
         return _RowContent(
             digest, code, day, at, site, contacts, items, reason, services, collected, referrals
         )
@@ -458,7 +473,7 @@ def _count(cell, header: str) -> int:
         return 0
     if type(cell) is int and cell >= 0:
         return cell
-    if type(cell) is str and cell.isdigit() and len(cell) < 10:
+    if type(cell) is str and cell.isascii() and cell.isdigit() and len(cell) < 10:
         return int(cell)
     if isinstance(cell, bool):
         return int(cell)

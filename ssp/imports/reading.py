@@ -94,7 +94,10 @@ def _formula_cells(content: bytes) -> dict[tuple[int, int], str]:
                 for name in archive.namelist()
                 if name.startswith("xl/worksheets/") and name.endswith(".xml")
             )
-            if not sheets or b"<f" not in archive.read(_first_sheet(archive, sheets)):
+            # Which file holds the first tab is in the workbook's relations (tabs keep their
+            # file names when reordered): openpyxl reads those; this only asks whether any
+            # sheet has a formula at all, to skip openpyxl's slower read when none has.
+            if not any(b"<f" in archive.read(name) for name in sheets):
                 return {}
     except (zipfile.BadZipFile, KeyError):
         return {}
@@ -108,11 +111,6 @@ def _formula_cells(content: bytes) -> dict[tuple[int, int], str]:
                 found[(cell.row, cell.column - 1)] = str(cell.value)
     workbook.close()
     return found
-
-
-def _first_sheet(archive: zipfile.ZipFile, sheets: list[str]) -> str:
-    """The worksheet file of the workbook's first sheet (usually sheet1.xml)."""
-    return "xl/worksheets/sheet1.xml" if "xl/worksheets/sheet1.xml" in sheets else sheets[0]
 
 
 def _blank(cell) -> bool:

@@ -50,7 +50,9 @@ def mapping_for(
 
 
 def plan(loaded: LoadedFile, mapping: Mapping, progress: Progress | None = None) -> Plan:
-    """The plan of a file, worked out in a read transaction (no lock held)."""
+    """The plan of a file, worked out in a read transaction (no lock held): a transaction
+    already open (a write one, on SQLite, holds the lock) is ended first."""
+    db.session.rollback()
     with reading_only():
         try:
             return make_plan(

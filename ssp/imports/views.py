@@ -184,6 +184,8 @@ def _mapping_page(upload, sheet, form, columns, choices, column_errors):
         ]
         for _number, cells in sheet.rows[:SAMPLE_ROWS]
     ]
+    # A code column the mapping has not recognised shows its codes: audited like any page.
+    _load_enrolled({cell for row in samples for cell in row if cell != "(not shown)"})
     return render_template(
         "imports/mapping.html",
         upload=upload,
@@ -241,10 +243,18 @@ def _earlier_batch(upload: ImportUpload) -> ImportBatch | None:
 def _note_codes_shown(preview: dict) -> None:
     """Load the enrolled participants a near-duplicate pair names, so the view is
     audited like any page that shows a participant's code."""
-    codes = {other for _new, other in preview.get("near_duplicates", [])}
-    if codes:
-        list(db.session.scalars(select(Participant).where(Participant.code.in_(codes))))
-        list(db.session.scalars(select(ParticipantAlias).where(ParticipantAlias.code.in_(codes))))
+    _load_enrolled({code for pair in preview.get("near_duplicates", []) for code in pair})
+
+
+def _load_enrolled(texts: set[str]) -> None:
+    """Load the participants whose code (or alias) is among ``texts``: the page shows
+    them, so the view audit records them (ssp.participants.view_audit)."""
+    from ssp.participants.codes import chunked, normalise_code
+
+    codes = {normalise_code(text) for text in texts if text}
+    for batch in chunked(sorted(code for code in codes if code)):
+        list(db.session.scalars(select(Participant).where(Participant.code.in_(batch))))
+        list(db.session.scalars(select(ParticipantAlias).where(ParticipantAlias.code.in_(batch))))
 
 
 @bp.post("/uploads/<int:upload_id>/import")

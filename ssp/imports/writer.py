@@ -19,7 +19,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ssp.audit import record
@@ -115,7 +115,7 @@ def write_plan(
         participants = _participant_ids(plan, batch, now)
         _write_visits(plan, batch, user, participants, choices, now, progress)
         db.session.flush()
-    except IntegrityError:
+    except (IntegrityError, *_driver_integrity_errors()):
         db.session.rollback()
         raise ImportRefused(
             "Some of these rows were imported meanwhile (another import ran at the same "
@@ -158,20 +158,22 @@ def _participant_ids(plan: Plan, batch: ImportBatch, now: dt.datetime) -> _Parti
     enrolled at the desk since the preview is used, not enrolled again)."""
     codes = {visit.code for visit in plan.visits if visit.code}
     existing = known_codes(codes)
-    first_site: dict[str, int] = {}
+    # A participant first seen in the file was enrolled at their first visit in it (the
+    # report's new enrolments count them in that month, not in the month of the import).
+    first_visit: dict[str, tuple[int, dt.datetime]] = {}
     for visit in sorted(plan.visits, key=lambda v: v.occurred_at):
         if visit.code and visit.code not in existing:
-            first_site.setdefault(visit.code, visit.site_id)
+            first_visit.setdefault(visit.code, (visit.site_id, visit.occurred_at))
     rows = [
         {
             "code": code,
-            "created_at": now,
+            "created_at": enrolled_at,
             "enrolled_site_id": site_id,
             "import_batch_id": batch.id,
             "enrolled_in_field": False,
             "review_pending": False,
         }
-        for code, site_id in sorted(first_site.items())
+        for code, (site_id, enrolled_at) in sorted(first_visit.items())
     ]
     _insert(Participant, rows)
     ids = dict(existing)
@@ -337,6 +339,15 @@ def _write_referrals(rows: list[dict], batch: ImportBatch, user: User) -> None:
     )
 
 
+def _driver_integrity_errors() -> tuple[type[Exception], ...]:
+    """psycopg's own, which COPY raises without SQLAlchemy's wrapping."""
+    try:
+        from psycopg import errors
+    except ImportError:  # pragma: no cover (psycopg is a dependency)
+        return ()
+    return (errors.IntegrityError,)
+
+
 def _parts(values: list, size: int = CHUNK):
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -366,8 +377,11 @@ def undo_batch(batch: ImportBatch, user: User) -> UndoResult:
     referral_ids: list[int] = []
     for ids in chunked(visit_ids):
         referral_ids += db.session.scalars(select(Referral.id).where(Referral.visit_id.in_(ids)))
+    follow_ups = 0
     for ids in chunked(referral_ids):
-        db.session.execute(delete(FollowUp).where(FollowUp.referral_id.in_(ids)))
+        follow_ups += (
+            db.session.execute(delete(FollowUp).where(FollowUp.referral_id.in_(ids))).rowcount or 0
+        )
         db.session.execute(
             delete(ReferralStatusChange).where(ReferralStatusChange.referral_id.in_(ids))
         )
@@ -390,6 +404,7 @@ def undo_batch(batch: ImportBatch, user: User) -> UndoResult:
             "participants_removed": result.participants,
             "participants_kept": result.participants_kept,
             "referrals": result.referrals,
+            "follow_ups": follow_ups,
         },
     )
     db.session.flush()
@@ -412,8 +427,51 @@ def _remove_enrolled(batch: ImportBatch) -> tuple[int, int]:
     removable = [pid for pid in enrolled if pid not in kept]
     for ids in chunked(removable):
         db.session.execute(delete(Participant).where(Participant.id.in_(ids)))
-    if kept:
-        db.session.execute(
-            update(Participant).where(Participant.id.in_(kept)).values(import_batch_id=None)
-        )
+    _hand_over(kept)
     return len(removable), len(kept)
+
+
+def _hand_over(kept: set[int]) -> None:
+    """A participant kept because another import's visits remain (and nothing else) now
+    belongs to that import, so undoing it removes them too; anyone seen otherwise since
+    belongs to no import."""
+    from ssp.participants.services import _tables_linked_to_participants
+
+    for participant_id in kept:
+        batches = set(
+            db.session.scalars(
+                select(Visit.import_batch_id).where(Visit.participant_id == participant_id)
+            )
+        )
+        other_links = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(ParticipantAlias)
+                .where(ParticipantAlias.participant_id == participant_id)
+            )
+            or any(
+                db.session.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.c.participant_id == participant_id)
+                )
+                for table in _tables_linked_to_participants()
+                if table.name != "referrals"
+            )
+            or db.session.scalar(
+                select(func.count())
+                .select_from(Referral)
+                .where(Referral.participant_id == participant_id)
+                .where(
+                    Referral.visit_id.not_in(
+                        select(Visit.id).where(Visit.import_batch_id.is_not(None))
+                    )
+                )
+            )
+        )
+        owner = max(batches) if batches and None not in batches and not other_links else None
+        db.session.execute(
+            update(Participant)
+            .where(Participant.id == participant_id)
+            .values(import_batch_id=owner)
+        )

@@ -787,6 +787,9 @@ def _participant_viewed(event, names):
 
 #: Where ``participants_shown`` rows come from, in words (other pages: their address).
 PAGES = {
+    "imports.show_upload": "in an import's preview (near-duplicate codes)",
+    "imports.mapping": "in an import's column mapping (first values)",
+    "ssp import run": "in an import's preview on the command line",
     "dashboard.index": "on the home page",
     "participants.search_api": "in the search results",
     "participants.find": "in the search results",
@@ -1556,6 +1559,73 @@ def _drug_check_list_changed(event, names):
     return words(f"{state}{name} on the drug-checking lists")
 
 
+# Drug alerts --------------------------------------------------------------------------------
+
+
+def _drug_alert(event) -> str:
+    return "a drug alert" if event.object_id is None else f"drug alert #{event.object_id}"
+
+
+@describes("drug_alert_drafted", "Drug alert drafted")
+def _drug_alert_drafted(event, names):
+    detail = _detail(event)
+    what = (
+        f": {detail['found']} found in {detail['sold_as']}, {detail.get('area', '')}"
+        if detail.get("found") and detail.get("sold_as")
+        else ""
+    )
+    return words(
+        f"Drafted {_drug_alert(event)}{what}",
+        f"Since {detail['since']}, runs until {detail['expires_on']}"
+        if detail.get("since") and detail.get("expires_on")
+        else None,
+        "From a drug-checking signal" if detail.get("from_signal") else None,
+        f"{_plural(len(detail['advice']), 'piece')} of advice"
+        if isinstance(detail.get("advice"), list)
+        else None,
+    )
+
+
+@describes("drug_alert_edited", "Drug alert draft changed")
+def _drug_alert_edited(event, names):
+    changed = _detail(event).get("changed")
+    labels = {
+        "found": "what was found",
+        "sold_as": "what it was found in",
+        "area": "where",
+        "since": "since when",
+        "expires_on": "its last day",
+        "advice": "the advice",
+    }
+    return words(
+        f"Changed the draft of {_drug_alert(event)}",
+        "Changed: " + ", ".join(labels.get(str(name), str(name)) for name in changed)
+        if isinstance(changed, list) and changed
+        else None,
+    )
+
+
+@describes("drug_alert_approved", "Drug alert approved")
+def _drug_alert_approved(event, names):
+    detail = _detail(event)
+    return words(
+        f"Approved {_drug_alert(event)}"
+        + (f", drafted by {names.user(detail['drafted_by'])}" if detail.get("drafted_by") else ""),
+        f"Shown and printed until {detail['expires_on']}" if detail.get("expires_on") else None,
+    )
+
+
+@describes("drug_alert_withdrawn", "Drug alert withdrawn")
+def _drug_alert_withdrawn(event, names):
+    draft = _detail(event).get("was") == "draft"
+    return words(f"Withdrew {'the draft of ' if draft else ''}{_drug_alert(event)}")
+
+
+@describes("drug_alert_printed", "Drug alert flyer downloaded")
+def _drug_alert_printed(event, names):
+    return words(f"Downloaded the flyer of {_drug_alert(event)} (PDF)")
+
+
 OBJECT_TYPES = {
     "user": "Account",
     "site": "Site",
@@ -1576,6 +1646,7 @@ OBJECT_TYPES = {
     "outreach": "Outreach",
     "import_batch": "Import",
     "import_mapping": "Import mapping",
+    "drug_alert": "Drug alert",
     "drug_check": "Drug-checking result",
     "drug_check_list": "Drug-checking list",
 }

@@ -135,9 +135,7 @@ class Visit(db.Model):
     people_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Imported from a spreadsheet (ssp.imports): the batch, and the row's key, which
     # makes a second import of the same row add nothing.
-    import_batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("import_batches.id"), index=True
-    )
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     participant: Mapped[Participant | None] = relationship()

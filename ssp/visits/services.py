@@ -335,8 +335,12 @@ def _sync_stock(
 ) -> None:
     """Add the movements that make the visit's stock effect match what it handed out.
 
-    A ``new`` visit has no movements yet, so there is nothing to read first.
+    A ``new`` visit has no movements yet, so there is nothing to read first. A visit
+    imported from a spreadsheet without taking its supplies from stock never moves stock,
+    corrected or voided: today's shelves were counted after it.
     """
+    if not new and _imported_without_stock(visit):
+        return
     current: dict[tuple[int, int], int] = defaultdict(int)
     if not new:
         for site_id, item_id, total in db.session.execute(
@@ -368,6 +372,16 @@ def _sync_stock(
                     note=note,
                 )
             )
+
+
+def _imported_without_stock(visit: Visit) -> bool:
+    if visit.import_batch_id is None:
+        return False
+    batches = db.metadata.tables["import_batches"]  # ssp.imports; visits do not import it
+    moved = db.session.scalar(
+        select(batches.c.moved_stock).where(batches.c.id == visit.import_batch_id)
+    )
+    return not moved
 
 
 def record_visit(
@@ -419,12 +433,14 @@ def _local_date(value: dt.datetime) -> dt.date:
 
 
 def may_change(user: User, visit: Visit, now: dt.datetime | None = None) -> bool:
-    """Front desk: visits of their own site logged today. Managers and admins: any."""
+    """Front desk: visits of their own site logged today. Managers and admins: any. An
+    imported visit is history, whenever it was imported: managers and admins only."""
     if user.role in (Role.MANAGER, Role.ADMIN):
         return True
     now = now or utcnow()
     return (
-        user.site_id is not None
+        visit.import_batch_id is None
+        and user.site_id is not None
         and visit.site_id == user.site_id
         and _local_date(visit.created_at) == _local_date(now)
     )

@@ -76,13 +76,12 @@ def start_server(tmp_path, **config) -> Iterator[LiveServer]:
 
 
 def _seed() -> None:
+    from ssp.drugchecking.services import load_default_lists
     from ssp.referrals import services as referrals
     from ssp.reporting.funders import load_default_profiles
     from ssp.staff import services as staff
     from ssp.supplies.services import load_default_catalogue
     from tests.conftest import PASSWORD
-
-    from ssp.drugchecking.services import load_default_lists
 
     load_default_catalogue()
     load_default_profiles()

@@ -1,0 +1,661 @@
+"""Community alerts: drafted by a manager (by hand or from a signal), approved by a
+second one, then shown in the desk's header, printed as a flyer and sent as a short text
+until they expire; or withdrawn.
+
+The review rule: whoever drafted an alert, or changed its draft, cannot approve it.
+
+Every word an alert prints (the flyer, the text message, the desk's banner) that is not
+the program's own (its name, its advice, ``ALERT_ADVICE``) or the alert's (what was found,
+in what, where) is in ``WORDS`` below, so that another language is one more table.
+
+Everything here is flushed, never committed: the view commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ssp.audit import AuditEvent, record
+from ssp.drugchecking import trends
+from ssp.drugchecking.models import Alert, AlertStatus, DrugCheck, Finding, Outcome
+from ssp.errors import RuleError
+from ssp.extensions import db
+from ssp.security import Role
+from ssp.staff.models import Site, User
+from ssp.textinput import has_refused_characters
+from ssp.timeutil import day_start, local_time, program_today, utcnow
+
+#: The fixed words of everything an alert prints, in English. Placeholders are filled
+#: with ``str.format``; dates are formatted by ``day_month`` and ``full_date``.
+WORDS: dict[str, str] = {
+    "all_areas": "all areas",
+    "flyer_title": "Drug checking alert",
+    "found_in": "{found} found in {sold_as}",
+    "where": "Where",
+    "since": "Since",
+    "what_to_do": "What to do",
+    "issued": "Issued {date} by {program}",
+    "valid_until": "This alert runs until {date}.",
+    "scan": "Scan for more:",
+    "text_opening": "Drug alert from {program}, {date}: ",
+    "text_opening_short": "Drug alert, {date}: ",
+    "text_body": "{found_in}, {area}, since {since}.",
+    "text_more": " More: {url}",
+    "banner": "{found_in} — {area}, since {since}",
+    "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+    "months_long": (
+        "January February March April May June July August September October November December"
+    ),
+}
+
+FOUND_MAX, SOLD_AS_MAX, AREA_MAX = 60, 60, 120  # the columns' widths
+#: How long an alert may run at most, from the day it is drafted.
+MAX_DAYS = 90
+#: A text message for the program's messaging groups: one SMS of Unicode, two of GSM.
+TEXT_MAX = 320
+#: The advice ticked on a new alert, and added when what was found is xylazine (only the
+#: keys the program keeps in ``ALERT_ADVICE`` are used).
+DEFAULT_ADVICE = ("use_with_someone", "start_low", "carry_naloxone", "test_first")
+XYLAZINE_ADVICE = ("xylazine_wounds", "xylazine_breathing")
+
+
+class AlertError(RuleError):
+    """An alert the rules do not allow; ``field`` names the form field concerned."""
+
+
+class AlertNamesSomeone(AlertError):
+    """A box of the alert holds a participant's code (the form must not show it back)."""
+
+
+# --- words ---------------------------------------------------------------------------------
+
+
+def day_month(day: dt.date) -> str:
+    """The day and month: 1 Dec."""
+    return f"{day.day} {WORDS['months'].split()[day.month - 1]}"
+
+
+def full_date(day: dt.date) -> str:
+    """The date in full: 1 December 2026."""
+    return f"{day.day} {WORDS['months_long'].split()[day.month - 1]} {day.year}"
+
+
+def short_date(day: dt.date) -> str:
+    """The date, short: 1 Dec 2026."""
+    return f"{day_month(day)} {day.year}"
+
+
+def in_sentence(name: str) -> str:
+    """A list name as it reads inside a sentence: "Fentanyl" becomes "fentanyl", but an
+    abbreviation ("MDMA", "LSD") keeps its capitals."""
+    if len(name) > 1 and name[1].isupper():
+        return name
+    return name[:1].lower() + name[1:]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def headline(alert: Alert) -> str:
+    """What was found in what: Xylazine found in fentanyl."""
+    return _capitalised(
+        WORDS["found_in"].format(found=in_sentence(alert.found), sold_as=in_sentence(alert.sold_as))
+    )
+
+
+def banner_text(alert: Alert) -> str:
+    """The header's words: Xylazine found in fentanyl — all areas, since 1 Dec."""
+    return WORDS["banner"].format(
+        found_in=headline(alert), area=alert.area, since=day_month(alert.since)
+    )
+
+
+def advice_texts(keys: Iterable[str]) -> list[str]:
+    """The program's advice for these keys, in order (a key it no longer keeps is left
+    out)."""
+    advice = current_app.config["ALERT_ADVICE"]
+    return [advice[key] for key in keys if key in advice]
+
+
+def issued_on(alert: Alert, today: dt.date | None = None) -> dt.date:
+    """The alert's date: the day it was approved (today, for a draft)."""
+    if alert.approved_at is not None:
+        return local_time(alert.approved_at).date()
+    return today or program_today()
+
+
+@dataclass(frozen=True)
+class ShortText:
+    """The message for the messaging groups, and the advice lines it had no room for."""
+
+    text: str
+    left_out: int
+
+
+def short_text(alert: Alert, today: dt.date | None = None) -> ShortText:
+    """The message: who, when, what, where, since, as much advice as fits in
+    ``TEXT_MAX`` characters (in order), and the public page when configured."""
+    config = current_app.config
+    date = short_date(issued_on(alert, today))
+    body = WORDS["text_body"].format(
+        found_in=WORDS["found_in"].format(
+            found=in_sentence(alert.found), sold_as=in_sentence(alert.sold_as)
+        ),
+        area=alert.area,
+        since=day_month(alert.since),
+    )
+    opening = WORDS["text_opening"].format(program=config["PROGRAM_NAME"], date=date)
+    if len(opening) + len(body) > TEXT_MAX:  # a long program name gives way
+        opening = WORDS["text_opening_short"].format(date=date)
+    text = opening + body
+    url = (config.get("ALERT_PUBLIC_URL") or "").strip()
+    more = WORDS["text_more"].format(url=url) if url else ""
+    if len(text) + len(more) > TEXT_MAX:
+        more = ""
+    advice = advice_texts(alert.advice)
+    left_out = 0
+    for line in advice:
+        if len(text) + 1 + len(line) + len(more) <= TEXT_MAX:
+            text += " " + line
+        else:
+            left_out += 1
+    return ShortText(text + more, left_out)
+
+
+def alert_text(alert: Alert, today: dt.date | None = None) -> str:
+    """The short message for the program's messaging groups (at most ``TEXT_MAX``
+    characters, plain text)."""
+    return short_text(alert, today).text
+
+
+# --- drafting ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftValues:
+    """What a new alert's form starts with."""
+
+    found: str = ""
+    sold_as: str = ""
+    area: str = ""
+    since: dt.date | None = None
+    expires_on: dt.date | None = None
+    advice: tuple[str, ...] = ()
+    test_id: int | None = None
+    signal: dict[str, Any] | None = None
+
+
+def _known_advice(keys: Iterable[str]) -> tuple[str, ...]:
+    wanted = set(keys)
+    return tuple(key for key in current_app.config["ALERT_ADVICE"] if key in wanted)
+
+
+def default_advice(found: str = "") -> tuple[str, ...]:
+    """The advice a new alert starts with; xylazine's own when that is what was found."""
+    keys = list(DEFAULT_ADVICE)
+    if "xylazine" in found.lower():
+        keys += XYLAZINE_ADVICE
+    return _known_advice(keys)
+
+
+def blank_values(today: dt.date | None = None) -> DraftValues:
+    """A new alert by hand: all areas, since today, for ``ALERT_DAYS``, the usual advice."""
+    today = today or program_today()
+    return DraftValues(
+        area=WORDS["all_areas"],
+        since=today,
+        expires_on=today + dt.timedelta(days=current_app.config["ALERT_DAYS"]),
+        advice=default_advice(),
+    )
+
+
+def signal_key(signal: trends.Signal) -> str:
+    """How a signal is named in an address: ``<sold_as_id>-<test_id>``."""
+    return f"{signal.sold_as_id}-{signal.test_id}"
+
+
+def find_signal(key: str | None, today: dt.date | None = None) -> trends.Signal | None:
+    """The current signal a key names, or None (a malformed key, or no longer a signal)."""
+    from ssp.forms import parse_id
+
+    sold_as_id, _, test_id = (key or "").partition("-")
+    sold_as_id, test_id = parse_id(sold_as_id), parse_id(test_id)
+    if sold_as_id is None or test_id is None:
+        return None
+    return next(
+        (
+            signal
+            for signal in trends.signals(today)
+            if (signal.sold_as_id, signal.test_id) == (sold_as_id, test_id)
+        ),
+        None,
+    )
+
+
+def signal_record(signal: trends.Signal) -> dict[str, Any]:
+    """The figures behind a signal, as kept with the alert drafted from it."""
+    return {
+        "sold_as_id": signal.sold_as_id,
+        "test_id": signal.test_id,
+        "positive": signal.positive,
+        "tested": signal.tested,
+        "positive_before": signal.positive_before,
+        "tested_before": signal.tested_before,
+        "first": signal.first.isoformat(),
+        "last": signal.last.isoformat(),
+        "sentence": signal.sentence,
+    }
+
+
+def _signal_area(signal: trends.Signal) -> str:
+    """The one zone or site every positive sample of the signal came from, or "all
+    areas" (a wider alert is the safer one when they came from several)."""
+    from ssp.outreach.models import Zone
+
+    places = db.session.execute(
+        select(DrugCheck.zone_id, DrugCheck.site_id)
+        .join(Finding, Finding.check_id == DrugCheck.id)
+        .where(
+            DrugCheck.sold_as_id == signal.sold_as_id,
+            Finding.test_id == signal.test_id,
+            Finding.outcome == Outcome.POSITIVE,
+            DrugCheck.voided_at.is_(None),
+            DrugCheck.checked_at >= day_start(signal.first),
+            DrugCheck.checked_at < day_start(signal.last + dt.timedelta(days=1)),
+        )
+        .distinct()
+    ).all()
+    where = {("zone", zone_id) if zone_id else ("site", site_id) for zone_id, site_id in places}
+    if len(where) != 1:
+        return WORDS["all_areas"]
+    kind, place_id = where.pop()
+    place = db.session.get(Zone if kind == "zone" else Site, place_id)
+    return place.name[:AREA_MAX] if place is not None else WORDS["all_areas"]
+
+
+def signal_values(signal: trends.Signal, today: dt.date | None = None) -> DraftValues:
+    """A new alert from a signal: what it found in what, where its positives came from,
+    since the first day of its window, for ``ALERT_DAYS``, with the usual advice."""
+    today = today or program_today()
+    return DraftValues(
+        found=signal.finds[:FOUND_MAX],
+        sold_as=signal.sold_as[:SOLD_AS_MAX],
+        area=_signal_area(signal),
+        since=min(signal.first, today),
+        expires_on=today + dt.timedelta(days=current_app.config["ALERT_DAYS"]),
+        advice=default_advice(signal.finds),
+        test_id=signal.test_id,
+        signal=signal_record(signal),
+    )
+
+
+def _clean(text: str | None, field: str, most: int, what: str) -> str:
+    text = text or ""
+    if has_refused_characters(text):
+        raise AlertError(
+            f"Remove the control character (an invisible character such as NUL or a "
+            f"pasted line break) from {what}.",
+            field,
+        )
+    text = " ".join(text.split())
+    if not text:
+        raise AlertError(f"Enter {what}.", field)
+    if len(text) > most:
+        raise AlertError(f"Use at most {most} characters for {what}.", field)
+    return text
+
+
+def _refuse_codes(values: dict[str, str]) -> None:
+    """No box of an alert may hold a participant's code: an alert never names anyone."""
+    from ssp.participants.codes import MAX_LENGTH, MIN_LENGTH, normalise_code
+    from ssp.participants.services import code_in_use
+
+    for field, text in values.items():
+        # Runs of letters and digits, with the separators a code may be written with.
+        for word in re.split(r"[^0-9A-Za-z\-_.·/]+", text):
+            code = normalise_code(word)
+            if MIN_LENGTH <= len(code) <= MAX_LENGTH and code_in_use(code):
+                raise AlertNamesSomeone(
+                    "That looks like a participant's code. An alert never names anyone: "
+                    "say what was found, in what and where.",
+                    field,
+                )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    found: str
+    sold_as: str
+    area: str
+    since: dt.date
+    expires_on: dt.date
+    advice: list[str]
+
+
+def _checked(
+    found: str | None,
+    sold_as: str | None,
+    area: str | None,
+    since: dt.date | None,
+    expires_on: dt.date | None,
+    advice: Sequence[str] | None,
+    today: dt.date,
+) -> _Checked:
+    found = _clean(found, "found", FOUND_MAX, "what was found")
+    sold_as = _clean(sold_as, "sold_as", SOLD_AS_MAX, "what it was found in")
+    area = _clean(area, "area", AREA_MAX, "where (a zone or site, or “all areas”)")
+    _refuse_codes({"found": found, "sold_as": sold_as, "area": area})
+    if not isinstance(since, dt.date) or isinstance(since, dt.datetime):
+        raise AlertError("Enter the day it was first found.", "since")
+    if since > today:
+        raise AlertError("The day it was first found cannot be in the future.", "since")
+    if not isinstance(expires_on, dt.date) or isinstance(expires_on, dt.datetime):
+        raise AlertError("Enter the last day the alert runs.", "expires_on")
+    if expires_on <= since:
+        raise AlertError("The alert must run until after the day it was first found.", "expires_on")
+    if expires_on < today:
+        raise AlertError("The last day the alert runs has already passed.", "expires_on")
+    if expires_on > today + dt.timedelta(days=MAX_DAYS):
+        raise AlertError(
+            f"An alert runs at most {MAX_DAYS} days; draft a new one if it is still needed.",
+            "expires_on",
+        )
+    keys = list(advice or [])
+    known = current_app.config["ALERT_ADVICE"]
+    if any(not isinstance(key, str) or key not in known for key in keys):
+        raise AlertError("Choose advice from the program's list.", "advice")
+    ordered = list(_known_advice(keys))
+    if not ordered:
+        raise AlertError("Choose at least one piece of advice.", "advice")
+    return _Checked(found, sold_as, area, since, expires_on, ordered)
+
+
+def _values_detail(alert: Alert) -> dict[str, Any]:
+    return {
+        "found": alert.found,
+        "sold_as": alert.sold_as,
+        "area": alert.area,
+        "since": alert.since.isoformat(),
+        "expires_on": alert.expires_on.isoformat(),
+        "advice": list(alert.advice),
+    }
+
+
+def _require_manager(user: User, doing: str) -> None:
+    if user.role not in (Role.MANAGER, Role.ADMIN):
+        raise AlertError(f"Only a program manager or an administrator can {doing} an alert.")
+
+
+def draft_alert(
+    user: User,
+    found: str | None,
+    sold_as: str | None,
+    area: str | None,
+    since: dt.date | None,
+    expires_on: dt.date | None,
+    advice: Sequence[str] | None,
+    test_id: int | None = None,
+    signal: dict[str, Any] | None = None,
+    *,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Alert:
+    """Draft an alert (flushed, not committed), or ``AlertError`` naming the first rule
+    it breaks. It shows and prints only once another manager approves it."""
+    _require_manager(user, "draft")
+    now = now or utcnow()
+    today = today or program_today(now)
+    checked = _checked(found, sold_as, area, since, expires_on, advice, today)
+    alert = Alert(
+        status=AlertStatus.DRAFT,
+        test_id=test_id,
+        found=checked.found,
+        sold_as=checked.sold_as,
+        area=checked.area,
+        since=checked.since,
+        expires_on=checked.expires_on,
+        advice=checked.advice,
+        signal=signal,
+        drafted_by=user.id,
+        drafted_at=now,
+    )
+    db.session.add(alert)
+    db.session.flush()
+    record(
+        "drug_alert_drafted",
+        object_type="drug_alert",
+        object_id=alert.id,
+        user_id=user.id,
+        detail={**_values_detail(alert), "from_signal": signal is not None},
+    )
+    return alert
+
+
+def draft_from_signal(signal: trends.Signal, user: User, *, today: dt.date | None = None) -> Alert:
+    """Draft an alert with what a signal says (flushed, not committed)."""
+    values = signal_values(signal, today)
+    return draft_alert(
+        user,
+        values.found,
+        values.sold_as,
+        values.area,
+        values.since,
+        values.expires_on,
+        values.advice,
+        test_id=values.test_id,
+        signal=values.signal,
+        today=today,
+    )
+
+
+def edit_draft(
+    alert: Alert,
+    user: User,
+    found: str | None,
+    sold_as: str | None,
+    area: str | None,
+    since: dt.date | None,
+    expires_on: dt.date | None,
+    advice: Sequence[str] | None,
+    *,
+    today: dt.date | None = None,
+) -> Alert:
+    """Change a draft (flushed, not committed). Whoever changes it cannot approve it."""
+    _require_manager(user, "change")
+    if alert.status != AlertStatus.DRAFT:
+        raise AlertError(
+            "Only a draft can be changed. Withdraw this alert and draft a new one instead."
+        )
+    checked = _checked(found, sold_as, area, since, expires_on, advice, today or program_today())
+    before = _values_detail(alert)
+    alert.found, alert.sold_as, alert.area = checked.found, checked.sold_as, checked.area
+    alert.since, alert.expires_on, alert.advice = checked.since, checked.expires_on, checked.advice
+    after = _values_detail(alert)
+    changed = sorted(key for key in after if after[key] != before[key])
+    db.session.flush()
+    if changed:
+        record(
+            "drug_alert_edited",
+            object_type="drug_alert",
+            object_id=alert.id,
+            user_id=user.id,
+            detail={"changed": changed, **{key: after[key] for key in changed}},
+        )
+    return alert
+
+
+def authors(alert: Alert) -> set[int]:
+    """Who drafted the alert or changed its draft (none of them may approve it)."""
+    editors = db.session.scalars(
+        select(AuditEvent.user_id).where(
+            AuditEvent.action == "drug_alert_edited",
+            AuditEvent.object_type == "drug_alert",
+            AuditEvent.object_id == alert.id,
+        )
+    )
+    return {alert.drafted_by, *(user_id for user_id in editors if user_id is not None)}
+
+
+def may_approve(alert: Alert, user: User) -> bool:
+    """Whether ``user`` is a manager who neither drafted nor changed this draft."""
+    return (
+        alert.status == AlertStatus.DRAFT
+        and user.role in (Role.MANAGER, Role.ADMIN)
+        and user.id not in authors(alert)
+    )
+
+
+def approve(
+    alert: Alert, user: User, *, now: dt.datetime | None = None, today: dt.date | None = None
+) -> Alert:
+    """A second manager approves a draft: from now it shows and prints until it expires
+    (flushed, not committed)."""
+    _require_manager(user, "approve")
+    now = now or utcnow()
+    today = today or program_today(now)
+    if alert.status != AlertStatus.DRAFT:
+        raise AlertError(f"This alert is {alert.status.label.lower()}, not a draft.")
+    if user.id in authors(alert):
+        raise AlertError(
+            "You drafted or changed this alert, so you cannot approve it: another manager "
+            "reads it and approves it."
+        )
+    if alert.expires_on < today:
+        raise AlertError("This alert's last day has passed. Change the draft before approving.")
+    alert.status = AlertStatus.APPROVED
+    alert.approved_by = user.id
+    alert.approved_at = now
+    db.session.flush()
+    record(
+        "drug_alert_approved",
+        object_type="drug_alert",
+        object_id=alert.id,
+        user_id=user.id,
+        detail={"drafted_by": alert.drafted_by, "expires_on": alert.expires_on.isoformat()},
+    )
+    return alert
+
+
+def withdraw(alert: Alert, user: User, *, now: dt.datetime | None = None) -> Alert:
+    """Take an alert (approved or still a draft) out of the header, the flyers and the
+    texts (flushed, not committed)."""
+    _require_manager(user, "withdraw")
+    if alert.status == AlertStatus.WITHDRAWN:
+        raise AlertError("This alert was already withdrawn.")
+    was = alert.status
+    alert.status = AlertStatus.WITHDRAWN
+    alert.withdrawn_by = user.id
+    alert.withdrawn_at = now or utcnow()
+    db.session.flush()
+    record(
+        "drug_alert_withdrawn",
+        object_type="drug_alert",
+        object_id=alert.id,
+        user_id=user.id,
+        detail={"was": was.value},
+    )
+    return alert
+
+
+# --- showing and printing --------------------------------------------------------------------
+
+
+def is_current(alert: Alert, today: dt.date | None = None) -> bool:
+    """Approved, not withdrawn, and not past its last day."""
+    return alert.status == AlertStatus.APPROVED and alert.expires_on >= (today or program_today())
+
+
+def current_alerts(today: dt.date | None = None) -> list[Alert]:
+    """The alerts the desk shows now, newest approval first."""
+    return list(
+        db.session.scalars(
+            select(Alert)
+            .where(
+                Alert.status == AlertStatus.APPROVED, Alert.expires_on >= (today or program_today())
+            )
+            .order_by(Alert.approved_at.desc(), Alert.id.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AlertLists:
+    """The alerts page: drafts to approve, current alerts, and past ones."""
+
+    drafts: list[Alert]
+    current: list[Alert]
+    past: list[Alert]
+
+
+def alert_lists(today: dt.date | None = None, past_limit: int = 50) -> AlertLists:
+    """Drafts (oldest first), current (newest first), past: expired or withdrawn
+    (newest first, the last ``past_limit``)."""
+    today = today or program_today()
+    drafts = db.session.scalars(
+        select(Alert).where(Alert.status == AlertStatus.DRAFT).order_by(Alert.drafted_at, Alert.id)
+    )
+    past = db.session.scalars(
+        select(Alert)
+        .where(
+            (Alert.status == AlertStatus.WITHDRAWN)
+            | ((Alert.status == AlertStatus.APPROVED) & (Alert.expires_on < today))
+        )
+        .order_by(Alert.drafted_at.desc(), Alert.id.desc())
+        .limit(past_limit)
+    )
+    return AlertLists(list(drafts), current_alerts(today), list(past))
+
+
+def check_printable(alert: Alert, today: dt.date | None = None) -> None:
+    """``AlertError`` unless the alert may print: approved, not withdrawn, not expired."""
+    if alert.status == AlertStatus.DRAFT:
+        raise AlertError("A draft does not print: another manager approves it first.")
+    if alert.status == AlertStatus.WITHDRAWN:
+        raise AlertError("This alert was withdrawn: it no longer prints.")
+    if alert.expires_on < (today or program_today()):
+        raise AlertError("This alert has expired: it no longer prints.")
+
+
+def flyer_content(alert: Alert, today: dt.date | None = None):
+    """What the flyer prints, as plain values (``ssp.drugchecking.flyer`` draws it)."""
+    from ssp.drugchecking.flyer import FlyerContent
+
+    config = current_app.config
+    issued = issued_on(alert, today)
+    return FlyerContent(
+        title=WORDS["flyer_title"],
+        headline=headline(alert),
+        lines=(
+            (WORDS["where"], _capitalised(alert.area)),
+            (WORDS["since"], full_date(alert.since)),
+        ),
+        advice_heading=WORDS["what_to_do"],
+        advice=tuple(advice_texts(alert.advice)),
+        footer=(
+            WORDS["issued"].format(date=full_date(issued), program=config["PROGRAM_NAME"]),
+            WORDS["valid_until"].format(date=full_date(alert.expires_on)),
+        ),
+        url=(config.get("ALERT_PUBLIC_URL") or "").strip() or None,
+        scan=WORDS["scan"],
+        author=config["PROGRAM_NAME"],
+        issued=issued,
+    )
+
+
+def print_flyer(alert: Alert, user: User, today: dt.date | None = None) -> bytes:
+    """The flyer's PDF, its download audited (flushed, not committed); ``AlertError``
+    unless the alert may print."""
+    from ssp.drugchecking.flyer import render_flyer
+
+    check_printable(alert, today)
+    pdf = render_flyer(flyer_content(alert, today))
+    record("drug_alert_printed", object_type="drug_alert", object_id=alert.id, user_id=user.id)
+    return pdf
