@@ -4,6 +4,7 @@ on the page (``export.make_export``), written to a file."""
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from pathlib import Path
 
 import click
@@ -21,6 +22,23 @@ def _day(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.UsageError(f"{option} takes a day as YYYY-MM-DD, e.g. 2026-10-01.") from None
+
+
+def _refuse_other_than_a_file(target: Path) -> None:
+    """The zip is written beside ``target`` and renamed onto it, which would replace a
+    device (/dev/full), a fifo, a socket or a symbolic link with a plain file: refuse
+    anything there but a regular file, before any work is done."""
+    try:
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise click.ClickException(f"Cannot write to {target}: {error.strerror}.") from None
+    if not stat.S_ISREG(mode):
+        raise click.ClickException(
+            f"{target} exists and is not a regular file: give the path of a new file or of "
+            "an earlier export."
+        )
 
 
 @click.command("export")
@@ -102,6 +120,7 @@ def export_command(
     from ssp.reporting.archive import write_atomically
 
     target = Path(out_path)
+    _refuse_other_than_a_file(target)
     _check_writable(target)
     request = ExportRequest(
         purpose=purpose,
@@ -128,6 +147,7 @@ def export_command(
     db.session.commit()
     note = made.note
     click.echo(
-        f"Wrote {target} (sha256 {made.sha256}): {note.rows:,} rows, {note.people:,} people; "
-        f"k = {note.k}, {note.rows_coarsened:,} rows coarsened, {note.rows_left_out:,} left out."
+        f"Wrote {target} (sha256 {made.sha256}): {note.rows:,} rows ({note.people:,} people, "
+        f"{note.anonymous_rows:,} anonymous visits); k = {note.k}, {note.rows_coarsened:,} rows "
+        f"coarsened, {note.rows_left_out:,} left out."
     )

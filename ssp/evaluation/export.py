@@ -57,6 +57,18 @@ class ExportError(RuleError):
     """An export that cannot be made as asked; ``field`` names the form box."""
 
 
+CLEARED = (
+    "The {name} contains a participant code, so it was cleared rather than shown again. It "
+    "is kept in the audit trail, which never names anyone by code: type it again without "
+    "the code."
+)
+
+
+class NamesACode(ExportError):
+    """A purpose or recipient that names a participant code: refused, and never shown
+    back (see :func:`withheld`)."""
+
+
 @dataclass(frozen=True)
 class ExportRequest:
     """What a manager asks for. ``period`` is a report period key (a month, a quarter,
@@ -148,12 +160,30 @@ def _text(value: str, name: str, what: str, most: int, *, multiline: bool) -> st
     if len(text) > most:
         raise ExportError(f"Keep the {name} to {most} characters.", name)
     if names_a_code(text):
-        raise ExportError(
+        raise NamesACode(
             f"The {name} contains a participant code. It is kept in the audit trail, which "
             "never names anyone by code: leave the code out.",
             name,
         )
     return text
+
+
+def withheld(value: str | None, name: str, most: int) -> str | None:
+    """Why a refused form's purpose or recipient must not be shown back (None: it may).
+
+    A page that showed a participant's code would have to audit it; this one never shows
+    one instead: a text naming a code is cleared, whichever check refused the form. A
+    text far longer than allowed is cleared unchecked (checking it would cost a query
+    per 500 words)."""
+    text = value or ""
+    if len(text) > 4 * most:
+        return (
+            f"The {name} was cleared: it is far longer than {most} characters, too long to "
+            "check for participant codes before showing it again."
+        )
+    if text.strip() and names_a_code(text):
+        return CLEARED.format(name=name)
+    return None
 
 
 def _check_options(request: ExportRequest) -> tuple[str, ...]:
@@ -254,11 +284,10 @@ def make_export(
 
     chosen, start, steps = _plan(request, attributes)
     candidates = [
-        Candidate(
-            person=row.person if row.person is not None else ("anonymous visit", index),
-            ladders=tuple(qi.ladder(row, sites) for qi in chosen),
-        )
-        for index, row in enumerate(rows)
+        # An anonymous visit has no person (None): kanon groups it with the anonymous
+        # rows only, never counting it as one of the people of a coded group.
+        Candidate(person=row.person, ladders=tuple(qi.ladder(row, sites) for qi in chosen))
+        for row in rows
     ]
     outcome = anonymise(candidates, start, steps, k=k, allowance=SUPPRESSION_ALLOWANCE)
 
@@ -284,6 +313,7 @@ def make_export(
     else:
         data_file, data = "data.parquet", parquet_bytes(header, lines, set(rec.COUNT_COLUMNS))
 
+    anonymous_kept = sum(1 for line in lines if line[0] is None)
     note = CoverNote(
         program=current_app.config["PROGRAM_NAME"],
         generated_on=today.isoformat(),
@@ -304,7 +334,8 @@ def make_export(
         rows_read=len(candidates),
         rows=len(lines),
         people=len(set(people)),
-        anonymous_rows=sum(1 for line in lines if line[0] is None),
+        anonymous_rows=anonymous_kept,
+        anonymous_rows_left_out=sum(1 for row in rows if row.person is None) - anonymous_kept,
         rows_coarsened=outcome.coarsened,
         rows_left_out=outcome.left_out,
         steps=[step.says for step in outcome.steps],
@@ -334,6 +365,7 @@ def make_export(
             "k": k,
             "rows": note.rows,
             "people": note.people,
+            "anonymous_rows": note.anonymous_rows,
             "rows_coarsened": note.rows_coarsened,
             "rows_left_out": note.rows_left_out,
             "steps": note.steps,

@@ -3,22 +3,28 @@ database, no Flask.
 
 Each row carries, for every quasi-identifier (the attributes an outsider could know of a
 person: when they came, where, their age band, gender...), a *ladder*: its value at each
-level of generalisation, level 0 the most detailed ("2026-W40", then "2026-10"). A row's
-*group* is the tuple of its quasi-identifiers at the current levels, and a group's *size*
-is the number of different people in it (a row of an anonymous visit counts as a person
-of its own), so a group of 11 rows that are all one person's visits is a group of one.
+level of generalisation, level 0 the most detailed ("2026-W40", then "2026-10"). A row is
+*coded* (it has a person, whose number the file shows) or *anonymous* (a walk-in who gave
+no code: the file shows an empty person). Since the file shows which rows are anonymous,
+that too is a quasi-identifier, one that is never generalised: a row's *group* is the
+tuple of its quasi-identifiers at the current levels together with whether it is
+anonymous. A coded group's *size* is the number of different people in it, so a group of
+11 rows that are all one person's visits is a group of one; an anonymous group's size is
+its number of rows (nobody can tell whose they are). Anonymous rows never count towards
+the people of a coded group: one coded visit among ten walk-ins is a coded group of one.
 
 :func:`anonymise`:
 
 1. Every quasi-identifier starts at the level the manager asked for.
-2. While more rows are in groups of fewer than ``k`` people than the suppression
-   allowance (``floor(allowance × rows)``), the next step of the stated order is taken:
-   one quasi-identifier is generalised one level *for every row* (global recoding), so a
+2. While more rows are in groups smaller than ``k`` than the suppression allowance
+   (``floor(allowance × rows)``), the next step of the stated order is taken: one
+   quasi-identifier is generalised one level *for every row* (global recoding), so a
    column never mixes weeks and months. Steps for attributes not in the export, or at
    levels already reached, are skipped.
-3. Rows still in groups of fewer than ``k`` people are left out (local suppression).
-   Removing whole groups changes no other group, so every group left has ``k`` or more
-   people, hence ``k`` or more rows.
+3. Rows still in groups smaller than ``k`` are left out (local suppression). Removing
+   whole groups changes no other group, so in the output, for every combination of
+   quasi-identifiers, the coded rows (if any) are of ``k`` or more different people and
+   the anonymous rows (if any) are ``k`` or more.
 
 The order of the steps and the allowance are fixed in advance and never look at which
 values are rare, so the method can be published (docs/evaluator-export.md) without
@@ -34,10 +40,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Candidate:
-    """A row before anonymisation: whom it is about (never written out) and, per
-    quasi-identifier, its values from the most detailed level to the coarsest."""
+    """A row before anonymisation: whom it is about (never written out; None for an
+    anonymous visit) and, per quasi-identifier, its values from the most detailed level
+    to the coarsest."""
 
-    person: Hashable
+    person: Hashable | None
     ladders: tuple[tuple[str, ...], ...]
 
 
@@ -57,7 +64,7 @@ class Outcome:
     levels: tuple[int, ...]  # each quasi-identifier's final level
     steps: tuple[Step, ...]  # the steps taken, in order
     kept: tuple[int, ...]  # the indices of the rows kept, in input order
-    left_out: int  # rows in groups of fewer than k people at the end
+    left_out: int  # rows in groups smaller than k at the end
     coarsened: int  # kept rows with a value coarser than asked
 
     def values(self, candidate: Candidate) -> tuple[str, ...]:
@@ -70,23 +77,37 @@ def group_key(candidate: Candidate, levels: Sequence[int]) -> tuple[str, ...]:
     return tuple(ladder[level] for ladder, level in zip(candidate.ladders, levels, strict=True))
 
 
-def group_people(candidates: Sequence[Candidate], levels: Sequence[int]) -> dict[tuple, set]:
-    """Each group at ``levels``: its people."""
-    groups: dict[tuple, set] = {}
+Group = tuple[tuple[str, ...], bool]  # the quasi-identifiers, and whether anonymous
+
+
+def group_of(candidate: Candidate, levels: Sequence[int]) -> Group:
+    """The row's group at ``levels``: its quasi-identifiers and whether it is anonymous."""
+    return group_key(candidate, levels), candidate.person is None
+
+
+def group_sizes(candidates: Sequence[Candidate], levels: Sequence[int]) -> dict[Group, int]:
+    """Each group at ``levels``: its size (a coded group: its different people; an
+    anonymous group: its rows)."""
+    people: dict[Group, set] = {}
+    anonymous: dict[Group, int] = {}
     for candidate in candidates:
-        groups.setdefault(group_key(candidate, levels), set()).add(candidate.person)
-    return groups
+        group = group_of(candidate, levels)
+        if candidate.person is None:
+            anonymous[group] = anonymous.get(group, 0) + 1
+        else:
+            people.setdefault(group, set()).add(candidate.person)
+    return {**{group: len(found) for group, found in people.items()}, **anonymous}
 
 
 def rows_in_small_groups(
     candidates: Sequence[Candidate], levels: Sequence[int], k: int
 ) -> list[int]:
-    """The indices of the rows whose group at ``levels`` has fewer than ``k`` people."""
-    groups = group_people(candidates, levels)
+    """The indices of the rows whose group at ``levels`` is smaller than ``k``."""
+    sizes = group_sizes(candidates, levels)
     return [
         index
         for index, candidate in enumerate(candidates)
-        if len(groups[group_key(candidate, levels)]) < k
+        if sizes[group_of(candidate, levels)] < k
     ]
 
 
@@ -99,7 +120,7 @@ def anonymise(
     allowance: float,
 ) -> Outcome:
     """Global recoding in the order of ``steps`` until at most ``allowance`` of the rows
-    are in groups of fewer than ``k`` people, then those rows left out (see the module
+    are in groups smaller than ``k``, then those rows left out (see the module
     docstring). ``start``: each quasi-identifier's level as asked."""
     if k < 1:
         raise ValueError("k is at least 1")

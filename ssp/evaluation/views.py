@@ -7,7 +7,15 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from ssp.database import reads_first
-from ssp.evaluation.export import ExportError, make_export
+from ssp.evaluation.export import (
+    CLEARED,
+    PURPOSE_MAX,
+    RECIPIENT_MAX,
+    ExportError,
+    NamesACode,
+    make_export,
+    withheld,
+)
 from ssp.evaluation.forms import ExportForm, period_choices
 from ssp.extensions import db
 from ssp.forms import show_rule_error
@@ -27,6 +35,7 @@ def export():
     """Choose the period and the shape of the file, state the purpose and the recipient;
     the export is made, audited and downloaded."""
     form = ExportForm()
+    named = None
     today = program_today()
     current = Month(today.year, today.month)
     form.period.choices = period_choices(current)
@@ -36,6 +45,9 @@ def export():
         user_id = current_user.id
         try:
             made = make_export(form.to_request(), user_id=user_id)
+        except NamesACode as error:
+            db.session.rollback()
+            named = error.field  # said by _withhold_codes below, with the box cleared
         except ExportError as error:
             db.session.rollback()
             show_rule_error(form, error)
@@ -49,6 +61,23 @@ def export():
                     "Cache-Control": "no-store",
                 },
             )
+    if request.method == "POST":
+        _withhold_codes(form, named)
     return render_template("evaluation/export.html", form=form), (
         422 if request.method == "POST" else 200
     )
+
+
+def _withhold_codes(form: ExportForm, named: str | None) -> None:
+    """A refused form is shown again with what was typed, except a purpose or recipient
+    that names a participant code (``named``: the box the export refused for one) or is
+    too long to check: that box is cleared, and says why. So the page never shows a code
+    (and needs no view audit)."""
+    for field, most in ((form.purpose, PURPOSE_MAX), (form.recipient, RECIPIENT_MAX)):
+        reason = withheld(field.data, field.name, most)
+        if reason is None and field.name == named:
+            reason = CLEARED.format(name=field.name)
+        if reason is not None:
+            field.data = ""
+            field.raw_data = []
+            field.errors = [reason]

@@ -71,9 +71,10 @@ class CoverNote:
     rows_read: int
     rows: int
     people: int
-    anonymous_rows: int
+    anonymous_rows: int  # rows of anonymous visits in the file
     rows_coarsened: int
     rows_left_out: int
+    anonymous_rows_left_out: int  # of the rows left out, those of anonymous visits
     steps: list[str]
     columns: list[tuple[str, str]]  # (name, meaning)
     data_file: str
@@ -107,28 +108,38 @@ class CoverNote:
             "",
             "## Small groups (k-anonymity)",
             "",
-            f"- k (smallest group): **{self.k}** people",
+            f"- k (smallest group): **{self.k}**: every combination of values in the file "
+            f"is shared by at least {self.k} different people among the rows with a "
+            f"`person`, and by at least {self.k} rows among the anonymous visits (empty "
+            "`person`)",
             f"- rows before: {self.rows_read:,}",
             f"- rows in this file: {self.rows:,} ({self.people:,} people"
             + (f"; {self.anonymous_rows:,} anonymous visits" if self.anonymous_rows else "")
             + ")",
             f"- rows coarsened (kept, with a value coarser than asked): {self.rows_coarsened:,}",
-            f"- rows left out (still in a group of fewer than {self.k} people): "
-            f"{self.rows_left_out:,}",
+            f"- rows left out (still in a group smaller than {self.k}): {self.rows_left_out:,}"
+            + (
+                f" ({self.anonymous_rows_left_out:,} of them anonymous visits)"
+                if self.anonymous_rows_left_out
+                else ""
+            ),
             "",
             "Method: each row's quasi-identifiers (the period, the site or site kind, the "
             "service model, the age band, gender, race or ethnicity, primary substance and "
-            "injects, whichever are included) form its group. Every group must hold at "
-            f"least {self.k} different people (a row of an anonymous visit counts as a "
-            "person of its own), and so at least as many rows. While more rows than "
-            f"{self.allowance_percent}% of all rows (rounded down) are in smaller groups, "
-            "one column is coarsened for every row, in this fixed order, skipping columns "
-            "not included and levels already asked for: dates from weeks to months; "
-            "sites to their kinds; age bands widened (under 35, 35 to 54, 55 and over); "
-            "then primary substance, race or ethnicity, gender, injects and service model "
-            "each replaced by “Suppressed”; then the age band; then the site kind. Rows "
-            "still in smaller groups are then left out. So a column never mixes detailed "
-            "and coarsened values.",
+            "injects, whichever are included) form its group, and since an empty `person` "
+            "shows that a row is an anonymous visit, the rows with a `person` and the "
+            "anonymous rows of one combination are two separate groups. A group of rows with "
+            f"a `person` must hold at least {self.k} different people (so one person's "
+            "many visits are a group of one, and anonymous visits never make up the "
+            f"number); a group of anonymous visits must hold at least {self.k} rows. While "
+            f"more rows than {self.allowance_percent}% of all rows (rounded down) are in "
+            "smaller groups, one column is coarsened for every row, in this fixed order, "
+            "skipping columns not included and levels already asked for: dates from weeks "
+            "to months; sites to their kinds; age bands widened (under 35, 35 to 54, 55 and "
+            "over); then primary substance, race or ethnicity, gender, injects and service "
+            "model each replaced by “Suppressed”; then the age band; then the site kind. "
+            "Rows still in smaller groups are then left out. So a column never mixes "
+            "detailed and coarsened values.",
             "",
             "Steps taken for this file:",
             "",

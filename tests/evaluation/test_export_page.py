@@ -57,7 +57,9 @@ def test_the_cover_note_counts_match_the_hand_worked_program(manager):
         ("2026-10", "Fixed site", "Not recorded"): 3,
         ("2026-10", "Mobile unit", "Man"): 3,
     }
-    assert "rows left out (still in a group of fewer than 3 people): 1" in export.readme
+    assert meta["anonymous_rows_left_out"] == 0  # the walk-ins: a group of 3 rows
+    assert "rows left out (still in a group smaller than 3): 1\n" in export.readme
+    assert "at least 3 different people among the rows with a `person`" in export.readme
     assert "rows coarsened (kept, with a value coarser than asked): 22" in export.readme
     assert "1. Sites merged into their kinds" in export.readme
     # The same program with kinds asked from the start: nothing coarsened, W5 left out.
@@ -263,6 +265,40 @@ def test_bad_input_is_a_form_error_never_a_500(app, manager, overrides, message)
 
     assert message in html.unescape(page), page[page.find("error") - 200 : page.find("error") + 400]
     assert _export_events(app) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "box"),
+    [
+        ({"purpose": "Follow up ZQCANARY01 please"}, "purpose"),
+        ({"recipient": "zqcanary-02 at the clinic"}, "recipient"),
+        # Refused for another reason, the form is shown again: still without the code.
+        ({"purpose": "ZQCANARY03\x07 study", "period": "FY2027"}, "purpose"),
+        ({"purpose": "For ZQCANARY04 " + "x" * 500}, "purpose"),
+        ({"recipient": "ZQCANARY05", "unit": "person_month", "granularity": "week"}, "recipient"),
+    ],
+)
+def test_a_refused_text_naming_a_code_is_cleared_not_shown_back(app, manager, overrides, box):
+    response = export_through_page(manager, **overrides)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    import html
+
+    text = html.unescape(page)
+    assert "zqcanary0" not in text.lower(), text[text.find("ZQ") - 300 : text.find("ZQ") + 100]
+    assert f"The {box} contains a participant code, so it was cleared" in text
+    assert "type it again without the code" in text
+    # No code is shown, so there is no view to audit. The other box keeps what was typed.
+    other = RECIPIENT if box == "purpose" else PURPOSE
+    assert html.escape(other, quote=False) in page
+    assert _export_events(app) == []
+
+
+def test_a_text_far_too_long_to_check_is_cleared(manager):
+    response = export_through_page(manager, recipient="x" * 801)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "x" * 801 not in text
+    assert "The recipient was cleared: it is far longer than 200 characters" in text
 
 
 def test_without_the_csrf_token_nothing_is_made(app, manager):
