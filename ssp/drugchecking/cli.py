@@ -90,6 +90,8 @@ def add(
             raise click.ClickException(
                 f"--test {text!r}: the outcome is positive, negative or unclear."
             )
+        if test.id in outcomes:
+            raise click.ClickException(f"--test {test.name!r} is given twice: give it once.")
         outcomes[test.id] = outcome.strip().lower()
     site = named(Site, site_name) if site_name else None
     zone = named(Zone, zone_name) if zone_name else None

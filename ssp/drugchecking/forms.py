@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ssp.drugchecking.models import Outcome, Reaction, SampleForm
-from ssp.forms import Form, optional_int
+from ssp.forms import Form, record_id
 
 NOT_RUN = ""
 
@@ -19,12 +19,12 @@ class ResultForm(Form):
     test by ``outcome_fields``), a bad reaction."""
 
     submission_key = HiddenField(validators=[Length(max=64)])
-    sold_as_id = SelectField("Sold or bought as", coerce=optional_int)
+    sold_as_id = SelectField("Sold or bought as", coerce=record_id)
     form = RadioField(
         "Form", choices=[SelectChoice(f.value, f.label) for f in SampleForm], default="powder"
     )
-    site_id = SelectField("Site", coerce=optional_int)
-    zone_id = SelectField("Outreach zone", coerce=optional_int)
+    site_id = SelectField("Site", coerce=record_id)
+    zone_id = SelectField("Outreach zone", coerce=record_id)
     reaction = RadioField(
         "Did the person have, or know of, a bad reaction to it?",
         choices=[SelectChoice(r.value, r.label) for r in Reaction],

@@ -81,6 +81,10 @@ def tests_list(*, active_only: bool = True) -> list[CheckTest]:
 
 
 def _clean_name(name: str | None, field: str) -> str:
+    import unicodedata
+
+    from ssp.participants.codes import normalise_code
+    from ssp.participants.services import code_in_use
     from ssp.textinput import has_refused_characters
 
     name = " ".join((name or "").split())
@@ -88,8 +92,10 @@ def _clean_name(name: str | None, field: str) -> str:
         raise DrugCheckError("Enter a name.", field)
     if len(name) > NAME_MAX:
         raise DrugCheckError(f"At most {NAME_MAX} characters.", field)
-    if has_refused_characters(name):
-        raise DrugCheckError("Remove the control character from the name.", field)
+    if has_refused_characters(name) or any(unicodedata.category(c) == "Cf" for c in name):
+        raise DrugCheckError("Remove the invisible or control character from the name.", field)
+    if code_in_use(normalise_code(name)):
+        raise DrugCheckError("That is a participant's code: a list names substances.", field)
     return name
 
 
@@ -201,6 +207,13 @@ def record_check(
     linked = current_app.config["DRUG_CHECK_LINK_PARTICIPANTS"]
     participant_id = details.participant_id if linked else None
     visit_id = details.visit_id if linked else None
+    if visit_id is not None:
+        from ssp.visits.models import Visit
+
+        visit = db.session.get(Visit, visit_id)
+        if visit is None:
+            raise DrugCheckError("That visit is not on record.")
+        participant_id = visit.participant_id
     check = DrugCheck(
         checked_at=checked_at,
         site_id=site_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from fractions import Fraction
 
 from flask import current_app
 from sqlalchemy import case, func, select
@@ -174,9 +175,13 @@ def signals(today: dt.date | None = None) -> list[Signal]:
             first,
             today,
         )
-        if (
-            positive >= config["DRUG_CHECK_SIGNAL_MIN_POSITIVES"]
-            and signal.share - signal.share_before >= config["DRUG_CHECK_SIGNAL_RISE"]
+        # Exact fractions: 7 of 10 against 9 of 20 is a rise of exactly 25 points, which
+        # floating point would make 24.999...
+        rise = Fraction(positive, tested) - (
+            Fraction(positive_before, tested_before) if tested_before else 0
+        )
+        if positive >= config["DRUG_CHECK_SIGNAL_MIN_POSITIVES"] and rise >= Fraction(
+            str(config["DRUG_CHECK_SIGNAL_RISE"])
         ):
             found.append(signal)
     return sorted(found, key=lambda s: (-(s.share - s.share_before), s.sold_as, s.finds))

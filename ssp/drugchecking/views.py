@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
@@ -14,7 +15,7 @@ from ssp.drugchecking import services, trends
 from ssp.drugchecking.forms import OUTCOME_CHOICES, ResultForm, SoldAsForm, TestForm, TrendsForm
 from ssp.drugchecking.models import CheckTest, DrugCheck, SoldAs
 from ssp.extensions import db
-from ssp.forms import ConfirmForm, parse_id, require_confirmed_post, save
+from ssp.forms import ConfirmForm, parse_id, posted_ids, require_confirmed_post, save
 from ssp.security import Role, role_required
 from ssp.staff.models import Site
 
@@ -72,21 +73,35 @@ def new_result():
         if key and services.check_by_submission_key(key):
             flash("That result was already saved.", "success")
             return redirect(url_for("drugchecking.new_result"))
+        outcomes = {test.id: field.data for test, field in outcome_fields}
+        # A test retired while the form was open still counts as asked: the service
+        # refuses it rather than the result being saved without that finding.
+        outcomes |= {
+            test_id: request.form[f"test_{test_id}"]
+            for test_id in posted_ids(request.form, "test_")
+            if test_id not in outcomes and request.form.get(f"test_{test_id}")
+        }
         details = services.CheckDetails(
             sold_as_id=form.sold_as_id.data,
             form=form.form.data,
-            outcomes={test.id: field.data for test, field in outcome_fields},
+            outcomes=outcomes,
             reaction=form.reaction.data,
             site_id=form.site_id.data,
             zone_id=form.zone_id.data,
             visit_id=visit_id,
         )
         start_writing()
-        if save(
-            form,
-            lambda: services.record_check(details, current_user, submission_key=key),
-            _saved_message,
-        ):
+        try:
+            saved = save(
+                form,
+                lambda: services.record_check(details, current_user, submission_key=key),
+                _saved_message,
+            )
+        except IntegrityError:  # the same form, sent twice at once: the other one saved it
+            db.session.rollback()
+            flash("That result was already saved.", "success")
+            return redirect(url_for("drugchecking.new_result"))
+        if saved:
             return redirect(url_for("drugchecking.new_result", site=form.site_id.data or ""))
     status = 422 if request.method == "POST" else 200
     return render_template(
@@ -202,13 +217,18 @@ def add_test():
 @bp.post("/lists/<kind>/<int:entry_id>/toggle")
 @role_required(Role.ADMIN)
 def toggle(kind: str, entry_id: int):
-    """Retire an entry (past results keep it) or bring it back."""
+    """Retire an entry (past results keep it) or bring it back. The form says which, so a
+    second click does the same again, not the opposite."""
     require_confirmed_post()
     model = {"sold-as": SoldAs, "tests": CheckTest}.get(kind)
     entry = db.session.get(model, entry_id) if model else None
     if entry is None:
         abort(404)
-    services.set_active(entry, not entry.active, current_user)
+    wanted = request.form.get("active")
+    if wanted not in ("0", "1"):
+        abort(400)
+    if entry.active != (wanted == "1"):
+        services.set_active(entry, wanted == "1", current_user)
     db.session.commit()
     flash(f"{entry.name}: {'in use' if entry.active else 'retired'}.", "success")
     return redirect(url_for("drugchecking.lists"))

@@ -220,7 +220,8 @@ def test_an_admin_keeps_the_lists(app, lab, browser):
     assert twice.status_code == 422 and "already on the list" in twice.get_data(as_text=True)
     with app.app_context():
         meth = db.session.scalar(select(SoldAs.id).where(SoldAs.name == "Meth"))
-    browser.post(f"/drug-checking/lists/sold-as/{meth}/toggle", {})
+    browser.post(f"/drug-checking/lists/sold-as/{meth}/toggle", {"active": "0"})
+    browser.post(f"/drug-checking/lists/sold-as/{meth}/toggle", {"active": "0"})  # twice
     browser.sign_out()
     browser.sign_in("desk")
     form = browser.get("/drug-checking/new").get_data(as_text=True)
@@ -255,3 +256,91 @@ def test_no_result_page_ever_shows_a_code(app, lab, browser, factory):
         assert "CANARY99" not in browser.get(url).get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Finding)) == 1
+
+
+def test_an_exact_rise_of_the_threshold_is_a_signal(app, lab):
+    noon = _noon(app)
+    # 9 of 20 in the 28 days before, 7 of 10 in the last 7: exactly 25 points.
+    for number in range(20):
+        outcome = "positive" if number < 9 else "negative"
+        _record(app, lab, "Heroin", {"Fentanyl": outcome}, noon - dt.timedelta(days=8 + number))
+    for number in range(10):
+        outcome = "positive" if number < 7 else "negative"
+        _record(app, lab, "Heroin", {"Fentanyl": outcome}, noon - dt.timedelta(days=number % 7))
+    with app.app_context():
+        from ssp.drugchecking.trends import signals
+
+        assert [(s.positive, s.tested, s.positive_before, s.tested_before) for s in signals()] == [
+            (7, 10, 9, 20)
+        ]
+
+
+def test_a_test_retired_while_the_form_was_open_is_refused_not_dropped(app, lab, browser):
+    browser.sign_in("desk")
+    page = browser.get("/drug-checking/new").get_data(as_text=True)
+    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', page).group(1)
+    with app.app_context():
+        test = db.session.get(CheckTest, lab["tests"]["Benzodiazepines"])
+        test.active = False
+        db.session.commit()
+    response = browser.post(
+        "/drug-checking/new",
+        {
+            "submission_key": key,
+            "sold_as_id": str(lab["sold"]["Pressed pill"]),
+            "form": "pill",
+            "reaction": "no",
+            "site_id": str(lab["site"]),
+            f"test_{lab['tests']['Fentanyl']}": "positive",
+            f"test_{lab['tests']['Benzodiazepines']}": "positive",
+        },
+    )
+    assert response.status_code == 422
+    assert "list any more" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DrugCheck)) == 0
+
+
+def test_list_names_refuse_invisible_characters_and_codes(app, lab, browser, factory):
+    factory.participant("QWRT0101", site_id=lab["site"])
+    browser.sign_in("boss")
+    for name in ("Fent\u202eanyl", "Fent\u200banyl", "qwrt-0101"):
+        response = browser.post("/drug-checking/lists/sold-as", {"sold-name": name})
+        assert response.status_code == 422, name
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SoldAs)) == 7
+
+
+def test_the_command_line_refuses_a_test_given_twice(app, lab):
+    result = app.test_cli_runner().invoke(
+        args=["drug-check", "add", "--as", "mgr", "--sold-as", "heroin", "--form", "powder",
+              "--test", "Fentanyl test strip=positive", "--test", "Fentanyl test strip=negative",
+              "--site", "Main Street"]
+    )  # fmt: skip
+    assert result.exit_code == 1 and "is given twice" in result.output
+
+
+def test_a_linked_result_takes_its_participant_from_a_visit_that_exists(app, lab, factory):
+    from ssp.drugchecking.services import CheckDetails, DrugCheckError, record_check
+    from ssp.staff.models import User
+
+    app.config["DRUG_CHECK_LINK_PARTICIPANTS"] = True
+    person = factory.participant("MAPH0687", site_id=lab["site"])
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "mgr"))
+        user_id = user.id
+    visit = factory.visit(person, user_id=user_id, site_id=lab["site"])
+    details = dict(
+        sold_as_id=lab["sold"]["Fentanyl"],
+        form="powder",
+        outcomes={lab["tests"]["Xylazine"]: "positive"},
+        site_id=lab["site"],
+    )
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        with pytest.raises(DrugCheckError, match="That visit is not on record."):
+            record_check(CheckDetails(**details, visit_id=123456), user)
+        db.session.rollback()
+        check = record_check(CheckDetails(**details, visit_id=visit), user)
+        assert (check.visit_id, check.participant_id) == (visit, person)
+        db.session.rollback()
