@@ -13,11 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from ssp import database  # also installs the SQLite connection listeners
-from ssp.config import load_config
-from ssp.textinput import register_input_checks
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -30,6 +25,11 @@ def resource_dir(name: str) -> Path:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` (for tests) replaces the config file and is applied last."""
+    # Imported here, not at the top: `ssp --help` loads this package and must stay quick.
+    from ssp import database  # noqa: F401  (installs the SQLite connection listeners)
+    from ssp.config import load_config
+    from ssp.textinput import register_input_checks
+
     app = Flask(
         __name__,
         instance_path=os.environ.get("SSP_INSTANCE_PATH") or None,
@@ -88,6 +88,7 @@ def register_url_converters(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects to this app."""
+    from ssp import database
     from ssp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -110,7 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from ssp.drugchecking.views import bp as drugchecking_bp
     from ssp.evaluation.views import bp as evaluation_bp
     from ssp.imports.views import bp as imports_bp
-    from ssp.outreach import bp as outreach_bp
+    from ssp.outreach.views import bp as outreach_bp
     from ssp.participants import bp as participants_bp
     from ssp.referrals import bp as referrals_bp
     from ssp.reporting import bp as reporting_bp
@@ -195,4 +196,6 @@ def register_proxy_fix(app: Flask) -> None:
         "x_host": app.config["PROXY_FIX_X_HOST"],
     }
     if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
         app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]

@@ -24,7 +24,6 @@ from flask.cli import (
 )
 
 from ssp.config import ConfigError, Defaults, check_database_uri, normalise_database_uri
-from ssp.security import password_problem
 
 DEFAULT_SITE_NAME = "Main site"
 DEFAULT_ADMIN_USERNAME = "admin"
@@ -200,6 +199,8 @@ def quickstart(
     password = _read_password_from_stdin() if password_stdin else None
     if password is not None:
         # Checked before anything is written; the configured minimum is checked again later.
+        from ssp.security import password_problem
+
         problem = password_problem(password, DEFAULT_ADMIN_USERNAME, Defaults.PASSWORD_MIN_LENGTH)
         if problem:
             raise click.ClickException(f"Admin password refused: {problem}")
@@ -267,7 +268,7 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     from sqlalchemy import select
 
     from ssp.extensions import db
-    from ssp.security import Role
+    from ssp.security import Role, password_problem
     from ssp.staff import services as staff
     from ssp.staff.models import Site, User
 
@@ -368,6 +369,47 @@ def database_group() -> click.Group:
         callback=keep_group_options,
         help=migrate_commands.help,
     )
+
+
+class LazyDatabaseGroup(click.Group):
+    """``ssp db`` on the command line: Flask-Migrate (and Alembic, a third of a second to
+    import) is loaded only when a ``db`` command or its help is asked for, so `ssp --help`
+    stays quick. The commands are those of :func:`database_group`."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "db",
+            help="Perform database migrations.",
+            params=[
+                click.Option(
+                    ["-d", "--directory"],
+                    default=None,
+                    help='Migration script directory (default is "migrations")',
+                ),
+                click.Option(
+                    ["-x", "--x-arg"],
+                    multiple=True,
+                    help="Additional arguments consumed by custom env.py scripts",
+                ),
+            ],
+        )
+        self._loaded: click.Group | None = None
+
+    def _group(self) -> click.Group:
+        if self._loaded is None:
+            self._loaded = database_group()
+            self.callback = self._loaded.callback
+        return self._loaded
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._group().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context):
+        self._group()
+        return super().invoke(ctx)
 
 
 def _with_migrate_options(command: click.Command) -> click.Command:
@@ -908,7 +950,7 @@ main.add_command(routes_command)
 # them without loading the app (tests/test_cli_help.py checks that none is missing).
 for _command in app_commands:
     main.add_command(_command)
-main.add_command(database_group())
+main.add_command(LazyDatabaseGroup())
 from ssp.outreach.cli import outreach_commands  # noqa: E402
 
 main.add_command(outreach_commands)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -20,13 +21,15 @@ from sqlalchemy import select
 from ssp.database import start_writing
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, require_confirmed_post, save
-from ssp.outreach import bp, services
+from ssp.outreach import services
 from ssp.outreach.forms import ZoneForm
 from ssp.outreach.models import HeldContact, HeldStatus, Zone
 from ssp.participants.models import Participant
 from ssp.security import Role, public, role_required
 from ssp.supplies.models import SupplyItem
 from ssp.textinput import checks_own_json
+
+bp = Blueprint("outreach", __name__)
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 
