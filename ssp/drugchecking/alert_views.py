@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ssp.drugchecking import alerts, services, trends
 from ssp.drugchecking.alert_forms import AlertForm
-from ssp.drugchecking.alerts import AlertError, AlertNamesSomeone
+from ssp.drugchecking.alerts import AlertChanged, AlertError, AlertNamesSomeone
 from ssp.drugchecking.models import Alert, AlertStatus
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, save
@@ -82,7 +82,7 @@ def _alert_or_404(alert_id: int) -> Alert:
 
 def _saved(form: AlertForm, change: Callable[[], Alert], message: str) -> Alert | None:
     """``save()``, returning what the change made; an alert naming a participant's code
-    is refused without showing the code back."""
+    is refused without showing it back: every box it was found in is emptied."""
     made: list[Alert] = []
     refused: list[AlertNamesSomeone] = []
 
@@ -96,12 +96,27 @@ def _saved(form: AlertForm, change: Callable[[], Alert], message: str) -> Alert 
 
     if not save(form, run, message):
         for error in refused:
-            getattr(form, error.field).data = ""
+            for field in error.fields:
+                getattr(form, field).data = ""
         return None
     return made[-1]
 
 
+def _hide_codes(form: AlertForm) -> None:
+    """Empty every box that names a participant's code, whatever else refused the form
+    (a control character is refused before the service sees the boxes)."""
+    boxes = {name: getattr(form, name).data for name in ("found", "sold_as", "area")}
+    for name in alerts.boxes_naming_codes(boxes):
+        field = getattr(form, name)
+        field.data = ""
+        field.raw_data = []
+        if alerts.NAMES_SOMEONE not in field.errors:
+            field.errors = [*field.errors, alerts.NAMES_SOMEONE]
+
+
 def _form_page(template_form: AlertForm, alert: Alert | None, signal: trends.Signal | None):
+    if request.method == "POST":
+        _hide_codes(template_form)
     return render_template(
         "drugchecking/alerts/form.html",
         form=template_form,
@@ -190,6 +205,8 @@ def _show_page(alert: Alert, error: str | None = None):
         alerts.check_printable(alert)
     except AlertError:
         printable = False
+    current = alerts.is_current(alert)
+    draft = alert.status == AlertStatus.DRAFT and alert.withdrawn_at is None
     return render_template(
         "drugchecking/alerts/show.html",
         alert=alert,
@@ -197,7 +214,11 @@ def _show_page(alert: Alert, error: str | None = None):
         advice=alerts.advice_texts(alert.advice),
         text=text,
         text_max=alerts.TEXT_MAX,
-        current=alerts.is_current(alert),
+        current=current,
+        draft=draft,
+        withdrawn=alert.withdrawn_at is not None or alert.status == AlertStatus.WITHDRAWN,
+        offer_text=current or draft,  # a withdrawn or expired alert no longer goes out
+        version=alerts.draft_version(alert),
         printable=printable,
         manager=me.role in MANAGERS,
         may_approve=alerts.may_approve(alert, me),
@@ -229,7 +250,8 @@ def _act(alert_id: int, change: Callable[[Alert], Alert], message: str):
         change(alert)
     except AlertError as error:
         db.session.rollback()
-        return _show_page(db.get_or_404(Alert, alert_id), str(error)), 422
+        status = 409 if isinstance(error, AlertChanged) else 422
+        return _show_page(db.get_or_404(Alert, alert_id), str(error)), status
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("alerts.show_alert", alert_id=alert_id), 303)
@@ -238,10 +260,11 @@ def _act(alert_id: int, change: Callable[[Alert], Alert], message: str):
 @alerts_bp.post("/<int:alert_id>/approve")
 @role_required(*MANAGERS)
 def approve_alert(alert_id: int):
-    """A second manager approves the draft."""
+    """A second manager approves the draft, as they read it (the form's ``version``)."""
+    version = request.form.get("version", "")  # none: refused, the page is read first
     return _act(
         alert_id,
-        lambda alert: alerts.approve(alert, _me()),
+        lambda alert: alerts.approve(alert, _me(), version=version),
         "Alert approved: it shows in the header and prints until it expires.",
     )
 

@@ -14,13 +14,16 @@ Everything here is flushed, never committed: the view commits once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ssp.audit import AuditEvent, record
 from ssp.drugchecking import trends
@@ -58,7 +61,9 @@ WORDS: dict[str, str] = {
 FOUND_MAX, SOLD_AS_MAX, AREA_MAX = 60, 60, 120  # the columns' widths
 #: How long an alert may run at most, from the day it is drafted.
 MAX_DAYS = 90
-#: A text message for the program's messaging groups: one SMS of Unicode, two of GSM.
+#: A text message for the program's messaging groups. As SMS, 320 characters are 3
+#: concatenated segments in GSM-7 (153 characters each) or 5 in UCS-2 (67 each), which is
+#: what any character outside GSM-7 (a dash, a curly quote) turns the whole message into.
 TEXT_MAX = 320
 #: The advice ticked on a new alert, and added when what was found is xylazine (only the
 #: keys the program keeps in ``ALERT_ADVICE`` are used).
@@ -71,7 +76,16 @@ class AlertError(RuleError):
 
 
 class AlertNamesSomeone(AlertError):
-    """A box of the alert holds a participant's code (the form must not show it back)."""
+    """Boxes of the alert hold a participant's code: ``fields`` names every one of them
+    (the form must show none of them back); ``field`` is the first."""
+
+    def __init__(self, message: str, fields: Sequence[str]) -> None:
+        super().__init__(message, fields[0])
+        self.fields = tuple(fields)
+
+
+class AlertChanged(AlertError):
+    """The draft changed (or was approved or withdrawn) since the page was read."""
 
 
 # --- words ---------------------------------------------------------------------------------
@@ -305,6 +319,12 @@ def _clean(text: str | None, field: str, most: int, what: str) -> str:
             f"pasted line break) from {what}.",
             field,
         )
+    if any(unicodedata.category(char) == "Cf" for char in text):
+        raise AlertError(
+            f"Remove the invisible character (a zero-width space or joiner, a direction "
+            f"mark) from {what}: the alert is printed and sent as it is typed.",
+            field,
+        )
     text = " ".join(text.split())
     if not text:
         raise AlertError(f"Enter {what}.", field)
@@ -313,21 +333,73 @@ def _clean(text: str | None, field: str, most: int, what: str) -> str:
     return text
 
 
-def _refuse_codes(values: dict[str, str]) -> None:
-    """No box of an alert may hold a participant's code: an alert never names anyone."""
-    from ssp.participants.codes import MAX_LENGTH, MIN_LENGTH, normalise_code
-    from ssp.participants.services import code_in_use
+def _words(text: str) -> list[str]:
+    """The runs of letters and digits a code could be written in: compatibility forms
+    folded (full-width "ＣＡＮ" is "CAN"), and anything else, a space, a dash, a dot, a
+    zero-width or other format character, a control character, taken as a separator."""
+    return re.findall(r"[0-9A-Za-z]+", unicodedata.normalize("NFKC", text))
 
-    for field, text in values.items():
-        # Runs of letters and digits, with the separators a code may be written with.
-        for word in re.split(r"[^0-9A-Za-z\-_.·/]+", text):
-            code = normalise_code(word)
-            if MIN_LENGTH <= len(code) <= MAX_LENGTH and code_in_use(code):
-                raise AlertNamesSomeone(
-                    "That looks like a participant's code. An alert never names anyone: "
-                    "say what was found, in what and where.",
-                    field,
-                )
+
+def _code_candidates(values: dict[str, str]) -> dict[str, set[str]]:
+    """Every run of adjacent words, across the boxes in the order the alert reads them,
+    joined as a code is normalised ("CANA RY99 camp", "C A N A R Y 9 9" and
+    "CANARY\u200b99" all give CANARY99), with the boxes each came from."""
+    from ssp.participants.codes import MAX_LENGTH, MIN_LENGTH
+
+    words = [(field, word.upper()) for field, text in values.items() for word in _words(text)]
+    found: dict[str, set[str]] = {}
+    for start in range(len(words)):
+        joined, fields = "", set()
+        for field, word in words[start:]:
+            joined += word
+            fields.add(field)
+            if len(joined) > MAX_LENGTH:
+                break
+            if len(joined) >= MIN_LENGTH:
+                found.setdefault(joined, set()).update(fields)
+    return found
+
+
+def _codes_in_use(candidates: Iterable[str]) -> set[str]:
+    """Those of ``candidates`` that are someone's code or alias."""
+    from ssp.participants.models import Participant, ParticipantAlias
+
+    candidates = sorted(candidates)
+    hits: set[str] = set()
+    for start in range(0, len(candidates), 500):
+        chunk = candidates[start : start + 500]
+        hits.update(db.session.scalars(select(Participant.code).where(Participant.code.in_(chunk))))
+        hits.update(
+            db.session.scalars(
+                select(ParticipantAlias.code).where(ParticipantAlias.code.in_(chunk))
+            )
+        )
+    return hits
+
+
+NAMES_SOMEONE = (
+    "That looks like a participant's code. An alert never names anyone: "
+    "say what was found, in what and where."
+)
+
+
+def boxes_naming_codes(values: dict[str, str | None]) -> list[str]:
+    """The boxes (in order) that hold a participant's code, however it is spaced,
+    dashed, cased or split by invisible characters, alone or with the next box."""
+    candidates = _code_candidates(
+        {field: text if isinstance(text, str) else "" for field, text in values.items()}
+    )
+    hits = _codes_in_use(candidates)
+    named = set().union(*(candidates[code] for code in hits))
+    return [field for field in values if field in named]
+
+
+def _refuse_codes(values: dict[str, str | None]) -> None:
+    """No box of an alert may hold a participant's code: an alert never names anyone.
+    ``AlertNamesSomeone`` names every box a code was found in."""
+    named = boxes_naming_codes(values)
+    if named:
+        raise AlertNamesSomeone(NAMES_SOMEONE, named)
 
 
 @dataclass(frozen=True)
@@ -349,10 +421,11 @@ def _checked(
     advice: Sequence[str] | None,
     today: dt.date,
 ) -> _Checked:
+    # Codes first, on the text as typed: any other refusal shows the boxes back.
+    _refuse_codes({"found": found, "sold_as": sold_as, "area": area})
     found = _clean(found, "found", FOUND_MAX, "what was found")
     sold_as = _clean(sold_as, "sold_as", SOLD_AS_MAX, "what it was found in")
     area = _clean(area, "area", AREA_MAX, "where (a zone or site, or “all areas”)")
-    _refuse_codes({"found": found, "sold_as": sold_as, "area": area})
     if not isinstance(since, dt.date) or isinstance(since, dt.datetime):
         raise AlertError("Enter the day it was first found.", "since")
     if since > today:
@@ -387,6 +460,48 @@ def _values_detail(alert: Alert) -> dict[str, Any]:
         "expires_on": alert.expires_on.isoformat(),
         "advice": list(alert.advice),
     }
+
+
+def draft_version(alert: Alert) -> str:
+    """A fingerprint of everything the alert says: the approve form carries the one the
+    approver read, and an approval of anything else is refused."""
+    words = json.dumps({"id": alert.id, **_values_detail(alert)}, sort_keys=True)
+    return hashlib.sha256(words.encode()).hexdigest()[:32]
+
+
+def _is_withdrawn(alert: Alert) -> bool:
+    return alert.status == AlertStatus.WITHDRAWN or alert.withdrawn_at is not None
+
+
+def _reread(alert: Alert) -> Alert:
+    """The alert as the database has it now (whatever was loaded before is replaced),
+    its row locked until the transaction ends: ``FOR UPDATE`` on PostgreSQL; SQLite
+    ignores it, and needs nothing more, because a write transaction there begins with
+    ``BEGIN IMMEDIATE`` and so holds the whole database. Two managers acting on the
+    same alert at once thus take turns, and the second sees what the first did."""
+    fresh = db.session.execute(
+        select(Alert)
+        .where(Alert.id == alert.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if fresh is None:
+        raise AlertChanged("This alert is no longer here.")
+    return fresh
+
+
+def _set_if(alert: Alert, condition, **values: Any) -> None:
+    """Write ``values`` only while ``condition`` still holds in the database (a second
+    guard beside the lock), or ``AlertChanged``."""
+    result = db.session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AlertChanged("Someone else changed this alert at the same time: read it again.")
+    db.session.refresh(alert)
 
 
 def _require_manager(user: User, doing: str) -> None:
@@ -470,7 +585,8 @@ def edit_draft(
 ) -> Alert:
     """Change a draft (flushed, not committed). Whoever changes it cannot approve it."""
     _require_manager(user, "change")
-    if alert.status != AlertStatus.DRAFT:
+    alert = _reread(alert)
+    if alert.status != AlertStatus.DRAFT or _is_withdrawn(alert):
         raise AlertError(
             "Only a draft can be changed. Withdraw this alert and draft a new one instead."
         )
@@ -508,32 +624,53 @@ def may_approve(alert: Alert, user: User) -> bool:
     """Whether ``user`` is a manager who neither drafted nor changed this draft."""
     return (
         alert.status == AlertStatus.DRAFT
+        and alert.withdrawn_at is None
         and user.role in (Role.MANAGER, Role.ADMIN)
         and user.id not in authors(alert)
     )
 
 
 def approve(
-    alert: Alert, user: User, *, now: dt.datetime | None = None, today: dt.date | None = None
+    alert: Alert,
+    user: User,
+    *,
+    version: str | None = None,
+    now: dt.datetime | None = None,
+    today: dt.date | None = None,
 ) -> Alert:
     """A second manager approves a draft: from now it shows and prints until it expires
-    (flushed, not committed)."""
+    (flushed, not committed).
+
+    ``version`` is the draft's ``draft_version()`` as the approver read it (the approve form
+    carries it): a draft changed since is refused with ``AlertChanged``. Only a caller
+    that shows nothing to anyone (a script) passes None."""
     _require_manager(user, "approve")
     now = now or utcnow()
     today = today or program_today(now)
+    alert = _reread(alert)
+    if _is_withdrawn(alert):
+        raise AlertChanged("This alert is withdrawn, not a draft: it cannot be approved.")
     if alert.status != AlertStatus.DRAFT:
-        raise AlertError(f"This alert is {alert.status.label.lower()}, not a draft.")
+        raise AlertChanged(f"This alert is {alert.status.label.lower()}, not a draft.")
     if user.id in authors(alert):
         raise AlertError(
             "You drafted or changed this alert, so you cannot approve it: another manager "
             "reads it and approves it."
         )
+    if version is not None and version != draft_version(alert):
+        raise AlertChanged(
+            "This draft was changed since you opened it. Read it again below; approve it "
+            "if it is right."
+        )
     if alert.expires_on < today:
         raise AlertError("This alert's last day has passed. Change the draft before approving.")
-    alert.status = AlertStatus.APPROVED
-    alert.approved_by = user.id
-    alert.approved_at = now
-    db.session.flush()
+    _set_if(
+        alert,
+        (Alert.status == AlertStatus.DRAFT) & Alert.withdrawn_at.is_(None),
+        status=AlertStatus.APPROVED,
+        approved_by=user.id,
+        approved_at=now,
+    )
     record(
         "drug_alert_approved",
         object_type="drug_alert",
@@ -548,13 +685,17 @@ def withdraw(alert: Alert, user: User, *, now: dt.datetime | None = None) -> Ale
     """Take an alert (approved or still a draft) out of the header, the flyers and the
     texts (flushed, not committed)."""
     _require_manager(user, "withdraw")
-    if alert.status == AlertStatus.WITHDRAWN:
+    alert = _reread(alert)
+    if _is_withdrawn(alert):
         raise AlertError("This alert was already withdrawn.")
     was = alert.status
-    alert.status = AlertStatus.WITHDRAWN
-    alert.withdrawn_by = user.id
-    alert.withdrawn_at = now or utcnow()
-    db.session.flush()
+    _set_if(
+        alert,
+        (Alert.status != AlertStatus.WITHDRAWN) & Alert.withdrawn_at.is_(None),
+        status=AlertStatus.WITHDRAWN,
+        withdrawn_by=user.id,
+        withdrawn_at=now or utcnow(),
+    )
     record(
         "drug_alert_withdrawn",
         object_type="drug_alert",
@@ -570,7 +711,11 @@ def withdraw(alert: Alert, user: User, *, now: dt.datetime | None = None) -> Ale
 
 def is_current(alert: Alert, today: dt.date | None = None) -> bool:
     """Approved, not withdrawn, and not past its last day."""
-    return alert.status == AlertStatus.APPROVED and alert.expires_on >= (today or program_today())
+    return (
+        alert.status == AlertStatus.APPROVED
+        and alert.withdrawn_at is None
+        and alert.expires_on >= (today or program_today())
+    )
 
 
 def current_alerts(today: dt.date | None = None) -> list[Alert]:
@@ -579,7 +724,9 @@ def current_alerts(today: dt.date | None = None) -> list[Alert]:
         db.session.scalars(
             select(Alert)
             .where(
-                Alert.status == AlertStatus.APPROVED, Alert.expires_on >= (today or program_today())
+                Alert.status == AlertStatus.APPROVED,
+                Alert.withdrawn_at.is_(None),
+                Alert.expires_on >= (today or program_today()),
             )
             .order_by(Alert.approved_at.desc(), Alert.id.desc())
         )
@@ -600,12 +747,15 @@ def alert_lists(today: dt.date | None = None, past_limit: int = 50) -> AlertList
     (newest first, the last ``past_limit``)."""
     today = today or program_today()
     drafts = db.session.scalars(
-        select(Alert).where(Alert.status == AlertStatus.DRAFT).order_by(Alert.drafted_at, Alert.id)
+        select(Alert)
+        .where(Alert.status == AlertStatus.DRAFT, Alert.withdrawn_at.is_(None))
+        .order_by(Alert.drafted_at, Alert.id)
     )
     past = db.session.scalars(
         select(Alert)
         .where(
             (Alert.status == AlertStatus.WITHDRAWN)
+            | Alert.withdrawn_at.is_not(None)
             | ((Alert.status == AlertStatus.APPROVED) & (Alert.expires_on < today))
         )
         .order_by(Alert.drafted_at.desc(), Alert.id.desc())
@@ -615,11 +765,12 @@ def alert_lists(today: dt.date | None = None, past_limit: int = 50) -> AlertList
 
 
 def check_printable(alert: Alert, today: dt.date | None = None) -> None:
-    """``AlertError`` unless the alert may print: approved, not withdrawn, not expired."""
+    """``AlertError`` unless the alert may print: approved, not withdrawn (by its status
+    or its withdrawal time), not expired."""
+    if _is_withdrawn(alert):
+        raise AlertError("This alert was withdrawn: it no longer prints.")
     if alert.status == AlertStatus.DRAFT:
         raise AlertError("A draft does not print: another manager approves it first.")
-    if alert.status == AlertStatus.WITHDRAWN:
-        raise AlertError("This alert was withdrawn: it no longer prints.")
     if alert.expires_on < (today or program_today()):
         raise AlertError("This alert has expired: it no longer prints.")
 

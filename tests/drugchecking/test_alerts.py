@@ -118,11 +118,24 @@ def _alert_id(response) -> int:
     return int(re.search(r"/drug-checking/alerts/(\d+)$", response.headers["Location"]).group(1))
 
 
+def _version(page: str) -> str:
+    """The version of the draft the approve form carries (what the approver read)."""
+    match = re.search(r'<input type="hidden" name="version" value="([0-9a-f]+)"', page)
+    assert match, "the approve form carries the version read"
+    return match.group(1)
+
+
+def _approve(browser, alert_id: int, version: str | None = None):
+    """Approve as a manager does: open the alert, read it, press Approve."""
+    if version is None:
+        version = _version(browser.get(f"/drug-checking/alerts/{alert_id}").get_data(as_text=True))
+    return browser.post(f"/drug-checking/alerts/{alert_id}/approve", {"version": version})
+
+
 def _approved(app, lab, **values) -> int:
     alert_id = _alert_id(_draft(_as(app, "mgr"), lab, **values))
     boss = _as(app, "boss")
-    boss.get(f"/drug-checking/alerts/{alert_id}")
-    assert boss.post(f"/drug-checking/alerts/{alert_id}/approve").status_code == 303
+    assert _approve(boss, alert_id).status_code == 303
     return alert_id
 
 
@@ -180,7 +193,7 @@ def test_a_manager_drafts_by_hand_and_cannot_approve_it_another_manager_does(app
     assert ">Approve</button>" in other.get(f"/drug-checking/alerts/{alert_id}").get_data(
         as_text=True
     )
-    assert other.post(f"/drug-checking/alerts/{alert_id}/approve").status_code == 303
+    assert _approve(other, alert_id).status_code == 303
     with app.app_context():
         alert = db.session.get(Alert, alert_id)
         assert alert.status == AlertStatus.APPROVED
@@ -204,7 +217,7 @@ def test_whoever_changed_a_draft_cannot_approve_it_either(app, lab):
     assert edited.status_code == 303
     assert boss.post(f"/drug-checking/alerts/{alert_id}/approve").status_code == 422
     assert _as(app, "mgr").post(f"/drug-checking/alerts/{alert_id}/approve").status_code == 422
-    assert _as(app, "mgr2").post(f"/drug-checking/alerts/{alert_id}/approve").status_code == 303
+    assert _approve(_as(app, "mgr2"), alert_id).status_code == 303
     actions = [action for action, _ in _actions(app, alert_id)]
     assert actions == ["drug_alert_drafted", "drug_alert_edited", "drug_alert_approved"]
     with app.app_context():
@@ -254,7 +267,7 @@ def test_the_front_desk_cannot_draft_approve_or_withdraw_but_opens_an_approved_a
     assert desk.get(f"/drug-checking/alerts/{alert_id}").status_code == 404  # a draft
     assert desk.get(f"/drug-checking/alerts/{alert_id}/flyer.pdf").status_code == 404
     assert desk.post(f"/drug-checking/alerts/{alert_id}/approve").status_code == 403
-    _as(app, "mgr2").post(f"/drug-checking/alerts/{alert_id}/approve")
+    _approve(_as(app, "mgr2"), alert_id)
     page = desk.get(f"/drug-checking/alerts/{alert_id}")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
@@ -406,7 +419,7 @@ def test_only_an_approved_current_alert_prints(app, lab):
     refused = mgr.get(f"/drug-checking/alerts/{alert_id}/flyer.pdf")
     assert refused.status_code == 409
     assert "A draft does not print" in refused.get_data(as_text=True)
-    _as(app, "mgr2").post(f"/drug-checking/alerts/{alert_id}/approve")
+    _approve(_as(app, "mgr2"), alert_id)
     assert mgr.get(f"/drug-checking/alerts/{alert_id}/flyer.pdf").status_code == 200
     assert mgr.post(f"/drug-checking/alerts/{alert_id}/withdraw").status_code == 303
     assert mgr.get(f"/drug-checking/alerts/{alert_id}/flyer.pdf").status_code == 409
@@ -468,7 +481,7 @@ def test_the_desk_sees_a_current_alert_in_the_header_until_it_expires_or_is_with
     desk = _as(app, "desk")
     alert_id = _alert_id(_draft(_as(app, "mgr"), lab))
     assert "Drug alert:" not in desk.get("/").get_data(as_text=True)  # a draft shows nowhere
-    _as(app, "boss").post(f"/drug-checking/alerts/{alert_id}/approve")
+    _approve(_as(app, "boss"), alert_id)
     home = desk.get("/").get_data(as_text=True)
     since = lab["today"] - dt.timedelta(days=2)
     with app.app_context():
@@ -544,7 +557,7 @@ def test_approving_an_alert_whose_last_day_passed_is_refused(app, lab):
         alert.since = program_today() - dt.timedelta(days=9)
         alert.expires_on = program_today() - dt.timedelta(days=1)
         db.session.commit()
-    response = _as(app, "boss").post(f"/drug-checking/alerts/{alert_id}/approve")
+    response = _approve(_as(app, "boss"), alert_id)
     assert response.status_code == 422 and "last day has passed" in response.get_data(as_text=True)
 
 
@@ -597,3 +610,247 @@ def test_no_alert_page_pdf_or_text_ever_shows_a_participants_code(app, lab):
             select(AuditEvent.detail).where(AuditEvent.object_type == "drug_alert")
         )
         assert all(CANARY not in repr(detail).upper() for detail in details)
+
+
+# --- the review under concurrency, the version approved, codes however written ---------------
+
+
+def _stale(alert_id: int) -> Alert:
+    """The alert as a request loaded it before another one changed it (detached: added to
+    a later session, it keeps what was loaded here)."""
+    alert = db.session.get(Alert, alert_id)
+    db.session.expunge(alert)
+    db.session.commit()
+    return alert
+
+
+# --- 1. approve and withdraw at once -------------------------------------------------------
+
+
+def test_an_approval_that_read_the_draft_before_it_was_withdrawn_is_refused(app, lab):
+    from ssp.drugchecking import alerts
+
+    alert_id = _alert_id(_draft(_as(app, "mgr"), lab))
+    with app.app_context():
+        stale = _stale(alert_id)
+        version = alerts.draft_version(stale)
+    # Another manager's request, in its own context (a request inside this one would share it).
+    assert _as(app, "mgr2").post(f"/drug-checking/alerts/{alert_id}/withdraw").status_code == 303
+    with app.app_context():
+        db.session.add(stale)
+        with pytest.raises(alerts.AlertError, match="withdrawn"):
+            alerts.approve(stale, _user("boss"), version=version)
+        db.session.rollback()
+    with app.app_context():
+        alert = db.session.get(Alert, alert_id)
+        assert alert.status == AlertStatus.WITHDRAWN and alert.approved_by is None
+    assert [a for a, _ in _actions(app, alert_id)] == ["drug_alert_drafted", "drug_alert_withdrawn"]
+
+
+def test_a_withdrawal_that_read_the_draft_before_it_was_approved_takes_the_alert_down(app, lab):
+    from ssp.drugchecking import alerts
+
+    alert_id = _alert_id(_draft(_as(app, "mgr"), lab))
+    with app.app_context():
+        stale = _stale(alert_id)
+    assert _approve(_as(app, "mgr2"), alert_id).status_code == 303
+    with app.app_context():
+        db.session.add(stale)
+        alerts.withdraw(stale, _user("boss"))
+        db.session.commit()
+    with app.app_context():
+        alert = db.session.get(Alert, alert_id)
+        assert alert.status == AlertStatus.WITHDRAWN and alert.withdrawn_at is not None
+        assert alerts.current_alerts() == []
+    actions = [a for a, _ in _actions(app, alert_id)]
+    assert actions[-1] == "drug_alert_withdrawn"
+    with app.app_context():
+        (event,) = [e for e in _events(alert_id) if e.action == "drug_alert_withdrawn"]
+        assert event.detail == {"was": "approved"}
+
+
+def _events(alert_id):
+    from ssp.audit import AuditEvent
+
+    return db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "drug_alert", AuditEvent.object_id == alert_id
+        )
+    )
+
+
+def test_two_approvals_at_once_one_is_refused(app, lab):
+    from ssp.drugchecking import alerts
+
+    alert_id = _alert_id(_draft(_as(app, "mgr"), lab))
+    with app.app_context():
+        stale = _stale(alert_id)
+        version = alerts.draft_version(stale)
+    assert _approve(_as(app, "mgr2"), alert_id).status_code == 303
+    with app.app_context():
+        db.session.add(stale)
+        with pytest.raises(alerts.AlertError, match="approved, not a draft"):
+            alerts.approve(stale, _user("boss"), version=version)
+        db.session.rollback()
+    with app.app_context():
+        alert = db.session.get(Alert, alert_id)
+        assert alert.approved_by == _user("mgr2").id
+    approvals = [a for a, _ in _actions(app, alert_id) if a == "drug_alert_approved"]
+    assert len(approvals) == 1
+
+
+def test_a_change_that_read_the_draft_before_it_was_approved_is_refused(app, lab):
+    from ssp.drugchecking import alerts
+
+    alert_id = _alert_id(_draft(_as(app, "mgr"), lab))
+    with app.app_context():
+        stale = _stale(alert_id)
+    assert _approve(_as(app, "mgr2"), alert_id).status_code == 303
+    with app.app_context():
+        db.session.add(stale)
+        values = dict(_fields(lab, area="Riverside camp"))
+        values["since"] = dt.date.fromisoformat(values["since"])
+        values["expires_on"] = dt.date.fromisoformat(values["expires_on"])
+        with pytest.raises(alerts.AlertError, match="Only a draft can be changed"):
+            alerts.edit_draft(stale, _user("mgr"), **values)
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.get(Alert, alert_id).area == "all areas"
+
+
+def test_approve_and_withdraw_from_two_threads_never_leave_a_withdrawn_alert_approved(app, lab):
+    import threading
+
+    for _ in range(4):
+        alert_id = _alert_id(_draft(_as(app, "mgr"), lab))
+        approver, withdrawer = _as(app, "boss"), _as(app, "mgr2")
+        version = _version(approver.get(f"/drug-checking/alerts/{alert_id}").get_data(as_text=True))
+        withdrawer.get(f"/drug-checking/alerts/{alert_id}")
+        start = threading.Barrier(2)
+        codes = {}
+
+        def approve(
+            approver=approver, alert_id=alert_id, version=version, start=start, codes=codes
+        ):
+            start.wait()
+            codes["approve"] = _approve(approver, alert_id, version).status_code
+
+        def withdraw(withdrawer=withdrawer, alert_id=alert_id, start=start, codes=codes):
+            start.wait()
+            codes["withdraw"] = withdrawer.post(
+                f"/drug-checking/alerts/{alert_id}/withdraw"
+            ).status_code
+
+        threads = [threading.Thread(target=approve), threading.Thread(target=withdraw)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert codes["withdraw"] == 303
+        with app.app_context():
+            alert = db.session.get(Alert, alert_id)
+            assert alert.status == AlertStatus.WITHDRAWN
+            assert (alert.approved_by is not None) == (codes["approve"] == 303)
+
+
+def test_an_alert_with_withdrawn_at_set_never_shows_or_prints(app, lab):
+    """An alert a lost race left approved with withdrawn_at set is treated as withdrawn."""
+    from ssp.drugchecking import alerts
+
+    alert_id = _alert_id(_draft(_as(app, "mgr"), lab))
+    assert _approve(_as(app, "boss"), alert_id).status_code == 303
+    with app.app_context():
+        alert = db.session.get(Alert, alert_id)
+        alert.withdrawn_by, alert.withdrawn_at = _user("mgr2").id, utcnow()
+        db.session.commit()
+        assert alerts.current_alerts() == [] and not alerts.is_current(alert)
+        assert alert in alerts.alert_lists().past
+    desk = _as(app, "desk")
+    assert "Drug alert:" not in desk.get("/").get_data(as_text=True)
+    assert desk.get(f"/drug-checking/alerts/{alert_id}/flyer.pdf").status_code == 409
+
+
+# --- 2. the approval names the version read ------------------------------------------------
+
+
+def test_an_approval_of_a_draft_changed_since_the_page_was_read_is_refused(app, lab):
+    mgr, boss = _as(app, "mgr"), _as(app, "boss")
+    alert_id = _alert_id(_draft(mgr, lab))
+    read = _version(boss.get(f"/drug-checking/alerts/{alert_id}").get_data(as_text=True))
+    mgr.get(f"/drug-checking/alerts/{alert_id}/edit")
+    changed = mgr.post(
+        f"/drug-checking/alerts/{alert_id}/edit", _fields(lab, area="Riverside camp")
+    )
+    assert changed.status_code == 303
+    refused = _approve(boss, alert_id, read)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 409, body[:500]
+    assert "changed since you opened it" in body
+    assert "Riverside camp" in body  # the page shown again has the new version to read
+    without = boss.post(f"/drug-checking/alerts/{alert_id}/approve")
+    assert without.status_code == 409 and "changed since you opened it" in without.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(Alert, alert_id).status == AlertStatus.DRAFT
+    assert _approve(boss, alert_id).status_code == 303
+
+
+# --- 3 and 4. codes, however written, and every box that names one is cleared ----------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"area": "CANARY 99"},
+        {"area": "CANA RY99 camp"},
+        {"area": "C A N A R Y 9 9"},
+        {"area": "CANARY\u200b99"},
+        {"area": "near canary-99's tent"},
+        {"found": "Ｃａｎａｒｙ９９"},
+        {"sold_as": "canary.9", "area": "9 camp"},
+        {"area": "CANARY\x0099"},
+    ],
+)
+def test_a_code_however_written_is_refused_and_never_shown_back(app, lab, values):
+    response = _draft(_as(app, "mgr"), lab, **values)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422, body[:500]
+    assert "looks like a participant" in body
+    assert CANARY not in re.sub(r"[^A-Z0-9]", "", body.upper())
+    with app.app_context():
+        assert db.session.scalar(select(Alert.id)) is None
+
+
+def test_an_invisible_format_character_is_refused(app, lab):
+    response = _draft(_as(app, "mgr"), lab, found="Xyla\u200bzine")
+    assert response.status_code == 422
+    assert "invisible" in response.get_data(as_text=True)
+
+
+def test_every_box_that_names_a_code_is_cleared(app, lab):
+    response = _draft(_as(app, "mgr"), lab, found=CANARY, sold_as="Fentanyl", area=f"near {CANARY}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert _value(page, "found") in (None, "") and _value(page, "area") in (None, "")
+    assert _value(page, "sold_as") == "Fentanyl"
+
+
+# --- 9. the text to copy only while it may go out -------------------------------------------
+
+
+def test_withdrawn_and_expired_alerts_offer_no_text_to_copy(app, lab):
+    mgr = _as(app, "mgr")
+    expired = _alert_id(_draft(mgr, lab))
+    assert _approve(_as(app, "boss"), expired).status_code == 303
+    withdrawn = _alert_id(_draft(mgr, lab, found="Fentanyl", sold_as="Meth"))
+    assert mgr.post(f"/drug-checking/alerts/{withdrawn}/withdraw").status_code == 303
+    with app.app_context():
+        alert = db.session.get(Alert, expired)
+        alert.since = program_today() - dt.timedelta(days=9)
+        alert.expires_on = program_today() - dt.timedelta(days=1)
+        db.session.commit()
+    for alert_id in (expired, withdrawn):
+        page = mgr.get(f"/drug-checking/alerts/{alert_id}").get_data(as_text=True)
+        assert 'id="alert-text"' not in page and "select it and copy it" not in page
+        assert "no longer prints or goes out" in page
