@@ -242,6 +242,7 @@ def build_document(
         "referrals": _referrals,
         "demographics": _demographics,
         "trends": _trends,
+        "drug_checking": _drug_checking,
     }
     compared = compared or []
     _glance(glance_of(metrics), b, [c for c, _ in compared])
@@ -294,7 +295,9 @@ def build_document(
         time_zone=time_zone,
         glance=glance,
         sections=sections,
-        no_activity=metrics.summary.visits == 0,
+        # A month of drug checks and no visits is not a month of zeros.
+        no_activity=metrics.summary.visits == 0
+        and not (metrics.drug_checking is not None and metrics.drug_checking.total),
         parameters=parameters,
         narrative=list(narrative or []),
         audit=result,
@@ -325,6 +328,8 @@ _ADDS_UP = (
     "referrals_completed",
     "follow_ups_done",
     "follow_ups_unreachable",
+    "drug_checks",
+    "drug_checks.asked",
 )
 _ADDS_UP_PREFIXES = (
     "visits.site:",
@@ -335,6 +340,10 @@ _ADDS_UP_PREFIXES = (
     "service.times:",
     "referrals.made:",
     "referrals.completed:",
+    "drug_checks.reaction:",
+    "drug_checks.sold_as:",
+    "drug_checks.tested:",
+    "drug_checks.positive:",
 )
 # Unduplicated people: each month's count is at most the period's.
 _AT_LEAST_EACH_MONTH = (
@@ -351,7 +360,7 @@ _AT_LEAST_EACH_MONTH_PREFIXES = (
     "people.item:",
     "service.people:",
 )
-_MONTH_SECTIONS = ("summary", "supplies", "overdose", "services", "referrals")
+_MONTH_SECTIONS = ("summary", "supplies", "overdose", "services", "referrals", "drug_checking")
 
 
 def _link_months(b: _Builder, months: list[MonthMetrics], declare: dict) -> None:
@@ -1018,6 +1027,153 @@ def _trends(m: MonthMetrics, b: _Builder):
         "with a small count are left blank.",
         ["trends"],
         charts,
+    )
+
+
+_NO_SAMPLES = "No samples were checked in this period."
+# What the findings print per test: samples tested, and of them positive (an unclear
+# result counts as tested, not positive, as on the trends page). Unclear results are not
+# printed: nearly always a small count, each one more for the audit to protect.
+_OUTCOMES = ("tested", "positive")
+
+
+def _drug_checking(m: MonthMetrics, b: _Builder):
+    """Samples checked, by what they were sold as and with a bad reaction reported, and
+    the findings by substance. Every count is of samples (a sample is one person's, so
+    they are protected like counts of people), and each adds up over months. A sample
+    counts once in each test run on it: per test, the samples tested are at most the
+    samples sold as that, the positive at most those tested, and every sample had at
+    least one test."""
+    d = m.drug_checking
+    total = b.cell("drug_checks", d.total, people=True, rank=HEADLINE)
+    asked = b.cell("drug_checks.asked", d.asked, people=True, rank=SUBTOTAL)
+    reactions = {
+        value: b.cell(f"drug_checks.reaction:{value}", n, people=True)
+        for value, n in d.reactions.items()
+    }
+    release = b.release
+    release.equal(total, list(reactions.values()))
+    release.equal(asked, [reactions["yes"], reactions["no"]])
+    samples = {
+        sold: b.cell(f"drug_checks.sold_as:{sold}", d.samples[sold], people=True)
+        for sold in d.sold_as
+    }
+    release.equal(total, list(samples.values()))
+    findings: dict[int, dict[int, list[str]]] = {}  # test -> sold as -> tested, positive
+    subtotals: dict[int, list[str]] = {}
+    for test in d.tests:
+        rows = findings[test] = {}
+        for sold in d.sold_as:
+            cells = [
+                b.cell(f"drug_checks.{what}:{test}:{sold}", n, people=True)
+                for what, n in zip(_OUTCOMES, d.findings[(sold, test)][:2], strict=True)
+            ]
+            release.at_most(cells[1], cells[0])
+            release.at_most(cells[0], samples[sold])
+            rows[sold] = cells
+        subtotals[test] = [
+            b.cell(
+                f"drug_checks.{what}:{test}",
+                sum(d.findings[(sold, test)][i] for sold in d.sold_as),
+                people=True,
+                rank=SUBTOTAL,
+            )
+            for i, what in enumerate(_OUTCOMES)
+        ]
+        for i, key in enumerate(subtotals[test]):
+            release.equal(key, [cells[i] for cells in rows.values()])
+    if not d.untested:
+        for sold, key in samples.items():
+            release.at_most(key, [findings[test][sold][0] for test in d.tests])
+
+    # The section's headline figure, in a table of its own that is never withheld (like
+    # the glance): a breakdown that cannot be shown does not take it away.
+    b.table(
+        "drug_checking_samples",
+        "Samples checked",
+        "Samples",
+        ["Count", "Counted as"],
+        [("All samples checked", [total, Text("Samples")], False, False)],
+        headline=True,
+    )
+    if not d.total:
+        return (_NO_SAMPLES, ["drug_checking_samples"], [])
+    b.table(
+        "drug_checking_reactions",
+        "Bad reactions reported",
+        "Samples",
+        ["Count", "Counted as"],
+        [
+            (
+                "Samples where the person was asked about a bad reaction",
+                [asked, Text("Samples")],
+                False,
+                False,
+            ),
+            (
+                "Samples with a bad reaction reported (had or knew of one)",
+                [reactions["yes"], Text("Samples")],
+                False,
+                False,
+            ),
+        ],
+        note="A bad reaction is one the person had, or knew of someone having, to the drug "
+        "the sample came from.",
+    )
+    b.column(
+        "drug_checking_sold_as",
+        "Samples checked by what they were sold as",
+        "Samples",
+        "Samples",
+        {d.sold_as[sold]: key for sold, key in samples.items()},
+        ("All samples checked", total),
+    )
+    columns = ["Samples tested", "Positive", "Positive rate"]
+    b.table(
+        "drug_checking_findings",
+        "Findings by substance",
+        "Samples",
+        columns,
+        [
+            (
+                f"{finds} ({name})",
+                [*subtotals[test], Rate(subtotals[test][1], subtotals[test][0])],
+                False,
+                False,
+            )
+            for test, (name, finds) in d.tests.items()
+        ],
+        note="A sample tested for several substances counts once under each; the positive "
+        "rate is the share of the samples tested that tested positive. An unclear result "
+        "counts as tested, not as positive.",
+    )
+    keys = [
+        "drug_checking_samples",
+        "drug_checking_reactions",
+        "drug_checking_sold_as",
+        "drug_checking_findings",
+    ]
+    for test, (name, _) in d.tests.items():
+        rows = [
+            (d.sold_as[sold], [*cells, Rate(cells[1], cells[0])], False, False)
+            for sold, cells in findings[test].items()
+        ]
+        sub = subtotals[test]
+        rows.append(("All samples tested", [*sub, Rate(sub[1], sub[0])], True, False))
+        b.table(
+            f"drug_checking_test_{test}",
+            f"{name} results by what the sample was sold as",
+            "Samples",
+            columns,
+            rows,
+        )
+        keys.append(f"drug_checking_test_{test}")
+    return (
+        f"Samples of drugs checked this {b.noun}: what they were sold or bought as, and "
+        "what each test found. A sample is counted once however many tests were run on "
+        "it; results taken out as entered by mistake are not counted.",
+        keys,
+        [],
     )
 
 

@@ -22,6 +22,7 @@ SECTIONS: dict[str, str] = {
     "supplies": "Supplies",
     "overdose": "Overdose response",
     "services": "Testing and services",
+    "drug_checking": "Drug checking",
     "referrals": "Referrals and follow-ups",
     "demographics": "People served",
     "trends": "Trends over 12 months",

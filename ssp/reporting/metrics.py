@@ -826,6 +826,127 @@ def _trend_point(month: Month, zone: ZoneInfo, catalogue: _Catalogue) -> tuple[i
     )
 
 
+# --- drug checking ------------------------------------------------------------------------
+
+
+@dataclass
+class DrugChecking:
+    """Samples checked in the period (results taken out as mistakes left out): per what
+    they were sold as, the bad-reaction answers, and per (sold as, test) the samples
+    tested, positive and unclear.
+
+    The rows are every entry of the program's two lists, retired ones too, in the lists'
+    order, whatever the counts: which rows a report prints then says nothing about its
+    figures (a row printed only when it had a sample would tell a reader that a hidden
+    "*" there is not 0)."""
+
+    sold_as: dict[int, str]  # id -> name
+    tests: dict[int, tuple[str, str]]  # id -> (name, what a positive finds)
+    samples: dict[int, int]  # sold-as id -> samples checked
+    reactions: dict[str, int]  # Reaction value -> samples
+    # (sold as, test) -> (tested, positive, unclear); the report prints the first two.
+    findings: dict[tuple[int, int], tuple[int, int, int]]
+    untested: int = 0  # samples with no test result (the form never saves one)
+
+    @property
+    def total(self) -> int:
+        """Samples checked."""
+        return sum(self.samples.values())
+
+    @property
+    def asked(self) -> int:
+        """Samples whose person was asked about a bad reaction (and answered)."""
+        return self.reactions["yes"] + self.reactions["no"]
+
+    @classmethod
+    def merged(cls, parts: list[DrugChecking]) -> DrugChecking:
+        """A longer period's, from its months' (every count adds up: samples, not
+        people)."""
+        first = parts[0]
+        return cls(
+            sold_as=first.sold_as,
+            tests=first.tests,
+            samples={k: sum(p.samples[k] for p in parts) for k in first.samples},
+            reactions={k: sum(p.reactions[k] for p in parts) for k in first.reactions},
+            findings={
+                k: tuple(sum(p.findings[k][i] for p in parts) for i in range(3))
+                for k in first.findings
+            },
+            untested=sum(p.untested for p in parts),
+        )
+
+
+def drug_checking(
+    period: Period,
+    zone: ZoneInfo,
+    tallies: Tallies | None = None,
+    months: list[MonthMetrics] | None = None,
+) -> DrugChecking:
+    """Samples checked in the period, by what they were sold as and by reaction, and the
+    findings per (sold as, test): two GROUP BY queries over the period's results (the
+    time index), or, for a longer period whose months are already computed, their
+    figures added up. ``tallies`` (of the visits) are not read."""
+    if (
+        months
+        and [m.period for m in months] == period.months()
+        and all(m.drug_checking is not None for m in months)
+    ):
+        return DrugChecking.merged([m.drug_checking for m in months])
+    from ssp.drugchecking.models import CheckTest, DrugCheck, Finding, Outcome, Reaction, SoldAs
+
+    sold_as = {
+        i: name
+        for i, name in db.session.execute(
+            select(SoldAs.id, SoldAs.name).order_by(SoldAs.position, SoldAs.name, SoldAs.id)
+        )
+    }
+    tests = {
+        i: (name, finds)
+        for i, name, finds in db.session.execute(
+            select(CheckTest.id, CheckTest.name, CheckTest.finds).order_by(
+                CheckTest.position, CheckTest.name, CheckTest.id
+            )
+        )
+    }
+    window = and_(
+        DrugCheck.voided_at.is_(None),
+        DrugCheck.checked_at >= period.start(zone),
+        DrugCheck.checked_at < period.end(zone),
+    )
+    tested = exists().where(Finding.check_id == DrugCheck.id)
+    samples = dict.fromkeys(sold_as, 0)
+    reactions = {r.value: 0 for r in Reaction}
+    untested = 0
+    for sold, reaction, n, without in db.session.execute(
+        select(
+            DrugCheck.sold_as_id,
+            DrugCheck.reaction,
+            func.count(DrugCheck.id),
+            func.sum(case((tested, 0), else_=1)),
+        )
+        .where(window)
+        .group_by(DrugCheck.sold_as_id, DrugCheck.reaction)
+    ):
+        samples[sold] += int(n)
+        reactions[Reaction(reaction).value] += int(n)
+        untested += int(without or 0)
+    findings = {(s, t): (0, 0, 0) for s in sold_as for t in tests}
+    for sold, test, outcome, n in db.session.execute(
+        select(DrugCheck.sold_as_id, Finding.test_id, Finding.outcome, func.count(Finding.id))
+        .join(Finding, Finding.check_id == DrugCheck.id)
+        .where(window)
+        .group_by(DrugCheck.sold_as_id, Finding.test_id, Finding.outcome)
+    ):
+        count, positive, unclear = findings[(sold, test)]
+        outcome = Outcome(outcome)
+        findings[(sold, test)] = (
+            count + int(n),
+            positive + int(n) * (outcome == Outcome.POSITIVE),
+            unclear + int(n) * (outcome == Outcome.UNCLEAR),
+        )
+    return DrugChecking(sold_as, tests, samples, reactions, findings, untested)
+
+
 @dataclass
 class MonthMetrics:
     """Everything a report of one period may show (each section computed on request)."""
@@ -838,6 +959,7 @@ class MonthMetrics:
     referrals: Referrals | None = None
     demographics: Demographics | None = None
     trends: Trends | None = None
+    drug_checking: DrugChecking | None = None
 
 
 SECTION_FUNCTIONS = {
@@ -848,10 +970,11 @@ SECTION_FUNCTIONS = {
     "referrals": referrals,
     "demographics": demographics,
     "trends": trends,
+    "drug_checking": drug_checking,
 }
 
 
-PART_SECTIONS = ("summary", "supplies", "overdose", "services", "referrals")
+PART_SECTIONS = ("summary", "supplies", "overdose", "services", "referrals", "drug_checking")
 
 
 def compute(
@@ -886,6 +1009,8 @@ def compute(
             value = summary(period, zone, enrolments, tallies)
         elif name == "referrals":
             value = referrals(period, zone)
+        elif name == "drug_checking":
+            value = drug_checking(period, zone, months=months)
         else:
             value = SECTION_FUNCTIONS[name](period, zone, tallies)
         setattr(metrics, name, value)
@@ -893,8 +1018,10 @@ def compute(
 
 
 def month_tallies(months: list[Month], zone: ZoneInfo, sections: list[str]) -> list[Tallies]:
-    """Each month's :class:`Tallies` for ``sections``: a few range queries a month."""
-    return [Tallies.query(_counted_visits(month, zone), sections) for month in months]
+    """Each month's :class:`Tallies` for ``sections`` and the summary (which
+    :func:`compute` always computes): a few range queries a month."""
+    names = ["summary", *sections]
+    return [Tallies.query(_counted_visits(month, zone), names) for month in months]
 
 
 def compute_months(
