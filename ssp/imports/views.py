@@ -54,12 +54,16 @@ def _upload_form() -> UploadForm:
 @role_required(*MANAGERS)
 def index():
     """The upload form, the imports so far and the saved mappings."""
+    return _index_page(_upload_form())
+
+
+def _index_page(form: UploadForm, status: int = 200):
     return render_template(
         "imports/index.html",
-        form=_upload_form(),
+        form=form,
         batches=services.batches(),
         mappings=services.saved_mappings(),
-    )
+    ), status
 
 
 @bp.post("/")
@@ -70,12 +74,7 @@ def upload():
     """Keep the uploaded file and go on to its mapping."""
     form = _upload_form()
     if not form.validate_on_submit():
-        return render_template(
-            "imports/index.html",
-            form=form,
-            batches=services.batches(),
-            mappings=services.saved_mappings(),
-        ), 422
+        return _index_page(form, 422)
     storage = form.file.data
     file_name = (storage.filename or "upload").rsplit("/", 1)[-1][:255]
     if has_refused_characters(file_name):
@@ -85,12 +84,7 @@ def upload():
         sheet = read_file(file_name, content)
     except FileProblem as problem:
         form.file.errors = [str(problem)]
-        return render_template(
-            "imports/index.html",
-            form=form,
-            batches=services.batches(),
-            mappings=services.saved_mappings(),
-        ), 422
+        return _index_page(form, 422)
     saved = db.session.get(ImportMapping, form.mapping.data) if form.mapping.data else None
     shape = saved.shape if saved else ImportShape(form.shape.data)
     loaded = services.LoadedFile(file_name, sha256_of(content), sheet)
