@@ -48,8 +48,16 @@ def _serve(app) -> tuple[LiveServer, object, threading.Thread]:
 
 
 def _stop(server, thread) -> None:
-    server.close()
+    """Let the request threads finish, then close the server's sockets in its own loop's
+    thread (closing them from here while its select() waits on them made that thread fail
+    with "Bad file descriptor"), so the loop ends with nothing left to watch."""
+
+    def close_everything() -> None:
+        for channel in list(server._map.values()):
+            channel.close()
+
     server.task_dispatcher.shutdown()
+    server.trigger.pull_trigger(close_everything)
     thread.join(timeout=5)
 
 

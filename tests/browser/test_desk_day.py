@@ -336,10 +336,12 @@ def test_the_scroll_padding_follows_the_save_bars_height(live, browser):
         "() => parseFloat(getComputedStyle(document.documentElement).scrollPaddingBottom)"
         " - document.querySelector('.form-actions').offsetHeight"
     )
-    page.wait_for_function(f"({room})() === 12")  # .75rem over the bar
+    # A function, not an expression: Playwright polls an expression with eval(), which
+    # the app's Content-Security-Policy refuses whenever the first check is not yet true.
+    page.wait_for_function(f"() => ({room})() === 12")  # .75rem over the bar
     page.evaluate("document.querySelector('.form-actions .help').style.fontSize = '3rem'")
     assert page.evaluate("document.querySelector('.form-actions').offsetHeight") > 200
-    page.wait_for_function(f"({room})() === 12")
+    page.wait_for_function(f"() => ({room})() === 12")
     context.close()
 
 
