@@ -86,14 +86,8 @@ def upgrade() -> None:
         sa.Column("spec", sa.JSON(), nullable=True),
         sa.Column("mapping_name", sa.String(length=80), nullable=True),
         sa.Column("preview", sa.JSON(), nullable=True),
-        sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_import_uploads_user_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["batch_id"],
-            ["import_batches.id"],
-            name=op.f("fk_import_uploads_batch_id_import_batches"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_uploads")),
         sqlite_autoincrement=True,

@@ -102,7 +102,6 @@ class ImportUpload(db.Model):
     spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     mapping_name: Mapped[str | None] = mapped_column(String(80))
     preview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
     user: Mapped[User] = relationship()
 
