@@ -63,10 +63,10 @@ def add(
     from ssp.drugchecking.models import CheckTest, SoldAs
     from ssp.extensions import db
     from ssp.outreach.models import Zone
-    from ssp.staff.models import Site, User
+    from ssp.staff.services import site_by_name, user_by_username
     from ssp.timeutil import program_zone
 
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = user_by_username(username)
     if user is None or not user.active:
         raise click.ClickException(f"{username!r} is not an active staff account.")
 
@@ -93,7 +93,7 @@ def add(
         if test.id in outcomes:
             raise click.ClickException(f"--test {test.name!r} is given twice: give it once.")
         outcomes[test.id] = outcome.strip().lower()
-    site = named(Site, site_name) if site_name else None
+    site = site_by_name(" ".join(site_name.split())) if site_name else None
     zone = named(Zone, zone_name) if zone_name else None
     if site_name and site is None:
         raise click.ClickException(f"No site is called {site_name!r}.")

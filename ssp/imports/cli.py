@@ -16,6 +16,17 @@ def import_commands() -> None:
     """Import visits from a spreadsheet (CSV or XLSX), list imports, undo one."""
 
 
+def _manager(username: str):
+    """The active manager or admin account importing, or one line saying it is not one."""
+    from ssp.security import Role
+    from ssp.staff.services import user_by_username
+
+    user = user_by_username(username)
+    if user is None or not user.active or not user.has_role(Role.MANAGER, Role.ADMIN):
+        raise click.ClickException(f"{username!r} is not an active manager or admin account.")
+    return user
+
+
 @import_commands.command("run")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--as", "username", required=True, help="The manager or admin importing.")
@@ -71,7 +82,6 @@ def run(
     yes: bool,
 ) -> None:
     """Preview a file's import, then (when confirmed) import it, all or nothing."""
-    from sqlalchemy import func, select
 
     from ssp.extensions import db
     from ssp.imports import services
@@ -79,12 +89,9 @@ def run(
     from ssp.imports.models import ImportShape
     from ssp.imports.reading import FileProblem
     from ssp.imports.writer import Choices, ImportRefused
-    from ssp.security import Role
-    from ssp.staff.models import Site, User
+    from ssp.staff.services import site_by_name
 
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.has_role(Role.MANAGER, Role.ADMIN):
-        raise click.ClickException(f"{username!r} is not an active manager or admin account.")
+    user = _manager(username)
     saved = services.saved_mapping(mapping_name) if mapping_name else None
     if mapping_name and saved is None:
         names = ", ".join(m.name for m in services.saved_mappings()) or "none yet"
@@ -106,9 +113,7 @@ def run(
     except MappingError as error:
         raise click.ClickException(str(error)) from None
     if site_name:
-        site = db.session.scalar(
-            select(Site).where(func.lower(Site.name) == " ".join(site_name.split()).lower())
-        )
+        site = site_by_name(" ".join(site_name.split()))
         if site is None:
             raise click.ClickException(f"No site is called {site_name!r}.")
         mapping.site_id = site.id
@@ -260,17 +265,12 @@ def list_batches() -> None:
 def undo(batch_id: int, username: str, yes: bool) -> None:
     """Take an import back out: its visits, and the participants it enrolled unless
     something else was recorded for them since."""
-    from sqlalchemy import select
 
     from ssp.extensions import db
     from ssp.imports.models import ImportBatch
     from ssp.imports.writer import ImportRefused, undo_batch
-    from ssp.security import Role
-    from ssp.staff.models import User
 
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.has_role(Role.MANAGER, Role.ADMIN):
-        raise click.ClickException(f"{username!r} is not an active manager or admin account.")
+    user = _manager(username)
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None:
         raise click.ClickException(f"There is no import {batch_id}.")
