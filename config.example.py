@@ -39,6 +39,12 @@ CARD_TITLE = ""
 # month a visit belongs to, on screens and in reports.
 TIMEZONE = "America/Los_Angeles"
 
+# The program's language: "en" (English) or "es" (Spanish). Each person can pick their own
+# in their account (else their browser's choice is used); this one is for everyone else,
+# for commands (unless SSP_LANGUAGE or LANG names another) and for the names of the
+# supplies and services `ssp db upgrade` creates on a new database.
+LANGUAGE = "en"
+
 # Folder where generated reports are archived. Unset: reports/ beside the instance folder.
 REPORTS_DIR = None
 

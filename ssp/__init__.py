@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(resource_dir("templates")),
     )
     load_config(app, config)
+    register_languages(app)
     check_feature_settings(app)
     register_url_converters(app)
     register_input_checks(app)
@@ -49,6 +50,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_proxy_fix(app)
     return app
+
+
+def register_languages(app: Flask) -> None:
+    """Flask-Babel: the language of each page, report and command (ssp.i18n)."""
+    from ssp.i18n import init_app
+
+    init_app(app)
 
 
 def check_feature_settings(app: Flask) -> None:

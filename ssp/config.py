@@ -39,6 +39,9 @@ class Defaults:
     # card in someone's pocket must not say what program they use.
     CARD_TITLE = ""
     TIMEZONE = "America/Los_Angeles"
+    # The program's language ("en", "es"): for anyone whose account and browser name none
+    # ssp speaks, for commands, and for the default catalogue's names.
+    LANGUAGE = "en"
 
     PASSWORD_MIN_LENGTH = 12
     # argon2id cost; the defaults are RFC 9106's low-memory profile (64 MiB, 3 passes).

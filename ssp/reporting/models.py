@@ -36,6 +36,8 @@ class FunderProfile(db.Model):
     fiscal_year_start: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     # Who to contact about the report (a line on its cover), e.g. a role and a phone.
     contact: Mapped[str | None] = mapped_column(String(200))
+    # The language the report is written in; None: that of whoever makes it.
+    language: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -77,6 +77,8 @@ class User(UserMixin, db.Model):
     totp_pending: Mapped[str | None] = mapped_column(String(255))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     two_step_enabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The language the person reads the app in (ssp.i18n); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(16))
 
     site: Mapped[Site | None] = relationship()
 

@@ -1,0 +1,236 @@
+"""Languages: which one a page, a report, a printout or a command speaks, the gettext
+helpers every module marks its words with, and dates and numbers in the reader's locale.
+
+Marking words (the catalogues live in ``ssp/translations``; docs/translating.md):
+
+* in Python, ``_("Text")`` where a request or command is running, ``_l("Text")`` for
+  module-level constants (form labels, choices, enum labels): it is looked up each time
+  it is shown; ``ngettext("%(num)d visit", "%(num)d visits", n)`` for plurals;
+* in templates, ``{{ _("Text") }}``, ``{{ _("%(n)s left", n=count) }}``,
+  ``{{ ngettext(...) }}`` or ``{% trans %}...{% endtrans %}`` (trimmed).
+
+Which language, first match wins:
+
+* a page: the person's own choice in their account; else the language picked on the
+  sign-in page (a cookie); else the browser's Accept-Language; else ``LANGUAGE``;
+* a report: its funder profile's language; else the page's or command's language;
+* wallet cards and alert flyers: the language picked on their print form;
+* a command: ``SSP_LANGUAGE``, then the usual ``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/
+  ``LANG``, then ``LANGUAGE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import flask_babel
+from babel import Locale, UnknownLocaleError
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import LazyString, force_locale, get_locale
+
+from ssp import PACKAGE_DIR
+
+__all__ = [
+    "_",
+    "_l",
+    "force_locale",
+    "format_day",
+    "format_number",
+    "gettext",
+    "language_choices",
+    "ngettext",
+]
+
+SOURCE_LANGUAGE = "en"
+TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
+LANGUAGE_COOKIE = "ssp_language"
+# Messages looked up in a language whose catalogue lacks them; set only by the tests.
+_missing: set[str] | None = None
+
+
+@cache
+def available_languages() -> tuple[str, ...]:
+    """English (the words in the code) and each language with a compiled catalogue."""
+    found = sorted(
+        entry.name
+        for entry in TRANSLATIONS_DIR.iterdir()
+        if (entry / "LC_MESSAGES" / "messages.mo").is_file()
+    )
+    return (SOURCE_LANGUAGE, *[code for code in found if code != SOURCE_LANGUAGE])
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language ("English", "Español")."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, own name) of each language the app speaks."""
+    return [(code, language_name(code)) for code in available_languages()]
+
+
+def supported(code: str | None) -> str | None:
+    """``code`` (or its language part, ``es_MX`` → ``es``) if the app speaks it."""
+    if not code:
+        return None
+    code = code.replace("-", "_").split(".")[0].split("@")[0]
+    languages = available_languages()
+    if code in languages:
+        return code
+    base = code.split("_")[0].lower()
+    return base if base in languages else None
+
+
+def _person_language() -> str | None:
+    from flask_login import current_user
+
+    try:
+        if current_user and current_user.is_authenticated:
+            return supported(getattr(current_user, "language", None))
+    except Exception:  # noqa: BLE001  (an error page must still render in some language)
+        return None
+    return None
+
+
+def _environment_language() -> str | None:
+    for name in ("SSP_LANGUAGE", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for part in (os.environ.get(name) or "").split(":"):
+            if part and part not in ("C", "POSIX") and not part.startswith("C."):
+                found = supported(part)
+                if found:
+                    return found
+                break
+    return None
+
+
+def select_language() -> str:
+    """The language of this request or command (see the module docstring)."""
+    if has_request_context():
+        chosen = (
+            _person_language()
+            or supported(request.cookies.get(LANGUAGE_COOKIE))
+            or request.accept_languages.best_match(available_languages())
+        )
+    else:
+        chosen = _environment_language()
+    return chosen or current_app.config["LANGUAGE"]
+
+
+def current_language() -> str:
+    """The language being spoken now, as a code ("en", "es")."""
+    locale = get_locale()
+    return locale.language if locale is not None else SOURCE_LANGUAGE
+
+
+def _note_lookup(message: str | tuple[str, int]) -> None:
+    """Record a marked message the current catalogue lacks (tests only)."""
+    if _missing is None:
+        return
+    locale = get_locale()
+    if locale is None or locale.language == SOURCE_LANGUAGE:
+        return
+    catalogue = getattr(flask_babel.get_translations(), "_catalog", {})
+    if not catalogue.get(message):
+        _missing.add(message if isinstance(message, str) else message[0])
+
+
+def _translate(string: str) -> str:
+    _note_lookup(string)
+    return flask_babel.get_translations().ugettext(string)
+
+
+def _translate_plural(singular: str, plural: str, num: int) -> str:
+    _note_lookup((singular, 0))
+    return flask_babel.get_translations().ungettext(singular, plural, num)
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """``string`` in the current language, with ``%(name)s`` filled from ``variables``."""
+    _note_lookup(string)
+    return flask_babel.gettext(string, **variables)
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """The singular or plural form for ``num``; ``%(num)d`` is filled in."""
+    _note_lookup((singular, 0))
+    return flask_babel.ngettext(singular, plural, num, **variables)
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """``gettext`` looked up when the text is shown, for module-level constants."""
+    return LazyString(gettext, string, **variables)
+
+
+_ = gettext
+_l = lazy_gettext
+
+
+def format_number(value: int | float | Decimal | None) -> str:
+    """A number as the reader writes it (12,345 / 12.345)."""
+    if value is None:
+        return ""
+    return flask_babel.format_decimal(value)
+
+
+def format_day(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
+    """A day as the reader writes it ("Dec 4, 2026" / "4 dic 2026")."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return flask_babel.format_date(value, style)
+
+
+def format_clock(value: dt.datetime | dt.time | None) -> str:
+    """A time of day as the reader writes it ("6:44 PM" / "18:44")."""
+    if value is None:
+        return ""
+    return flask_babel.format_time(value, "short")
+
+
+@contextmanager
+def recording_missing() -> Iterator[set[str]]:
+    """Collect the marked messages that have no translation (for the tests)."""
+    global _missing
+    previous, _missing = _missing, set()
+    try:
+        yield _missing
+    finally:
+        _missing = previous
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel and install the template helpers."""
+    from ssp.config import ConfigError
+
+    language = supported(str(app.config.get("LANGUAGE") or SOURCE_LANGUAGE))
+    if language is None:
+        raise ConfigError(
+            f"LANGUAGE {app.config.get('LANGUAGE')!r} is not one ssp speaks; use one of "
+            + ", ".join(available_languages())
+            + "."
+        )
+    app.config["LANGUAGE"] = language
+    app.config["BABEL_DEFAULT_LOCALE"] = language
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    flask_babel.Babel(app, locale_selector=select_language)
+    # Templates go through this module's helpers too, so the tests see every lookup.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # Jinja's newstyle callables fill in the variables themselves (escaping them).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_translate, ngettext=_translate_plural, newstyle=True
+    )
+    app.jinja_env.filters.update(day=format_day, number=format_number, clock=format_clock)
+    app.jinja_env.globals.update(
+        current_language=current_language, language_choices=language_choices
+    )
