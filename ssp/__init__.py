@@ -164,6 +164,7 @@ def register_view_audit(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Values and filters the templates use."""
+    from ssp.i18n import format_moment
     from ssp.security import Role
     from ssp.timeutil import local_time
 
@@ -172,9 +173,12 @@ def register_template_helpers(app: Flask) -> None:
         return {"Role": Role, "program_name": app.config["PROGRAM_NAME"]}
 
     @app.template_filter("localtime")
-    def localtime_filter(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    def localtime_filter(value, style: str = "minute") -> str:
+        """A stored UTC time in the program's zone, written for the reader; ``style`` is
+        one of ssp.i18n.MOMENT_STYLES ("minute", "second", "day", "day_month", "month",
+        "time")."""
         local = local_time(value)
-        return local.strftime(fmt) if local else ""
+        return format_moment(local, style) if local else ""
 
 
 def register_commands(app: Flask) -> None:

@@ -198,6 +198,36 @@ def format_clock(value: dt.datetime | dt.time | None) -> str:
     return flask_babel.format_time(value, "short")
 
 
+# How a moment is written, by what the reader needs of it.
+MOMENT_STYLES = ("minute", "second", "day", "day_month", "month", "time")
+
+
+def format_moment(value: dt.datetime | dt.date, style: str = "minute") -> str:
+    """A moment (already in the program's time zone) written for the reader:
+    minute "Dec 4, 2026, 6:44 PM" / "4 dic 2026, 18:44"; second (with seconds); day
+    "Dec 4, 2026"; day_month "Dec 4"; month "Dec 2026"; time "6:44 PM" / "18:44"."""
+    from babel import dates
+
+    locale = get_locale() or Locale.parse(SOURCE_LANGUAGE)
+    if style == "day":
+        return dates.format_date(value, "medium", locale=locale)
+    if style == "day_month":
+        return dates.format_skeleton("MMMd", value, locale=locale)
+    if style == "month":
+        return dates.format_skeleton("yMMM", value, locale=locale)
+    if style == "time":
+        return dates.format_time(value, "short", locale=locale)
+    if style == "second":
+        return dates.format_datetime(value, "medium", locale=locale)
+    if style != "minute":
+        raise ValueError(f"unknown moment style {style!r}; use one of {MOMENT_STYLES}")
+    return (
+        str(locale.datetime_formats["medium"])
+        .replace("{1}", dates.format_date(value, "medium", locale=locale))
+        .replace("{0}", dates.format_time(value, "short", locale=locale))
+    )
+
+
 @contextmanager
 def recording_missing() -> Iterator[set[str]]:
     """Collect the marked messages that have no translation (for the tests)."""
