@@ -94,3 +94,42 @@ def test_no_plural_hedges_in_messages():
 def test_the_hedge_scan_catches_what_it_should():
     assert PLURAL_HEDGE.search("3 session(s) ended")
     assert not PLURAL_HEDGE.search("1 session ended; 2 sessions ended")
+
+
+# The same care in Spanish (docs/translating.md): persona que usa drogas, consumo, jeringas
+# nuevas y usadas.
+BANNED_ES = re.compile(
+    r"\b(adict[oa]s?|drogadict[oa]s?|toxic[oó]man[oa]s?|yonqu?is?|yonkis?|tecat[oa]s?|"
+    r"usuari[oa]s? de drogas|consumidor(?:es|as?)? de drogas|abuso de (?:sustancias|drogas)|"
+    r"drogodependientes?|vicios[oa]s?|"
+    r"(?:jeringas?|jeringuillas?|agujas?|material) (?:limpi[oa]s?|suci[oa]s?))\b",
+    re.IGNORECASE,
+)
+
+
+def _spanish_texts():
+    for path in (ROOT / "ssp" / "translations").glob("*/LC_MESSAGES/*.po"):
+        yield path, path.read_text(encoding="utf-8")
+    for path in (ROOT / "docs").rglob("*.md"):
+        yield path, path.read_text(encoding="utf-8")
+
+
+def test_no_stigmatising_words_in_the_spanish_catalogue():
+    found = [
+        f"{path.relative_to(ROOT)}:{text[: m.start()].count(chr(10)) + 1}: {m.group(0)}"
+        for path, text in _spanish_texts()
+        for m in BANNED_ES.finditer(text)
+        # docs/translating.md names the words to avoid, in italics
+        if not (path.name == "translating.md" and text[m.start() - 1] == "*")
+    ]
+    assert found == []
+
+
+def test_the_spanish_scan_catches_what_it_should():
+    assert BANNED_ES.search("Entregue jeringas limpias")
+    assert BANNED_ES.search("un drogadicto")
+    assert BANNED_ES.search("tratamiento por abuso de sustancias")
+    assert BANNED_ES.search("usuarios de drogas")
+    assert not BANNED_ES.search(
+        "jeringas nuevas y usadas; personas que usan drogas; consumo de sustancias"
+    )

@@ -1,0 +1,89 @@
+"""The catalogues are complete and current: every text the code marks is in the template
+and translated into Spanish, placeholders and tags survive translation, and the compiled
+``.mo`` files (which ship in the wheel) hold what the ``.po`` files say."""
+
+from __future__ import annotations
+
+import re
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tests.i18n.spanish import ROOT, SPANISH_PO, catalogue
+
+TEMPLATE = ROOT / "ssp" / "translations" / "messages.pot"
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]|%[sdif]")
+TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
+
+
+def _marked_in_code() -> set[str]:
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found = set()
+    for _name, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _ids(messages) -> set[str]:
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in messages if m.id}
+
+
+def test_the_template_holds_every_marked_text():
+    with TEMPLATE.open("rb") as handle:
+        template = read_po(handle)
+    in_code = _marked_in_code()
+    missing = sorted(in_code - _ids(template))
+    stale = sorted(_ids(template) - in_code)
+    assert missing == [], "run the pybabel extract command of docs/translating.md"
+    assert stale == [], "run the pybabel extract command of docs/translating.md"
+
+
+def test_every_text_has_a_spanish_translation():
+    with TEMPLATE.open("rb") as handle:
+        template = read_po(handle)
+    spanish = catalogue()
+    assert sorted(_ids(template) - _ids(spanish)) == [], "run pybabel update"
+    untranslated = [
+        m.id for m in spanish if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
+    ]
+    assert untranslated == []
+    assert [m.id for m in spanish if m.id and m.fuzzy] == []
+
+
+def test_translations_keep_placeholders_and_tags():
+    problems = []
+    for message in catalogue():
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(PLACEHOLDER.findall(ids[-1]))
+        for text in strings:
+            if set(PLACEHOLDER.findall(text)) - wanted or (
+                len(ids) == 1 and set(PLACEHOLDER.findall(text)) != wanted
+            ):
+                problems.append((ids[0], text))
+            if sorted(TAG.findall(ids[0])) != sorted(TAG.findall(text)):
+                problems.append((ids[0], text))
+    assert problems == []
+
+
+def test_compiled_catalogues_match_their_sources():
+    for po_path in (ROOT / "ssp" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        assert mo_path.is_file(), f"run pybabel compile: {mo_path} is missing"
+        with po_path.open("rb") as handle:
+            source = {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+        with mo_path.open("rb") as handle:
+            compiled = {m.id: m.string for m in read_mo(handle) if m.id}
+        assert compiled == source, f"run pybabel compile: {mo_path} is older than its .po"
+
+
+def test_spanish_po_is_the_file_the_tests_read():
+    assert SPANISH_PO.is_file()
