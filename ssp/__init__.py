@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
+    register_static_assets(app)
     register_error_handlers(app)
     register_template_helpers(app)
     register_view_audit(app)
@@ -98,6 +99,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the extension objects to this app."""
     from ssp import database
     from ssp.extensions import csrf, db, limiter, login_manager, migrate
+    from ssp.i18n import _l
 
     db.init_app(app)
     database.register_request_phases(app)  # first hook: before anything queries
@@ -106,7 +108,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "staff.sign_in"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
@@ -146,6 +149,13 @@ def register_security(app: Flask) -> None:
     from ssp.security import register_security as install
 
     install(app)
+
+
+def register_static_assets(app: Flask) -> None:
+    """Static files: versioned URLs kept a year by browsers, sent compressed."""
+    from ssp.static_assets import init_app
+
+    init_app(app)
 
 
 def register_error_handlers(app: Flask) -> None:
