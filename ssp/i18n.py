@@ -239,6 +239,28 @@ def recording_missing() -> Iterator[set[str]]:
         _missing = previous
 
 
+def _let_sessions_keep_lazy_texts() -> None:
+    """A flash message given as ``_l(...)`` is stored in the session as the text it reads
+    as now (the session cookie is JSON)."""
+    from flask.json.tag import JSONTag
+    from flask.sessions import session_json_serializer
+
+    class LazyText(JSONTag):
+        __slots__ = ()
+        key = " lz"
+
+        def check(self, value: Any) -> bool:
+            return isinstance(value, LazyString)
+
+        def to_json(self, value: Any) -> str:
+            return str(value)
+
+        def to_python(self, value: Any) -> str:
+            return value
+
+    session_json_serializer.register(LazyText, force=True, index=0)
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and install the template helpers."""
     from ssp.config import ConfigError
@@ -260,6 +282,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_translate, ngettext=_translate_plural, newstyle=True
     )
+    _let_sessions_keep_lazy_texts()
     app.jinja_env.filters.update(day=format_day, number=format_number, clock=format_clock)
     app.jinja_env.globals.update(
         current_language=current_language, language_choices=language_choices
