@@ -33,6 +33,7 @@ import flask_babel
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import LazyString, force_locale, get_locale
+from markupsafe import escape
 
 from ssp import PACKAGE_DIR
 
@@ -166,9 +167,18 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return flask_babel.ngettext(singular, plural, num, **variables)
 
 
-def lazy_gettext(string: str, **variables: Any) -> LazyString:
+class LazyText(LazyString):
+    """A text looked up in the current language each time it is used. In a template it is
+    escaped like any other text (Flask-Babel's own lazy string claims to be safe HTML,
+    which would let a typed name filled into it inject markup)."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyText:
     """``gettext`` looked up when the text is shown, for module-level constants."""
-    return LazyString(gettext, string, **variables)
+    return LazyText(gettext, string, **variables)
 
 
 _ = gettext
@@ -245,7 +255,7 @@ def _let_sessions_keep_lazy_texts() -> None:
     from flask.json.tag import JSONTag
     from flask.sessions import session_json_serializer
 
-    class LazyText(JSONTag):
+    class LazyTextTag(JSONTag):
         __slots__ = ()
         key = " lz"
 
@@ -258,7 +268,19 @@ def _let_sessions_keep_lazy_texts() -> None:
         def to_python(self, value: Any) -> str:
             return value
 
-    session_json_serializer.register(LazyText, force=True, index=0)
+    session_json_serializer.register(LazyTextTag, force=True, index=0)
+
+
+def _let_json_write_lazy_texts(app: Flask) -> None:
+    """``jsonify`` writes a lazy text as plain text (not through ``__html__``)."""
+    plain_default = app.json.default  # type: ignore[attr-defined]
+
+    def default(value: Any) -> Any:
+        if isinstance(value, LazyString):
+            return str(value)
+        return plain_default(value)
+
+    app.json.default = default  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:
@@ -283,6 +305,7 @@ def init_app(app: Flask) -> None:
         gettext=_translate, ngettext=_translate_plural, newstyle=True
     )
     _let_sessions_keep_lazy_texts()
+    _let_json_write_lazy_texts(app)
     app.jinja_env.filters.update(day=format_day, number=format_number, clock=format_clock)
     app.jinja_env.globals.update(
         current_language=current_language, language_choices=language_choices

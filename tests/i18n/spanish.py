@@ -100,3 +100,11 @@ def english_left(html: str, data_words: set[str] = frozenset()) -> list[str]:
         if words & english:
             found.append(fragment[:120])
     return found
+
+
+def spanish(message: str) -> str:
+    """The Spanish catalogue's translation of ``message`` (KeyError if it has none)."""
+    for entry in catalogue():
+        if entry.id == message and entry.string:
+            return entry.string
+    raise KeyError(message)

@@ -87,3 +87,17 @@ def test_compiled_catalogues_match_their_sources():
 
 def test_spanish_po_is_the_file_the_tests_read():
     assert SPANISH_PO.is_file()
+
+
+def test_a_lazy_text_is_escaped_in_a_template(app):
+    """Flask-Babel's own lazy string claims to be safe HTML; ssp's is escaped, so a typed
+    name filled into it cannot inject markup."""
+    from flask import jsonify, render_template_string
+
+    from ssp.i18n import _l
+
+    with app.test_request_context():
+        text = _l("Item %(name)s", name='<img src=x onerror="alert(1)">')
+        page = render_template_string("<p>{{ text }}</p>", text=text)
+        assert "<img" not in page and "&lt;img" in page
+        assert jsonify(text=_l("it's %(n)s", n="<b>")).get_json() == {"text": "it's <b>"}

@@ -21,7 +21,7 @@ def _world(factory) -> None:
     """One of everything with id 1, named in Spanish as a Spanish-speaking program would."""
     site = factory.site("Sede Centro")
     factory.user("target", "front_desk", site_id=site)
-    factory.supply_item("Jeringa 1 mL 28G")
+    factory.supply_item("Jeringa 1 mL 28G", unit="jeringa")
     factory.partner("Clínica Norte", contact="Línea de admisión 555-0100")
     factory.profiles()
     participant = factory.participant("MAPH0687", site_id=site)
