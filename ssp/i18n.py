@@ -6,6 +6,8 @@ Marking words (the catalogues live in ``ssp/translations``; docs/translating.md)
 * in Python, ``_("Text")`` where a request or command is running, ``_l("Text")`` for
   module-level constants (form labels, choices, enum labels): it is looked up each time
   it is shown; ``ngettext("%(num)d visit", "%(num)d visits", n)`` for plurals;
+  ``pgettext("follow-up status", "Open")`` (``lazy_pgettext``) where one English word
+  has two meanings;
 * in templates, ``{{ _("Text") }}``, ``{{ _("%(n)s left", n=count) }}``,
   ``{{ ngettext(...) }}`` or ``{% trans %}...{% endtrans %}`` (trimmed).
 
@@ -46,6 +48,7 @@ __all__ = [
     "gettext",
     "language_choices",
     "ngettext",
+    "pgettext",
 ]
 
 SOURCE_LANGUAGE = "en"
@@ -142,7 +145,8 @@ def _note_lookup(message: str | tuple[str, int]) -> None:
         return
     catalogue = getattr(flask_babel.get_translations(), "_catalog", {})
     if not catalogue.get(message):
-        _missing.add(message if isinstance(message, str) else message[0])
+        text = message if isinstance(message, str) else message[0]
+        _missing.add(text.replace("\x04", " | "))
 
 
 def _translate(string: str) -> str:
@@ -153,6 +157,11 @@ def _translate(string: str) -> str:
 def _translate_plural(singular: str, plural: str, num: int) -> str:
     _note_lookup((singular, 0))
     return flask_babel.get_translations().ungettext(singular, plural, num)
+
+
+def _translate_in_context(context: str, string: str) -> str:
+    _note_lookup(f"{context}\x04{string}")
+    return flask_babel.get_translations().upgettext(context, string)
 
 
 def gettext(string: str, **variables: Any) -> str:
@@ -174,6 +183,17 @@ class LazyText(LazyString):
 
     def __html__(self) -> str:
         return str(escape(str(self)))
+
+
+def pgettext(context: str, string: str, **variables: Any) -> str:
+    """``string`` as meant in ``context`` ("Open" a status, not "Open" a link)."""
+    _note_lookup(f"{context}\x04{string}")
+    return flask_babel.pgettext(context, string, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables: Any) -> LazyText:
+    """``pgettext`` looked up when the text is shown."""
+    return LazyText(pgettext, context, string, **variables)
 
 
 def lazy_gettext(string: str, **variables: Any) -> LazyText:
@@ -302,7 +322,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     # Jinja's newstyle callables fill in the variables themselves (escaping them).
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_translate, ngettext=_translate_plural, newstyle=True
+        gettext=_translate,
+        ngettext=_translate_plural,
+        pgettext=_translate_in_context,
+        newstyle=True,
     )
     _let_sessions_keep_lazy_texts()
     _let_json_write_lazy_texts(app)

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from tests.i18n.spanish import ROOT, SPANISH_PO, catalogue
 
 TEMPLATE = ROOT / "ssp" / "translations" / "messages.pot"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]|%[sdif]")
 TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
 
@@ -26,12 +26,18 @@ def _marked_in_code() -> set[str]:
     for _name, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        text = message if isinstance(message, str) else message[0]
+        found.add(f"{context}\x04{text}" if context else text)
     return found
 
 
 def _ids(messages) -> set[str]:
-    return {m.id if isinstance(m.id, str) else m.id[0] for m in messages if m.id}
+    found = set()
+    for m in messages:
+        if m.id:
+            text = m.id if isinstance(m.id, str) else m.id[0]
+            found.add(f"{m.context}\x04{text}" if m.context else text)
+    return found
 
 
 def test_the_template_holds_every_marked_text():
