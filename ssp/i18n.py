@@ -213,11 +213,14 @@ def format_number(value: int | float | Decimal | None) -> str:
 
 
 def format_day(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
-    """A day as the reader writes it ("Dec 4, 2026" / "4 dic 2026")."""
+    """A day as the reader writes it: "medium" "Dec 4, 2026" / "4 dic 2026"; "full",
+    "long", "short" as CLDR has them; "day_month" "Dec 4"; "month" "Dec 2026"."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         value = value.date()
+    if style in ("day_month", "month"):
+        return format_moment(value, style)
     return flask_babel.format_date(value, style)
 
 
