@@ -20,6 +20,7 @@ the runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import statistics
 import sys
@@ -58,7 +59,8 @@ TIMINGS = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const auto = document.querySelector('[autofocus]');
   const ready = nav.domContentLoadedEventEnd;
-  const focus = auto && document.activeElement === auto && window.__focusedAt ? window.__focusedAt : 0;
+  const focused = auto && document.activeElement === auto && window.__focusedAt;
+  const focus = focused ? window.__focusedAt : 0;
   return {lcp: window.__lcp, usable: Math.max(ready, focus), load: nav.loadEventEnd};
 }"""
 
@@ -134,10 +136,10 @@ def _measure(page, meter, action) -> dict:
     meter.reset()
     action()
     page.wait_for_load_state("load")
-    try:  # the largest contentful paint is reported a moment after the paint
+    # The largest contentful paint is reported a moment after the paint (a page with
+    # nothing contentful reports none).
+    with contextlib.suppress(Exception):
         page.wait_for_function("() => window.__lcp > 0", timeout=3000)
-    except Exception:  # noqa: BLE001, S110  (a page with nothing contentful reports none)
-        pass
     page.wait_for_timeout(50)
     figures = page.evaluate(TIMINGS)
     return {**figures, "requests": meter.network, "cached": meter.cached, "bytes": meter.bytes}

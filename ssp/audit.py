@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import reading_only, start_writing
 from ssp.extensions import db
+from ssp.i18n import _
 from ssp.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -194,8 +195,12 @@ class Verification:
         return self.problem is None
 
 
-CHANGED = "Event #{id} was changed after it was recorded"
-MISSING = "An event before #{id} is missing (or events were reordered)"
+def _changed(event_id: int) -> str:
+    return _("Event #%(id)s was changed after it was recorded", id=event_id)
+
+
+def _missing(event_id: int) -> str:
+    return _("An event before #%(id)s is missing (or events were reordered)", id=event_id)
 
 
 def _rows(batch: int) -> Any:
@@ -232,9 +237,9 @@ def verify_chain(expected_head: str | None = None, *, batch: int = 5_000) -> Ver
         try:
             for event_id, *contents, prev_hash, own_hash in rows:
                 if prev_hash != head.hash:
-                    problem = MISSING.format(id=event_id)
+                    problem = _missing(event_id)
                 elif hashlib.sha256(canonical(prev_hash, *contents)).hexdigest() != own_hash:
-                    problem = CHANGED.format(id=event_id)
+                    problem = _changed(event_id)
                 if problem:
                     return Verification(count, head, problem, event_id, found)
                 count += 1

@@ -36,10 +36,12 @@ from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 
+from ssp.i18n import _, _l, ngettext
+
 #: How every age file begins (binary, and ASCII-armoured).
 AGE_MAGIC = (b"age-encryption.org/v1\n", b"-----BEGIN AGE ENCRYPTED FILE-----")
 SQLITE_MAGIC = b"SQLite format 3\x00"
-KEY_HELP = (
+KEY_HELP = _l(
     "Make a key with `ssp backup-key /path/to/ssp-backup.key` (best on another computer: "
     "the key file must not stay on this server), then put the public key it prints "
     "(age1...) in BACKUP_RECIPIENTS in the config."
@@ -78,15 +80,19 @@ def parse_recipients(setting: Any) -> list:
     entries = [setting] if isinstance(setting, str) else setting
     if not isinstance(entries, list | tuple) or not all(isinstance(e, str) for e in entries):
         raise BackupError(
-            "BACKUP_RECIPIENTS must be an age public key (age1...), the path of a file of "
-            'them, or a list of those, e.g. BACKUP_RECIPIENTS = ["age1..."].'
+            _(
+                "BACKUP_RECIPIENTS must be an age public key (age1...), the path of a file of "
+                'them, or a list of those, e.g. BACKUP_RECIPIENTS = ["age1..."].'
+            )
         )
     keys: list[str] = []
     for entry in (e.strip() for e in entries):
         if entry.upper().startswith("AGE-SECRET-KEY-"):
             raise BackupError(
-                "BACKUP_RECIPIENTS holds a secret key (AGE-SECRET-KEY-...): put only the "
-                "public key (age1...) in the config, and keep the key file off this server."
+                _(
+                    "BACKUP_RECIPIENTS holds a secret key (AGE-SECRET-KEY-...): put only the "
+                    "public key (age1...) in the config, and keep the key file off this server."
+                )
             )
         if entry.startswith("age1"):
             keys.append(entry)
@@ -96,16 +102,24 @@ def parse_recipients(setting: Any) -> list:
             listed = _lines(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             raise BackupError(
-                f"BACKUP_RECIPIENTS: {entry!r} is neither an age public key (age1...) nor "
-                "a readable file of them."
+                _(
+                    "BACKUP_RECIPIENTS: %(entry)s is neither an age public key (age1...) nor "
+                    "a readable file of them.",
+                    entry=repr(entry),
+                )
             ) from None
         if not listed:
-            raise BackupError(f"BACKUP_RECIPIENTS: the file {path} lists no public key.")
+            raise BackupError(
+                _("BACKUP_RECIPIENTS: the file %(path)s lists no public key.", path=path)
+            )
         if any(line.upper().startswith("AGE-SECRET-KEY-") for line in listed):
             raise BackupError(
-                f"BACKUP_RECIPIENTS: {path} holds a secret key (AGE-SECRET-KEY-...), not "
-                "public keys: list only the age1... lines, and keep the key file off this "
-                "server."
+                _(
+                    "BACKUP_RECIPIENTS: %(path)s holds a secret key (AGE-SECRET-KEY-...), not "
+                    "public keys: list only the age1... lines, and keep the key file off this "
+                    "server.",
+                    path=path,
+                )
             )
         keys.extend(listed)
     recipients = []
@@ -115,8 +129,11 @@ def parse_recipients(setting: Any) -> list:
         except RecipientError:
             shown = key if len(key) <= 20 else key[:20] + "..."
             raise BackupError(
-                f"BACKUP_RECIPIENTS: {shown!r} is not an age public key (they start with "
-                "age1 and are 62 characters long, as `ssp backup-key` prints them)."
+                _(
+                    "BACKUP_RECIPIENTS: %(key)s is not an age public key (they start with "
+                    "age1 and are 62 characters long, as `ssp backup-key` prints them).",
+                    key=repr(shown),
+                )
             ) from None
     return recipients
 
@@ -124,7 +141,11 @@ def parse_recipients(setting: Any) -> list:
 def describe(recipients: Iterable) -> str:
     """The recipients in a line: 'age1abc...xyz' or '2 keys (age1..., age1...)'."""
     shown = [f"{str(r)[:10]}...{str(r)[-6:]}" for r in recipients]
-    return shown[0] if len(shown) == 1 else f"{len(shown)} keys ({', '.join(shown)})"
+    if len(shown) == 1:
+        return shown[0]
+    return ngettext(
+        "%(num)d key (%(keys)s)", "%(num)d keys (%(keys)s)", len(shown), keys=", ".join(shown)
+    )
 
 
 @dataclass(frozen=True)
@@ -141,7 +162,7 @@ def make_key(path: Path) -> NewKey:
 
     folder = path.parent
     if not folder.is_dir():
-        raise BackupError(f"The folder {folder} does not exist.")
+        raise BackupError(_("The folder %(folder)s does not exist.", folder=folder))
     identity = x25519.Identity.generate()
     recipient = str(identity.to_public())
     created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -156,11 +177,16 @@ def make_key(path: Path) -> NewKey:
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise BackupError(
-            f"{path} already exists: choose a new file name (a key file is never "
-            "overwritten: the backups made to it could not be restored without it)."
+            _(
+                "%(path)s already exists: choose a new file name (a key file is never "
+                "overwritten: the backups made to it could not be restored without it).",
+                path=path,
+            )
         ) from None
     except OSError as error:
-        raise BackupError(f"Cannot write {path}: {error.strerror}.") from None
+        raise BackupError(
+            _("Cannot write %(path)s: %(reason)s.", path=path, reason=error.strerror)
+        ) from None
     try:
         with os.fdopen(handle, "w", encoding="ascii") as file:
             file.write(body)
@@ -179,20 +205,25 @@ def read_identities(path: Path) -> list:
     try:
         lines = _lines(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
-        raise BackupError(f"Cannot read the key file {path}.") from None
+        raise BackupError(_("Cannot read the key file %(path)s.", path=path)) from None
     keys = [line for line in lines if line.upper().startswith("AGE-SECRET-KEY-")]
     if not keys:
-        hint = (
-            " It holds a public key (age1...): restoring needs the secret key file that "
-            "`ssp backup-key` wrote."
-            if any(line.startswith("age1") for line in lines)
-            else ""
+        if any(line.startswith("age1") for line in lines):
+            raise BackupError(
+                _(
+                    "%(path)s holds no backup key (a line AGE-SECRET-KEY-1...). It holds a "
+                    "public key (age1...): restoring needs the secret key file that "
+                    "`ssp backup-key` wrote.",
+                    path=path,
+                )
+            )
+        raise BackupError(
+            _("%(path)s holds no backup key (a line AGE-SECRET-KEY-1...).", path=path)
         )
-        raise BackupError(f"{path} holds no backup key (a line AGE-SECRET-KEY-1...).{hint}")
     try:
         return [x25519.Identity.from_str(key) for key in keys]
     except IdentityError:
-        raise BackupError(f"{path} holds a damaged backup key.") from None
+        raise BackupError(_("%(path)s holds a damaged backup key.", path=path)) from None
 
 
 def _file_kind(path: Path) -> str:
@@ -201,7 +232,9 @@ def _file_kind(path: Path) -> str:
         with open(path, "rb") as file:
             start = file.read(64)
     except OSError as error:
-        raise BackupError(f"Cannot read {path}: {error.strerror}.") from None
+        raise BackupError(
+            _("Cannot read %(path)s: %(reason)s.", path=path, reason=error.strerror)
+        ) from None
     if start.startswith(AGE_MAGIC):
         return "encrypted"
     if start.startswith(SQLITE_MAGIC):
@@ -211,12 +244,12 @@ def _file_kind(path: Path) -> str:
 
 def _check_target(target: Path, *, replacing: bool = False) -> None:
     if target.exists() and not replacing:
-        raise BackupError(f"{target} already exists; choose a new file name.")
+        raise BackupError(_("%(path)s already exists; choose a new file name.", path=target))
     folder = target.parent
     if not folder.is_dir():
-        raise BackupError(f"The folder {folder} does not exist.")
+        raise BackupError(_("The folder %(folder)s does not exist.", folder=folder))
     if not os.access(folder, os.W_OK):
-        raise BackupError(f"Cannot write to {folder}.")
+        raise BackupError(_("Cannot write to %(path)s.", path=folder))
 
 
 def _temporary_beside(target: Path, *, replacing: bool = False) -> Path:
@@ -234,7 +267,12 @@ def backup(database_url: str, target: Path, recipients: list | None = None) -> B
     is what was asked for)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        raise BackupError(f"Backups of {url.get_backend_name()} databases are not made by ssp.")
+        raise BackupError(
+            _(
+                "Backups of %(backend)s databases are not made by ssp.",
+                backend=url.get_backend_name(),
+            )
+        )
     if not recipients:
         temporary = _temporary_beside(target)
         try:
@@ -243,10 +281,10 @@ def backup(database_url: str, target: Path, recipients: list | None = None) -> B
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        return BackupResult(target, target.stat().st_size, "SQLite database, not encrypted")
+        return BackupResult(target, target.stat().st_size, _("SQLite database, not encrypted"))
     _check_target(target)
     if not url.database or not Path(url.database).exists():
-        raise BackupError("The SQLite database file does not exist.")
+        raise BackupError(_("The SQLite database file does not exist."))
     plain = _temporary_beside(Path(url.database), replacing=True)
     sealed = None
     try:
@@ -259,7 +297,7 @@ def backup(database_url: str, target: Path, recipients: list | None = None) -> B
         plain.unlink(missing_ok=True)  # the plain copy never outlives the backup
         if sealed is not None:
             sealed.unlink(missing_ok=True)
-    kind = f"SQLite database encrypted to {describe(recipients)}"
+    kind = _("SQLite database encrypted to %(keys)s", keys=describe(recipients))
     return BackupResult(target, target.stat().st_size, kind)
 
 
@@ -271,7 +309,9 @@ def _encrypt(source: Path, destination: Path, recipients: list) -> None:
         try:
             pyrage.encrypt_io(reader, writer, recipients)
         except pyrage.EncryptError as error:
-            raise BackupError(f"The copy could not be encrypted: {error}.") from None
+            raise BackupError(
+                _("The copy could not be encrypted: %(error)s.", error=error)
+            ) from None
         writer.flush()
         os.fsync(writer.fileno())
 
@@ -312,31 +352,38 @@ def postgresql_instructions(database_url: str, target: Path, recipients: list | 
             + " | "
             + shlex.join(restore_args)
         )
-        keys = (
-            f"The dump is encrypted with age (https://age-encryption.org) to "
-            f"{describe(recipients)}; KEYFILE is the backup key file, kept off this server.\n"
+        keys = _(
+            "The dump is encrypted with age (https://age-encryption.org) to %(keys)s; "
+            "KEYFILE is the backup key file, kept off this server.",
+            keys=describe(recipients),
         )
     else:
         dump = shlex.join(["pg_dump", "--format=custom", "--file", str(target), "--dbname", dsn])
         restore = shlex.join([*restore_args, str(target)])
-        keys = (
+        keys = _(
             "This dump is not encrypted: set BACKUP_RECIPIENTS to have these commands "
-            f"encrypt it. {KEY_HELP}\n"
+            "encrypt it. %(help)s",
+            help=KEY_HELP,
         )
-    return (
-        "ssp does not back up PostgreSQL itself: use PostgreSQL's pg_dump, which takes a "
-        "consistent snapshot while the app runs.\n"
-        f"  Back up:  {dump}\n"
-        f"  Restore:  {restore}   (stop the app first)\n"
-        f"{keys}"
-        "Give the password in PGPASSWORD or ~/.pgpass; run the backup from cron and keep "
-        "copies off this machine."
-    )
+    lines = [
+        _(
+            "ssp does not back up PostgreSQL itself: use PostgreSQL's pg_dump, which takes "
+            "a consistent snapshot while the app runs."
+        ),
+        "  " + _("Back up:  %(command)s", command=dump),
+        "  " + _("Restore:  %(command)s   (stop the app first)", command=restore),
+        keys,
+        _(
+            "Give the password in PGPASSWORD or ~/.pgpass; run the backup from cron and keep "
+            "copies off this machine."
+        ),
+    ]
+    return "\n".join(lines)
 
 
 def _sqlite_backup(source_path: str | None, destination: Path) -> None:
     if not source_path or not Path(source_path).exists():
-        raise BackupError("The SQLite database file does not exist.")
+        raise BackupError(_("The SQLite database file does not exist."))
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=15)
     copy = sqlite3.connect(destination)
     try:
@@ -345,9 +392,9 @@ def _sqlite_backup(source_path: str | None, destination: Path) -> None:
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         result = copy.execute("PRAGMA integrity_check").fetchone()[0]
         if result != "ok":
-            raise BackupError(f"The copy failed its integrity check: {result}")
+            raise BackupError(_("The copy failed its integrity check: %(result)s", result=result))
     except sqlite3.Error as error:
-        raise BackupError(f"The database could not be copied: {error}.") from None
+        raise BackupError(_("The database could not be copied: %(error)s.", error=error)) from None
     finally:
         copy.close()
         source.close()
@@ -394,11 +441,19 @@ def _check_database(path: Path, source: Path) -> None:
         result = check.execute("PRAGMA integrity_check").fetchone()[0]
         tables = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as error:
-        raise BackupError(f"{source} is not an ssp database: {error}") from None
+        raise BackupError(
+            _("%(path)s is not an ssp database: %(error)s", path=source, error=error)
+        ) from None
     finally:
         check.close()
     if result != "ok" or "visits" not in tables:
-        raise BackupError(f"{source} is not a whole ssp database (integrity: {result}).")
+        raise BackupError(
+            _(
+                "%(path)s is not a whole ssp database (integrity: %(result)s).",
+                path=source,
+                result=result,
+            )
+        )
 
 
 def _decrypt(source: Path, destination: Path, identities: list, key_file: Path) -> None:
@@ -410,12 +465,20 @@ def _decrypt(source: Path, destination: Path, identities: list, key_file: Path) 
         except pyrage.DecryptError as error:
             if "no matching keys" in str(error).lower():
                 raise BackupError(
-                    f"The key in {key_file} does not open {source}: it was encrypted to "
-                    "another key. Nothing was changed."
+                    _(
+                        "The key in %(key_file)s does not open %(path)s: it was encrypted to "
+                        "another key. Nothing was changed.",
+                        key_file=key_file,
+                        path=source,
+                    )
                 ) from None
             raise BackupError(
-                f"{source} could not be decrypted: it is damaged or incomplete ({error}). "
-                "Nothing was changed."
+                _(
+                    "%(path)s could not be decrypted: it is damaged or incomplete "
+                    "(%(error)s). Nothing was changed.",
+                    path=source,
+                    error=error,
+                )
             ) from None
         except OSError as error:
             if error.errno is not None:
@@ -423,8 +486,12 @@ def _decrypt(source: Path, destination: Path, identities: list, key_file: Path) 
             # The payload failed its authentication part way through (cut short or
             # altered): age never hands out unauthenticated data as good.
             raise BackupError(
-                f"{source} could not be decrypted: it is damaged or incomplete ({error}). "
-                "Nothing was changed."
+                _(
+                    "%(path)s could not be decrypted: it is damaged or incomplete "
+                    "(%(error)s). Nothing was changed.",
+                    path=source,
+                    error=error,
+                )
             ) from None
 
 
@@ -444,29 +511,38 @@ def restore(
 
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        raise BackupError("On PostgreSQL, restore a dump with pg_restore into a new database.")
+        raise BackupError(_("On PostgreSQL, restore a dump with pg_restore into a new database."))
     if not source.is_file():
-        raise BackupError(f"{source} is not a file.")
+        raise BackupError(_("%(path)s is not a file.", path=source))
     kind = _file_kind(source)
     identities = None
     if kind == "encrypted":
         if identity is None:
             raise BackupError(
-                f"{source} is encrypted: give the backup key file that opens it with "
-                "--identity KEYFILE. Nothing was changed."
+                _(
+                    "%(path)s is encrypted: give the backup key file that opens it with "
+                    "--identity KEYFILE. Nothing was changed.",
+                    path=source,
+                )
             )
         identities = read_identities(identity)
     elif kind == "sqlite":
         if not unencrypted:
             raise BackupError(
-                f"{source} is not encrypted. Restore a plain backup only on purpose: add "
-                "--unencrypted. Nothing was changed."
+                _(
+                    "%(path)s is not encrypted. Restore a plain backup only on purpose: add "
+                    "--unencrypted. Nothing was changed.",
+                    path=source,
+                )
             )
         _check_database(source, source)
     else:
         raise BackupError(
-            f"{source} is not an ssp backup (neither an encrypted backup nor a SQLite "
-            "database). Nothing was changed."
+            _(
+                "%(path)s is not an ssp backup (neither an encrypted backup nor a SQLite "
+                "database). Nothing was changed.",
+                path=source,
+            )
         )
     target = Path(url.database)
     lock = _lock_path(url.database)
@@ -475,7 +551,7 @@ def restore(
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise BackupError(
-                "The server is using this database: stop `ssp serve` first."
+                _("The server is using this database: stop `ssp serve` first.")
             ) from None
         temporary = _temporary_beside(target, replacing=True)
         try:

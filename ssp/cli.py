@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -25,7 +27,6 @@ from flask.cli import (
 
 from ssp.config import ConfigError, Defaults, check_database_uri, normalise_database_uri
 
-DEFAULT_SITE_NAME = "Main site"
 DEFAULT_ADMIN_USERNAME = "admin"
 
 CONFIG_TEMPLATE = """\
@@ -43,6 +44,46 @@ PROGRAM_NAME = "Syringe services program"
 # Decides which day and month a visit belongs to.
 TIMEZONE = "America/Los_Angeles"
 """
+
+
+# What a command prints for people is in the language of ssp.i18n.select_language()
+# (SSP_LANGUAGE, then LANGUAGE, LC_ALL, LC_MESSAGES, LANG, then the LANGUAGE setting): the
+# commands run in an app context. --help texts stay in English. ssp.i18n (and Babel) is
+# imported only when a message is shown, so that `ssp --help` stays quick.
+
+
+def _(text: str, **variables) -> str:
+    """``ssp.i18n.gettext``: ``text`` in the command's language."""
+    from ssp.i18n import gettext
+
+    return gettext(text, **variables)
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """``ssp.i18n.ngettext``: the form of ``text`` for ``num``, in the command's language."""
+    from ssp.i18n import ngettext as plural_form
+
+    return plural_form(singular, plural, num, **variables)
+
+
+def _number(value: int) -> str:
+    """A count as the reader writes it (12,345 / 12.345)."""
+    from ssp.i18n import format_number
+
+    return format_number(value)
+
+
+@contextmanager
+def _speaking() -> Iterator[None]:
+    """An app context that only speaks, for what quickstart says before a configured app
+    exists: the command's language (SSP_LANGUAGE, LANG...), else English."""
+    from ssp import i18n
+
+    bare = Flask("ssp")
+    bare.config["LANGUAGE"] = i18n.SOURCE_LANGUAGE
+    i18n.init_app(bare)
+    with bare.app_context():
+        yield
 
 
 def _create_app_for_cli() -> Flask:
@@ -64,7 +105,7 @@ def _read_password_from_stdin() -> str:
     line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:
-        raise click.ClickException("No password on standard input.")
+        raise click.ClickException(_("No password on standard input."))
     return password
 
 
@@ -97,16 +138,20 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
     from ssp.dbstatus import app_database_problem
     from ssp.extensions import db
 
-    problem = app_database_problem(app)
-    if problem:
-        raise click.ClickException(f"Not serving. {problem}")
-    server = _listening_server(app, host, port, threads)
-    with app.app_context():
+    with app.app_context():  # its messages in the command's language
+        problem = app_database_problem(app)
+        if problem:
+            raise click.ClickException(_("Not serving. %(problem)s", problem=problem))
+        server = _listening_server(app, host, port, threads)
         engine = db.engine
+        serving = _(
+            "ssp is serving on %(address)s  (Ctrl+C stops it)",
+            address=f"http://{host}:{port}/",
+        )
     url = engine.url.render_as_string(hide_password=False)  # a relative path resolved
     with ServingLock(url), WalCheckpointer.for_url(url) or nullcontext():
         engine.dispose()  # set-up's pooled connections still checkpoint in saves
-        click.echo(f"ssp is serving on http://{host}:{port}/  (Ctrl+C stops it)")
+        click.echo(serving)
         server.run()  # returns on Ctrl+C, having closed its sockets
 
 
@@ -123,24 +168,46 @@ def _listening_server(app: Flask, host: str, port: int, threads: int):
     from waitress import create_server
 
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(
+        family, kind, proto, _name, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except socket.gaierror as error:
-        raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror}.") from None
+        raise click.ClickException(
+            _(
+                "Cannot listen on %(address)s: %(reason)s.",
+                address=f"{host}:{port}",
+                reason=error.strerror,
+            )
+        ) from None
     listener = socket.socket(family, kind, proto)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
     except OSError as error:
         listener.close()
+        address = f"{host}:{port}"
         reasons = {
-            errno.EADDRINUSE: "the port is already in use (stop what uses it, or choose --port)",
-            errno.EACCES: "this user may not listen there (ports below 1024 need privileges)",
-            errno.EADDRNOTAVAIL: "this machine has no such address (check --host)",
+            errno.EADDRINUSE: _(
+                "Cannot listen on %(address)s: the port is already in use (stop what uses "
+                "it, or choose --port).",
+                address=address,
+            ),
+            errno.EACCES: _(
+                "Cannot listen on %(address)s: this user may not listen there (ports below "
+                "1024 need privileges).",
+                address=address,
+            ),
+            errno.EADDRNOTAVAIL: _(
+                "Cannot listen on %(address)s: this machine has no such address (check --host).",
+                address=address,
+            ),
         }
-        reason = reasons.get(error.errno, error.strerror or str(error))
-        raise click.ClickException(f"Cannot listen on {host}:{port}: {reason}.") from None
+        message = reasons.get(error.errno) or _(
+            "Cannot listen on %(address)s: %(reason)s.",
+            address=address,
+            reason=error.strerror or str(error),
+        )
+        raise click.ClickException(message) from None
     logging.basicConfig()  # as waitress.serve does: its warnings reach the terminal
     return create_server(app, sockets=[listener], threads=threads, ident="ssp")
 
@@ -191,6 +258,23 @@ def quickstart(
     threads: int,
 ) -> None:
     """Set up config, database, catalogue, a site and an admin; then serve. Safe to re-run."""
+    with _speaking():  # no configured app yet
+        password = _prepare_quickstart(password_stdin, database_url)
+    app = _create_app_for_cli()
+    try:
+        with app.app_context():
+            _set_up_database(app, password)
+            if demo:
+                _load_demo()
+        if not no_serve:
+            _serve(app, host, port, threads)
+    finally:
+        _release_connections(app)
+
+
+def _prepare_quickstart(password_stdin: bool, database_url: str | None) -> str | None:
+    """Check quickstart's input and write the config file if there is none; the admin's
+    password from standard input, if asked for."""
     if database_url is not None:
         try:
             check_database_uri(normalise_database_uri(database_url))
@@ -203,29 +287,22 @@ def quickstart(
 
         problem = password_problem(password, DEFAULT_ADMIN_USERNAME, Defaults.PASSWORD_MIN_LENGTH)
         if problem:
-            raise click.ClickException(f"Admin password refused: {problem}")
+            raise click.ClickException(_("Admin password refused: %(problem)s", problem=problem))
     instance = _instance_path()
     config_file = Path(os.environ.get("SSP_CONFIG") or instance / "config.py")
     if config_file.exists():
         if database_url is not None:
             raise click.ClickException(
-                f"{config_file} already exists: set SQLALCHEMY_DATABASE_URI in it instead "
-                "of passing --database-url."
+                _(
+                    "%(file)s already exists: set SQLALCHEMY_DATABASE_URI in it instead of "
+                    "passing --database-url.",
+                    file=config_file,
+                )
             )
-        click.echo(f"Keeping the existing config file {config_file}")
+        click.echo(_("Keeping the existing config file %(file)s", file=config_file))
     else:
         _write_config(config_file, database_url)
-
-    app = _create_app_for_cli()
-    try:
-        with app.app_context():
-            _set_up_database(app, password)
-            if demo:
-                _load_demo()
-        if not no_serve:
-            _serve(app, host, port, threads)
-    finally:
-        _release_connections(app)
+    return password
 
 
 def _write_config(config_file: Path, database_url: str | None) -> None:
@@ -244,7 +321,7 @@ def _write_config(config_file: Path, database_url: str | None) -> None:
     config_file.write_text(
         CONFIG_TEMPLATE.format(secret_key=secrets.token_hex(32), database_setting=setting)
     )
-    click.echo(f"Wrote {config_file} with a new random SECRET_KEY")
+    click.echo(_("Wrote %(file)s with a new random SECRET_KEY", file=config_file))
 
 
 def _load_demo() -> None:
@@ -256,11 +333,17 @@ def _load_demo() -> None:
     from ssp.visits.models import Visit
 
     if db.session.scalar(select(func.count()).select_from(Visit)):
-        click.echo("Keeping the existing visits (no demo data added)")
+        click.echo(_("Keeping the existing visits (no demo data added)"))
         return
     result = seed(participants=300, visits=3_000, months=6, seed_value=2026)
     db.session.commit()
-    click.echo(f"Loaded demo data: {result.participants} participants, {result.visits:,} visits")
+    click.echo(
+        _(
+            "Loaded demo data: %(participants)s participants, %(visits)s visits",
+            participants=_number(result.participants),
+            visits=_number(result.visits),
+        )
+    )
 
 
 def _set_up_database(app: Flask, password: str | None) -> None:
@@ -275,16 +358,22 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     if password is not None:
         problem = password_problem(password, DEFAULT_ADMIN_USERNAME)
         if problem:
-            raise click.ClickException(f"Admin password refused: {problem}")
+            raise click.ClickException(_("Admin password refused: %(problem)s", problem=problem))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     upgrade(directory=app.extensions["migrate"].directory)
-    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo(_("Database ready: %(url)s", url=db.engine.url.render_as_string(hide_password=True)))
 
     _load_reference_data()
     site = db.session.scalar(select(Site).order_by(Site.id))
     if site is None:
-        site = staff.create_site(name=DEFAULT_SITE_NAME)
-        click.echo(f"Created the site {site.name!r} (rename it under Admin > Sites)")
+        from ssp.i18n import force_locale
+
+        with force_locale(app.config["LANGUAGE"]):  # a name, in the program's language
+            name = _("Main site")
+        site = staff.create_site(name=name)
+        click.echo(
+            _("Created the site %(name)s (rename it under Admin > Sites)", name=repr(site.name))
+        )
     admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
     if admin is None:
         generated = _generated_password() if password is None else None
@@ -297,12 +386,19 @@ def _set_up_database(app: Flask, password: str | None) -> None:
             must_change_password=generated is not None,
         )
         db.session.commit()
-        click.echo(f"Created the administrator account {admin.username!r}")
+        click.echo(_("Created the administrator account %(name)s", name=repr(admin.username)))
         if generated:
-            click.echo(f"Its password, shown only this once (keep it safe): {generated}")
+            click.echo(
+                _(
+                    "Its password, shown only this once (keep it safe): %(password)s",
+                    password=generated,
+                )
+            )
     else:
         db.session.commit()
-        click.echo(f"Keeping the existing administrator account {admin.username!r}")
+        click.echo(
+            _("Keeping the existing administrator account %(name)s", name=repr(admin.username))
+        )
 
 
 def _load_reference_data() -> None:
@@ -314,17 +410,27 @@ def _load_reference_data() -> None:
 
     added = load_default_catalogue()
     click.echo(
-        f"Loaded the default supply catalogue ({added} items)"
+        ngettext(
+            "Loaded the default supply catalogue (%(num)d item)",
+            "Loaded the default supply catalogue (%(num)d items)",
+            added,
+        )
         if added
-        else "Keeping the existing supply catalogue"
+        else _("Keeping the existing supply catalogue")
     )
     profiles = load_default_profiles()
     if profiles:
-        click.echo(f"Created the {profiles} standard funder report profiles")
+        click.echo(
+            ngettext(
+                "Created the %(num)d standard funder report profile",
+                "Created the %(num)d standard funder report profiles",
+                profiles,
+            )
+        )
     from ssp.drugchecking.services import load_default_lists
 
     if load_default_lists():
-        click.echo("Loaded the usual drug-checking lists (what samples are sold as, the tests)")
+        click.echo(_("Loaded the usual drug-checking lists (what samples are sold as, the tests)"))
 
 
 def database_group() -> click.Group:
@@ -467,10 +573,14 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
     if site_name is not None:
         site = staff.site_by_name(site_name)
         if site is None or not site.active:
-            names = ", ".join(repr(s.name) for s in staff.active_sites()) or "none yet"
+            names = ", ".join(repr(s.name) for s in staff.active_sites()) or _("none yet")
             raise click.ClickException(
-                f"No site in use is called {site_name!r} (sites in use: {names}); an admin "
-                "adds sites under Admin > Sites."
+                _(
+                    "No site in use is called %(name)s (sites in use: %(names)s); an admin "
+                    "adds sites under Admin > Sites.",
+                    name=repr(site_name),
+                    names=names,
+                )
             )
         site_id = site.id
     try:
@@ -486,10 +596,15 @@ def create_user(username: str, role: str, site_name: str | None, password_stdin:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Created the {user.role.label.lower()} account {user.username!r}")
+    created = {
+        "front_desk": _("Created the front desk account %(name)s", name=repr(user.username)),
+        "manager": _("Created the program manager account %(name)s", name=repr(user.username)),
+        "admin": _("Created the administrator account %(name)s", name=repr(user.username)),
+    }
+    click.echo(created[user.role.value])
     if not password_stdin:
-        click.echo(f"Its password, shown only this once: {password}")
-        click.echo("The person will be asked to choose their own when they first sign in.")
+        click.echo(_("Its password, shown only this once: %(password)s", password=password))
+        click.echo(_("The person will be asked to choose their own when they first sign in."))
 
 
 @click.command("reset-password")
@@ -503,7 +618,7 @@ def reset_password(username: str) -> None:
 
     user = staff.user_by_username(username)
     if user is None:
-        raise click.ClickException(f"There is no account called {username!r}.")
+        raise click.ClickException(_("There is no account called %(name)s.", name=repr(username)))
     password = _generated_password()
     try:
         staff.reset_password(user, password)
@@ -511,8 +626,14 @@ def reset_password(username: str) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"New password for {user.username!r}, shown only this once: {password}")
-    click.echo("The person will be asked to choose their own when they next sign in.")
+    click.echo(
+        _(
+            "New password for %(name)s, shown only this once: %(password)s",
+            name=repr(user.username),
+            password=password,
+        )
+    )
+    click.echo(_("The person will be asked to choose their own when they next sign in."))
 
 
 @click.command("reset-two-step")
@@ -527,13 +648,18 @@ def reset_two_step(username: str) -> None:
 
     user = staff.user_by_username(username)
     if user is None:
-        raise click.ClickException(f"There is no account called {username!r}.")
+        raise click.ClickException(_("There is no account called %(name)s.", name=repr(username)))
     two_step.turn_off(user, by_admin=True)
     staff.end_sessions(user, "two_step_changed")
     db.session.commit()
-    click.echo(f"Two-step sign-in of {user.username!r} is reset and their sessions have ended.")
+    click.echo(
+        _(
+            "Two-step sign-in of %(name)s is reset and their sessions have ended.",
+            name=repr(user.username),
+        )
+    )
     if two_step.required(user):
-        click.echo("They set it up again right after they next sign in with their password.")
+        click.echo(_("They set it up again right after they next sign in with their password."))
 
 
 @click.command("report")
@@ -569,7 +695,7 @@ def report(
     from ssp.reporting.services import ReportError, generate_report
 
     if (period is None) == (month is None):
-        raise click.UsageError("Give the period to report: --period (or --month), once.")
+        raise click.UsageError(_("Give the period to report: --period (or --month), once."))
     targets = [Path(p) for p in (out_path, csv_path) if p]
     for target in targets:
         _check_writable(target)
@@ -586,22 +712,26 @@ def report(
     except OSError as error:
         db.session.rollback()
         Path(made.report.path).unlink(missing_ok=True)
-        raise click.ClickException(f"Could not write the output: {error.strerror}.") from None
+        raise click.ClickException(
+            _("Could not write the output: %(reason)s.", reason=error.strerror)
+        ) from None
     commit_or_remove(made.report)
-    click.echo(f"Archived {made.report.path} (sha256 {made.report.sha256})")
+    click.echo(
+        _("Archived %(path)s (sha256 %(sha256)s)", path=made.report.path, sha256=made.report.sha256)
+    )
     if out_path:
-        click.echo(f"Wrote {out_path}")
+        click.echo(_("Wrote %(path)s", path=out_path))
     if csv_path:
-        click.echo(f"Wrote {csv_path}")
+        click.echo(_("Wrote %(path)s", path=csv_path))
 
 
 def _check_writable(target: Path) -> None:
     """Refuse an output path before any work is done, so nothing is half-written."""
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise click.ClickException(f"The folder {folder} does not exist.")
+        raise click.ClickException(_("The folder %(folder)s does not exist.", folder=folder))
     if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise click.ClickException(f"Cannot write to {target}.")
+        raise click.ClickException(_("Cannot write to %(path)s.", path=target))
 
 
 @click.command("seed-demo")
@@ -623,7 +753,7 @@ def seed_demo(participants: int, visits: int, months: int, seed_value: int) -> N
     from ssp.demo import seed
     from ssp.extensions import db
 
-    with click.progressbar(length=visits, label="Visits", show_pos=True) as bar:
+    with click.progressbar(length=visits, label=_("Visits"), show_pos=True) as bar:
         result = seed(
             participants=participants,
             visits=visits,
@@ -633,9 +763,15 @@ def seed_demo(participants: int, visits: int, months: int, seed_value: int) -> N
         )
     db.session.commit()
     click.echo(
-        f"Added {result.participants:,} participants, {result.visits:,} visits, "
-        f"{result.visit_items:,} items, {result.stock_movements:,} stock movements and "
-        f"{result.referrals:,} referrals."
+        _(
+            "Added %(participants)s participants, %(visits)s visits, %(items)s items, "
+            "%(movements)s stock movements and %(referrals)s referrals.",
+            participants=_number(result.participants),
+            visits=_number(result.visits),
+            items=_number(result.visit_items),
+            movements=_number(result.stock_movements),
+            referrals=_number(result.referrals),
+        )
     )
 
 
@@ -655,20 +791,41 @@ def purge(inactive_years: int, dry_run: bool) -> None:
     from ssp.participants.services import purge as carry_out
 
     plan = plan_purge(inactive_years=inactive_years)
-    summary = (
-        f"{len(plan.participant_ids):,} participants with no visit in {inactive_years} "
-        f"year{'s' if inactive_years != 1 else ''}; {plan.visits_unlinked:,} of their "
-        "visits keep counting without a "
-        f"link; {plan.referrals_removed:,} referrals and {plan.follow_ups_removed:,} "
-        "follow-ups removed"
-    )
+    counts = {
+        "participants": _number(len(plan.participant_ids)),
+        "visits": _number(plan.visits_unlinked),
+        "referrals": _number(plan.referrals_removed),
+        "follow_ups": _number(plan.follow_ups_removed),
+    }
     if dry_run:
         db.session.rollback()
-        click.echo(f"Dry run, nothing changed: {summary}.")
+        click.echo(
+            ngettext(
+                "Dry run, nothing changed: %(participants)s participants with no visit in "
+                "%(num)d year; %(visits)s of their visits keep counting without a link; "
+                "%(referrals)s referrals and %(follow_ups)s follow-ups removed.",
+                "Dry run, nothing changed: %(participants)s participants with no visit in "
+                "%(num)d years; %(visits)s of their visits keep counting without a link; "
+                "%(referrals)s referrals and %(follow_ups)s follow-ups removed.",
+                inactive_years,
+                **counts,
+            )
+        )
         return
     carry_out(plan)
     db.session.commit()
-    click.echo(f"Purged {summary}.")
+    click.echo(
+        ngettext(
+            "Purged %(participants)s participants with no visit in %(num)d year; %(visits)s "
+            "of their visits keep counting without a link; %(referrals)s referrals and "
+            "%(follow_ups)s follow-ups removed.",
+            "Purged %(participants)s participants with no visit in %(num)d years; %(visits)s "
+            "of their visits keep counting without a link; %(referrals)s referrals and "
+            "%(follow_ups)s follow-ups removed.",
+            inactive_years,
+            **counts,
+        )
+    )
 
 
 @click.command("close-stale-follow-ups")
@@ -683,23 +840,35 @@ def close_stale_follow_ups(dry_run: bool) -> None:
 
     days = referrals.close_after_days()
     if days is None:
-        click.echo("FOLLOW_UP_CLOSE_AFTER_DAYS is 0: no follow-up is closed automatically.")
+        click.echo(_("FOLLOW_UP_CLOSE_AFTER_DAYS is 0: no follow-up is closed automatically."))
         return
     if dry_run:
         count = len(referrals.stale_follow_ups())
         db.session.rollback()
         click.echo(
-            f"Dry run, nothing changed: {count:,} follow-up{'s' if count != 1 else ''} with "
-            "no contact for more "
-            f"than {days} days would close as could not reach."
+            ngettext(
+                "Dry run, nothing changed: %(count)s follow-up with no contact for more than "
+                "%(days)s days would close as could not reach.",
+                "Dry run, nothing changed: %(count)s follow-ups with no contact for more than "
+                "%(days)s days would close as could not reach.",
+                count,
+                count=_number(count),
+                days=days,
+            )
         )
         return
     closed = referrals.close_stale_follow_ups()
     db.session.commit()
     click.echo(
-        f"Closed {len(closed):,} follow-up{'s' if len(closed) != 1 else ''} as could not "
-        "reach (no contact for more "
-        f"than {days} days)."
+        ngettext(
+            "Closed %(count)s follow-up as could not reach (no contact for more than "
+            "%(days)s days).",
+            "Closed %(count)s follow-ups as could not reach (no contact for more than "
+            "%(days)s days).",
+            len(closed),
+            count=_number(len(closed)),
+            days=days,
+        )
     )
 
 
@@ -737,8 +906,11 @@ def backup(path: str, unencrypted: bool) -> None:
         raise SystemExit(2)
     if not recipients and not unencrypted:
         raise click.ClickException(
-            "No backup key is configured, so this backup would not be encrypted; nothing "
-            f"was written. {KEY_HELP} Or give --unencrypted to write a plain copy on purpose."
+            _(
+                "No backup key is configured, so this backup would not be encrypted; nothing "
+                "was written. %(help)s Or give --unencrypted to write a plain copy on purpose.",
+                help=KEY_HELP,
+            )
         )
     try:
         result = make_backup(url, Path(path), recipients)
@@ -746,9 +918,21 @@ def backup(path: str, unencrypted: bool) -> None:
         raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(
-            f"Could not write the backup: {error.strerror or error}. Nothing was written."
+            _(
+                "Could not write the backup: %(reason)s. Nothing was written.",
+                reason=error.strerror or error,
+            )
         ) from None
-    click.echo(f"Wrote {result.path} ({result.size:,} bytes, {result.kind}).")
+    click.echo(
+        ngettext(
+            "Wrote %(path)s (%(size)s byte, %(kind)s).",
+            "Wrote %(path)s (%(size)s bytes, %(kind)s).",
+            result.size,
+            path=result.path,
+            size=_number(result.size),
+            kind=result.kind,
+        )
+    )
 
 
 @click.command("backup-key")
@@ -757,20 +941,28 @@ def backup_key(path: str) -> None:
     """Make a key for encrypted backups: write its secret half to PATH (readable by you
     only; never over an existing file) and print the public key for BACKUP_RECIPIENTS.
     Best run on a computer other than the server: the key file must not stay there."""
+    with _speaking():  # no configuration: it is best run away from the server
+        _make_backup_key(Path(path))
+
+
+def _make_backup_key(path: Path) -> None:
     from ssp.backup import BackupError, make_key
 
     try:
-        key = make_key(Path(path))
+        key = make_key(path)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Wrote the backup key to {key.path} (readable by you only).")
-    click.echo("Its public key, for the server's config:")
+    click.echo(_("Wrote the backup key to %(path)s (readable by you only).", path=key.path))
+    click.echo(_("Its public key, for the server's config:"))
     click.echo(f'  BACKUP_RECIPIENTS = ["{key.recipient}"]')
     click.echo(
-        f"Keep {key.path} off the server, and a second copy offline in another safe place "
-        "(a USB stick in a locked drawer, a password manager): without it, the backups "
-        "made to this key cannot be restored by anyone. Restore with "
-        f"`ssp restore BACKUP --identity {key.path}`."
+        _(
+            "Keep %(path)s off the server, and a second copy offline in another safe place "
+            "(a USB stick in a locked drawer, a password manager): without it, the backups "
+            "made to this key cannot be restored by anyone. Restore with "
+            "`ssp restore BACKUP --identity %(path)s`.",
+            path=key.path,
+        )
     )
 
 
@@ -808,9 +1000,21 @@ def restore(path: str, identity: str | None, unencrypted: bool) -> None:
         raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(
-            f"Could not restore {path}: {error.strerror or error}. Nothing was changed."
+            _(
+                "Could not restore %(path)s: %(reason)s. Nothing was changed.",
+                path=path,
+                reason=error.strerror or error,
+            )
         ) from None
-    click.echo(f"Restored {path} ({size:,} bytes). Run `ssp db upgrade` if it is older.")
+    click.echo(
+        ngettext(
+            "Restored %(path)s (%(size)s byte). Run `ssp db upgrade` if it is older.",
+            "Restored %(path)s (%(size)s bytes). Run `ssp db upgrade` if it is older.",
+            size,
+            path=path,
+            size=_number(size),
+        )
+    )
 
 
 @click.group("audit")
@@ -836,36 +1040,55 @@ def audit_verify(expected_head: str | None) -> None:
 
     if expected_head is not None and not re.fullmatch(r"[0-9a-fA-F]{12,64}", expected_head):
         raise click.UsageError(
-            "--head takes the sha256 printed in a report: 12 to 64 hexadecimal characters."
+            _("--head takes the sha256 printed in a report: 12 to 64 hexadecimal characters.")
         )
     result = verify_chain(expected_head)
     if not result.intact:
         checked = result.head
-        upto = (
-            f"the {result.events:,} events before it check out (up to event #{checked.event_id})"
-            if checked.event_id is not None
-            else "it is the first event"
-        )
-        click.echo(f"{result.problem}; {upto}.", err=True)
+        if checked.event_id is None:
+            message = _("%(problem)s; it is the first event.", problem=result.problem)
+        else:
+            message = ngettext(
+                "%(problem)s; the %(count)s event before it checks out (up to event #%(event)s).",
+                "%(problem)s; the %(count)s events before it check out (up to event #%(event)s).",
+                result.events,
+                problem=result.problem,
+                count=_number(result.events),
+                event=checked.event_id,
+            )
+        click.echo(message, err=True)
         raise SystemExit(1)
     if result.head.event_id is None:
-        click.echo("The audit trail is empty: no event has been recorded yet.")
+        click.echo(_("The audit trail is empty: no event has been recorded yet."))
     else:
         click.echo(
-            f"The audit trail is intact: {result.events:,} events, head "
-            f"{result.head.hash[:16]} (event #{result.head.event_id})."
+            ngettext(
+                "The audit trail is intact: %(count)s event, head %(head)s (event #%(event)s).",
+                "The audit trail is intact: %(count)s events, head %(head)s (event #%(event)s).",
+                result.events,
+                count=_number(result.events),
+                head=result.head.hash[:16],
+                event=result.head.event_id,
+            )
         )
     if expected_head is not None:
         if result.found_head is None:
             click.echo(
-                f"But no event carries the head {expected_head.lower()}: the trail was "
-                "rewritten or cut back since that head was printed.",
+                _(
+                    "But no event carries the head %(head)s: the trail was rewritten or cut "
+                    "back since that head was printed.",
+                    head=expected_head.lower(),
+                ),
                 err=True,
             )
             raise SystemExit(1)
         click.echo(
-            f"Event #{result.found_head.event_id} carries the head {expected_head.lower()}: "
-            "the trail up to it is as it was when that was printed."
+            _(
+                "Event #%(event)s carries the head %(head)s: the trail up to it is as it was "
+                "when that was printed.",
+                event=result.found_head.event_id,
+                head=expected_head.lower(),
+            )
         )
 
 
@@ -905,8 +1128,10 @@ class SspGroup(FlaskGroup):
         except (OperationalError, ProgrammingError) as error:
             from ssp.dbstatus import explain_failure
 
-            url = ctx.ensure_object(ScriptInfo).load_app().config["SQLALCHEMY_DATABASE_URI"]
-            raise click.ClickException(explain_failure(error, url)) from None
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            with app.app_context():  # the command's language
+                message = explain_failure(error, app.config["SQLALCHEMY_DATABASE_URI"])
+            raise click.ClickException(message) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """The commands, without loading the app: every command of the app is on this

@@ -21,6 +21,11 @@ from flask import Flask
 INSECURE_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105  # nosec B105
 
 
+def N_(text: str) -> str:
+    """Marks a default text for translation (it is translated where it is shown)."""
+    return text
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot be used; the message says how to fix it."""
 
@@ -143,12 +148,12 @@ class Defaults:
     ALERT_PUBLIC_URL: str | None = None
     ALERT_DAYS = 14
     ALERT_ADVICE: dict[str, str] = {
-        "use_with_someone": "Use with someone, or call a never-use-alone line.",
-        "start_low": "Start low and go slow: try a small amount first.",
-        "carry_naloxone": "Carry naloxone and know how to use it. Free kits here.",
-        "test_first": "Test before you use: free test strips here.",
-        "xylazine_wounds": "Xylazine can cause wounds: come to us for wound care early.",
-        "xylazine_breathing": "Naloxone still helps: give it, then rescue breaths.",
+        "use_with_someone": N_("Use with someone, or call a never-use-alone line."),
+        "start_low": N_("Start low and go slow: try a small amount first."),
+        "carry_naloxone": N_("Carry naloxone and know how to use it. Free kits here."),
+        "test_first": N_("Test before you use: free test strips here."),
+        "xylazine_wounds": N_("Xylazine can cause wounds: come to us for wound care early."),
+        "xylazine_breathing": N_("Naloxone still helps: give it, then rescue breaths."),
     }
 
     # The evaluator export (ssp export, Reports > Data for evaluators): every combination

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
-UPGRADE_HINT = "run `ssp db upgrade`"
+from ssp.i18n import _
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,14 @@ class SchemaStatus:
         if self.is_latest:
             return None
         if not self.current:
-            return f"The database has no ssp tables yet: {UPGRADE_HINT}."
+            return _("The database has no ssp tables yet: run `ssp db upgrade`.")
         if set(self.current) - self.known:
-            return (
-                "The database was migrated by a newer version of ssp "
-                f"({', '.join(self.current)}); install that version."
+            return _(
+                "The database was migrated by a newer version of ssp (%(revisions)s); "
+                "install that version.",
+                revisions=", ".join(self.current),
             )
-        return f"The database is not at the latest migration: {UPGRADE_HINT}."
+        return _("The database is not at the latest migration: run `ssp db upgrade`.")
 
 
 @lru_cache(maxsize=4)
@@ -91,21 +92,34 @@ def _explain_sqlite(message: str, url: URL) -> str:
     path = Path(url.database or "")
     if "unable to open database file" in message:
         if url.database and not path.parent.exists():
-            return (
-                f"The SQLite database {path} cannot be created: the folder {path.parent} "
-                "does not exist (create it, or run `ssp quickstart`, which does)."
+            return _(
+                "The SQLite database %(path)s cannot be created: the folder %(folder)s does "
+                "not exist (create it, or run `ssp quickstart`, which does).",
+                path=path,
+                folder=path.parent,
             )
-        return (
-            f"The SQLite database {path} cannot be opened: check that the file and its "
-            "folder can be read and written by this user."
+        return _(
+            "The SQLite database %(path)s cannot be opened: check that the file and its "
+            "folder can be read and written by this user.",
+            path=path,
         )
     if "no such table" in message or "no such column" in message:
-        return f"The database {path} has no ssp tables, or old ones: {UPGRADE_HINT}."
+        return _(
+            "The database %(path)s has no ssp tables, or old ones: run `ssp db upgrade`.",
+            path=path,
+        )
     if "file is not a database" in message:
-        return f"{path} is not a SQLite database (check SQLALCHEMY_DATABASE_URI)."
+        return _("%(path)s is not a SQLite database (check SQLALCHEMY_DATABASE_URI).", path=path)
     if "database is locked" in message:
-        return f"The database {path} is busy in another program; try again in a moment."
-    return f"The SQLite database {path} cannot be used: {_first_line(message)}"
+        return _(
+            "The database %(path)s is busy in another program; try again in a moment.",
+            path=path,
+        )
+    return _(
+        "The SQLite database %(path)s cannot be used: %(error)s",
+        path=path,
+        error=_first_line(message),
+    )
 
 
 _ROLE_MISSING = re.compile(r'role "([^"]+)" does not exist')
@@ -113,36 +127,67 @@ _DATABASE_MISSING = re.compile(r'database "([^"]+)" does not exist')
 
 
 def _explain_server(error: DBAPIError, message: str, url: URL) -> str:
-    where = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    server = f"{url.host or 'localhost'}:{url.port or 5432}"
     if isinstance(error, ProgrammingError) and (
         "does not exist" in message and ("relation" in message or "column" in message)
     ):
-        return f"The database {url.database!r} has no ssp tables, or old ones: {UPGRADE_HINT}."
+        return _(
+            "The database %(name)s has no ssp tables, or old ones: run `ssp db upgrade`.",
+            name=repr(url.database),
+        )
     if not isinstance(error, OperationalError):
-        return f"The database cannot be used ({type(error.orig).__name__}): {UPGRADE_HINT}?"
+        return _(
+            "The database cannot be used (%(error)s): run `ssp db upgrade`?",
+            error=type(error.orig).__name__,
+        )
     if "Connection refused" in message:
-        return f"Nothing answers as {where}: is the PostgreSQL server running there?"
+        return _(
+            "Nothing answers as PostgreSQL at %(server)s: is the PostgreSQL server running there?",
+            server=server,
+        )
     if "failed to resolve host" in message or "could not translate host name" in message:
-        return f"The database host {url.host!r} cannot be found: check the database URL."
+        return _(
+            "The database host %(host)s cannot be found: check the database URL.",
+            host=repr(url.host),
+        )
     if match := _DATABASE_MISSING.search(message):
-        return (
-            f"{where} has no database {match.group(1)!r}: create it "
-            f"(createdb --owner {url.username or 'ssp'} {match.group(1)}), then {UPGRADE_HINT}."
+        return _(
+            "PostgreSQL at %(server)s has no database %(name)s: create it (%(command)s), "
+            "then run `ssp db upgrade`.",
+            server=server,
+            name=repr(match.group(1)),
+            command=f"createdb --owner {url.username or 'ssp'} {match.group(1)}",
         )
     if match := _ROLE_MISSING.search(message):
-        return (
-            f"{where} has no user {match.group(1)!r}: create it (createuser --pwprompt "
-            f"{match.group(1)}) or fix the user in the database URL."
+        return _(
+            "PostgreSQL at %(server)s has no user %(name)s: create it (%(command)s) or fix "
+            "the user in the database URL.",
+            server=server,
+            name=repr(match.group(1)),
+            command=f"createuser --pwprompt {match.group(1)}",
         )
     if "password authentication failed" in message or "no password supplied" in message:
-        return f"{where} refused the password for user {url.username!r}: check the database URL."
+        return _(
+            "PostgreSQL at %(server)s refused the password for user %(name)s: check the "
+            "database URL.",
+            server=server,
+            name=repr(url.username),
+        )
     if "timeout" in message.lower():
-        return f"{where} did not answer in time: check the host, the port and the firewall."
-    return f"{where} cannot be used: {_first_line(message)}"
+        return _(
+            "PostgreSQL at %(server)s did not answer in time: check the host, the port and "
+            "the firewall.",
+            server=server,
+        )
+    return _(
+        "PostgreSQL at %(server)s cannot be used: %(error)s",
+        server=server,
+        error=_first_line(message),
+    )
 
 
 def _first_line(message: str) -> str:
-    line = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    line = message.strip().splitlines()[0] if message.strip() else _("unknown error")
     return line.removeprefix("connection failed: ")
 
 

@@ -5,24 +5,50 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ssp.i18n import _
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for the catalogue; it is looked up when the page is made."""
+    return text
+
+
 MESSAGES = {
-    400: ("Something in that request was not right", "Go back, reload the page and try again."),
-    401: ("Please sign in", "Your session has ended or you are not signed in."),
-    403: (
-        "Not open to your role",
-        "Your account cannot use this page. Ask an administrator if you need it.",
+    400: (
+        N_("Something in that request was not right"),
+        N_("Go back, reload the page and try again."),
     ),
-    404: ("Page not found", "The page or record you asked for is not here."),
-    405: ("That action is not possible here", "Go back and use the page's buttons."),
-    413: ("That upload is too large", "Send something smaller."),
-    422: ("Some fields need attention", "Check the form and try again."),
-    429: ("Too many attempts", "Wait a minute, then try again."),
+    401: (N_("Please sign in"), N_("Your session has ended or you are not signed in.")),
+    403: (
+        N_("Not open to your role"),
+        N_("Your account cannot use this page. Ask an administrator if you need it."),
+    ),
+    404: (N_("Page not found"), N_("The page or record you asked for is not here.")),
+    405: (N_("That action is not possible here"), N_("Go back and use the page's buttons.")),
+    413: (N_("That upload is too large"), N_("Send something smaller.")),
+    422: (N_("Some fields need attention"), N_("Check the form and try again.")),
+    429: (N_("Too many attempts"), N_("Wait a minute, then try again.")),
     500: (
-        "Something went wrong on our side",
-        "Nothing you did caused this. Your last saved "
-        "work is safe; try again, and tell an administrator if it keeps happening.",
+        N_("Something went wrong on our side"),
+        N_(
+            "Nothing you did caused this. Your last saved work is safe; try again, and tell "
+            "an administrator if it keeps happening."
+        ),
     ),
 }
+
+
+# What Flask-WTF's CSRF check says (flask_wtf/csrf.py, in English only), so that the
+# catalogue holds these sentences and an error page can say them in the reader's language.
+CSRF_SENTENCES = (
+    N_("The CSRF token is missing."),
+    N_("The CSRF session token is missing."),
+    N_("The CSRF token has expired."),
+    N_("The CSRF token is invalid."),
+    N_("The CSRF tokens do not match."),
+    N_("The referrer header is missing."),
+    N_("The referrer does not match the host."),
+)
 
 
 class RuleError(ValueError):
@@ -43,9 +69,12 @@ def _wants_json() -> bool:
 
 def _render(error: HTTPException):
     code = error.code or 500
-    title, hint = MESSAGES.get(code, (error.name, error.description))
+    known = MESSAGES.get(code)
+    title, hint = (_(known[0]), _(known[1])) if known else (error.name, error.description)
     if error.description and error.description != type(error).description:
-        hint = error.description  # a message written for this refusal
+        hint = str(error.description)  # a message written (and translated) for this refusal
+        if hint in CSRF_SENTENCES:
+            hint = _(hint)
     if _wants_json():
         return {"error": title, "status": code}, code
     response = render_template("errors/error.html", code=code, title=title, hint=hint), code

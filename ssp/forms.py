@@ -14,6 +14,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ssp.errors import RuleError
+from ssp.i18n import _l
 from ssp.textinput import MESSAGE, has_refused_characters
 
 
@@ -31,7 +32,7 @@ class Form(FlaskForm):
                     refused.append(field)
         valid = super().validate(extra_validators)
         for field in refused:
-            field.errors = [*field.errors, MESSAGE]
+            field.errors = [*field.errors, str(MESSAGE)]
         return valid and not refused
 
 
@@ -45,7 +46,7 @@ class MultiCheckboxField(SelectMultipleField):
 class ConfirmForm(Form):
     """An empty form: a button whose POST carries the CSRF token."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(_l("Confirm"))
 
 
 def optional_int(value: str | int | None) -> int | None:
@@ -130,13 +131,13 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 class SaneDate:
     """Validator: a date (or date and time) between 2000 and 2100."""
 
-    def __init__(self, message: str = "Enter a date between 2000 and 2100.") -> None:
-        self.message = message
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or _l("Enter a date between 2000 and 2100.")
 
     def __call__(self, form, field) -> None:
         value = field.data
         if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
 
 
 def date_arg(name: str) -> dt.date | None:

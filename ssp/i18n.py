@@ -35,6 +35,7 @@ import flask_babel
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import LazyString, force_locale, get_locale
+from jinja2 import Environment
 from markupsafe import escape
 
 from ssp import PACKAGE_DIR
@@ -294,6 +295,21 @@ def _let_sessions_keep_lazy_texts() -> None:
     session_json_serializer.register(LazyTextTag, force=True, index=0)
 
 
+def install_in_templates(environment: Environment) -> None:
+    """``_``, ``ngettext`` and ``pgettext`` in a Jinja environment, through this module's
+    helpers (so the tests see every lookup), ``{% trans %}`` blocks trimmed as babel.cfg
+    extracts them. Jinja's newstyle callables fill in the variables themselves, escaped."""
+    if "jinja2.ext.InternationalizationExtension" not in environment.extensions:
+        environment.add_extension("jinja2.ext.i18n")
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_translate,
+        ngettext=_translate_plural,
+        pgettext=_translate_in_context,
+        newstyle=True,
+    )
+
+
 def _let_json_write_lazy_texts(app: Flask) -> None:
     """``jsonify`` writes a lazy text as plain text (not through ``__html__``)."""
     plain_default = app.json.default  # type: ignore[attr-defined]
@@ -321,15 +337,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = language
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     flask_babel.Babel(app, locale_selector=select_language)
-    # Templates go through this module's helpers too, so the tests see every lookup.
-    app.jinja_env.policies["ext.i18n.trimmed"] = True
-    # Jinja's newstyle callables fill in the variables themselves (escaping them).
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_translate,
-        ngettext=_translate_plural,
-        pgettext=_translate_in_context,
-        newstyle=True,
-    )
+    install_in_templates(app.jinja_env)
     _let_sessions_keep_lazy_texts()
     _let_json_write_lazy_texts(app)
     app.jinja_env.filters.update(day=format_day, number=format_number, clock=format_clock)

@@ -23,6 +23,8 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
+from ssp.i18n import _, _l
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -35,10 +37,15 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The role as staff read it."""
-        return {"front_desk": "Front desk", "manager": "Program manager", "admin": "Administrator"}[
-            self.value
-        ]
+        """The role as staff read it (looked up in the reader's language when shown)."""
+        return _ROLE_LABELS[self.value]
+
+
+_ROLE_LABELS = {
+    "front_desk": _l("Front desk"),
+    "manager": _l("Program manager"),
+    "admin": _l("Administrator"),
+}
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:
@@ -168,24 +175,64 @@ def password_problem(
 
     minimum = min_length or current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        return f"Use at least {minimum} characters."
+        return _("Use at least %(minimum)s characters.", minimum=minimum)
     if len(password) > 256:
-        return "Use at most 256 characters."
+        return _("Use at most %(maximum)s characters.", maximum=256)
     if username and _contains_name(password, username):
-        return "The password must not contain the username."
+        return _("The password must not contain the username.")
     # `ssp quickstart` checks the first admin's password before any app exists.
     program = (current_app.config.get("PROGRAM_NAME") if has_app_context() else "") or ""
     if any(_contains_name(password, part) for part in _name_parts(program)):
-        return "The password must not contain the name of the program."
+        return _("The password must not contain the name of the program.")
     estimate = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[u for u in (username, program) if u])
     if estimate["score"] < PASSWORD_MIN_SCORE:
         feedback = estimate["feedback"]
-        why = feedback.get("warning") or "It would be quick to guess."
-        advice = " ".join(feedback.get("suggestions") or []) or (
+        # zxcvbn speaks English only: its sentences are looked up in our catalogue.
+        warning = feedback.get("warning")
+        why = _(warning) if warning else _("It would be quick to guess.")
+        advice = " ".join(_(tip) for tip in feedback.get("suggestions") or []) or _(
             "A few unrelated words make a strong password."
         )
-        return f"This password is easy to guess. {why} {advice}".strip()
+        return _("This password is easy to guess. %(why)s %(advice)s", why=why, advice=advice)
     return None
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for the catalogue without looking it up (it is looked up later)."""
+    return text
+
+
+# Every sentence zxcvbn's feedback can give (zxcvbn/feedback.py), in its English words,
+# so that the catalogue holds them and password_problem can say them in any language.
+ZXCVBN_SENTENCES = (
+    N_("Add another word or two. Uncommon words are better."),
+    N_("Capitalization doesn't help very much."),
+    N_("Reversed words aren't much harder to guess."),
+    N_("Predictable substitutions like '@' instead of 'a' don't help very much."),
+    N_("Use a few words, avoid common phrases."),
+    N_("No need for symbols, digits, or uppercase letters."),
+    N_("Straight rows of keys are easy to guess."),
+    N_("Short keyboard patterns are easy to guess."),
+    N_("This is a top-10 common password."),
+    N_("This is similar to a commonly used password."),
+    N_("A word by itself is easy to guess."),
+    N_("All-uppercase is almost as easy to guess as all-lowercase."),
+    N_("Use a longer keyboard pattern with more turns."),
+    N_('Repeats like "aaa" are easy to guess.'),
+    N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+    N_("This is a top-100 common password."),
+    N_("This is a very common password."),
+    N_("Names and surnames by themselves are easy to guess."),
+    N_("Common names and surnames are easy to guess."),
+    N_("Avoid repeated words and characters."),
+    N_('Sequences like "abc" or "6543" are easy to guess.'),
+    N_("Avoid sequences."),
+    N_("Recent years are easy to guess."),
+    N_("Dates are often easy to guess."),
+    N_("Avoid recent years."),
+    N_("Avoid years that are associated with you."),
+    N_("Avoid dates and years that are associated with you."),
+)
 
 
 def set_security_headers(response: Any) -> Any:
@@ -197,7 +244,10 @@ def set_security_headers(response: Any) -> Any:
         "form-action 'self'; frame-ancestors 'none'",
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # same-origin: no other site ever learns which page linked to it, and a form posted
+    # over HTTPS carries the Referer that Flask-WTF's CSRF check requires there (with
+    # no-referrer, every POST over HTTPS was refused).
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

@@ -8,19 +8,21 @@ single-line fields may not.
 
 Every string in a JSON body (values and keys, however deep) is checked the same way,
 with the multi-line rule and a length limit, before any view sees it; contacts a phone
-sealed are checked the same way once opened (``json_text_problem``).
+sealed are checked the same way once opened (``json_text_fault``).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
+
+from ssp.i18n import _, _l, format_number
 
 _ANYWHERE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff"
 _SINGLE_LINE = re.compile(rf"[{_ANYWHERE}\t\n\r]")
 _MULTI_LINE = re.compile(rf"[{_ANYWHERE}]")
 
-MESSAGE = (
+MESSAGE = _l(
     "Remove the control character (an invisible character such as NUL or a pasted "
     "line break) from this box."
 )
@@ -37,13 +39,17 @@ def has_refused_characters(text: str, *, multiline: bool = False) -> bool:
 JSON_TEXT_MAX = 20_000
 
 
-def json_text_problem(
+JsonFault = Literal["control", "too_long"]
+
+
+def json_text_fault(
     value: Any, *, multiline: bool = True, max_length: int = JSON_TEXT_MAX
-) -> str | None:
-    """What is wrong with the strings in parsed JSON, as words that follow "The request"
-    (or "The sealed contact"), or None. Every string, each value and each key however
-    deep, must pass the rule (multi-line by default: a view decides whether its field is
-    one line) and be at most ``max_length`` characters."""
+) -> JsonFault | None:
+    """What is wrong with the strings in parsed JSON: "control" (a refused character),
+    "too_long" (longer than ``max_length``), or None. Every string, each value and each
+    key however deep, must pass the rule (multi-line by default: a view decides whether
+    its field is one line) and be at most ``max_length`` characters. The caller says it
+    in a whole sentence of its own."""
     pending = [value]
     while pending:
         item = pending.pop()
@@ -54,15 +60,15 @@ def json_text_problem(
             pending.extend(item)
         elif isinstance(item, str):
             if has_refused_characters(item, multiline=multiline):
-                return "holds a control character (an invisible character such as NUL)"
+                return "control"
             if len(item) > max_length:
-                return f"holds a value longer than {max_length:,} characters"
+                return "too_long"
     return None
 
 
 def checks_own_json(view):
     """Mark a view that checks its JSON body itself, item by item, with
-    ``json_text_problem`` (the outreach sync answers each contact on its own, so one bad
+    ``json_text_fault`` (the outreach sync answers each contact on its own, so one bad
     contact never holds back the others)."""
     view.checks_own_json = True
     return view
@@ -80,10 +86,17 @@ def register_input_checks(app) -> None:
         if getattr(view, "takes_files", False):
             request.max_content_length = app.config["IMPORT_MAX_BYTES"]
         elif request.files:
-            abort(400, "This page takes no files: type the text into the form instead.")
+            abort(400, _("This page takes no files: type the text into the form instead."))
         for value in request.args.values():
             if has_refused_characters(value):
-                abort(400, "The address holds a control character. " + MESSAGE)
+                abort(
+                    400,
+                    _(
+                        "The address holds a control character. Remove the control "
+                        "character (an invisible character such as NUL or a pasted line "
+                        "break) from this box."
+                    ),
+                )
 
     @app.before_request
     def refuse_odd_json():
@@ -92,12 +105,24 @@ def register_input_checks(app) -> None:
         if not request.is_json or getattr(view, "checks_own_json", False):
             return None
         try:
-            problem = json_text_problem(request.get_json(silent=True))
+            fault = json_text_fault(request.get_json(silent=True))
         except RecursionError:  # nested deeper than the parser goes
-            problem = "is nested too deeply to read"
-        if problem is None:
-            return None
-        return {"error": f"The request {problem}; nothing was done.", "status": 400}, 400
+            message = _("The request is nested too deeply to read; nothing was done.")
+        else:
+            if fault is None:
+                return None
+            message = (
+                _(
+                    "The request holds a control character (an invisible character such "
+                    "as NUL); nothing was done."
+                )
+                if fault == "control"
+                else _(
+                    "The request holds a value longer than %(limit)s characters; nothing was done.",
+                    limit=format_number(JSON_TEXT_MAX),
+                )
+            )
+        return {"error": message, "status": 400}, 400
 
 
 __all__ = [
@@ -105,6 +130,6 @@ __all__ = [
     "MESSAGE",
     "checks_own_json",
     "has_refused_characters",
-    "json_text_problem",
+    "json_text_fault",
     "register_input_checks",
 ]

@@ -125,6 +125,13 @@ def make_app(tmp_path, **overrides: Any) -> Flask:
     return app
 
 
+@pytest.fixture(autouse=True)
+def _commands_speak_english(monkeypatch):
+    """Commands follow SSP_LANGUAGE, then LANG: the tests expect English wherever they
+    run (a test of another language sets its own)."""
+    monkeypatch.setenv("SSP_LANGUAGE", "en")
+
+
 @pytest.fixture
 def app(tmp_path, _shared_schema) -> Iterator[Flask]:
     """The app, on an empty database."""

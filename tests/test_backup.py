@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from ssp.extensions import db
 from tests.conftest import SECRET, on_postgresql
-from tests.test_cli import FAST, run
+from tests.test_cli import FAST, process_environ, run
 
 
 def _env(app) -> dict[str, str]:
@@ -142,8 +142,7 @@ def test_restore_refuses_while_serving_then_puts_the_backup_back(app, factory, t
     with app.app_context():
         db.engine.dispose()
 
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SSP_")}
-    env.update(_env(app))
+    env = process_environ(**_env(app))
     port = _free_port()
     server = subprocess.Popen(
         [*_ssp_executable(), "serve", "--port", str(port)],

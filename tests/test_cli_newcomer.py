@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from ssp import create_app
 from ssp.extensions import db
 from tests.conftest import SECRET, app_config, on_postgresql, scratch_postgresql_database
-from tests.test_cli import FAST, run
+from tests.test_cli import FAST, process_environ, run
 
 KEY = {"SSP_SECRET_KEY": SECRET}
 
@@ -312,7 +312,6 @@ def _last_month() -> str:
 def test_the_readmes_postgresql_steps_work_in_order_and_then_a_report(tmp_path):
     """Each line of the README's PostgreSQL block, as written (the user and database are
     made here, on a database of their own), then demo data and a report."""
-    import os
     import re
     import subprocess
     import urllib.request
@@ -331,8 +330,7 @@ def test_the_readmes_postgresql_steps_work_in_order_and_then_a_report(tmp_path):
     )
     admin.execute(f"CREATE DATABASE {name}")
     url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_")}
-    env.update(
+    env = process_environ(
         SSP_INSTANCE_PATH=str(tmp_path / "instance"), SSP_REPORTS_DIR=str(tmp_path / "r"), **FAST
     )
     port = _free_port()
@@ -403,7 +401,6 @@ def test_quickstart_will_not_change_the_database_of_an_existing_config(tmp_path)
 
 @pytest.mark.slow
 def test_the_readmes_command_line_examples_work_after_quickstart(tmp_path):
-    import os
     import subprocess
     import sys
     from pathlib import Path
@@ -411,8 +408,8 @@ def test_the_readmes_command_line_examples_work_after_quickstart(tmp_path):
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     block = readme.split("<!-- cli-examples -->", 1)[1].split("```sh\n", 1)[1]
     script = block.split("```", 1)[0]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_")}
-    env.update(_set_up(tmp_path), PATH=f"{Path(sys.executable).parent}:{env['PATH']}")
+    env = process_environ(**_set_up(tmp_path))
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         env=env,

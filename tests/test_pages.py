@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ssp.errors import MESSAGES
+from tests.conftest import PASSWORD
 
 
 def _check_headers(response) -> None:
@@ -13,7 +14,7 @@ def _check_headers(response) -> None:
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
 
 
 def test_security_headers_on_pages_errors_and_static_files(signed_in, client):
@@ -24,6 +25,29 @@ def test_security_headers_on_pages_errors_and_static_files(signed_in, client):
             _check_headers(response)
     assert admin.client.get("/").headers["Cache-Control"] == "no-store"
     assert admin.client.get("/no-such-page").headers["Cache-Control"] == "no-store"
+
+
+def test_forms_work_over_https(app, factory, client):
+    """Over HTTPS, Flask-WTF refuses a POST without a same-site Referer: the pages' policy
+    must let the browser send one to this site (same-origin), and never to another."""
+    import re as regex
+
+    factory.user("desk1", "front_desk")
+    page = client.get("/sign-in", base_url="https://ssp.example.org")
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    html = page.get_data(as_text=True)
+    assert '<meta name="referrer" content="same-origin">' in html
+    token = regex.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    form = {"csrf_token": token, "username": "desk1", "password": PASSWORD}
+    refused = client.post("/sign-in", base_url="https://ssp.example.org", data=form)
+    assert refused.status_code == 400  # what no-referrer did to every form
+    signed = client.post(
+        "/sign-in",
+        base_url="https://ssp.example.org",
+        data=form,
+        headers={"Referer": "https://ssp.example.org/sign-in"},  # what same-origin sends
+    )
+    assert signed.status_code == 302 and signed.headers["Location"] == "/"
 
 
 def test_hsts_only_over_https(client):

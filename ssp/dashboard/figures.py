@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import distinct, func, select
 
 from ssp.extensions import db
+from ssp.i18n import _, _l, format_number
 from ssp.referrals.models import Referral
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.periods import Month
@@ -36,8 +37,10 @@ class Figure:
         """ "+12", "−3" or "same" against last month."""
         difference = self.now - self.before
         if difference == 0:
-            return "same"
-        return f"+{difference:,}" if difference > 0 else f"−{-difference:,}"
+            return _("same")
+        return (
+            f"+{format_number(difference)}" if difference > 0 else f"−{format_number(-difference)}"
+        )
 
 
 def _same_point_last_month(now_local: dt.datetime) -> dt.datetime:
@@ -89,13 +92,13 @@ def _window_figures(start: dt.datetime, end: dt.datetime) -> dict[str, int]:
 
 
 LABELS = {
-    "people": "People served (with a code)",
-    "visits": "Visits",
-    "syringes_out": "Syringes handed out",
-    "syringes_in": "Used syringes collected",
-    "naloxone": "Naloxone kits",
-    "reversals": "Overdose reversals reported",
-    "referrals": "Referrals made",
+    "people": _l("People served (with a code)"),
+    "visits": _l("Visits"),
+    "syringes_out": _l("Syringes handed out"),
+    "syringes_in": _l("Used syringes collected"),
+    "naloxone": _l("Naloxone kits"),
+    "reversals": _l("Overdose reversals reported"),
+    "referrals": _l("Referrals made"),
 }
 
 
@@ -111,7 +114,7 @@ def month_so_far(now: dt.datetime | None = None) -> list[Figure]:
     last = _window_figures(
         day_start(before_end.date().replace(day=1), zone), before_end.astimezone(dt.UTC)
     )
-    return [Figure(LABELS[key], this[key], last[key]) for key in LABELS]
+    return [Figure(str(LABELS[key]), this[key], last[key]) for key in LABELS]
 
 
 @dataclass(frozen=True)

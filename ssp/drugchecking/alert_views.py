@@ -21,6 +21,7 @@ from ssp.drugchecking.alerts import AlertChanged, AlertError, AlertNamesSomeone
 from ssp.drugchecking.models import Alert, AlertStatus
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, save
+from ssp.i18n import _, available_languages, current_language, language_choices
 from ssp.security import Role, role_required
 from ssp.staff.models import Site, User
 
@@ -110,8 +111,9 @@ def _hide_codes(form: AlertForm) -> None:
         field = getattr(form, name)
         field.data = ""
         field.raw_data = []
-        if alerts.NAMES_SOMEONE not in field.errors:
-            field.errors = [*field.errors, alerts.NAMES_SOMEONE]
+        refusal = str(alerts.NAMES_SOMEONE)
+        if refusal not in field.errors:
+            field.errors = [*field.errors, refusal]
 
 
 def _form_page(template_form: AlertForm, alert: Alert | None, signal: trends.Signal | None):
@@ -135,7 +137,7 @@ def _area_names() -> list[str]:
 
     zones = db.session.scalars(select(Zone.name).where(Zone.active).order_by(Zone.name))
     sites = db.session.scalars(select(Site.name).where(Site.active).order_by(Site.name))
-    return [alerts.WORDS["all_areas"], *zones, *sites]
+    return [alerts.all_areas(), *zones, *sites]
 
 
 @alerts_bp.get("/")
@@ -159,7 +161,7 @@ def new_alert():
     signal = alerts.find_signal(key) if key else None
     if request.method == "GET":
         if key and signal is None:
-            flash("That signal is no longer current: draft the alert by hand.", "error")
+            flash(_("That signal is no longer current: draft the alert by hand."), "error")
         form.fill(alerts.signal_values(signal) if signal else alerts.blank_values())
         form.signal.data = alerts.signal_key(signal) if signal else ""
     if form.validate_on_submit():
@@ -172,7 +174,7 @@ def new_alert():
                 test_id=values.test_id if values else None,
                 signal=values.signal if values else None,
             ),
-            "Alert drafted. Another manager reads it and approves it; then it shows and prints.",
+            _("Alert drafted. Another manager reads it and approves it; then it shows and prints."),
         )
         if alert is not None:
             return redirect(url_for("alerts.show_alert", alert_id=alert.id), 303)
@@ -185,13 +187,13 @@ def edit_alert(alert_id: int):
     """Change a draft."""
     alert = db.get_or_404(Alert, alert_id)
     if alert.status != AlertStatus.DRAFT:
-        flash("Only a draft can be changed: withdraw this alert and draft a new one.", "error")
+        flash(_("Only a draft can be changed: withdraw this alert and draft a new one."), "error")
         return redirect(url_for("alerts.show_alert", alert_id=alert.id), 303)
     form = AlertForm(obj=alert if request.method == "GET" else None)
     if form.validate_on_submit() and _saved(
         form,
         lambda: alerts.edit_draft(alert, _me(), **form.values()),
-        "Draft saved. Another manager approves it.",
+        _("Draft saved. Another manager approves it."),
     ):
         return redirect(url_for("alerts.show_alert", alert_id=alert.id), 303)
     return _form_page(form, alert, None), _status()
@@ -226,6 +228,9 @@ def _show_page(alert: Alert, error: str | None = None):
         error=error,
         confirm=ConfirmForm(),
         users={user.id: user.username for user in _people(alert)},
+        signal_sentence=alerts.recorded_sentence(alert.signal),
+        flyer_languages=language_choices(),
+        flyer_language=current_language(),
     )
 
 
@@ -265,7 +270,7 @@ def approve_alert(alert_id: int):
     return _act(
         alert_id,
         lambda alert: alerts.approve(alert, _me(), version=version),
-        "Alert approved: it shows in the header and prints until it expires.",
+        _("Alert approved: it shows in the header and prints until it expires."),
     )
 
 
@@ -276,17 +281,21 @@ def withdraw_alert(alert_id: int):
     return _act(
         alert_id,
         lambda alert: alerts.withdraw(alert, _me()),
-        "Alert withdrawn: it no longer shows or prints.",
+        _("Alert withdrawn: it no longer shows or prints."),
     )
 
 
 @alerts_bp.get("/<int:alert_id>/flyer.pdf")
 @role_required(*EVERYONE)
 def alert_flyer(alert_id: int):
-    """The one-page flyer to print (approved, current alerts only); audited."""
+    """The one-page flyer to print (approved, current alerts only), in the language chosen
+    on the print form (``?language=es``; default: the page's); audited."""
     alert = _alert_or_404(alert_id)
+    language = request.args.get("language") or current_language()
+    if language not in available_languages():
+        return _show_page(alert, _("Choose the flyer's language from the list.")), 422
     try:
-        pdf = alerts.print_flyer(alert, _me())
+        pdf = alerts.print_flyer(alert, _me(), language=language)
     except AlertError as error:
         db.session.rollback()
         return _show_page(db.get_or_404(Alert, alert_id), str(error)), 409

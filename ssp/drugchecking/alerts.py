@@ -6,7 +6,8 @@ The review rule: whoever drafted an alert, or changed its draft, cannot approve 
 
 Every word an alert prints (the flyer, the text message, the desk's banner) that is not
 the program's own (its name, its advice, ``ALERT_ADVICE``) or the alert's (what was found,
-in what, where) is in ``WORDS`` below, so that another language is one more table.
+in what, where) goes through gettext: the language spoken when it is made (the flyer's is
+chosen on its print form), dates written that language's way.
 
 Everything here is flushed, never committed: the view commits once.
 """
@@ -30,33 +31,11 @@ from ssp.drugchecking import trends
 from ssp.drugchecking.models import Alert, AlertStatus, DrugCheck, Finding, Outcome
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, _l, current_language, force_locale, format_day, format_moment
 from ssp.security import Role
 from ssp.staff.models import Site, User
 from ssp.textinput import has_refused_characters
 from ssp.timeutil import day_start, local_time, program_today, utcnow
-
-#: The fixed words of everything an alert prints, in English. Placeholders are filled
-#: with ``str.format``; dates are formatted by ``day_month`` and ``full_date``.
-WORDS: dict[str, str] = {
-    "all_areas": "all areas",
-    "flyer_title": "Drug checking alert",
-    "found_in": "{found} found in {sold_as}",
-    "where": "Where",
-    "since": "Since",
-    "what_to_do": "What to do",
-    "issued": "Issued {date} by {program}",
-    "valid_until": "This alert runs until {date}.",
-    "scan": "Scan for more:",
-    "text_opening": "Drug alert from {program}, {date}: ",
-    "text_opening_short": "Drug alert, {date}: ",
-    "text_body": "{found_in}, {area}, since {since}.",
-    "text_more": " More: {url}",
-    "banner": "{found_in} — {area}, since {since}",
-    "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
-    "months_long": (
-        "January February March April May June July August September October November December"
-    ),
-}
 
 FOUND_MAX, SOLD_AS_MAX, AREA_MAX = 60, 60, 120  # the columns' widths
 #: How long an alert may run at most, from the day it is drafted.
@@ -91,19 +70,24 @@ class AlertChanged(AlertError):
 # --- words ---------------------------------------------------------------------------------
 
 
+def all_areas() -> str:
+    """What an alert says for "where" when it is everywhere: all areas."""
+    return _("all areas")
+
+
 def day_month(day: dt.date) -> str:
-    """The day and month: 1 Dec."""
-    return f"{day.day} {WORDS['months'].split()[day.month - 1]}"
+    """The day and month: Dec 1 (1 dic)."""
+    return format_moment(day, "day_month")
 
 
 def full_date(day: dt.date) -> str:
-    """The date in full: 1 December 2026."""
-    return f"{day.day} {WORDS['months_long'].split()[day.month - 1]} {day.year}"
+    """The date in full: December 1, 2026 (1 de diciembre de 2026)."""
+    return format_day(day, "long")
 
 
 def short_date(day: dt.date) -> str:
-    """The date, short: 1 Dec 2026."""
-    return f"{day_month(day)} {day.year}"
+    """The date, short: Dec 1, 2026 (1 dic 2026)."""
+    return format_day(day, "medium")
 
 
 def in_sentence(name: str) -> str:
@@ -118,17 +102,27 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def headline(alert: Alert) -> str:
-    """What was found in what: Xylazine found in fentanyl."""
-    return _capitalised(
-        WORDS["found_in"].format(found=in_sentence(alert.found), sold_as=in_sentence(alert.sold_as))
+def _found_in(alert: Alert) -> str:
+    """What was found in what, as it reads inside a sentence: xylazine found in fentanyl."""
+    return _(
+        "%(found)s found in %(sold_as)s",
+        found=in_sentence(alert.found),
+        sold_as=in_sentence(alert.sold_as),
     )
 
 
+def headline(alert: Alert) -> str:
+    """What was found in what: Xylazine found in fentanyl."""
+    return _capitalised(_found_in(alert))
+
+
 def banner_text(alert: Alert) -> str:
-    """The header's words: Xylazine found in fentanyl — all areas, since 1 Dec."""
-    return WORDS["banner"].format(
-        found_in=headline(alert), area=alert.area, since=day_month(alert.since)
+    """The header's words: Xylazine found in fentanyl — all areas, since Dec 1."""
+    return _(
+        "%(found_in)s — %(area)s, since %(since)s",
+        found_in=headline(alert),
+        area=alert.area,
+        since=day_month(alert.since),
     )
 
 
@@ -136,7 +130,15 @@ def advice_texts(keys: Iterable[str]) -> list[str]:
     """The program's advice for these keys, in order (a key it no longer keeps is left
     out)."""
     advice = current_app.config["ALERT_ADVICE"]
-    return [advice[key] for key in keys if key in advice]
+    return [advice_text(advice[key]) for key in keys if key in advice]
+
+
+def advice_text(text: str) -> str:
+    """One piece of advice as printed: the standard texts (ALERT_ADVICE's defaults) in
+    the reader's language; a program's own as written."""
+    from ssp.config import Defaults
+
+    return _(text) if text in Defaults.ALERT_ADVICE.values() else text
 
 
 def issued_on(alert: Alert, today: dt.date | None = None) -> dt.date:
@@ -159,19 +161,22 @@ def short_text(alert: Alert, today: dt.date | None = None) -> ShortText:
     ``TEXT_MAX`` characters (in order), and the public page when configured."""
     config = current_app.config
     date = short_date(issued_on(alert, today))
-    body = WORDS["text_body"].format(
-        found_in=WORDS["found_in"].format(
-            found=in_sentence(alert.found), sold_as=in_sentence(alert.sold_as)
-        ),
+    body = _(
+        "%(found_in)s, %(area)s, since %(since)s.",
+        found_in=_found_in(alert),
         area=alert.area,
         since=day_month(alert.since),
     )
-    opening = WORDS["text_opening"].format(program=config["PROGRAM_NAME"], date=date)
-    if len(opening) + len(body) > TEXT_MAX:  # a long program name gives way
-        opening = WORDS["text_opening_short"].format(date=date)
-    text = opening + body
+    text = _(
+        "Drug alert from %(program)s, %(date)s: %(alert)s",
+        program=config["PROGRAM_NAME"],
+        date=date,
+        alert=body,
+    )
+    if len(text) > TEXT_MAX:  # a long program name gives way
+        text = _("Drug alert, %(date)s: %(alert)s", date=date, alert=body)
     url = (config.get("ALERT_PUBLIC_URL") or "").strip()
-    more = WORDS["text_more"].format(url=url) if url else ""
+    more = " " + _("More: %(url)s", url=url) if url else ""
     if len(text) + len(more) > TEXT_MAX:
         more = ""
     advice = advice_texts(alert.advice)
@@ -215,7 +220,8 @@ def _known_advice(keys: Iterable[str]) -> tuple[str, ...]:
 def default_advice(found: str = "") -> tuple[str, ...]:
     """The advice a new alert starts with; xylazine's own when that is what was found."""
     keys = list(DEFAULT_ADVICE)
-    if "xylazine" in found.lower():
+    found = found.lower()
+    if "xylazine" in found or _("Xylazine").lower() in found:
         keys += XYLAZINE_ADVICE
     return _known_advice(keys)
 
@@ -224,7 +230,7 @@ def blank_values(today: dt.date | None = None) -> DraftValues:
     """A new alert by hand: all areas, since today, for ``ALERT_DAYS``, the usual advice."""
     today = today or program_today()
     return DraftValues(
-        area=WORDS["all_areas"],
+        area=all_areas(),
         since=today,
         expires_on=today + dt.timedelta(days=current_app.config["ALERT_DAYS"]),
         advice=default_advice(),
@@ -240,7 +246,7 @@ def find_signal(key: str | None, today: dt.date | None = None) -> trends.Signal 
     """The current signal a key names, or None (a malformed key, or no longer a signal)."""
     from ssp.forms import parse_id
 
-    sold_as_id, _, test_id = (key or "").partition("-")
+    sold_as_id, _dash, test_id = (key or "").partition("-")
     sold_as_id, test_id = parse_id(sold_as_id), parse_id(test_id)
     if sold_as_id is None or test_id is None:
         return None
@@ -269,6 +275,32 @@ def signal_record(signal: trends.Signal) -> dict[str, Any]:
     }
 
 
+def recorded_sentence(recorded: dict[str, Any] | None) -> str | None:
+    """The signal an alert was drafted from, in words, in the language spoken now: made
+    again from its figures (as it was recorded when they cannot be read back)."""
+    from ssp.drugchecking.models import CheckTest, SoldAs
+
+    if not recorded:
+        return None
+    try:
+        sold_as = db.session.get(SoldAs, int(recorded["sold_as_id"]))
+        test = db.session.get(CheckTest, int(recorded["test_id"]))
+        first = dt.date.fromisoformat(recorded["first"])
+        last = dt.date.fromisoformat(recorded["last"])
+        figures = {
+            key: int(recorded[key])
+            for key in ("positive", "tested", "positive_before", "tested_before")
+        }
+    except (KeyError, TypeError, ValueError):
+        sold_as = test = None
+    if sold_as is None or test is None:
+        sentence = recorded.get("sentence")
+        return sentence if isinstance(sentence, str) else None
+    return trends.signal_sentence(
+        finds=test.finds, sold_as=sold_as.name, days=(last - first).days + 1, **figures
+    )
+
+
 def _signal_area(signal: trends.Signal) -> str:
     """The one zone or site every positive sample of the signal came from, or "all
     areas" (a wider alert is the safer one when they came from several)."""
@@ -289,10 +321,10 @@ def _signal_area(signal: trends.Signal) -> str:
     ).all()
     where = {("zone", zone_id) if zone_id else ("site", site_id) for zone_id, site_id in places}
     if len(where) != 1:
-        return WORDS["all_areas"]
+        return all_areas()
     kind, place_id = where.pop()
     place = db.session.get(Zone if kind == "zone" else Site, place_id)
-    return place.name[:AREA_MAX] if place is not None else WORDS["all_areas"]
+    return place.name[:AREA_MAX] if place is not None else all_areas()
 
 
 def signal_values(signal: trends.Signal, today: dt.date | None = None) -> DraftValues:
@@ -311,25 +343,60 @@ def signal_values(signal: trends.Signal, today: dt.date | None = None) -> DraftV
     )
 
 
-def _clean(text: str | None, field: str, most: int, what: str) -> str:
+#: Each box's refusals: empty, too long, a control character, an invisible character.
+_BOX_MESSAGES = {
+    "found": (
+        _l("Enter what was found."),
+        _l("Use at most %(most)d characters for what was found."),
+        _l(
+            "Remove the control character (an invisible character such as NUL or a pasted "
+            "line break) from what was found."
+        ),
+        _l(
+            "Remove the invisible character (a zero-width space or joiner, a direction mark) "
+            "from what was found: the alert is printed and sent as it is typed."
+        ),
+    ),
+    "sold_as": (
+        _l("Enter what it was found in."),
+        _l("Use at most %(most)d characters for what it was found in."),
+        _l(
+            "Remove the control character (an invisible character such as NUL or a pasted "
+            "line break) from what it was found in."
+        ),
+        _l(
+            "Remove the invisible character (a zero-width space or joiner, a direction mark) "
+            "from what it was found in: the alert is printed and sent as it is typed."
+        ),
+    ),
+    "area": (
+        _l("Enter where: a zone or site, or “all areas”."),
+        _l("Use at most %(most)d characters for where (a zone or site, or “all areas”)."),
+        _l(
+            "Remove the control character (an invisible character such as NUL or a pasted "
+            "line break) from where (a zone or site, or “all areas”)."
+        ),
+        _l(
+            "Remove the invisible character (a zero-width space or joiner, a direction mark) "
+            "from where (a zone or site, or “all areas”): the alert is printed and sent as "
+            "it is typed."
+        ),
+    ),
+}
+
+
+def _clean(text: str | None, field: str, most: int) -> str:
+    empty, too_long, control, invisible = _BOX_MESSAGES[field]
     text = text or ""
     if has_refused_characters(text):
-        raise AlertError(
-            f"Remove the control character (an invisible character such as NUL or a "
-            f"pasted line break) from {what}.",
-            field,
-        )
+        raise AlertError(str(control), field)
     if any(unicodedata.category(char) == "Cf" for char in text):
-        raise AlertError(
-            f"Remove the invisible character (a zero-width space or joiner, a direction "
-            f"mark) from {what}: the alert is printed and sent as it is typed.",
-            field,
-        )
+        raise AlertError(str(invisible), field)
     text = " ".join(text.split())
     if not text:
-        raise AlertError(f"Enter {what}.", field)
+        raise AlertError(str(empty), field)
     if len(text) > most:
-        raise AlertError(f"Use at most {most} characters for {what}.", field)
+        raise AlertError(too_long % {"most": most}, field)
     return text
 
 
@@ -377,7 +444,7 @@ def _codes_in_use(candidates: Iterable[str]) -> set[str]:
     return hits
 
 
-NAMES_SOMEONE = (
+NAMES_SOMEONE = _l(
     "That looks like a participant's code. An alert never names anyone: "
     "say what was found, in what and where."
 )
@@ -399,7 +466,7 @@ def _refuse_codes(values: dict[str, str | None]) -> None:
     ``AlertNamesSomeone`` names every box a code was found in."""
     named = boxes_naming_codes(values)
     if named:
-        raise AlertNamesSomeone(NAMES_SOMEONE, named)
+        raise AlertNamesSomeone(str(NAMES_SOMEONE), named)
 
 
 @dataclass(frozen=True)
@@ -423,31 +490,36 @@ def _checked(
 ) -> _Checked:
     # Codes first, on the text as typed: any other refusal shows the boxes back.
     _refuse_codes({"found": found, "sold_as": sold_as, "area": area})
-    found = _clean(found, "found", FOUND_MAX, "what was found")
-    sold_as = _clean(sold_as, "sold_as", SOLD_AS_MAX, "what it was found in")
-    area = _clean(area, "area", AREA_MAX, "where (a zone or site, or “all areas”)")
+    found = _clean(found, "found", FOUND_MAX)
+    sold_as = _clean(sold_as, "sold_as", SOLD_AS_MAX)
+    area = _clean(area, "area", AREA_MAX)
     if not isinstance(since, dt.date) or isinstance(since, dt.datetime):
-        raise AlertError("Enter the day it was first found.", "since")
+        raise AlertError(_("Enter the day it was first found."), "since")
     if since > today:
-        raise AlertError("The day it was first found cannot be in the future.", "since")
+        raise AlertError(_("The day it was first found cannot be in the future."), "since")
     if not isinstance(expires_on, dt.date) or isinstance(expires_on, dt.datetime):
-        raise AlertError("Enter the last day the alert runs.", "expires_on")
+        raise AlertError(_("Enter the last day the alert runs."), "expires_on")
     if expires_on <= since:
-        raise AlertError("The alert must run until after the day it was first found.", "expires_on")
+        raise AlertError(
+            _("The alert must run until after the day it was first found."), "expires_on"
+        )
     if expires_on < today:
-        raise AlertError("The last day the alert runs has already passed.", "expires_on")
+        raise AlertError(_("The last day the alert runs has already passed."), "expires_on")
     if expires_on > today + dt.timedelta(days=MAX_DAYS):
         raise AlertError(
-            f"An alert runs at most {MAX_DAYS} days; draft a new one if it is still needed.",
+            _(
+                "An alert runs at most %(days)d days; draft a new one if it is still needed.",
+                days=MAX_DAYS,
+            ),
             "expires_on",
         )
     keys = list(advice or [])
     known = current_app.config["ALERT_ADVICE"]
     if any(not isinstance(key, str) or key not in known for key in keys):
-        raise AlertError("Choose advice from the program's list.", "advice")
+        raise AlertError(_("Choose advice from the program's list."), "advice")
     ordered = list(_known_advice(keys))
     if not ordered:
-        raise AlertError("Choose at least one piece of advice.", "advice")
+        raise AlertError(_("Choose at least one piece of advice."), "advice")
     return _Checked(found, sold_as, area, since, expires_on, ordered)
 
 
@@ -486,7 +558,7 @@ def _reread(alert: Alert) -> Alert:
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if fresh is None:
-        raise AlertChanged("This alert is no longer here.")
+        raise AlertChanged(_("This alert is no longer here."))
     return fresh
 
 
@@ -500,13 +572,21 @@ def _set_if(alert: Alert, condition, **values: Any) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise AlertChanged("Someone else changed this alert at the same time: read it again.")
+        raise AlertChanged(_("Someone else changed this alert at the same time: read it again."))
     db.session.refresh(alert)
+
+
+_MANAGERS_ONLY = {
+    "draft": _l("Only a program manager or an administrator can draft an alert."),
+    "change": _l("Only a program manager or an administrator can change an alert."),
+    "approve": _l("Only a program manager or an administrator can approve an alert."),
+    "withdraw": _l("Only a program manager or an administrator can withdraw an alert."),
+}
 
 
 def _require_manager(user: User, doing: str) -> None:
     if user.role not in (Role.MANAGER, Role.ADMIN):
-        raise AlertError(f"Only a program manager or an administrator can {doing} an alert.")
+        raise AlertError(str(_MANAGERS_ONLY[doing]))
 
 
 def draft_alert(
@@ -588,7 +668,7 @@ def edit_draft(
     alert = _reread(alert)
     if alert.status != AlertStatus.DRAFT or _is_withdrawn(alert):
         raise AlertError(
-            "Only a draft can be changed. Withdraw this alert and draft a new one instead."
+            _("Only a draft can be changed. Withdraw this alert and draft a new one instead.")
         )
     checked = _checked(found, sold_as, area, since, expires_on, advice, today or program_today())
     before = _values_detail(alert)
@@ -649,21 +729,25 @@ def approve(
     today = today or program_today(now)
     alert = _reread(alert)
     if _is_withdrawn(alert):
-        raise AlertChanged("This alert is withdrawn, not a draft: it cannot be approved.")
-    if alert.status != AlertStatus.DRAFT:
-        raise AlertChanged(f"This alert is {alert.status.label.lower()}, not a draft.")
+        raise AlertChanged(_("This alert is withdrawn, not a draft: it cannot be approved."))
+    if alert.status != AlertStatus.DRAFT:  # approved (a withdrawn one is refused above)
+        raise AlertChanged(_("This alert is approved, not a draft."))
     if user.id in authors(alert):
         raise AlertError(
-            "You drafted or changed this alert, so you cannot approve it: another manager "
-            "reads it and approves it."
+            _(
+                "You drafted or changed this alert, so you cannot approve it: another manager "
+                "reads it and approves it."
+            )
         )
     if version is not None and version != draft_version(alert):
         raise AlertChanged(
-            "This draft was changed since you opened it. Read it again below; approve it "
-            "if it is right."
+            _(
+                "This draft was changed since you opened it. Read it again below; approve it "
+                "if it is right."
+            )
         )
     if alert.expires_on < today:
-        raise AlertError("This alert's last day has passed. Change the draft before approving.")
+        raise AlertError(_("This alert's last day has passed. Change the draft before approving."))
     _set_if(
         alert,
         (Alert.status == AlertStatus.DRAFT) & Alert.withdrawn_at.is_(None),
@@ -687,7 +771,7 @@ def withdraw(alert: Alert, user: User, *, now: dt.datetime | None = None) -> Ale
     _require_manager(user, "withdraw")
     alert = _reread(alert)
     if _is_withdrawn(alert):
-        raise AlertError("This alert was already withdrawn.")
+        raise AlertError(_("This alert was already withdrawn."))
     was = alert.status
     _set_if(
         alert,
@@ -768,11 +852,11 @@ def check_printable(alert: Alert, today: dt.date | None = None) -> None:
     """``AlertError`` unless the alert may print: approved, not withdrawn (by its status
     or its withdrawal time), not expired."""
     if _is_withdrawn(alert):
-        raise AlertError("This alert was withdrawn: it no longer prints.")
+        raise AlertError(_("This alert was withdrawn: it no longer prints."))
     if alert.status == AlertStatus.DRAFT:
-        raise AlertError("A draft does not print: another manager approves it first.")
+        raise AlertError(_("A draft does not print: another manager approves it first."))
     if alert.expires_on < (today or program_today()):
-        raise AlertError("This alert has expired: it no longer prints.")
+        raise AlertError(_("This alert has expired: it no longer prints."))
 
 
 def flyer_content(alert: Alert, today: dt.date | None = None):
@@ -782,31 +866,46 @@ def flyer_content(alert: Alert, today: dt.date | None = None):
     config = current_app.config
     issued = issued_on(alert, today)
     return FlyerContent(
-        title=WORDS["flyer_title"],
+        title=_("Drug checking alert"),
         headline=headline(alert),
         lines=(
-            (WORDS["where"], _capitalised(alert.area)),
-            (WORDS["since"], full_date(alert.since)),
+            (_("Where"), _capitalised(alert.area)),
+            (_("Since"), full_date(alert.since)),
         ),
-        advice_heading=WORDS["what_to_do"],
+        advice_heading=_("What to do"),
         advice=tuple(advice_texts(alert.advice)),
         footer=(
-            WORDS["issued"].format(date=full_date(issued), program=config["PROGRAM_NAME"]),
-            WORDS["valid_until"].format(date=full_date(alert.expires_on)),
+            _(
+                "Issued %(date)s by %(program)s",
+                date=full_date(issued),
+                program=config["PROGRAM_NAME"],
+            ),
+            _("This alert runs until %(date)s.", date=full_date(alert.expires_on)),
         ),
         url=(config.get("ALERT_PUBLIC_URL") or "").strip() or None,
-        scan=WORDS["scan"],
+        scan=_("Scan for more:"),
         author=config["PROGRAM_NAME"],
         issued=issued,
+        language=current_language(),
     )
 
 
-def print_flyer(alert: Alert, user: User, today: dt.date | None = None) -> bytes:
-    """The flyer's PDF, its download audited (flushed, not committed); ``AlertError``
-    unless the alert may print."""
+def print_flyer(
+    alert: Alert, user: User, today: dt.date | None = None, language: str | None = None
+) -> bytes:
+    """The flyer's PDF in ``language`` (default: the one spoken now), its download
+    audited (flushed, not committed); ``AlertError`` unless the alert may print."""
     from ssp.drugchecking.flyer import render_flyer
 
     check_printable(alert, today)
-    pdf = render_flyer(flyer_content(alert, today))
-    record("drug_alert_printed", object_type="drug_alert", object_id=alert.id, user_id=user.id)
+    language = language or current_language()
+    with force_locale(language):
+        pdf = render_flyer(flyer_content(alert, today))
+    record(
+        "drug_alert_printed",
+        object_type="drug_alert",
+        object_id=alert.id,
+        user_id=user.id,
+        detail={"language": language},
+    )
     return pdf

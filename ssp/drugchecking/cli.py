@@ -8,6 +8,7 @@ import datetime as dt
 import click
 from flask.cli import with_appcontext
 
+# ssp.i18n is imported in the commands, not here: `ssp --help` stays quick.
 FORMS = ("powder", "pill", "crystal", "liquid", "other")
 OUTCOMES = ("positive", "negative", "unclear")
 
@@ -62,13 +63,16 @@ def add(
     from ssp.drugchecking import services
     from ssp.drugchecking.models import CheckTest, SoldAs
     from ssp.extensions import db
+    from ssp.i18n import _, ngettext
     from ssp.outreach.models import Zone
     from ssp.staff.services import site_by_name, user_by_username
     from ssp.timeutil import program_zone
 
     user = user_by_username(username)
     if user is None or not user.active:
-        raise click.ClickException(f"{username!r} is not an active staff account.")
+        raise click.ClickException(
+            _("%(username)s is not an active staff account.", username=repr(username))
+        )
 
     def named(model, name):
         return db.session.scalar(
@@ -77,28 +81,41 @@ def add(
 
     entry = named(SoldAs, sold_as)
     if entry is None:
-        names = ", ".join(e.name for e in services.sold_as_list()) or "none yet"
-        raise click.ClickException(f"{sold_as!r} is not on the list (it has: {names}).")
+        names = ", ".join(e.name for e in services.sold_as_list()) or _("none yet")
+        raise click.ClickException(
+            _("%(name)s is not on the list (it has: %(names)s).", name=repr(sold_as), names=names)
+        )
     outcomes = {}
     for text in tests:
         name, sep, outcome = text.rpartition("=")
         test = named(CheckTest, name) if sep else None
         if test is None:
-            known = ", ".join(t.name for t in services.tests_list()) or "none yet"
-            raise click.ClickException(f"--test {text!r}: no such test (the list has: {known}).")
+            known = ", ".join(t.name for t in services.tests_list()) or _("none yet")
+            raise click.ClickException(
+                _(
+                    "--test %(test)s: no such test (the list has: %(names)s).",
+                    test=repr(text),
+                    names=known,
+                )
+            )
         if outcome.strip().lower() not in OUTCOMES:
             raise click.ClickException(
-                f"--test {text!r}: the outcome is positive, negative or unclear."
+                _(
+                    "--test %(test)s: the outcome is positive, negative or unclear.",
+                    test=repr(text),
+                )
             )
         if test.id in outcomes:
-            raise click.ClickException(f"--test {test.name!r} is given twice: give it once.")
+            raise click.ClickException(
+                _("--test %(test)s is given twice: give it once.", test=repr(test.name))
+            )
         outcomes[test.id] = outcome.strip().lower()
     site = site_by_name(" ".join(site_name.split())) if site_name else None
     zone = named(Zone, zone_name) if zone_name else None
     if site_name and site is None:
-        raise click.ClickException(f"No site is called {site_name!r}.")
+        raise click.ClickException(_("No site is called %(name)s.", name=repr(site_name)))
     if zone_name and zone is None:
-        raise click.ClickException(f"No outreach zone is called {zone_name!r}.")
+        raise click.ClickException(_("No outreach zone is called %(name)s.", name=repr(zone_name)))
     when = checked_at.replace(tzinfo=program_zone()) if checked_at else None
     details = services.CheckDetails(
         sold_as_id=entry.id,
@@ -115,7 +132,15 @@ def add(
     except services.DrugCheckError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
-    click.echo(f"Recorded result {check.id}: sold as {entry.name.lower()}, {len(outcomes)} tests.")
+    click.echo(
+        ngettext(
+            "Recorded result %(id)s: sold as %(sold_as)s, %(num)d test.",
+            "Recorded result %(id)s: sold as %(sold_as)s, %(num)d tests.",
+            len(outcomes),
+            id=check.id,
+            sold_as=entry.name.lower(),
+        )
+    )
 
 
 @drug_check_commands.command("rising")
@@ -125,17 +150,28 @@ def add(
 def rising(by: str, periods: int) -> None:
     """Print the signals and positive-of-tested by week or month."""
     from ssp.drugchecking import trends
+    from ssp.i18n import _, format_number
 
     found = trends.signals()
-    click.echo("Signals:" if found else "Signals: none meets the rule today.")
+    click.echo(_("Signals:") if found else _("Signals: none meets the rule today."))
     for signal in found:
         click.echo(f"  {signal.sentence}")
     chosen, lines = trends.table(by, periods)
     if not lines:
-        click.echo("No samples checked in these periods.")
+        click.echo(_("No samples checked in these periods."))
         return
     click.echo("")
-    click.echo("Sold as / finding: " + " | ".join(period.label for period in chosen))
+    click.echo(
+        _(
+            "Sold as / finding: %(periods)s",
+            periods=" | ".join(period.label for period in chosen),
+        )
+    )
     for line in lines:
-        cells = " | ".join(f"{p} of {t}" if t else "-" for p, t in line.cells)
+        cells = " | ".join(
+            _("%(positive)s of %(tested)s", positive=format_number(p), tested=format_number(t))
+            if t
+            else "-"
+            for p, t in line.cells
+        )
         click.echo(f"{line.sold_as} / {line.finds}: {cells}")

@@ -2,8 +2,9 @@
 in what, where and since when, the program's advice as bullets, and a QR code to the
 program's public page when one is configured (``ALERT_PUBLIC_URL``).
 
-Takes a ``FlyerContent`` (plain values; the words come from ``alerts.WORDS`` and the
-program's settings) and returns PDF bytes; it imports nothing of Flask or the database.
+Takes a ``FlyerContent`` (plain values, already in words: ``alerts.flyer_content`` makes
+it in the language chosen on the print form) and returns PDF bytes; it imports nothing of
+Flask or the database.
 Text is set in the DejaVu Sans the reports embed (``ssp.reporting.pdf``), so any name
 prints; the content is shrunk, never split, if it would not fit one page. Output is
 deterministic (reportlab's invariant mode).
@@ -45,6 +46,7 @@ class FlyerContent:
     scan: str  # "Scan for more:"
     author: str  # the program, in the PDF's properties
     issued: dt.date
+    language: str = "en"  # the PDF's language, for screen readers
 
 
 def _style(name: str, size: float, bold: bool = False, **values) -> ParagraphStyle:
@@ -110,6 +112,7 @@ def render_flyer(content: FlyerContent, page_size: str = "letter") -> bytes:
         subject=content.title,
         creator="ssp",
         producer="ssp",
+        lang=content.language,
     )
     flow: list = [
         Paragraph(_escape(content.title), STYLES["title"]),

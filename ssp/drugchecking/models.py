@@ -12,6 +12,7 @@ import datetime as dt
 import enum
 from typing import Any
 
+from flask_babel import LazyString
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.i18n import _l
 from ssp.staff.models import Site, User
 from ssp.timeutil import utcnow
 
@@ -41,14 +43,14 @@ class SampleForm(enum.StrEnum):
     OTHER = "other"
 
     @property
-    def label(self) -> str:
+    def label(self) -> LazyString:
         """The form as staff read it."""
         return {
-            "powder": "Powder",
-            "pill": "Pill",
-            "crystal": "Crystal or rock",
-            "liquid": "Liquid",
-            "other": "Other",
+            "powder": _l("Powder"),
+            "pill": _l("Pill"),
+            "crystal": _l("Crystal or rock"),
+            "liquid": _l("Liquid"),
+            "other": _l("Other"),
         }[self.value]
 
 
@@ -60,9 +62,13 @@ class Outcome(enum.StrEnum):
     UNCLEAR = "unclear"
 
     @property
-    def label(self) -> str:
+    def label(self) -> LazyString:
         """The outcome as staff read it."""
-        return {"positive": "Positive", "negative": "Negative", "unclear": "Unclear"}[self.value]
+        return {
+            "positive": _l("Positive"),
+            "negative": _l("Negative"),
+            "unclear": _l("Unclear"),
+        }[self.value]
 
 
 class Reaction(enum.StrEnum):
@@ -73,12 +79,12 @@ class Reaction(enum.StrEnum):
     NOT_ASKED = "not_asked"
 
     @property
-    def label(self) -> str:
+    def label(self) -> LazyString:
         """The answer as staff read it."""
         return {
-            "yes": "Yes: had or knew of a bad reaction",
-            "no": "No",
-            "not_asked": "Not asked or did not say",
+            "yes": _l("Yes: had or knew of a bad reaction"),
+            "no": _l("No"),
+            "not_asked": _l("Not asked or did not say"),
         }[self.value]
 
 
@@ -164,9 +170,13 @@ class AlertStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
     @property
-    def label(self) -> str:
+    def label(self) -> LazyString:
         """The status as staff read it."""
-        return {"draft": "Draft", "approved": "Approved", "withdrawn": "Withdrawn"}[self.value]
+        return {
+            "draft": _l("Draft"),
+            "approved": _l("Approved"),
+            "withdrawn": _l("Withdrawn"),
+        }[self.value]
 
 
 class Alert(db.Model):

@@ -25,15 +25,24 @@ from ssp.drugchecking.models import (
 )
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, _l, force_locale, ngettext
 from ssp.staff.models import Site, User
 from ssp.timeutil import as_utc, utcnow
 
-#: What a program starts with; an admin adds, renames or retires entries.
-DEFAULT_SOLD_AS = ("Fentanyl", "Heroin", "Meth", "Cocaine", "Crack", "Pressed pill", "Other")
+#: What a program starts with, in its ``LANGUAGE``; an admin adds or retires entries.
+DEFAULT_SOLD_AS = (
+    _l("Fentanyl"),
+    _l("Heroin"),
+    _l("Meth"),
+    _l("Cocaine"),
+    _l("Crack"),
+    _l("Pressed pill"),
+    _l("Other"),
+)
 DEFAULT_TESTS = (
-    ("Fentanyl test strip", "Fentanyl"),
-    ("Xylazine test strip", "Xylazine"),
-    ("Benzodiazepine test strip", "Benzodiazepines"),
+    (_l("Fentanyl test strip"), _l("Fentanyl")),
+    (_l("Xylazine test strip"), _l("Xylazine")),
+    (_l("Benzodiazepine test strip"), _l("Benzodiazepines")),
 )
 NAME_MAX = 60
 #: Clock drift tolerated between a device and the server.
@@ -48,16 +57,20 @@ class DrugCheckError(RuleError):
 
 
 def load_default_lists() -> int:
-    """Fill the empty lists with the defaults; returns how many entries were added."""
+    """Fill the empty lists with the defaults, named in the program's ``LANGUAGE``;
+    returns how many entries were added."""
     added = 0
-    if not db.session.scalar(select(func.count()).select_from(SoldAs)):
-        for position, name in enumerate(DEFAULT_SOLD_AS):
-            db.session.add(SoldAs(name=name, position=position, active=True))
-            added += 1
-    if not db.session.scalar(select(func.count()).select_from(CheckTest)):
-        for position, (name, finds) in enumerate(DEFAULT_TESTS):
-            db.session.add(CheckTest(name=name, finds=finds, position=position, active=True))
-            added += 1
+    with force_locale(current_app.config["LANGUAGE"]):
+        if not db.session.scalar(select(func.count()).select_from(SoldAs)):
+            for position, name in enumerate(DEFAULT_SOLD_AS):
+                db.session.add(SoldAs(name=str(name), position=position, active=True))
+                added += 1
+        if not db.session.scalar(select(func.count()).select_from(CheckTest)):
+            for position, (name, finds) in enumerate(DEFAULT_TESTS):
+                db.session.add(
+                    CheckTest(name=str(name), finds=str(finds), position=position, active=True)
+                )
+                added += 1
     if added:
         db.session.flush()
         record("drug_check_lists_loaded", object_type="drug_check_list", detail={"added": added})
@@ -89,13 +102,13 @@ def _clean_name(name: str | None, field: str) -> str:
 
     name = " ".join((name or "").split())
     if not name:
-        raise DrugCheckError("Enter a name.", field)
+        raise DrugCheckError(_("Enter a name."), field)
     if len(name) > NAME_MAX:
-        raise DrugCheckError(f"At most {NAME_MAX} characters.", field)
+        raise DrugCheckError(_("At most %(most)d characters.", most=NAME_MAX), field)
     if has_refused_characters(name) or any(unicodedata.category(c) == "Cf" for c in name):
-        raise DrugCheckError("Remove the invisible or control character from the name.", field)
+        raise DrugCheckError(_("Remove the invisible or control character from the name."), field)
     if code_in_use(normalise_code(name)):
-        raise DrugCheckError("That is a participant's code: a list names substances.", field)
+        raise DrugCheckError(_("That is a participant's code: a list names substances."), field)
     return name
 
 
@@ -103,7 +116,7 @@ def add_sold_as(name: str, user: User) -> SoldAs:
     """Add an entry to what samples can be sold as."""
     name = _clean_name(name, "name")
     if db.session.scalar(select(SoldAs.id).where(func.lower(SoldAs.name) == name.lower())):
-        raise DrugCheckError("That is already on the list.", "name")
+        raise DrugCheckError(_("That is already on the list."), "name")
     position = (db.session.scalar(select(func.max(SoldAs.position))) or 0) + 1
     entry = SoldAs(name=name, position=position, active=True)
     db.session.add(entry)
@@ -123,7 +136,7 @@ def add_test(name: str, finds: str, user: User) -> CheckTest:
     name = _clean_name(name, "name")
     finds = _clean_name(finds, "finds")
     if db.session.scalar(select(CheckTest.id).where(func.lower(CheckTest.name) == name.lower())):
-        raise DrugCheckError("That test is already on the list.", "name")
+        raise DrugCheckError(_("That test is already on the list."), "name")
     position = (db.session.scalar(select(func.max(CheckTest.position))) or 0) + 1
     test = CheckTest(name=name, finds=finds, position=position, active=True)
     db.session.add(test)
@@ -190,15 +203,15 @@ def record_check(
     now = now or utcnow()
     sold_as = db.session.get(SoldAs, details.sold_as_id) if details.sold_as_id else None
     if sold_as is None or not sold_as.active:
-        raise DrugCheckError("Choose what the sample was sold or bought as.", "sold_as_id")
+        raise DrugCheckError(_("Choose what the sample was sold or bought as."), "sold_as_id")
     try:
         form = SampleForm(details.form)
     except ValueError:
-        raise DrugCheckError("Choose the sample's form.", "form") from None
+        raise DrugCheckError(_("Choose the sample's form."), "form") from None
     try:
         reaction = Reaction(details.reaction or Reaction.NOT_ASKED)
     except ValueError:
-        raise DrugCheckError("Choose an answer about a bad reaction.", "reaction") from None
+        raise DrugCheckError(_("Choose an answer about a bad reaction."), "reaction") from None
     outcomes = _checked_outcomes(details.outcomes)
     site_id, zone_id = _checked_place(details.site_id, details.zone_id)
     checked_at = _checked_time(details.checked_at, now)
@@ -212,7 +225,7 @@ def record_check(
 
         visit = db.session.get(Visit, visit_id)
         if visit is None:
-            raise DrugCheckError("That visit is not on record.")
+            raise DrugCheckError(_("That visit is not on record."))
         participant_id = visit.participant_id
     check = DrugCheck(
         checked_at=checked_at,
@@ -254,15 +267,15 @@ def _checked_outcomes(outcomes: Mapping[int, Outcome | str]) -> list[tuple[int, 
         if value in (None, ""):
             continue
         if test_id not in active:
-            raise DrugCheckError("That test is not on the program's list any more.")
+            raise DrugCheckError(_("That test is not on the program's list any more."))
         try:
             checked.append((test_id, Outcome(value)))
         except ValueError:
             raise DrugCheckError(
-                "Choose positive, negative or unclear.", f"test_{test_id}"
+                _("Choose positive, negative or unclear."), f"test_{test_id}"
             ) from None
     if not checked:
-        raise DrugCheckError("Give the result of at least one test.", "tests")
+        raise DrugCheckError(_("Give the result of at least one test."), "tests")
     return sorted(checked)
 
 
@@ -272,13 +285,13 @@ def _checked_place(site_id: int | None, zone_id: int | None) -> tuple[int | None
     if site_id is not None:
         site = db.session.get(Site, site_id)
         if site is None or not site.active:
-            raise DrugCheckError("Choose a site that is in use.", "site_id")
+            raise DrugCheckError(_("Choose a site that is in use."), "site_id")
     if zone_id is not None:
         zone = db.session.get(Zone, zone_id)
         if zone is None or not zone.active:
-            raise DrugCheckError("Choose a zone that is in use.", "zone_id")
+            raise DrugCheckError(_("Choose a zone that is in use."), "zone_id")
     if site_id is None and zone_id is None:
-        raise DrugCheckError("Say where: a site or an outreach zone.", "site_id")
+        raise DrugCheckError(_("Say where: a site or an outreach zone."), "site_id")
     return site_id, zone_id
 
 
@@ -287,17 +300,24 @@ def _checked_time(checked_at: dt.datetime | None, now: dt.datetime) -> dt.dateti
         return now
     checked_at = as_utc(checked_at)
     if checked_at > now + FUTURE_TOLERANCE:
-        raise DrugCheckError("The time of a check cannot be in the future.", "checked_at")
+        raise DrugCheckError(_("The time of a check cannot be in the future."), "checked_at")
     days = current_app.config["VISIT_BACKDATE_DAYS"]
     if checked_at < now - dt.timedelta(days=days):
-        raise DrugCheckError(f"Results can be entered up to {days} days back.", "checked_at")
+        raise DrugCheckError(
+            ngettext(
+                "Results can be entered up to %(num)d day back.",
+                "Results can be entered up to %(num)d days back.",
+                days,
+            ),
+            "checked_at",
+        )
     return checked_at
 
 
 def void_check(check: DrugCheck, user: User, now: dt.datetime | None = None) -> None:
     """Take a result entered by mistake out of every count (flushed, not committed)."""
     if check.voided_at is not None:
-        raise DrugCheckError("This result was already taken out.")
+        raise DrugCheckError(_("This result was already taken out."))
     check.voided_at = now or utcnow()
     check.voided_by = user.id
     db.session.flush()

@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 
 from ssp.drugchecking.models import CheckTest, DrugCheck, Finding, Outcome, SoldAs
 from ssp.extensions import db
+from ssp.i18n import _, format_day, format_moment, format_number, ngettext
 from ssp.timeutil import day_start, program_today
 
 Counts = dict[tuple[int, int], tuple[int, int]]  # (sold_as id, test id) -> (positive, tested)
@@ -63,17 +64,18 @@ def periods(kind: str, count: int, today: dt.date | None = None) -> list[Period]
         monday = today - dt.timedelta(days=today.weekday())
         for back in range(count - 1, -1, -1):
             first = monday - dt.timedelta(weeks=back)
-            found.append(Period(f"Week of {first:%-d %b %Y}", first, first + dt.timedelta(days=6)))
+            label = _("Week of %(day)s", day=format_day(first))
+            found.append(Period(label, first, first + dt.timedelta(days=6)))
         return found
     year, month = today.year, today.month
     months = []
-    for _ in range(count):
+    for _back in range(count):
         months.append((year, month))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     for year, month in reversed(months):
         first = dt.date(year, month, 1)
         following = dt.date(year + (month == 12), month % 12 + 1, 1)
-        found.append(Period(f"{first:%B %Y}", first, following - dt.timedelta(days=1)))
+        found.append(Period(format_moment(first, "month"), first, following - dt.timedelta(days=1)))
     return found
 
 
@@ -132,22 +134,63 @@ class Signal:
     @property
     def sentence(self) -> str:
         """The signal in words, as the page and a drafted alert say it."""
-        before = (
-            f"up from {self.positive_before:,} of {self.tested_before:,} in the "
-            f"{(self.first - self.before_first).days} days before"
-            if self.tested_before
-            else "none tested in the days before"
-        )
-        days = (self.last - self.first).days + 1
-        return (
-            f"{self.finds} positive in {self.positive:,} of {self.tested:,} samples sold as "
-            f"{self.sold_as.lower()} in the last {days} days, {before}."
+        return signal_sentence(
+            finds=self.finds,
+            sold_as=self.sold_as,
+            positive=self.positive,
+            tested=self.tested,
+            positive_before=self.positive_before,
+            tested_before=self.tested_before,
+            days=(self.last - self.first).days + 1,
         )
 
     @property
     def before_first(self) -> dt.date:
         days = (self.last - self.first).days + 1
         return self.first - dt.timedelta(days=4 * days)
+
+
+def signal_sentence(
+    *,
+    finds: str,
+    sold_as: str,
+    positive: int,
+    tested: int,
+    positive_before: int,
+    tested_before: int,
+    days: int,
+) -> str:
+    """A signal in words, in the language spoken now: Xylazine positive in 3 of 4 samples
+    sold as fentanyl in the last 7 days, up from 1 of 8 in the 28 days before."""
+    values = {
+        "finds": finds,
+        "sold_as": sold_as.lower(),
+        "positive": format_number(positive),
+        "tested": format_number(tested),
+        "days": format_number(days),
+    }
+    if not tested_before:
+        return ngettext(
+            "%(finds)s positive in %(positive)s of %(tested)s sample sold as %(sold_as)s in "
+            "the last %(days)s days, none tested in the days before.",
+            "%(finds)s positive in %(positive)s of %(tested)s samples sold as %(sold_as)s in "
+            "the last %(days)s days, none tested in the days before.",
+            tested,
+            **values,
+        )
+    return ngettext(
+        "%(finds)s positive in %(positive)s of %(tested)s sample sold as %(sold_as)s in the "
+        "last %(days)s days, up from %(positive_before)s of %(tested_before)s in the "
+        "%(days_before)s days before.",
+        "%(finds)s positive in %(positive)s of %(tested)s samples sold as %(sold_as)s in the "
+        "last %(days)s days, up from %(positive_before)s of %(tested_before)s in the "
+        "%(days_before)s days before.",
+        tested,
+        positive_before=format_number(positive_before),
+        tested_before=format_number(tested_before),
+        days_before=format_number(4 * days),
+        **values,
+    )
 
 
 def signals(today: dt.date | None = None) -> list[Signal]:

@@ -16,6 +16,7 @@ from ssp.drugchecking.forms import OUTCOME_CHOICES, ResultForm, SoldAsForm, Test
 from ssp.drugchecking.models import CheckTest, DrugCheck, SoldAs
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, parse_id, posted_ids, require_confirmed_post, save
+from ssp.i18n import _, ngettext
 from ssp.security import Role, role_required
 from ssp.staff.models import Site
 
@@ -40,15 +41,15 @@ def _result_form(tests: list[CheckTest]) -> ResultForm:
     from ssp.outreach.models import Zone
 
     form = ResultForm()
-    form.sold_as_id.choices = [SelectChoice("", "Choose…")] + [
+    form.sold_as_id.choices = [SelectChoice("", _("Choose…"))] + [
         SelectChoice(entry.id, entry.name) for entry in services.sold_as_list()
     ]
     sites = db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name))
-    form.site_id.choices = [SelectChoice("", "None (an outreach zone)")] + [
+    form.site_id.choices = [SelectChoice("", _("None (an outreach zone)"))] + [
         SelectChoice(site.id, site.name) for site in sites
     ]
     zones = db.session.scalars(select(Zone).where(Zone.active.is_(True)).order_by(Zone.name))
-    form.zone_id.choices = [SelectChoice("", "None")] + [
+    form.zone_id.choices = [SelectChoice("", _("None"))] + [
         SelectChoice(zone.id, zone.name) for zone in zones
     ]
     if request.method == "GET":
@@ -71,7 +72,7 @@ def new_result():
     if form.validate_on_submit():
         key = form.submission_key.data or None
         if key and services.check_by_submission_key(key):
-            flash("That result was already saved.", "success")
+            flash(_("That result was already saved."), "success")
             return redirect(url_for("drugchecking.new_result"))
         outcomes = {test.id: field.data for test, field in outcome_fields}
         # A test retired while the form was open still counts as asked: the service
@@ -99,7 +100,7 @@ def new_result():
             )
         except IntegrityError:  # the same form, sent twice at once: the other one saved it
             db.session.rollback()
-            flash("That result was already saved.", "success")
+            flash(_("That result was already saved."), "success")
             return redirect(url_for("drugchecking.new_result"))
         if saved:
             return redirect(url_for("drugchecking.new_result", site=form.site_id.data or ""))
@@ -111,9 +112,16 @@ def new_result():
 
 def _saved_message(check: DrugCheck) -> str:
     positives = [f.test.finds.lower() for f in check.findings if f.outcome.value == "positive"]
-    found = f"positive for {', '.join(positives)}" if positives else "nothing positive"
-    return (
-        f"Result saved: sold as {check.sold_as.name.lower()}, {found}. Ready for the next sample."
+    sold_as = check.sold_as.name.lower()
+    if not positives:
+        return _(
+            "Result saved: sold as %(sold_as)s, nothing positive. Ready for the next sample.",
+            sold_as=sold_as,
+        )
+    return _(
+        "Result saved: sold as %(sold_as)s, positive for %(found)s. Ready for the next sample.",
+        sold_as=sold_as,
+        found=", ".join(positives),
     )
 
 
@@ -141,12 +149,17 @@ def trends_page():
 def _rule_words() -> str:
     config = current_app.config
     days = config["DRUG_CHECK_SIGNAL_DAYS"]
-    return (
-        f"A finding is a signal when, over the last {days} days, at least "
-        f"{config['DRUG_CHECK_SIGNAL_MIN_POSITIVES']} samples sold as one thing tested "
-        f"positive for it and its share of the samples tested rose by at least "
-        f"{round(config['DRUG_CHECK_SIGNAL_RISE'] * 100)} percentage points against the "
-        f"{4 * days} days before."
+    return ngettext(
+        "A finding is a signal when, over the last %(days)d days, at least %(num)d sample "
+        "sold as one thing tested positive for it and its share of the samples tested rose "
+        "by at least %(points)d percentage points against the %(days_before)d days before.",
+        "A finding is a signal when, over the last %(days)d days, at least %(num)d samples "
+        "sold as one thing tested positive for it and its share of the samples tested rose "
+        "by at least %(points)d percentage points against the %(days_before)d days before.",
+        config["DRUG_CHECK_SIGNAL_MIN_POSITIVES"],
+        days=days,
+        points=round(config["DRUG_CHECK_SIGNAL_RISE"] * 100),
+        days_before=4 * days,
     )
 
 
@@ -165,7 +178,7 @@ def void_result(check_id: int):
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash("The result was taken out of every count.", "success")
+        flash(_("The result was taken out of every count."), "success")
     return redirect(url_for("drugchecking.trends_page"))
 
 
@@ -196,7 +209,7 @@ def add_sold_as():
     """Add to what samples can be sold as."""
     form = SoldAsForm(prefix="sold")
     if form.validate_on_submit() and save(
-        form, lambda: services.add_sold_as(form.name.data, current_user), "Added."
+        form, lambda: services.add_sold_as(form.name.data, current_user), _("Added.")
     ):
         return redirect(url_for("drugchecking.lists"))
     return _lists_page(form, TestForm(prefix="test"), 422)
@@ -208,7 +221,9 @@ def add_test():
     """Add a test the program runs."""
     form = TestForm(prefix="test")
     if form.validate_on_submit() and save(
-        form, lambda: services.add_test(form.name.data, form.finds.data, current_user), "Added."
+        form,
+        lambda: services.add_test(form.name.data, form.finds.data, current_user),
+        _("Added."),
     ):
         return redirect(url_for("drugchecking.lists"))
     return _lists_page(SoldAsForm(prefix="sold"), form, 422)
@@ -230,7 +245,10 @@ def toggle(kind: str, entry_id: int):
     if entry.active != (wanted == "1"):
         services.set_active(entry, wanted == "1", current_user)
     db.session.commit()
-    flash(f"{entry.name}: {'in use' if entry.active else 'retired'}.", "success")
+    if entry.active:
+        flash(_("%(name)s: in use.", name=entry.name), "success")
+    else:
+        flash(_("%(name)s: retired.", name=entry.name), "success")
     return redirect(url_for("drugchecking.lists"))
 
 
@@ -241,5 +259,8 @@ def load_defaults():
     require_confirmed_post()
     added = services.load_default_lists()
     db.session.commit()
-    flash(f"Added {added} entries." if added else "The lists were not empty.", "success")
+    if added:
+        flash(ngettext("Added %(num)d entry.", "Added %(num)d entries.", added), "success")
+    else:
+        flash(_("The lists were not empty."), "success")
     return redirect(url_for("drugchecking.lists"))

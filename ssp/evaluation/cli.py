@@ -16,28 +16,39 @@ UNIT_OPTIONS = {"visit": "visit", "person-month": "person_month"}
 
 
 def _day(value: str | None, option: str) -> dt.date | None:
+    from ssp.i18n import _
+
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.UsageError(f"{option} takes a day as YYYY-MM-DD, e.g. 2026-10-01.") from None
+        raise click.UsageError(
+            _("%(option)s takes a day as YYYY-MM-DD, e.g. 2026-10-01.", option=option)
+        ) from None
 
 
 def _refuse_other_than_a_file(target: Path) -> None:
     """The zip is written beside ``target`` and renamed onto it, which would replace a
     device (/dev/full), a fifo, a socket or a symbolic link with a plain file: refuse
     anything there but a regular file, before any work is done."""
+    from ssp.i18n import _
+
     try:
         mode = target.lstat().st_mode
     except FileNotFoundError:
         return
     except OSError as error:
-        raise click.ClickException(f"Cannot write to {target}: {error.strerror}.") from None
+        raise click.ClickException(
+            _("Cannot write to %(path)s: %(problem)s.", path=str(target), problem=error.strerror)
+        ) from None
     if not stat.S_ISREG(mode):
         raise click.ClickException(
-            f"{target} exists and is not a regular file: give the path of a new file or of "
-            "an earlier export."
+            _(
+                "%(path)s exists and is not a regular file: give the path of a new file or of "
+                "an earlier export.",
+                path=str(target),
+            )
         )
 
 
@@ -117,6 +128,7 @@ def export_command(
     from ssp.cli import _check_writable
     from ssp.evaluation.export import ExportError, ExportRequest, make_export
     from ssp.extensions import db
+    from ssp.i18n import _, format_number, ngettext
     from ssp.reporting.archive import write_atomically
 
     target = Path(out_path)
@@ -143,11 +155,44 @@ def export_command(
         write_atomically(target, made.data)
     except OSError as error:
         db.session.rollback()
-        raise click.ClickException(f"Could not write the export: {error.strerror}.") from None
+        raise click.ClickException(
+            _("Could not write the export: %(problem)s.", problem=error.strerror)
+        ) from None
     db.session.commit()
     note = made.note
     click.echo(
-        f"Wrote {target} (sha256 {made.sha256}): {note.rows:,} rows ({note.people:,} people, "
-        f"{note.anonymous_rows:,} anonymous visits); k = {note.k}, {note.rows_coarsened:,} rows "
-        f"coarsened, {note.rows_left_out:,} left out."
+        _(
+            "Wrote %(path)s (sha256 %(sha256)s): %(rows)s (%(people)s, %(anonymous)s); k = "
+            "%(k)s, %(coarsened)s, %(left_out)s.",
+            path=str(target),
+            sha256=made.sha256,
+            rows=ngettext(
+                "%(count)s row", "%(count)s rows", note.rows, count=format_number(note.rows)
+            ),
+            people=ngettext(
+                "%(count)s person",
+                "%(count)s people",
+                note.people,
+                count=format_number(note.people),
+            ),
+            anonymous=ngettext(
+                "%(count)s anonymous visit",
+                "%(count)s anonymous visits",
+                note.anonymous_rows,
+                count=format_number(note.anonymous_rows),
+            ),
+            k=note.k,
+            coarsened=ngettext(
+                "%(count)s row coarsened",
+                "%(count)s rows coarsened",
+                note.rows_coarsened,
+                count=format_number(note.rows_coarsened),
+            ),
+            left_out=ngettext(
+                "%(count)s left out",
+                "%(count)s left out",
+                note.rows_left_out,
+                count=format_number(note.rows_left_out),
+            ),
+        )
     )

@@ -11,6 +11,9 @@ It flushes and never commits: the caller commits, then hands the file over.
 
 Each export draws new random person numbers (:mod:`secrets`), never derived from a code
 or an id, so two exports cannot be joined on them. The method: docs/evaluator-export.md.
+
+The cover note and the values are in the language the export is made in (the page's, or
+the command's); the file's column names are always the same.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from ssp.evaluation.kanon import Candidate, Step, anonymise
 from ssp.evaluation.writers import CoverNote, csv_bytes, package, parquet_bytes, sha256
 from ssp.extensions import db
 from ssp.forms import EARLIEST_YEAR, LATEST_YEAR
+from ssp.i18n import _, format_day
 from ssp.reporting.narratives import _names_a_code as names_a_code
 from ssp.reporting.periods import MONTH, QUARTER, YEAR, parse_period
 from ssp.textinput import has_refused_characters
@@ -57,11 +61,19 @@ class ExportError(RuleError):
     """An export that cannot be made as asked; ``field`` names the form box."""
 
 
-CLEARED = (
-    "The {name} contains a participant code, so it was cleared rather than shown again. It "
-    "is kept in the audit trail, which never names anyone by code: type it again without "
-    "the code."
-)
+def cleared(name: str) -> str:
+    """Why the purpose or the recipient (``name``) was cleared: it named a code."""
+    if name == "purpose":
+        return _(
+            "The purpose contains a participant code, so it was cleared rather than shown "
+            "again. It is kept in the audit trail, which never names anyone by code: type it "
+            "again without the code."
+        )
+    return _(
+        "The recipient contains a participant code, so it was cleared rather than shown "
+        "again. It is kept in the audit trail, which never names anyone by code: type it "
+        "again without the code."
+    )
 
 
 class NamesACode(ExportError):
@@ -101,7 +113,8 @@ class _Period:
     first_day: dt.date
     last_day: dt.date
     key: str
-    label: str
+    label: str  # as the cover note says it
+    audited: str = ""  # as the audit trail records it (dates as YYYY-MM-DD); else the label
 
 
 def min_group_size() -> int:
@@ -109,8 +122,12 @@ def min_group_size() -> int:
     k = int(current_app.config["EXPORT_MIN_GROUP_SIZE"])
     if k < MIN_K:
         raise ExportError(
-            f"EXPORT_MIN_GROUP_SIZE is {k}; it must be at least {MIN_K} (11 is usual). Ask "
-            "an administrator to set it."
+            _(
+                "EXPORT_MIN_GROUP_SIZE is %(k)s; it must be at least %(least)s (11 is usual). "
+                "Ask an administrator to set it.",
+                k=k,
+                least=MIN_K,
+            )
         )
     return k
 
@@ -119,7 +136,7 @@ def _period(request: ExportRequest, today: dt.date) -> _Period:
     key = (request.period or "").strip()
     dates = request.first_day is not None or request.last_day is not None
     if key and dates:
-        raise ExportError("Choose a period or give the dates, not both.", "period")
+        raise ExportError(_("Choose a period or give the dates, not both."), "period")
     if key:
         try:
             period = parse_period(key)
@@ -127,44 +144,88 @@ def _period(request: ExportRequest, today: dt.date) -> _Period:
             raise ExportError(str(error), "period") from None
         if period.kind not in PERIOD_KINDS:
             raise ExportError(
-                "Choose a month, a quarter or a calendar year, or give the first and last "
-                "day (for a fiscal year).",
+                _(
+                    "Choose a month, a quarter or a calendar year, or give the first and last "
+                    "day (for a fiscal year)."
+                ),
                 "period",
             )
         first, last = period.first_day, period.end_day - dt.timedelta(days=1)
-        chosen = _Period(first, last, period.key, period.label)
+        chosen = _Period(first, last, period.key, str(period.label))
     else:
         if request.first_day is None or request.last_day is None:
-            raise ExportError("Give the first and the last day, or choose a period.", "first_day")
+            raise ExportError(
+                _("Give the first and the last day, or choose a period."), "first_day"
+            )
         first, last = request.first_day, request.last_day
-        chosen = _Period(first, last, f"{first}_to_{last}", f"{first} to {last}")
+        label = _("%(first)s to %(last)s", first=format_day(first), last=format_day(last))
+        chosen = _Period(first, last, f"{first}_to_{last}", label, f"{first} to {last}")
     for day, name in ((first, "first_day"), (last, "last_day")):
         if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-            raise ExportError(f"Give a day between {EARLIEST_YEAR} and {LATEST_YEAR}.", name)
+            raise ExportError(
+                _(
+                    "Give a day between %(first)s and %(last)s.",
+                    first=str(EARLIEST_YEAR),
+                    last=str(LATEST_YEAR),
+                ),
+                name,
+            )
     if first > last:
-        raise ExportError("The first day is after the last day.", "last_day")
+        raise ExportError(_("The first day is after the last day."), "last_day")
     if first > today:
-        raise ExportError("The period has not begun yet.", "first_day")
+        raise ExportError(_("The period has not begun yet."), "first_day")
     return chosen
 
 
-def _text(value: str, name: str, what: str, most: int, *, multiline: bool) -> str:
+def _refusal(name: str, problem: str, most: int = 0) -> str:
+    """What is wrong with the purpose or the recipient (``name``), as one sentence."""
+    purpose = name == "purpose"
+    if problem == "control":
+        if purpose:
+            return _("Remove the control characters from the purpose.")
+        return _("Remove the control characters from the recipient.")
+    if problem == "empty":
+        return _("Say what the data is for.") if purpose else _("Say who receives the data.")
+    if problem == "long":
+        if purpose:
+            return _("Keep the purpose to %(most)s characters.", most=most)
+        return _("Keep the recipient to %(most)s characters.", most=most)
+    if problem == "far_too_long":
+        if purpose:
+            return _(
+                "The purpose was cleared: it is far longer than %(most)s characters, too long "
+                "to check for participant codes before showing it again.",
+                most=most,
+            )
+        return _(
+            "The recipient was cleared: it is far longer than %(most)s characters, too long "
+            "to check for participant codes before showing it again.",
+            most=most,
+        )
+    if purpose:
+        return _(
+            "The purpose contains a participant code. It is kept in the audit trail, which "
+            "never names anyone by code: leave the code out."
+        )
+    return _(
+        "The recipient contains a participant code. It is kept in the audit trail, which "
+        "never names anyone by code: leave the code out."
+    )
+
+
+def _text(value: str, name: str, most: int, *, multiline: bool) -> str:
     """A stated purpose or recipient: the text-input rule, a length, no participant code."""
     text = (value or "").replace("\r\n", "\n").strip()
     if has_refused_characters(text, multiline=multiline):
-        raise ExportError(f"Remove the control characters from the {name}.", name)
+        raise ExportError(_refusal(name, "control"), name)
     if not multiline:
         text = " ".join(text.split())
     if not text:
-        raise ExportError(f"Say {what}.", name)
+        raise ExportError(_refusal(name, "empty"), name)
     if len(text) > most:
-        raise ExportError(f"Keep the {name} to {most} characters.", name)
+        raise ExportError(_refusal(name, "long", most), name)
     if names_a_code(text):
-        raise NamesACode(
-            f"The {name} contains a participant code. It is kept in the audit trail, which "
-            "never names anyone by code: leave the code out.",
-            name,
-        )
+        raise NamesACode(_refusal(name, "code"), name)
     return text
 
 
@@ -177,12 +238,9 @@ def withheld(value: str | None, name: str, most: int) -> str | None:
     per 500 words)."""
     text = value or ""
     if len(text) > 4 * most:
-        return (
-            f"The {name} was cleared: it is far longer than {most} characters, too long to "
-            "check for participant codes before showing it again."
-        )
+        return _refusal(name, "far_too_long", most)
     if text.strip() and names_a_code(text):
-        return CLEARED.format(name=name)
+        return cleared(name)
     return None
 
 
@@ -194,13 +252,16 @@ def _check_options(request: ExportRequest) -> tuple[str, ...]:
         (request.file_format, FORMATS, "file_format"),
     ):
         if value not in allowed:
-            raise ExportError(f"Choose one of: {', '.join(allowed)}.", name)
+            raise ExportError(_("Choose one of: %(values)s.", values=", ".join(allowed)), name)
     unknown = [a for a in request.attributes if a not in ATTRIBUTES]
     if unknown:
-        raise ExportError(f"Choose attributes among: {', '.join(ATTRIBUTES)}.", "attributes")
+        raise ExportError(
+            _("Choose attributes among: %(values)s.", values=", ".join(ATTRIBUTES)),
+            "attributes",
+        )
     if request.unit == "person_month" and request.granularity == "week":
         raise ExportError(
-            "A row per person and month counts whole months: choose Month.", "granularity"
+            _("A row per person and month counts whole months: choose Month."), "granularity"
         )
     return tuple(a for a in ATTRIBUTES if a in request.attributes)
 
@@ -230,7 +291,7 @@ def _plan(request: ExportRequest, attributes: tuple[str, ...]):
     }
     start = [starts.get(name, 0) for name in names]
     steps = [
-        Step(names.index(column), level, says)
+        Step(names.index(column), level, str(says))
         for column, level, says in STEP_ORDER
         if column in names
     ]
@@ -243,20 +304,23 @@ def _columns(request: ExportRequest, chosen, levels) -> list[tuple[str, str]]:
     return [
         (
             "person",
-            "A random number for the person, made for this export only (empty: an anonymous visit)",
+            _(
+                "A random number for the person, made for this export only (empty: an "
+                "anonymous visit)"
+            ),
         ),
         *[
             (
                 qi.column,
-                qi.meanings[level]
+                str(qi.meanings[level])
                 if qi.column != "period" or per_visit
-                else "The month, e.g. 2026-10",
+                else _("The month, e.g. 2026-10"),
             )
             for qi, level in zip(chosen, levels, strict=True)
         ],
         *[
-            (name, meaning if name != "visits" or per_visit else "Visits in the month")
-            for name, meaning in rec.COUNTS
+            (name, meaning if name != "visits" or per_visit else _("Visits in the month"))
+            for name, meaning in rec.count_meanings()
         ],
     ]
 
@@ -266,10 +330,8 @@ def make_export(
 ) -> MadeExport:
     """Check the request, make the export and audit it (flushed, not committed)."""
     today = today or program_today()
-    purpose = _text(request.purpose, "purpose", "what the data is for", PURPOSE_MAX, multiline=True)
-    recipient = _text(
-        request.recipient, "recipient", "who receives the data", RECIPIENT_MAX, multiline=False
-    )
+    purpose = _text(request.purpose, "purpose", PURPOSE_MAX, multiline=True)
+    recipient = _text(request.recipient, "recipient", RECIPIENT_MAX, multiline=False)
     attributes = _check_options(request)
     period = _period(request, today)
     k = min_group_size()
@@ -283,10 +345,11 @@ def make_export(
     rows = visits if request.unit == "visit" else rec.person_months(visits)
 
     chosen, start, steps = _plan(request, attributes)
+    words = rec.words()  # the values, in the export's language
     candidates = [
         # An anonymous visit has no person (None): kanon groups it with the anonymous
         # rows only, never counting it as one of the people of a coded group.
-        Candidate(person=row.person, ladders=tuple(qi.ladder(row, sites) for qi in chosen))
+        Candidate(person=row.person, ladders=tuple(qi.ladder(row, sites, words) for qi in chosen))
         for row in rows
     ]
     outcome = anonymise(candidates, start, steps, k=k, allowance=SUPPRESSION_ALLOWANCE)
@@ -321,13 +384,13 @@ def make_export(
         first_day=period.first_day.isoformat(),
         last_day=period.last_day.isoformat(),
         time_zone=str(current_app.config["TIMEZONE"]),
-        unit=UNIT_NOTES[request.unit],
+        unit=_(UNIT_NOTES[request.unit]),
         asked=[
-            ("Rows", UNITS[request.unit]),
-            ("Dates", GRANULARITIES[request.granularity]),
-            ("Sites", LOCATIONS[request.location]),
-            ("Attributes", ", ".join(ATTRIBUTES[a] for a in attributes) or "none"),
-            ("Format", FORMATS[request.file_format]),
+            (_("Rows"), _(UNITS[request.unit])),
+            (_("Dates"), _(GRANULARITIES[request.granularity])),
+            (_("Sites"), _(LOCATIONS[request.location])),
+            (_("Attributes"), ", ".join(_(ATTRIBUTES[a]) for a in attributes) or _("none")),
+            (_("Format"), _(FORMATS[request.file_format])),
         ],
         k=k,
         allowance_percent=round(SUPPRESSION_ALLOWANCE * 100),
@@ -354,7 +417,7 @@ def make_export(
             "recipient": recipient,
             "file": filename,
             "sha256": digest,
-            "period": period.label,
+            "period": period.audited or period.label,
             "first_day": note.first_day,
             "last_day": note.last_day,
             "unit": request.unit,

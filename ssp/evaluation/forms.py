@@ -19,6 +19,7 @@ from ssp.evaluation.export import (
     ExportRequest,
 )
 from ssp.forms import Form, MultiCheckboxField, SaneDate
+from ssp.i18n import _, _l
 from ssp.reporting.periods import QUARTER, YEAR, Month, recent_periods
 
 MONTHS_OFFERED = 24
@@ -30,10 +31,12 @@ def period_choices(current: Month) -> list[SelectChoice]:
     dates below."""
     last = current.shifted(-1)
     groups = {
-        "Dates": [(DATES_INSTEAD, "The days given below")],
-        "Months": [(m.key, m.label) for m in (current.shifted(-n) for n in range(MONTHS_OFFERED))],
-        "Quarters": [(p.key, p.label) for p in recent_periods(QUARTER, last, 1, 8)],
-        "Calendar years": [(p.key, p.label) for p in recent_periods(YEAR, last, 1, 5)],
+        _("Dates"): [(DATES_INSTEAD, _("The days given below"))],
+        _("Months"): [
+            (m.key, m.label) for m in (current.shifted(-n) for n in range(MONTHS_OFFERED))
+        ],
+        _("Quarters"): [(p.key, p.label) for p in recent_periods(QUARTER, last, 1, 8)],
+        _("Calendar years"): [(p.key, p.label) for p in recent_periods(YEAR, last, 1, 5)],
     }
     return [
         SelectChoice(value, label, optgroup=group)
@@ -43,48 +46,53 @@ def period_choices(current: Month) -> list[SelectChoice]:
 
 
 def _choices(options: dict[str, str]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in options.items()]
+    """The options of ``ssp.evaluation.choices`` (marked there), looked up when shown."""
+    return [SelectChoice(value, _l(label)) for value, label in options.items()]
 
 
 class ExportForm(Form):
     """What to export, for whom and why."""
 
-    period = SelectField("Period", choices=[])
-    first_day = DateField("Or from (first day)", validators=[Optional(), SaneDate()])
-    last_day = DateField("To (last day, included)", validators=[Optional(), SaneDate()])
-    unit = SelectField("Rows", choices=_choices(UNITS), default="visit")
+    period = SelectField(_l("Period"), choices=[])
+    first_day = DateField(_l("Or from (first day)"), validators=[Optional(), SaneDate()])
+    last_day = DateField(_l("To (last day, included)"), validators=[Optional(), SaneDate()])
+    unit = SelectField(_l("Rows"), choices=_choices(UNITS), default="visit")
     granularity = SelectField(
-        "Dates as",
+        _l("Dates as"),
         choices=_choices(GRANULARITIES),
         default="month",
-        description="Months are safer: fewer rows need to be coarsened or left out.",
+        description=_l("Months are safer: fewer rows need to be coarsened or left out."),
     )
     location = SelectField(
-        "Sites",
+        _l("Sites"),
         choices=_choices(LOCATIONS),
         default="kind",
-        description="Site names single out people at small sites; kinds rarely do.",
+        description=_l("Site names single out people at small sites; kinds rarely do."),
     )
     attributes = MultiCheckboxField(
-        "Attributes to include",
+        _l("Attributes to include"),
         choices=_choices(ATTRIBUTES),
         default=["age_band", "gender"],
     )
-    file_format = SelectField("Format", choices=_choices(FORMATS), default="csv")
+    file_format = SelectField(_l("Format"), choices=_choices(FORMATS), default="csv")
     purpose = TextAreaField(
-        "Purpose",
-        validators=[DataRequired("Say what the data is for."), Length(max=PURPOSE_MAX)],
-        description="What the evaluation is and what the data is used for (kept in the "
-        "audit trail, not in the file).",
+        _l("Purpose"),
+        validators=[DataRequired(_l("Say what the data is for.")), Length(max=PURPOSE_MAX)],
+        description=_l(
+            "What the evaluation is and what the data is used for (kept in the audit trail, "
+            "not in the file)."
+        ),
     )
     recipient = StringField(
-        "Recipient",
-        validators=[DataRequired("Say who receives the data."), Length(max=RECIPIENT_MAX)],
-        description="The organisation and the person responsible, e.g. State University, "
-        "evaluation team (kept in the audit trail, not in the file).",
+        _l("Recipient"),
+        validators=[DataRequired(_l("Say who receives the data.")), Length(max=RECIPIENT_MAX)],
+        description=_l(
+            "The organisation and the person responsible, e.g. State University, evaluation "
+            "team (kept in the audit trail, not in the file)."
+        ),
         render_kw={"autocomplete": "off"},
     )
-    submit = SubmitField("Make the export and download it")
+    submit = SubmitField(_l("Make the export and download it"))
 
     def to_request(self) -> ExportRequest:
         """The form's values as the service's request."""

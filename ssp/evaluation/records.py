@@ -9,6 +9,9 @@ collected, the units per supply category (and the naloxone kits given because th
 one was used on someone), the services. Never a code, a note, a reason typed by staff,
 a username, a zone or an item name. Voided visits never count; anonymous visits do (as
 visits, with no person). Days, weeks and months are the program's (``TIMEZONE``).
+
+The values are written in the language the export is made in (``Words``, looked up once
+per export); the column names never change.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 
 from ssp.extensions import db
+from ssp.i18n import _, _l
 from ssp.participants.models import Gender, Participant, RaceEthnicity, Substance
 from ssp.reporting.metrics import NOT_RECORDED
 from ssp.reporting.metrics import _age_band as age_band  # the reports' bands, exactly
@@ -29,35 +33,85 @@ from ssp.supplies.models import SupplyCategory, SupplyItem
 from ssp.timeutil import as_utc, day_start
 from ssp.visits.models import NaloxoneReason, Service, Visit, VisitItem, VisitKind, VisitService
 
-SUPPRESSED = "Suppressed"
-SEVERAL_SITES = "More than one site"
-SEVERAL_KINDS = "More than one kind"
-SEVERAL_MODELS = "More than one"
+SUPPRESSED = _l("Suppressed")
+SEVERAL_SITES = _l("More than one site")
+SEVERAL_KINDS = _l("More than one kind")
+SEVERAL_MODELS = _l("More than one")
 
-# The counts of a row, in column order: (column, what it counts).
-COUNTS: list[tuple[str, str]] = [
-    ("visits", "Visits (1 on a row per visit)"),
-    ("syringes_collected", "Used syringes collected"),
-    *[(f"supplies_{c.value}", f"Units handed out: {c.label}") for c in SupplyCategory],
-    (
-        "naloxone_after_reversal",
-        "Naloxone units handed out because the last kit was used on someone (an overdose "
-        "reversal reported at the visit)",
-    ),
-    *[(f"service_{s.value}", f"Times given: {s.label}") for s in Service],
+# The count columns of a row, in column order (their meanings: ``count_meanings``).
+COUNT_COLUMNS = [
+    "visits",
+    "syringes_collected",
+    *[f"supplies_{c.value}" for c in SupplyCategory],
+    "naloxone_after_reversal",
+    *[f"service_{s.value}" for s in Service],
 ]
-COUNT_COLUMNS = [name for name, _ in COUNTS]
 
-# Age bands widened (the third step of the method): the reports' bands, three at a time.
-WIDE_AGE_BANDS = {
-    "Under 18": "Under 35",
-    "18 to 24": "Under 35",
-    "25 to 34": "Under 35",
-    "35 to 44": "35 to 54",
-    "45 to 54": "35 to 54",
-    "55 to 64": "55 and over",
-    "65 and over": "55 and over",
-}
+
+def count_meanings() -> list[tuple[str, str]]:
+    """(column, what it counts) for each count column, in the language spoken now."""
+    return [
+        ("visits", _("Visits (1 on a row per visit)")),
+        ("syringes_collected", _("Used syringes collected")),
+        *[
+            (f"supplies_{c.value}", _("Units handed out: %(category)s", category=c.label))
+            for c in SupplyCategory
+        ],
+        (
+            "naloxone_after_reversal",
+            _(
+                "Naloxone units handed out because the last kit was used on someone (an "
+                "overdose reversal reported at the visit)"
+            ),
+        ),
+        *[(f"service_{s.value}", _("Times given: %(service)s", service=s.label)) for s in Service],
+    ]
+
+
+# Age bands widened (the third step of the method): the reports' bands, three at a time
+# (under 18 to 34, 35 to 54, 55 and over).
+WIDE_AGE_BANDS = ((35, _l("Under 35")), (55, _l("35 to 54")), (None, _l("55 and over")))
+
+
+@dataclass
+class Words:
+    """The values an export writes, in the language it is made in: looked up once per
+    export, not once per row."""
+
+    suppressed: str
+    several_sites: str
+    several_kinds: str
+    several_models: str
+    not_recorded: str
+    yes: str
+    no: str
+    site_kinds: dict[SiteKind, str]
+    models: dict[VisitKind, str]
+    genders: dict[Gender, str]
+    races: dict[RaceEthnicity, str]
+    substances: dict[Substance, str]
+    wide_bands: tuple[tuple[int | None, str], ...]
+    # Age (years reached) -> (band, wide band), filled as rows need them.
+    bands: dict[int | None, tuple[str, str]] = field(default_factory=dict)
+
+
+def words() -> Words:
+    """The export's values in the language spoken now."""
+    return Words(
+        suppressed=str(SUPPRESSED),
+        several_sites=str(SEVERAL_SITES),
+        several_kinds=str(SEVERAL_KINDS),
+        several_models=str(SEVERAL_MODELS),
+        not_recorded=str(NOT_RECORDED),
+        yes=_("Yes"),
+        no=_("No"),
+        site_kinds={kind: str(kind.label) for kind in SiteKind},
+        models={kind: str(kind.label) for kind in VisitKind},
+        genders={gender: str(gender.label) for gender in Gender},
+        races={race: str(race.label) for race in RaceEthnicity},
+        substances={substance: str(substance.label) for substance in Substance},
+        wide_bands=tuple((below, str(label)) for below, label in WIDE_AGE_BANDS),
+    )
 
 
 @dataclass
@@ -206,50 +260,66 @@ def period_ladder(record: Record) -> tuple[str, ...]:
     return (iso_week(record.day), month_of(record.day))
 
 
-def location_ladder(record: Record, sites: dict[int, SiteFacts]) -> tuple[str, ...]:
+def location_ladder(
+    record: Record, sites: dict[int, SiteFacts], w: Words | None = None
+) -> tuple[str, ...]:
     """The site's name, then its kind, then suppressed (a person-month at several:
     "More than one site", and its kind if they are all of one kind)."""
+    w = w or words()
     facts = [sites[site_id] for site_id in sorted(record.sites)]
-    name = facts[0].name if len(facts) == 1 else SEVERAL_SITES
+    name = facts[0].name if len(facts) == 1 else w.several_sites
     kinds = {f.kind for f in facts}
-    kind = next(iter(kinds)).label if len(kinds) == 1 else SEVERAL_KINDS
-    return (name, kind, SUPPRESSED)
+    kind = w.site_kinds[next(iter(kinds))] if len(kinds) == 1 else w.several_kinds
+    return (name, kind, w.suppressed)
 
 
-def service_model_ladder(record: Record) -> tuple[str, ...]:
+def service_model_ladder(record: Record, w: Words | None = None) -> tuple[str, ...]:
     """How the person was reached (fixed site, mobile unit, outreach, delivery)."""
+    w = w or words()
     models = record.models
-    return (next(iter(models)).label if len(models) == 1 else SEVERAL_MODELS, SUPPRESSED)
+    model = w.models[next(iter(models))] if len(models) == 1 else w.several_models
+    return (model, w.suppressed)
 
 
-def age_ladder(record: Record) -> tuple[str, ...]:
+def age_ladder(record: Record, w: Words | None = None) -> tuple[str, ...]:
     """The reports' age band (the age reached in the year of the visit, from the birth
     year), then a wider band, then suppressed."""
+    w = w or words()
     years = record.day.year - record.birth_year if record.birth_year is not None else None
-    band = age_band(years)
-    return (band, WIDE_AGE_BANDS.get(band, band), SUPPRESSED)
+    found = w.bands.get(years)
+    if found is None:
+        band = str(age_band(years))
+        wide = band
+        if years is not None and band != w.not_recorded:
+            wide = next(label for below, label in w.wide_bands if below is None or years < below)
+        found = w.bands[years] = (band, wide)
+    return (*found, w.suppressed)
 
 
-def _labelled(value) -> str:
-    return value.label if value is not None else NOT_RECORDED
+def _labelled(value, labels: dict, w: Words) -> str:
+    return labels[value] if value is not None else w.not_recorded
 
 
-def gender_ladder(record: Record) -> tuple[str, ...]:
+def gender_ladder(record: Record, w: Words | None = None) -> tuple[str, ...]:
     """Gender as the person describes it, then suppressed."""
-    return (_labelled(record.gender), SUPPRESSED)
+    w = w or words()
+    return (_labelled(record.gender, w.genders, w), w.suppressed)
 
 
-def race_ladder(record: Record) -> tuple[str, ...]:
+def race_ladder(record: Record, w: Words | None = None) -> tuple[str, ...]:
     """Race or ethnicity, then suppressed."""
-    return (_labelled(record.race_ethnicity), SUPPRESSED)
+    w = w or words()
+    return (_labelled(record.race_ethnicity, w.races, w), w.suppressed)
 
 
-def substance_ladder(record: Record) -> tuple[str, ...]:
+def substance_ladder(record: Record, w: Words | None = None) -> tuple[str, ...]:
     """The substance the person says they use most, then suppressed."""
-    return (_labelled(record.primary_substance), SUPPRESSED)
+    w = w or words()
+    return (_labelled(record.primary_substance, w.substances, w), w.suppressed)
 
 
-def injects_ladder(record: Record) -> tuple[str, ...]:
+def injects_ladder(record: Record, w: Words | None = None) -> tuple[str, ...]:
     """Whether the person injects (Yes, No, Not recorded), then suppressed."""
-    injects = {True: "Yes", False: "No", None: NOT_RECORDED}[record.injects]
-    return (injects, SUPPRESSED)
+    w = w or words()
+    injects = {True: w.yes, False: w.no, None: w.not_recorded}[record.injects]
+    return (injects, w.suppressed)

@@ -8,11 +8,11 @@ from flask_login import current_user
 
 from ssp.database import reads_first
 from ssp.evaluation.export import (
-    CLEARED,
     PURPOSE_MAX,
     RECIPIENT_MAX,
     ExportError,
     NamesACode,
+    cleared,
     make_export,
     withheld,
 )
@@ -76,7 +76,7 @@ def _withhold_codes(form: ExportForm, named: str | None) -> None:
     for field, most in ((form.purpose, PURPOSE_MAX), (form.recipient, RECIPIENT_MAX)):
         reason = withheld(field.data, field.name, most)
         if reason is None and field.name == named:
-            reason = CLEARED.format(name=field.name)
+            reason = cleared(field.name)
         if reason is not None:
             field.data = ""
             field.raw_data = []

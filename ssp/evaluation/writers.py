@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from ssp.csvsafe import spreadsheet_safe
+from ssp.i18n import _, format_day, format_number
 
 Cell = str | int | None
 
@@ -85,84 +86,130 @@ class CoverNote:
         facts = asdict(self)
         facts["asked"] = dict(self.asked)
         facts["columns"] = [{"name": n, "meaning": m} for n, m in self.columns]
-        facts["method"] = "k-anonymity: global recoding in a fixed order, then local suppression"
+        facts["method"] = _("k-anonymity: global recoding in a fixed order, then local suppression")
         return (json.dumps(facts, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
     def as_markdown(self) -> bytes:
-        """README.md: the same facts, for a person."""
+        """README.md: the same facts, for a person, in the language spoken now."""
+        k, n = self.k, format_number
+        left_out = _(
+            "- rows left out (still in a group smaller than %(k)s): %(rows)s",
+            k=k,
+            rows=n(self.rows_left_out),
+        )
+        if self.anonymous_rows_left_out:
+            left_out = _(
+                "- rows left out (still in a group smaller than %(k)s): %(rows)s (%(anonymous)s "
+                "of them anonymous visits)",
+                k=k,
+                rows=n(self.rows_left_out),
+                anonymous=n(self.anonymous_rows_left_out),
+            )
+        in_file = _(
+            "- rows in this file: %(rows)s (%(people)s people)",
+            rows=n(self.rows),
+            people=n(self.people),
+        )
+        if self.anonymous_rows:
+            in_file = _(
+                "- rows in this file: %(rows)s (%(people)s people; %(anonymous)s anonymous visits)",
+                rows=n(self.rows),
+                people=n(self.people),
+                anonymous=n(self.anonymous_rows),
+            )
         lines = [
-            f"# Evaluator export: {self.period}",
+            "# " + _("Evaluator export: %(period)s", period=self.period),
             "",
-            f"From {self.program}, made on {self.generated_on}. Visits from {self.first_day} "
-            f"to {self.last_day} (both included), days as in the time zone {self.time_zone}. "
-            f"{self.unit}. Voided visits are left out.",
+            _(
+                "From %(program)s, made on %(made)s. Visits from %(first)s to %(last)s (both "
+                "included), days as in the time zone %(zone)s. %(unit)s. Voided visits are left "
+                "out.",
+                program=self.program,
+                made=_day(self.generated_on),
+                first=_day(self.first_day),
+                last=_day(self.last_day),
+                zone=self.time_zone,
+                unit=self.unit,
+            ),
             "",
-            "Nobody is named in this file. `person` is a random number made for this export "
-            "only: the same person has the same number on every row of this file, and a "
-            "different one in any other export, so two exports cannot be joined. No code, "
-            "name, note, staff name or other typed text is included.",
+            _(
+                "Nobody is named in this file. `person` is a random number made for this export "
+                "only: the same person has the same number on every row of this file, and a "
+                "different one in any other export, so two exports cannot be joined. No code, "
+                "name, note, staff name or other typed text is included."
+            ),
             "",
-            "## What was asked",
+            "## " + _("What was asked"),
             "",
             *[f"- {option}: {value}" for option, value in self.asked],
             "",
-            "## Small groups (k-anonymity)",
+            "## " + _("Small groups (k-anonymity)"),
             "",
-            f"- k (smallest group): **{self.k}**: every combination of values in the file "
-            f"is shared by at least {self.k} different people among the rows with a "
-            f"`person`, and by at least {self.k} rows among the anonymous visits (empty "
-            "`person`)",
-            f"- rows before: {self.rows_read:,}",
-            f"- rows in this file: {self.rows:,} ({self.people:,} people"
-            + (f"; {self.anonymous_rows:,} anonymous visits" if self.anonymous_rows else "")
-            + ")",
-            f"- rows coarsened (kept, with a value coarser than asked): {self.rows_coarsened:,}",
-            f"- rows left out (still in a group smaller than {self.k}): {self.rows_left_out:,}"
-            + (
-                f" ({self.anonymous_rows_left_out:,} of them anonymous visits)"
-                if self.anonymous_rows_left_out
-                else ""
+            _(
+                "- k (smallest group): **%(k)s**: every combination of values in the file is "
+                "shared by at least %(k)s different people among the rows with a `person`, and "
+                "by at least %(k)s rows among the anonymous visits (empty `person`)",
+                k=k,
+            ),
+            _("- rows before: %(rows)s", rows=n(self.rows_read)),
+            in_file,
+            _(
+                "- rows coarsened (kept, with a value coarser than asked): %(rows)s",
+                rows=n(self.rows_coarsened),
+            ),
+            left_out,
+            "",
+            _(
+                "Method: each row's quasi-identifiers (the period, the site or site kind, the "
+                "service model, the age band, gender, race or ethnicity, primary substance and "
+                "injects, whichever are included) form its group, and since an empty `person` "
+                "shows that a row is an anonymous visit, the rows with a `person` and the "
+                "anonymous rows of one combination are two separate groups. A group of rows "
+                "with a `person` must hold at least %(k)s different people (so one person's "
+                "many visits are a group of one, and anonymous visits never make up the "
+                "number); a group of anonymous visits must hold at least %(k)s rows. While more "
+                "rows than %(percent)s%% of all rows (rounded down) are in smaller groups, one "
+                "column is coarsened for every row, in this fixed order, skipping columns not "
+                "included and levels already asked for: dates from weeks to months; sites to "
+                "their kinds; age bands widened (under 35, 35 to 54, 55 and over); then primary "
+                "substance, race or ethnicity, gender, injects and service model each replaced "
+                "by “%(suppressed)s”; then the age band; then the site kind. Rows still in "
+                "smaller groups are then left out. So a column never mixes detailed and "
+                "coarsened values.",
+                k=k,
+                percent=self.allowance_percent,
+                suppressed=_("Suppressed"),  # the value, as the file writes it
             ),
             "",
-            "Method: each row's quasi-identifiers (the period, the site or site kind, the "
-            "service model, the age band, gender, race or ethnicity, primary substance and "
-            "injects, whichever are included) form its group, and since an empty `person` "
-            "shows that a row is an anonymous visit, the rows with a `person` and the "
-            "anonymous rows of one combination are two separate groups. A group of rows with "
-            f"a `person` must hold at least {self.k} different people (so one person's "
-            "many visits are a group of one, and anonymous visits never make up the "
-            f"number); a group of anonymous visits must hold at least {self.k} rows. While "
-            f"more rows than {self.allowance_percent}% of all rows (rounded down) are in "
-            "smaller groups, one column is coarsened for every row, in this fixed order, "
-            "skipping columns not included and levels already asked for: dates from weeks "
-            "to months; sites to their kinds; age bands widened (under 35, 35 to 54, 55 and "
-            "over); then primary substance, race or ethnicity, gender, injects and service "
-            "model each replaced by “Suppressed”; then the age band; then the site kind. "
-            "Rows still in smaller groups are then left out. So a column never mixes "
-            "detailed and coarsened values.",
-            "",
-            "Steps taken for this file:",
+            _("Steps taken for this file:"),
             "",
             *(
                 [f"{number}. {step}" for number, step in enumerate(self.steps, start=1)]
-                or ["- none: the groups were large enough as asked"]
+                or ["- " + _("none: the groups were large enough as asked")]
             ),
             "",
-            "## Columns",
+            "## " + _("Columns"),
             "",
-            "| column | meaning |",
+            "| " + _("column") + " | " + _("meaning") + " |",
             "|---|---|",
             *[f"| `{name}` | {meaning} |" for name, meaning in self.columns],
             "",
-            "## The file",
+            "## " + _("The file"),
             "",
             f"`{self.data_file}`, sha256 `{self.data_sha256}`.",
             "",
-            "Please keep the file as the data-sharing agreement says, do not try to find out "
-            "who anyone is, and do not link it with other data about people.",
+            _(
+                "Please keep the file as the data-sharing agreement says, do not try to find "
+                "out who anyone is, and do not link it with other data about people."
+            ),
             "",
         ]
         return "\n".join(lines).encode("utf-8")
+
+
+def _day(iso: str) -> str:
+    """A day of the note (kept as YYYY-MM-DD) as the reader writes it."""
+    return format_day(dt.date.fromisoformat(iso))
 
 
 def package(data_file: str, data: bytes, note: CoverNote, day: dt.date) -> bytes:

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from ssp.forms import Form, optional_int
+from ssp.i18n import _l
 from ssp.imports.mapping import PACKS, UNITS
 from ssp.imports.models import ImportShape
 
@@ -15,32 +16,36 @@ from ssp.imports.models import ImportShape
 class UploadForm(Form):
     """Choose a file, say how it is laid out, and optionally a saved mapping."""
 
-    file = FileField("Spreadsheet (.csv or .xlsx)", validators=[FileRequired("Choose a file.")])
+    file = FileField(
+        _l("Spreadsheet (.csv or .xlsx)"), validators=[FileRequired(_l("Choose a file."))]
+    )
     shape = RadioField(
-        "How the file is laid out",
-        choices=[SelectChoice(shape.value, shape.label) for shape in ImportShape],
+        _l("How the file is laid out"),
+        choices=[SelectChoice(shape.value, shape.lazy_label) for shape in ImportShape],
         default=ImportShape.VISITS.value,
     )
-    mapping = SelectField("Start from a saved mapping", coerce=optional_int, validate_choice=True)
-    submit = SubmitField("Upload and map the columns")
+    mapping = SelectField(
+        _l("Start from a saved mapping"), coerce=optional_int, validate_choice=True
+    )
+    submit = SubmitField(_l("Upload and map the columns"))
 
 
 class MappingForm(Form):
     """The field of each column (added per file), the site of every row, dates."""
 
-    site_id = SelectField("Site of every row (when no column names it)", coerce=optional_int)
+    site_id = SelectField(_l("Site of every row (when no column names it)"), coerce=optional_int)
     date_order = SelectField(
-        "Dates like 03/04/2025 mean",
+        _l("Dates like 03/04/2025 mean"),
         choices=[
-            SelectChoice("MDY", "March 4 (month first)"),
-            SelectChoice("DMY", "3 April (day first)"),
+            SelectChoice("MDY", _l("March 4 (month first)")),
+            SelectChoice("DMY", _l("3 April (day first)")),
         ],
     )
     save_as = StringField(
-        "Save this mapping as (to reuse next month)",
+        _l("Save this mapping as (to reuse next month)"),
         validators=[Optional(), Length(max=80)],
     )
-    submit = SubmitField("Preview the import")
+    submit = SubmitField(_l("Preview the import"))
 
 
 def column_fields(form: MappingForm, headers: list[str], choices, mapping) -> list[tuple]:
@@ -57,22 +62,22 @@ def column_fields(form: MappingForm, headers: list[str], choices, mapping) -> li
     return rows
 
 
-UNIT_CHOICES = [(UNITS, "single items"), (PACKS, "packs")]
+UNIT_CHOICES = [(UNITS, _l("single items")), (PACKS, _l("packs"))]
 
 
 class ConfirmImportForm(Form):
     """What the manager confirms with the preview."""
 
-    move_stock = BooleanField("Take what these visits handed out from today's stock")
-    leave_out_refused = BooleanField("Import the other rows and leave the refused ones out")
+    move_stock = BooleanField(_l("Take what these visits handed out from today's stock"))
+    leave_out_refused = BooleanField(_l("Import the other rows and leave the refused ones out"))
     near_duplicates_checked = BooleanField(
-        "I have checked the near-duplicate codes: they are different people"
+        _l("I have checked the near-duplicate codes: they are different people")
     )
-    submit = SubmitField("Import")
+    submit = SubmitField(_l("Import"))
 
 
 class UndoForm(Form):
     """Confirm taking a batch back out."""
 
-    confirm = BooleanField("Yes, remove what this import added")
-    submit = SubmitField("Undo this import")
+    confirm = BooleanField(_l("Yes, remove what this import added"))
+    submit = SubmitField(_l("Undo this import"))

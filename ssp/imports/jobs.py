@@ -4,6 +4,8 @@ can show a progress bar while 100,000 rows are checked and written.
 A job's progress lives in this process (``ssp serve`` is one process with threads);
 its outcome lives in the database: the preview on the upload, the batch with its
 visits. A job lost with a restart leaves the upload as it was, to be started again.
+A job speaks the language of the page that started it: the preview's refusals and a
+problem are written in it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from flask import Flask
 
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, current_language, force_locale
 from ssp.imports import services
 from ssp.imports.mapping import Mapping
 from ssp.imports.models import ImportUpload
@@ -32,12 +35,21 @@ class Job:
 
     upload_id: int
     kind: str  # "preview" or "import"
-    stage: str = "Reading the file"
+    stage: str = "reading"  # then "checking", and "writing" for an import
     done: int = 0
     total: int = 0
     finished: bool = False
     problem: str | None = None
     batch_id: int | None = None
+
+    @property
+    def stage_label(self) -> str:
+        """The stage as the page says it."""
+        return {
+            "reading": _("Reading the file"),
+            "checking": _("Checking rows"),
+            "writing": _("Writing visits"),
+        }[self.stage]
 
     @property
     def percent(self) -> int:
@@ -70,15 +82,19 @@ def start(app: Flask, kind: str, upload_id: int, user_id: int, choices: Choices 
         if current is not None and not current.finished:
             return current
         job = _JOBS[upload_id] = Job(upload_id, kind)
+    language = current_language()
     thread = threading.Thread(
-        target=_run, args=(app, job, user_id, choices), name=f"ssp-import-{upload_id}", daemon=True
+        target=_run,
+        args=(app, job, user_id, choices, language),
+        name=f"ssp-import-{upload_id}",
+        daemon=True,
     )
     thread.start()
     return job
 
 
-def _run(app: Flask, job: Job, user_id: int, choices: Choices | None) -> None:
-    with app.app_context():
+def _run(app: Flask, job: Job, user_id: int, choices: Choices | None, language: str) -> None:
+    with app.app_context(), force_locale(language):
         try:
             _work(job, user_id, choices)
         except (RuleError, FileProblem) as problem:
@@ -87,7 +103,7 @@ def _run(app: Flask, job: Job, user_id: int, choices: Choices | None) -> None:
         except Exception:  # the page must say so, not keep a progress bar forever
             db.session.rollback()
             log.exception("import job for upload %s failed", job.upload_id)
-            job.problem = "The import stopped on an unexpected error: nothing was written."
+            job.problem = _("The import stopped on an unexpected error: nothing was written.")
         finally:
             job.finished = True
             db.session.remove()
@@ -103,12 +119,12 @@ def _progress(job: Job, stage: str):
 def _work(job: Job, user_id: int, choices: Choices | None) -> None:
     upload = db.session.get(ImportUpload, job.upload_id)
     if upload is None or upload.spec is None:
-        raise FileProblem("This upload is no longer here: upload the file again.")
+        raise FileProblem(_("This upload is no longer here: upload the file again."))
     loaded = services.load(upload.file_name, upload.content)
     mapping = Mapping.from_spec(upload.spec).fitted_to(loaded.sheet.headers)
     mapping_name = upload.mapping_name
     db.session.rollback()
-    planned = services.plan(loaded, mapping, _progress(job, "Checking rows"))
+    planned = services.plan(loaded, mapping, _progress(job, "checking"))
     if job.kind == "preview":
         upload = db.session.get(ImportUpload, job.upload_id)
         upload.preview = planned.summary()
@@ -121,7 +137,7 @@ def _work(job: Job, user_id: int, choices: Choices | None) -> None:
         choices or Choices(),
         source="page",
         mapping_name=mapping_name,
-        progress=_progress(job, "Writing visits"),
+        progress=_progress(job, "writing"),
     )
     job.batch_id = batch.id
     upload = db.session.get(ImportUpload, job.upload_id)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ssp.extensions import db
+from ssp.i18n import _, _l
 from ssp.imports.models import ImportShape
 from ssp.staff.models import Site
 from ssp.supplies.models import CATEGORY_ORDER, SupplyCategory, SupplyItem
@@ -28,13 +29,13 @@ PACKS = "packs"
 
 #: Fields other than items and services, with what a manager reads for them.
 PLAIN_FIELDS = {
-    "code": "Participant code",
-    "date": "Date of the visit",
-    "site": "Site",
-    "contacts": "Number of contacts (tally)",
-    "syringes_collected": "Used syringes collected",
-    "naloxone_reason": "Why naloxone was given",
-    "referral": "Referral made (category)",
+    "code": _l("Participant code"),
+    "date": _l("Date of the visit"),
+    "site": _l("Site"),
+    "contacts": _l("Number of contacts (tally)"),
+    "syringes_collected": _l("Used syringes collected"),
+    "naloxone_reason": _l("Why naloxone was given"),
+    "referral": _l("Referral made (category)"),
 }
 #: Fields a tally (no codes) may not have.
 PERSONAL_FIELDS = {"code", "referral"}
@@ -169,33 +170,38 @@ def normalised_header(header: str) -> str:
 
 def field_choices() -> list[tuple[str, str]]:
     """Every field a column can be, as (value, label), in the visit form's order."""
-    choices = [("", "Choose…"), (IGNORE, "Leave this column out")]
-    choices += list(PLAIN_FIELDS.items())
+    choices = [("", _("Choose…")), (IGNORE, _("Leave this column out"))]
+    choices += [(name, str(label)) for name, label in PLAIN_FIELDS.items()]
     items = db.session.scalars(select(SupplyItem).where(SupplyItem.active.is_(True))).all()
     items = sorted(items, key=lambda item: (CATEGORY_ORDER[item.category], item.name))
-    choices += [(f"item:{item.id}", f"Handed out: {item.name}") for item in items]
-    choices += [(f"service:{service.value}", f"Service: {service.label}") for service in Service]
+    choices += [(f"item:{item.id}", _("Handed out: %(item)s", item=item.name)) for item in items]
+    choices += [
+        (f"service:{service.value}", _("Service: %(service)s", service=service.label))
+        for service in Service
+    ]
     return choices
 
 
 def describe(field_name: str | None) -> str:
     """A field as a manager reads it."""
     if not field_name:
-        return "Not mapped yet"
+        return _("Not mapped yet")
     if field_name == IGNORE:
-        return "Left out"
+        return _("Left out")
     if field_name in PLAIN_FIELDS:
-        return PLAIN_FIELDS[field_name]
-    kind, _, value = field_name.partition(":")
+        return str(PLAIN_FIELDS[field_name])
+    kind, _sep, value = field_name.partition(":")
     if kind == "item":
         item = db.session.get(SupplyItem, int(value)) if value.isdigit() else None
-        return f"Handed out: {item.name}" if item else "An item no longer in the catalogue"
+        if item is None:
+            return _("An item no longer in the catalogue")
+        return _("Handed out: %(item)s", item=item.name)
     if kind == "service":
         try:
-            return f"Service: {Service(value).label}"
+            return _("Service: %(service)s", service=Service(value).label)
         except ValueError:
-            return "An unknown service"
-    return "An unknown field"
+            return _("An unknown service")
+    return _("An unknown field")
 
 
 def propose(headers: list[str], shape: ImportShape) -> Mapping:
@@ -248,37 +254,56 @@ def check(mapping: Mapping) -> list[str]:
     fields = mapping.fields()
     for header, column in mapping.columns.items():
         if not column.field:
-            problems.append(f"Column “{header}” is not mapped: choose its field, or leave it out.")
+            problems.append(
+                _(
+                    "Column “%(header)s” is not mapped: choose its field, or leave it out.",
+                    header=header,
+                )
+            )
         elif column.field != IGNORE and not _known(column.field):
-            problems.append(f"Column “{header}”: {describe(column.field)}.")
+            problems.append(
+                _("Column “%(header)s”: %(field)s.", header=header, field=describe(column.field))
+            )
         if column.unit not in (UNITS, PACKS):
-            problems.append(f"Column “{header}”: the unit is single items or packs.")
+            problems.append(
+                _("Column “%(header)s”: the unit is single items or packs.", header=header)
+            )
     for name, headers in fields.items():
         if len(headers) > 1 and not name.startswith("item:"):
             problems.append(
-                f"{describe(name)} is mapped from more than one column "
-                f"({', '.join(headers)}): keep one."
+                _(
+                    "%(field)s is mapped from more than one column (%(columns)s): keep one.",
+                    field=describe(name),
+                    columns=", ".join(headers),
+                )
             )
     if "date" not in fields:
-        problems.append("No column holds the date: map one to “Date of the visit”.")
+        problems.append(
+            _(
+                "No column holds the date: map one to “%(field)s”.",
+                field=str(PLAIN_FIELDS["date"]),
+            )
+        )
     if "site" not in fields and mapping.site_id is None:
-        problems.append("No column names the site: map one, or choose the site of every row.")
+        problems.append(_("No column names the site: map one, or choose the site of every row."))
     if mapping.site_id is not None and db.session.get(Site, mapping.site_id) is None:
-        problems.append("The site chosen for every row is not on record.")
+        problems.append(_("The site chosen for every row is not on record."))
     if mapping.shape == ImportShape.TALLY:
         for name in PERSONAL_FIELDS & set(fields):
-            problems.append(f"A daily tally has no codes: {describe(name)} cannot be mapped.")
+            problems.append(
+                _("A daily tally has no codes: %(field)s cannot be mapped.", field=describe(name))
+            )
     elif "contacts" in fields:
-        problems.append("A row per visit is one contact: “Number of contacts” is for tallies.")
+        problems.append(_("A row per visit is one contact: “Number of contacts” is for tallies."))
     if mapping.date_order not in ("MDY", "DMY"):
-        problems.append("Dates are read month first (MDY) or day first (DMY).")
+        problems.append(_("Dates are read month first (MDY) or day first (DMY)."))
     return problems
 
 
 def _known(field_name: str) -> bool:
     if field_name in PLAIN_FIELDS:
         return True
-    kind, _, value = field_name.partition(":")
+    kind, _sep, value = field_name.partition(":")
     if kind == "item" and value.isdigit():
         item = db.session.get(SupplyItem, int(value))
         return item is not None and item.active
@@ -293,16 +318,18 @@ def parse_field_option(text: str) -> tuple[str, Column]:
     (with ``:packs`` for packs) or a service's name."""
     header, sep, target = text.partition("=")
     if not sep or not header.strip() or not target.strip():
-        raise MappingError(f"--map takes Header=field, not {text!r}.")
-    target, _, unit = target.strip().partition(":")
+        raise MappingError(_("--map takes Header=field, not %(text)s.", text=repr(text)))
+    target, _sep, unit = target.strip().partition(":")
     unit = unit.strip().lower() or UNITS
     if unit not in (UNITS, PACKS):
-        raise MappingError(f"--map {text!r}: the unit after ':' is units or packs.")
+        raise MappingError(
+            _("--map %(text)s: the unit after ':' is units or packs.", text=repr(text))
+        )
     key = normalised_header(target)
     if key == IGNORE:
         return header.strip(), Column(IGNORE)
     for name in PLAIN_FIELDS:
-        if key in (normalised_header(name), normalised_header(PLAIN_FIELDS[name])):
+        if key in (normalised_header(name), normalised_header(str(PLAIN_FIELDS[name]))):
             return header.strip(), Column(name)
     for item in db.session.scalars(select(SupplyItem).where(SupplyItem.active.is_(True))):
         if key == normalised_header(item.name):
@@ -311,5 +338,9 @@ def parse_field_option(text: str) -> tuple[str, Column]:
         if key in (normalised_header(service.label), normalised_header(service.value)):
             return header.strip(), Column(f"service:{service.value}")
     raise MappingError(
-        f"--map {text!r}: {target!r} is not a field, an item in the catalogue or a service."
+        _(
+            "--map %(text)s: %(target)s is not a field, an item in the catalogue or a service.",
+            text=repr(text),
+            target=repr(target),
+        )
     )

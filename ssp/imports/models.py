@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.i18n import _l
 from ssp.staff.models import User
 from ssp.timeutil import utcnow
 
@@ -29,11 +30,25 @@ class ImportShape(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The shape as managers read it."""
-        return {
-            "visits": "A row per visit (with a participant code, or blank for a walk-in)",
-            "tally": "A daily tally per site (counts only, no codes)",
-        }[self.value]
+        """The shape as managers read it, in the language spoken now."""
+        return str(self.lazy_label)
+
+    @property
+    def lazy_label(self):
+        """The label looked up when shown (the upload form's choices are made at import)."""
+        return _SHAPE_LABELS[self.value]
+
+    @property
+    def short_label(self) -> str:
+        """The shape in a few words, after a saved mapping's name."""
+        return str(_SHAPE_SHORT_LABELS[self.value])
+
+
+_SHAPE_LABELS = {
+    "visits": _l("A row per visit (with a participant code, or blank for a walk-in)"),
+    "tally": _l("A daily tally per site (counts only, no codes)"),
+}
+_SHAPE_SHORT_LABELS = {"visits": _l("a row per visit"), "tally": _l("a daily tally per site")}
 
 
 class ImportMapping(db.Model):
@@ -83,6 +98,12 @@ class ImportBatch(db.Model):
     def undone(self) -> bool:
         """Whether a manager took the batch back out."""
         return self.undone_at is not None
+
+    @property
+    def source_label(self) -> str:
+        """Where the import was made, as people read it."""
+        labels = {"page": _l("page"), "command line": _l("command line")}
+        return str(labels.get(self.source, self.source))
 
 
 class ImportUpload(db.Model):

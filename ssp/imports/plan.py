@@ -26,6 +26,7 @@ from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ssp.extensions import db
+from ssp.i18n import _, format_day, format_number, ngettext
 from ssp.imports.mapping import IGNORE, PACKS, Mapping, check
 from ssp.imports.models import ImportShape
 from ssp.imports.reading import SheetRows
@@ -186,7 +187,13 @@ def make_plan(
             if mapping.shape == ImportShape.TALLY and content.digest in first_row:
                 earlier = first_row[content.digest]
                 plan.refused.append(
-                    (number, f"The same as row {earlier}: a tally has one line per day and site.")
+                    (
+                        number,
+                        _(
+                            "The same as row %(row)s: a tally has one line per day and site.",
+                            row=earlier,
+                        ),
+                    )
                 )
             else:
                 first_row.setdefault(content.digest, number)
@@ -235,13 +242,13 @@ class _RowReader:
             for index, header in enumerate(sheet.headers)
             if mapping.columns[header].field not in (None, IGNORE)
         ]
-        self.header_of = {column.field: header for _, header, column in self.columns}
+        self.header_of = {column.field: header for _index, header, column in self.columns}
         self.items = {item.id: item for item in db.session.scalars(select(SupplyItem))}
         # Each mapped column's handling, worked out once: (index, header, what, target,
         # multiplier, key in the row's digest).
         self.readers = []
         for index, header, column in self.columns:
-            kind, _, target = column.field.partition(":")
+            kind, _sep, target = column.field.partition(":")
             if kind == "item":
                 item = self.items[int(target)]
                 packs = column.unit == PACKS
@@ -269,11 +276,14 @@ class _RowReader:
         self.collected_max = config["VISIT_SYRINGES_COLLECTED_MAX"]
         self.service_max = config["VISIT_SERVICE_MAX"]
         self.contacts_max = config["IMPORT_TALLY_CONTACTS_MAX"]
+        # The words cells may use, in the language of whoever imports (labels included).
+        self.reason_names = _reason_names()
+        self.category_names = _category_names()
 
     def content(self, number: int, cells: list) -> _RowContent:
         """The row's values, or ``RowRefused`` naming the first thing wrong."""
         if number in self.sheet.overflowing:
-            raise RowRefused("It has values beyond the last named column.")
+            raise RowRefused(_("It has values beyond the last named column."))
         values: dict[str, object] = {}
         raw: dict[str, object] = {}
         items: list[tuple[SupplyItem, int]] = []
@@ -284,11 +294,15 @@ class _RowReader:
             if formulas and (number, index) in formulas:
                 formula = formulas[(number, index)]
                 raise RowRefused(
-                    f"“{header}” holds a formula ({formula[:40]}): paste its value instead."
+                    _(
+                        "“%(header)s” holds a formula (%(formula)s): paste its value instead.",
+                        header=header,
+                        formula=formula[:40],
+                    )
                 )
             if type(cell) is str:
                 if has_refused_characters(cell):
-                    raise RowRefused(f"“{header}” holds a control character.")
+                    raise RowRefused(_("“%(header)s” holds a control character.", header=header))
                 cell = cell.strip()
             if what == "plain":
                 values[target] = cell
@@ -308,7 +322,12 @@ class _RowReader:
         if self.shape == ImportShape.TALLY and "contacts" in self.header_of:
             if values.get("contacts") in (None, ""):
                 if items or services or values.get("syringes_collected") not in (None, "", 0):
-                    raise RowRefused(f"“{self.header_of['contacts']}” is blank: how many contacts?")
+                    raise RowRefused(
+                        _(
+                            "“%(header)s” is blank: how many contacts?",
+                            header=self.header_of["contacts"],
+                        )
+                    )
                 raise _EmptyLine()
             contacts = _count(values["contacts"], self.header_of["contacts"])
         collected = _count(
@@ -317,13 +336,20 @@ class _RowReader:
         reason = self._reason(values.get("naloxone_reason"))
         referrals = self._referrals(values.get("referral"))
         if referrals and code is None:
-            raise RowRefused("A referral needs the participant's code.")
+            raise RowRefused(_("A referral needs the participant's code."))
         if contacts == 0:
             if items or services or collected:
-                raise RowRefused("It counts supplies or services but 0 contacts.")
+                raise RowRefused(_("It counts supplies or services but 0 contacts."))
             raise _EmptyLine()
         if contacts > self.contacts_max:
-            raise RowRefused(f"More than {self.contacts_max:,} contacts on one line.")
+            raise RowRefused(
+                ngettext(
+                    "More than %(limit)s contact on one line.",
+                    "More than %(limit)s contacts on one line.",
+                    self.contacts_max,
+                    limit=format_number(self.contacts_max),
+                )
+            )
         self._check_limits(items, services, collected, contacts)
         # What the row says, read: the same row typed in a CSV or kept in an XLSX (a
         # date as text or as a date, 5 or 5.0, a blank or nothing) has the same key.
@@ -366,7 +392,7 @@ class _RowReader:
                     items.append((item.id, share, reason))
             services = {s: _share(c, n, part) for s, c in row.services.items()}
             services = {s: c for s, c in services.items() if c}
-            if any(reason == NaloxoneReason.USED for _, _, reason in items):
+            if any(reason == NaloxoneReason.USED for *_line, reason in items):
                 services[Service.OVERDOSE_REVERSAL_REPORTED] = max(
                     services.get(Service.OVERDOSE_REVERSAL_REPORTED, 0), 1
                 )
@@ -395,33 +421,38 @@ class _RowReader:
         try:
             return validated_code(str(cell))
         except CodeError as error:
-            raise RowRefused(f"The code: {error}") from None
+            raise RowRefused(_("The code: %(problem)s", problem=str(error))) from None
 
     def _date(self, cell) -> tuple[dt.date, dt.datetime | None]:
         day, at = _parse_date(cell, self.mapping.date_order, self.zone)
         if day > self.today:
-            raise RowRefused(f"The date {day.isoformat()} is in the future.")
+            raise RowRefused(_("The date %(day)s is in the future.", day=format_day(day)))
         if day < EARLIEST:
-            raise RowRefused(f"The date {day.isoformat()} is before 1990: check the year.")
+            raise RowRefused(
+                _("The date %(day)s is before 1990: check the year.", day=format_day(day))
+            )
         return day, at
 
     def _site(self, cell) -> Site:
         if cell in (None, ""):
             if self.default_site is None:
-                raise RowRefused("The site is blank.")
+                raise RowRefused(_("The site is blank."))
             return self.default_site
         site = self.sites.get(_name_key(str(cell)))
         if site is None:
             raise RowRefused(
-                f"No site is called “{str(cell)[:80]}”: add it under Admin > Sites, or "
-                "correct the name."
+                _(
+                    "No site is called “%(name)s”: add it under Admin > Sites, or correct "
+                    "the name.",
+                    name=str(cell)[:80],
+                )
             )
         return site
 
     def _reason(self, cell) -> NaloxoneReason | None:
         if cell in (None, ""):
             return None
-        return _naloxone_reason(str(cell))
+        return _naloxone_reason(str(cell), self.reason_names)
 
     def _referrals(self, cell) -> list[ReferralCategory]:
         if cell in (None, ""):
@@ -429,7 +460,7 @@ class _RowReader:
         found = []
         for part in re.split(r"[;,/]| and ", str(cell)):
             if part.strip():
-                category = _referral_category(part)
+                category = _referral_category(part, self.category_names)
                 if category not in found:
                     found.append(category)
         return found
@@ -439,16 +470,34 @@ class _RowReader:
             limit = (item.max_per_visit or self.item_max) * contacts
             if quantity > limit:
                 raise RowRefused(
-                    f"{item.name}: {quantity:,} is more than {limit:,}, the most "
-                    f"{'one visit' if contacts == 1 else f'{contacts:,} contacts'} may hand out."
+                    ngettext(
+                        "%(item)s: %(quantity)s is more than %(limit)s, the most one visit "
+                        "may hand out.",
+                        "%(item)s: %(quantity)s is more than %(limit)s, the most "
+                        "%(contacts)s contacts may hand out.",
+                        contacts,
+                        item=item.name,
+                        quantity=format_number(quantity),
+                        limit=format_number(limit),
+                        contacts=format_number(contacts),
+                    )
                 )
         for service, count in services.items():
             if count > self.service_max * contacts:
-                raise RowRefused(f"{service.label}: {count:,} is more than one visit records.")
+                raise RowRefused(
+                    _(
+                        "%(service)s: %(count)s is more than one visit records.",
+                        service=service.label,
+                        count=format_number(count),
+                    )
+                )
         if collected > self.collected_max * contacts:
             raise RowRefused(
-                f"Used syringes collected: {collected:,} is more than "
-                f"{self.collected_max * contacts:,}."
+                _(
+                    "Used syringes collected: %(count)s is more than %(limit)s.",
+                    count=format_number(collected),
+                    limit=format_number(self.collected_max * contacts),
+                )
             )
 
 
@@ -481,7 +530,13 @@ def _count(cell, header: str) -> int:
         value = cell
     elif isinstance(cell, float):
         if not cell.is_integer():
-            raise RowRefused(f"“{header}”: {cell:g} is not a whole number.")
+            raise RowRefused(
+                _(
+                    "“%(header)s”: %(value)s is not a whole number.",
+                    header=header,
+                    value=f"{cell:g}",
+                )
+            )
         value = int(cell)
     elif isinstance(cell, str):
         text = cell.strip().lower()
@@ -492,12 +547,26 @@ def _count(cell, header: str) -> int:
         if _THOUSANDS.match(text):
             text = text.replace(",", "")
         if not re.fullmatch(r"-?\d{1,9}(\.0+)?", text):
-            raise RowRefused(f"“{header}”: “{cell[:40]}” is not a whole number.")
+            raise RowRefused(
+                _(
+                    "“%(header)s”: “%(value)s” is not a whole number.",
+                    header=header,
+                    value=cell[:40],
+                )
+            )
         value = int(float(text))
     else:
-        raise RowRefused(f"“{header}”: a {type(cell).__name__} is not a whole number.")
+        raise RowRefused(
+            _(
+                "“%(header)s”: a %(type)s is not a whole number.",
+                header=header,
+                type=type(cell).__name__,
+            )
+        )
     if value < 0:
-        raise RowRefused(f"“{header}”: {value:,} is negative.")
+        raise RowRefused(
+            _("“%(header)s”: %(value)s is negative.", header=header, value=format_number(value))
+        )
     return value
 
 
@@ -513,9 +582,9 @@ def _parse_date(cell, order: str, zone) -> tuple[dt.date, dt.datetime | None]:
     if isinstance(cell, dt.date):
         return cell, None
     if cell in (None, ""):
-        raise RowRefused("The date is blank.")
+        raise RowRefused(_("The date is blank."))
     if not isinstance(cell, str):
-        raise RowRefused("The date is a number, not a date: format the column as dates.")
+        raise RowRefused(_("The date is a number, not a date: format the column as dates."))
     text = cell.strip()
     try:
         if match := _ISO.match(text):
@@ -536,15 +605,15 @@ def _parse_date(cell, order: str, zone) -> tuple[dt.date, dt.datetime | None]:
                 return date, None
             return _with_time(date, int(hour), int(minute), 0, zone)
     except ValueError:
-        raise RowRefused(f"“{text[:40]}” is not a date on the calendar.") from None
-    raise RowRefused(f"“{text[:40]}” is not a date ssp can read: use YYYY-MM-DD.")
+        raise RowRefused(_("“%(text)s” is not a date on the calendar.", text=text[:40])) from None
+    raise RowRefused(_("“%(text)s” is not a date ssp can read: use YYYY-MM-DD.", text=text[:40]))
 
 
 def _with_time(date: dt.date, hour: int, minute: int, second: int, zone):
     try:
         local = dt.datetime.combine(date, dt.time(hour, minute, second), tzinfo=zone)
     except ValueError:
-        raise RowRefused("The time of day is not a time on the clock.") from None
+        raise RowRefused(_("The time of day is not a time on the clock.")) from None
     return date, local.astimezone(dt.UTC)
 
 
@@ -562,25 +631,53 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")))
 
 
-def _naloxone_reason(text: str) -> NaloxoneReason:
-    key = _words(text)
+def _reason_names() -> dict[str, NaloxoneReason]:
+    """Each way a cell may name a naloxone reason (its value, its label in the language
+    spoken now, the words programs use), to the first reason that has it."""
+    names: dict[str, NaloxoneReason] = {}
     for reason in NaloxoneReason:
-        names = {reason.value.replace("_", " "), _words(reason.label), *_REASON_WORDS[reason]}
-        if key in names:
-            return reason
-    raise RowRefused(
-        f"“{text[:40]}” is not a naloxone reason ssp knows (first kit, used, lost, "
-        "expired, confiscated, gave away)."
-    )
+        for name in (
+            reason.value.replace("_", " "),
+            _words(str(reason.label)),
+            *_REASON_WORDS[reason],
+        ):
+            names.setdefault(name, reason)
+    return names
 
 
-def _referral_category(text: str) -> ReferralCategory:
-    key = _words(text)
+def _naloxone_reason(text: str, names: dict[str, NaloxoneReason] | None = None) -> NaloxoneReason:
+    found = (names if names is not None else _reason_names()).get(_words(text))
+    if found is None:
+        raise RowRefused(
+            _(
+                "“%(text)s” is not a naloxone reason ssp knows (%(reasons)s).",
+                text=text[:40],
+                # The words a cell may hold, as ssp reads them.
+                reasons=", ".join(reason.value.replace("_", " ") for reason in NaloxoneReason),
+            )
+        )
+    return found
+
+
+def _category_names() -> dict[str, ReferralCategory]:
+    """Each way a cell may name a referral category (its value, its short name, its
+    label in the language spoken now), to the first category that has it."""
+    names: dict[str, ReferralCategory] = {}
     for category in ReferralCategory:
-        names = {_words(category.value), _words(category.short), _words(category.label)}
-        if key in names:
-            return category
-    raise RowRefused(f"“{text.strip()[:40]}” is not a referral category ssp knows.")
+        for name in (category.value, str(category.short), str(category.label)):
+            names.setdefault(_words(name), category)
+    return names
+
+
+def _referral_category(
+    text: str, names: dict[str, ReferralCategory] | None = None
+) -> ReferralCategory:
+    found = (names if names is not None else _category_names()).get(_words(text))
+    if found is None:
+        raise RowRefused(
+            _("“%(text)s” is not a referral category ssp knows.", text=text.strip()[:40])
+        )
+    return found
 
 
 def among(column, values):

@@ -14,6 +14,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from ssp.i18n import _
+
 
 class FileProblem(ValueError):
     """A file that cannot be read at all; the message says why."""
@@ -38,12 +40,12 @@ def sha256_of(content: bytes) -> str:
 def read_file(file_name: str, content: bytes) -> SheetRows:
     """The file's rows; ``FileProblem`` for a file that is not a readable CSV or XLSX."""
     if not content.strip():
-        raise FileProblem("The file is empty.")
+        raise FileProblem(_("The file is empty."))
     suffix = PurePath(file_name).suffix.lower()
     if content[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(content)
     if suffix in (".xls", ".ods", ".numbers"):
-        raise FileProblem("Save the spreadsheet as .xlsx or .csv, then import that file.")
+        raise FileProblem(_("Save the spreadsheet as .xlsx or .csv, then import that file."))
     return _read_csv(content)
 
 
@@ -53,12 +55,12 @@ def _decoded(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise FileProblem("The file is not text in a known encoding: save it as CSV (UTF-8).")
+    raise FileProblem(_("The file is not text in a known encoding: save it as CSV (UTF-8)."))
 
 
 def _read_csv(content: bytes) -> SheetRows:
     if b"\x00" in content[:4096]:
-        raise FileProblem("This is not a CSV or XLSX file.")
+        raise FileProblem(_("This is not a CSV or XLSX file."))
     text = _decoded(content)
     sample = text[:20_000]
     try:
@@ -69,7 +71,7 @@ def _read_csv(content: bytes) -> SheetRows:
     try:
         numbered = [(number, row) for number, row in enumerate(reader, start=1)]
     except csv.Error as error:
-        raise FileProblem(f"The CSV cannot be read: {error}.") from None
+        raise FileProblem(_("The CSV cannot be read: %(error)s.", error=str(error))) from None
     return _split_header(numbered, {})
 
 
@@ -80,7 +82,7 @@ def _read_xlsx(content: bytes) -> SheetRows:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except (CalamineError, ValueError, IndexError, zipfile.BadZipFile):
-        raise FileProblem("The spreadsheet cannot be read: save it again as .xlsx.") from None
+        raise FileProblem(_("The spreadsheet cannot be read: save it again as .xlsx.")) from None
     numbered = [(number, list(row)) for number, row in enumerate(rows, start=1)]
     return _split_header(numbered, _formula_cells(content))
 
@@ -122,20 +124,22 @@ def _split_header(
 ) -> SheetRows:
     rows = [(number, row) for number, row in numbered if not all(_blank(c) for c in row)]
     if not rows:
-        raise FileProblem("The file has no rows.")
+        raise FileProblem(_("The file has no rows."))
     header = rows[0][1]
     headers = [str(cell).strip() if not _blank(cell) else "" for cell in header]
     while headers and not headers[-1]:
         headers.pop()
     if not headers:
-        raise FileProblem("The first row should hold the column names.")
+        raise FileProblem(_("The first row should hold the column names."))
     for index, name in enumerate(headers):
         if not name:
-            raise FileProblem(f"Column {index + 1} of the first row has no name.")
+            raise FileProblem(
+                _("Column %(number)s of the first row has no name.", number=index + 1)
+            )
     seen: set[str] = set()
     for name in headers:
         if name.lower() in seen:
-            raise FileProblem(f"Two columns are called “{name}”: rename one.")
+            raise FileProblem(_("Two columns are called “%(name)s”: rename one.", name=name))
         seen.add(name.lower())
     width = len(headers)
     body = []

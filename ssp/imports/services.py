@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from ssp.audit import record
 from ssp.database import reading_only, start_writing
 from ssp.extensions import db
+from ssp.i18n import _
 from ssp.imports.mapping import Mapping, propose
 from ssp.imports.models import ImportBatch, ImportMapping, ImportShape, ImportUpload
 from ssp.imports.plan import Plan, Progress, make_plan
@@ -106,7 +107,12 @@ def save_mapping(name: str, mapping: Mapping, user: User) -> ImportMapping:
     """Save (or replace) a named mapping (flushed, not committed)."""
     name = " ".join(name.split())
     if not name or len(name) > MAPPING_NAME_MAX or has_refused_characters(name):
-        raise ImportRefused(f"A mapping's name is 1 to {MAPPING_NAME_MAX} ordinary characters.")
+        raise ImportRefused(
+            _(
+                "A mapping's name is 1 to %(most)s ordinary characters.",
+                most=MAPPING_NAME_MAX,
+            )
+        )
     saved = saved_mapping(name)
     if saved is None:
         saved = ImportMapping(name=name, shape=mapping.shape, spec=mapping.as_spec())

@@ -3,6 +3,8 @@ a spreadsheet, map its columns, preview, import, follow the progress, undo a bat
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from ssp.database import reads_first, start_writing
 from ssp.extensions import db
 from ssp.forms import show_rule_error
+from ssp.i18n import _, format_moment, format_number, ngettext
 from ssp.imports import jobs, services
 from ssp.imports.forms import (
     UNIT_CHOICES,
@@ -43,8 +46,8 @@ def takes_files(view):
 
 def _upload_form() -> UploadForm:
     form = UploadForm()
-    form.mapping.choices = [SelectChoice("", "None: propose one from the headers")] + [
-        SelectChoice(saved.id, f"{saved.name} ({saved.shape.label.split(' (')[0].lower()})")
+    form.mapping.choices = [SelectChoice("", _("None: propose one from the headers"))] + [
+        SelectChoice(saved.id, f"{saved.name} ({saved.shape.short_label})")
         for saved in services.saved_mappings()
     ]
     return form
@@ -114,7 +117,7 @@ def _own_upload(upload_id: int) -> ImportUpload:
 
 def _mapping_form(upload: ImportUpload, mapping: Mapping) -> MappingForm:
     form = MappingForm()
-    form.site_id.choices = [SelectChoice("", "None: a column names the site")] + [
+    form.site_id.choices = [SelectChoice("", _("None: a column names the site"))] + [
         SelectChoice(site.id, site.name)
         for site in db.session.scalars(select(Site).order_by(Site.active.desc(), Site.name))
     ]
@@ -137,14 +140,14 @@ def mapping(upload_id: int):
     current = Mapping.from_spec(upload.spec).fitted_to(sheet.headers)
     form = _mapping_form(upload, current)
     choices = field_choices()
-    known = {value for value, _ in choices}
+    known = {value for value, _label in choices}
     columns = column_fields(form, sheet.headers, choices, current)
     column_errors: dict[int, str] = {}
     if form.validate_on_submit():
         chosen: dict[str, Column] = {}
         for index, header, _field_name, field_value, _unit_name, unit_value in columns:
             if field_value not in known or not field_value:
-                column_errors[index] = "Choose what this column holds, or leave it out."
+                column_errors[index] = _("Choose what this column holds, or leave it out.")
             chosen[header] = Column(
                 field_value or None, unit_value if unit_value in ("units", "packs") else "units"
             )
@@ -171,15 +174,13 @@ def mapping(upload_id: int):
 
 def _mapping_page(upload, sheet, form, columns, choices, column_errors):
     code_columns = {index for index, _h, _f, value, _u, _uv in columns if value == "code"}
+    hidden = _("(not shown)")
     samples = [
-        [
-            "(not shown)" if index in code_columns else _sample(cell)
-            for index, cell in enumerate(cells)
-        ]
+        [hidden if index in code_columns else _sample(cell) for index, cell in enumerate(cells)]
         for _number, cells in sheet.rows[:SAMPLE_ROWS]
     ]
     # A code column the mapping has not recognised shows its codes: audited like any page.
-    _load_enrolled({cell for row in samples for cell in row if cell != "(not shown)"})
+    _load_enrolled({cell for row in samples for cell in row if cell != hidden})
     return render_template(
         "imports/mapping.html",
         upload=upload,
@@ -221,11 +222,20 @@ def show_upload(upload_id: int):
         preview=preview,
         mapping=mapping,
         describe=describe,
+        month_label=_month_label,
         IGNORE=IGNORE,
         form=ConfirmImportForm(),
         problem=problem,
         earlier=_earlier_batch(upload),
     )
+
+
+def _month_label(key: str) -> str:
+    """A preview's month ("2025-03") as the reader writes it ("Mar 2025")."""
+    try:
+        return format_moment(dt.date(int(key[:4]), int(key[5:7]), 1), "month")
+    except ValueError:
+        return key
 
 
 def _earlier_batch(upload: ImportUpload) -> ImportBatch | None:
@@ -260,17 +270,25 @@ def start_import(upload_id: int):
     if not form.validate_on_submit():
         abort(400)
     if upload.preview is None:
-        flash("Preview the file before importing it.", "error")
+        flash(_("Preview the file before importing it."), "error")
         return redirect(url_for("imports.mapping", upload_id=upload.id))
     preview = upload.preview
     missing = []
     if preview["rows_refused"] and not form.leave_out_refused.data:
         missing.append(
-            f"{preview['rows_refused']:,} rows are refused: correct them in the file and upload "
-            "it again, or tick “leave the refused ones out”."
+            ngettext(
+                "%(rows)s row is refused: correct it in the file and upload it again, or tick "
+                "“leave the refused ones out”.",
+                "%(rows)s rows are refused: correct them in the file and upload it again, or "
+                "tick “leave the refused ones out”.",
+                preview["rows_refused"],
+                rows=format_number(preview["rows_refused"]),
+            )
         )
     if preview["near_duplicate_count"] and not form.near_duplicates_checked.data:
-        missing.append("Check the near-duplicate codes, then tick that they are different people.")
+        missing.append(
+            _("Check the near-duplicate codes, then tick that they are different people.")
+        )
     if missing:
         for message in missing:
             flash(message, "error")
@@ -292,12 +310,12 @@ def discard(upload_id: int):
     if not form.validate_on_submit():
         abort(400)
     if jobs.running(upload_id):
-        flash("Wait for the file to finish before setting it aside.", "error")
+        flash(_("Wait for the file to finish before setting it aside."), "error")
         return redirect(url_for("imports.show_upload", upload_id=upload_id))
     upload = _own_upload(upload_id)
     db.session.delete(upload)
     db.session.commit()
-    flash("The file was set aside: nothing was imported.", "success")
+    flash(_("The file was set aside: nothing was imported."), "success")
     return redirect(url_for("imports.index"))
 
 
@@ -313,7 +331,7 @@ def show_batch(batch_id: int):
         if not form.validate_on_submit():
             abort(400)
         if not form.confirm.data:
-            form.confirm.errors = ["Tick the box to confirm."]
+            form.confirm.errors = [_("Tick the box to confirm.")]
             return render_template("imports/batch.html", batch=batch, form=form), 422
         try:
             result = undo_batch(batch, current_user)
@@ -323,8 +341,22 @@ def show_batch(batch_id: int):
             return redirect(url_for("imports.show_batch", batch_id=batch_id))
         db.session.commit()
         flash(
-            f"Import {batch_id} undone: {result.visits:,} visits and "
-            f"{result.participants:,} participants removed.",
+            _(
+                "Import %(batch)s undone: %(visits)s and %(participants)s removed.",
+                batch=batch_id,
+                visits=ngettext(
+                    "%(count)s visit",
+                    "%(count)s visits",
+                    result.visits,
+                    count=format_number(result.visits),
+                ),
+                participants=ngettext(
+                    "%(count)s participant",
+                    "%(count)s participants",
+                    result.participants,
+                    count=format_number(result.participants),
+                ),
+            ),
             "success",
         )
         return redirect(url_for("imports.show_batch", batch_id=batch_id))

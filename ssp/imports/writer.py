@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from ssp.audit import record
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, format_number, ngettext
 from ssp.imports.models import ImportBatch
 from ssp.imports.plan import Plan, known_codes
 from ssp.participants.codes import chunked
@@ -77,21 +78,34 @@ def write_plan(
         raise ImportRefused(plan.mapping_problems[0])
     if plan.refused and not choices.leave_out_refused:
         raise ImportRefused(
-            f"{len(plan.refused):,} rows are refused: correct them in the file, or choose "
-            "to leave them out."
+            ngettext(
+                "%(rows)s row is refused: correct it in the file, or choose to leave it out.",
+                "%(rows)s rows are refused: correct them in the file, or choose to leave them out.",
+                len(plan.refused),
+                rows=format_number(len(plan.refused)),
+            )
         )
     if plan.near_duplicates and not choices.near_duplicates_checked:
         raise ImportRefused(
-            f"{len(plan.near_duplicates):,} new codes are one edit away from another code: "
-            "check them, then confirm they are different people."
+            ngettext(
+                "%(codes)s new code is one edit away from another code: check it, then "
+                "confirm they are different people.",
+                "%(codes)s new codes are one edit away from another code: check them, then "
+                "confirm they are different people.",
+                len(plan.near_duplicates),
+                codes=format_number(len(plan.near_duplicates)),
+            )
         )
     if not plan.visits:
-        raise ImportRefused("Nothing to import: every row is already imported or refused.")
+        raise ImportRefused(_("Nothing to import: every row is already imported or refused."))
     earlier = already_imported_batch(plan.sha256)
     if earlier is not None:
         raise ImportRefused(
-            f"This file was already imported (batch {earlier.id}): nothing to add. "
-            "Undo that batch first to import it again."
+            _(
+                "This file was already imported (batch %(batch)s): nothing to add. Undo that "
+                "batch first to import it again.",
+                batch=earlier.id,
+            )
         )
     now = utcnow()
     batch = ImportBatch(
@@ -118,8 +132,10 @@ def write_plan(
     except (IntegrityError, *_driver_integrity_errors()):
         db.session.rollback()
         raise ImportRefused(
-            "Some of these rows were imported meanwhile (another import ran at the same "
-            "time): preview the file again."
+            _(
+                "Some of these rows were imported meanwhile (another import ran at the same "
+                "time): preview the file again."
+            )
         ) from None
     batch.visits = len(plan.visits)
     batch.participants_created = len(plan.new_codes - set(participants.existing))
@@ -372,7 +388,7 @@ def undo_batch(batch: ImportBatch, user: User) -> UndoResult:
     something else was recorded for them since. The batch row stays, marked undone, and
     its rows' keys are freed, so a corrected file can be imported again."""
     if batch.undone:
-        raise ImportRefused("This import was already undone.")
+        raise ImportRefused(_("This import was already undone."))
     visit_ids = list(db.session.scalars(select(Visit.id).where(Visit.import_batch_id == batch.id)))
     referral_ids: list[int] = []
     for ids in chunked(visit_ids):

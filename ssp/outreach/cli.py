@@ -23,16 +23,21 @@ def rotate_key(retire_older: bool) -> None:
     """Publish a new sealing key. Contacts sealed to earlier keys stay readable until
     those keys are retired."""
     from ssp.extensions import db
+    from ssp.i18n import _, ngettext
     from ssp.outreach import services
 
     key = services.rotate_key()
     retired = services.retire_keys_before(key) if retire_older else 0
     db.session.commit()
-    click.echo(f"Published the new sealing key {key.kid}.")
+    click.echo(_("Published the new sealing key %(kid)s.", kid=key.kid))
     if retire_older:
-        click.echo(f"Retired {retired} earlier key{'s' if retired != 1 else ''}.")
+        click.echo(
+            ngettext("Retired %(num)d earlier key.", "Retired %(num)d earlier keys.", retired)
+        )
     else:
         click.echo(
-            "Earlier keys still open what phones sealed to them; retire them with "
-            "--retire-older once the phones have synced."
+            _(
+                "Earlier keys still open what phones sealed to them; retire them with "
+                "--retire-older once the phones have synced."
+            )
         )

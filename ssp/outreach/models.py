@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.i18n import _l
 from ssp.staff.models import Site, User
 from ssp.timeutil import utcnow
 
@@ -53,9 +54,13 @@ class HeldStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"held": "Waiting for review", "saved": "Saved", "discarded": "Discarded"}[
-            self.value
-        ]
+        return str(
+            {
+                "held": _l("Waiting for review"),
+                "saved": _l("Saved"),
+                "discarded": _l("Discarded"),
+            }[self.value]
+        )
 
 
 class HeldContact(db.Model):

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ssp.i18n import _l
 from ssp.textinput import has_refused_characters
 
 VERSION = 1
@@ -34,7 +35,9 @@ INFO = b"ssp-outreach-v1"
 
 
 class SealError(ValueError):
-    """A sealed contact that cannot be opened; the message says why (never its contents)."""
+    """A sealed contact that cannot be opened; the message says why (never its contents).
+    The message is looked up when shown (``_l``): the phone reads it in its page's
+    language, the log and the audit trail in English."""
 
 
 def b64url(data: bytes) -> str:
@@ -43,11 +46,11 @@ def b64url(data: bytes) -> str:
 
 def unb64url(text: str) -> bytes:
     if not isinstance(text, str) or len(text) > 200_000:
-        raise SealError("The sealed contact is malformed.")
+        raise SealError(_l("The sealed contact is malformed."))
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError):
-        raise SealError("The sealed contact is malformed.") from None
+        raise SealError(_l("The sealed contact is malformed.")) from None
 
 
 def new_private_key() -> ec.EllipticCurvePrivateKey:
@@ -65,7 +68,7 @@ def private_pem(key: ec.EllipticCurvePrivateKey) -> str:
 def load_private(pem: str) -> ec.EllipticCurvePrivateKey:
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise SealError("The sealing key is not an EC key.")
+        raise SealError(_l("The sealing key is not an EC key."))
     return key
 
 
@@ -83,16 +86,16 @@ def public_jwk(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> d
 
 def _public_from_jwk(jwk: Any) -> ec.EllipticCurvePublicKey:
     if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
-        raise SealError("The sealed contact's key is not a P-256 key.")
+        raise SealError(_l("The sealed contact's key is not a P-256 key."))
     x, y = unb64url(jwk.get("x", "")), unb64url(jwk.get("y", ""))
     if len(x) != 32 or len(y) != 32:
-        raise SealError("The sealed contact's key is malformed.")
+        raise SealError(_l("The sealed contact's key is malformed."))
     try:
         return ec.EllipticCurvePublicNumbers(
             int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
         ).public_key()
     except ValueError:
-        raise SealError("The sealed contact's key is not on the curve.") from None
+        raise SealError(_l("The sealed contact's key is not on the curve.")) from None
 
 
 def associated_data(kid: str, user_id: int, submission_key: str) -> bytes:
@@ -119,22 +122,22 @@ class Envelope:
     @classmethod
     def parse(cls, data: Any) -> Envelope:
         if not isinstance(data, dict) or data.get("v") != VERSION:
-            raise SealError("The sealed contact is not in a format this server reads.")
+            raise SealError(_l("The sealed contact is not in a format this server reads."))
         kid, user_id, key = data.get("kid"), data.get("uid"), data.get("key")
         if not isinstance(kid, str) or not 1 <= len(kid) <= 32 or has_refused_characters(kid):
-            raise SealError("The sealed contact names no key.")
+            raise SealError(_l("The sealed contact names no key."))
         if not isinstance(user_id, int) or isinstance(user_id, bool):
-            raise SealError("The sealed contact names no user.")
+            raise SealError(_l("The sealed contact names no user."))
         if (
             not isinstance(key, str)
             or not 8 <= len(key) <= 64
             or not key.isascii()
             or has_refused_characters(key)
         ):
-            raise SealError("The sealed contact has no valid submission key.")
+            raise SealError(_l("The sealed contact has no valid submission key."))
         iv = unb64url(data.get("iv", ""))
         if len(iv) != 12:
-            raise SealError("The sealed contact is malformed.")
+            raise SealError(_l("The sealed contact is malformed."))
         return cls(kid, user_id, key, data.get("epk"), iv, unb64url(data.get("ct", "")))
 
     def as_json(self) -> dict:
@@ -158,13 +161,13 @@ def open_envelope(envelope: Envelope, private: ec.EllipticCurvePrivateKey) -> di
     try:
         plain = AESGCM(key).decrypt(envelope.iv, envelope.ciphertext, aad)
     except InvalidTag:
-        raise SealError("The sealed contact was altered or sealed to another key.") from None
+        raise SealError(_l("The sealed contact was altered or sealed to another key.")) from None
     try:
         contact = json.loads(plain)
     except ValueError:
-        raise SealError("The sealed contact is malformed.") from None
+        raise SealError(_l("The sealed contact is malformed.")) from None
     if not isinstance(contact, dict):
-        raise SealError("The sealed contact is malformed.")
+        raise SealError(_l("The sealed contact is malformed."))
     return contact
 
 

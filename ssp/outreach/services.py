@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from ssp.audit import record
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import SOURCE_LANGUAGE, _, _l, force_locale, format_number, ngettext
 from ssp.outreach import sealing
 from ssp.outreach.models import HeldContact, HeldStatus, SealingKey, Zone
 from ssp.participants.codes import CodeError, validated_code
@@ -35,7 +36,7 @@ from ssp.staff.models import Site, SiteKind, User
 from ssp.staff.services import active_sites
 from ssp.supplies.models import SupplyCategory, SupplyItem
 from ssp.supplies.services import active_catalogue
-from ssp.textinput import json_text_problem
+from ssp.textinput import JSON_TEXT_MAX, json_text_fault
 from ssp.timeutil import as_utc, utcnow
 from ssp.visits.models import NaloxoneReason, Visit, VisitKind
 from ssp.visits.services import ItemLine, VisitDetails, VisitError, record_visit
@@ -56,6 +57,10 @@ KIND_FOR_SITE = {SiteKind.MOBILE: VisitKind.MOBILE}
 
 class OutreachError(RuleError):
     """An outreach request the rules do not allow."""
+
+
+class BatchTooLarge(OutreachError):
+    """A sync request carrying more contacts than one request may."""
 
 
 # --- keys ----------------------------------------------------------------------------
@@ -105,7 +110,7 @@ def published_key() -> dict[str, Any]:
     key = current_key()
     if key is None:
         raise OutreachError(
-            "The outreach screen is not set up yet: an admin runs `ssp outreach rotate-key`."
+            _("The outreach screen is not set up yet: an admin runs `ssp outreach rotate-key`.")
         )
     return {"kid": key.kid, "jwk": sealing.public_jwk(sealing.load_private(key.private_pem))}
 
@@ -177,7 +182,7 @@ def setup_for(user: User) -> dict[str, Any]:
             }
             for item in catalogue
         ],
-        "reasons": [{"value": r.value, "label": r.label} for r in NaloxoneReason],
+        "reasons": [{"value": r.value, "label": str(r.label)} for r in NaloxoneReason],
     }
 
 
@@ -206,7 +211,13 @@ def sync(envelopes: Iterable[Any], user: User, now: dt.datetime | None = None) -
     held never undoes another), committed every few contacts and at the end."""
     envelopes = list(envelopes)
     if len(envelopes) > BATCH_LIMIT:
-        raise OutreachError(f"Send at most {BATCH_LIMIT} contacts at a time.")
+        raise BatchTooLarge(
+            ngettext(
+                "Send at most %(num)d contact at a time.",
+                "Send at most %(num)d contacts at a time.",
+                BATCH_LIMIT,
+            )
+        )
     now = now or utcnow()
     keys: dict[str, Any] = {}
     answers = []
@@ -221,27 +232,30 @@ def sync(envelopes: Iterable[Any], user: User, now: dt.datetime | None = None) -
 def _sync_one(raw: Any, user: User, now: dt.datetime, keys: dict[str, Any]) -> SyncAnswer:
     # The sync view leaves its body to us (ssp.textinput.checks_own_json): each envelope
     # is checked on its own, so one bad contact never holds back the rest of the batch.
-    problem = json_text_problem(raw)
+    problem = _text_problem(raw)
     key = raw.get("key") if isinstance(raw, dict) and isinstance(raw.get("key"), str) else None
     try:
         if problem is not None:
             key = None  # not echoed back: it may be what is wrong
-            raise sealing.SealError(f"The sealed contact {problem}.")
+            raise sealing.SealError(problem)
         envelope = sealing.Envelope.parse(raw)
         if envelope.user_id != user.id:
-            raise sealing.SealError("It was sealed by another account's session.")
+            raise sealing.SealError(_l("It was sealed by another account's session."))
         if envelope.kid not in keys:
             keys[envelope.kid] = _private_key_for(envelope.kid)
         contact = checked_contact(sealing.open_envelope(envelope, keys[envelope.kid]))
     except sealing.SealError as error:
-        log.warning("Outreach contact refused by sync for user %s: %s", user.id, error)
-        record("outreach_contact_refused", object_type="outreach", detail={"reason": str(error)})
+        # The log and the audit trail in English; the phone in its page's language.
+        with force_locale(SOURCE_LANGUAGE):
+            reason = str(error)
+        log.warning("Outreach contact refused by sync for user %s: %s", user.id, reason)
+        record("outreach_contact_refused", object_type="outreach", detail={"reason": reason})
         return SyncAnswer(key, "refused", str(error))
     key = envelope.submission_key
     if _already_saved(key):
-        return SyncAnswer(key, "already_saved", "Saved before.")
+        return SyncAnswer(key, "already_saved", _("Saved before."))
     if db.session.scalar(select(HeldContact.id).where(HeldContact.submission_key == key)):
-        return SyncAnswer(key, "held", "Held for a manager's review.")
+        return SyncAnswer(key, "held", _("Held for a manager's review."))
     savepoint = db.session.begin_nested()
     try:
         visit = _record(contact, key, user, now)
@@ -252,9 +266,25 @@ def _sync_one(raw: Any, user: User, now: dt.datetime, keys: dict[str, Any]) -> S
     except IntegrityError:
         savepoint.rollback()
         if _already_saved(key):  # the same contact, sent twice at once
-            return SyncAnswer(key, "already_saved", "Saved before.")
+            return SyncAnswer(key, "already_saved", _("Saved before."))
         raise
-    return SyncAnswer(key, "saved", f"Saved as visit {visit.id}.")
+    return SyncAnswer(key, "saved", _("Saved as visit %(id)s.", id=visit.id))
+
+
+def _text_problem(value: Any, *, multiline: bool = True, max_length: int = JSON_TEXT_MAX) -> Any:
+    """What is wrong with the strings of a sealed contact (``json_text_fault``'s rule),
+    as one whole sentence looked up when shown, or None."""
+    fault = json_text_fault(value, multiline=multiline, max_length=max_length)
+    if fault is None:
+        return None
+    if fault == "control":
+        return _l(
+            "The sealed contact holds a control character (an invisible character such as NUL)."
+        )
+    return _l(
+        "The sealed contact holds a value longer than %(most)s characters.",
+        most=format_number(max_length),
+    )
 
 
 def checked_contact(contact: dict) -> dict:
@@ -262,9 +292,9 @@ def checked_contact(contact: dict) -> dict:
     at most CONTACT_TEXT_MAX characters) and each field has the type the phone sends;
     else SealError: it is refused, not held, as no change of rule could ever record it.
     Values the rules judge (a quantity over the limit, a site retired) are left to them."""
-    problem = json_text_problem(contact, multiline=False, max_length=CONTACT_TEXT_MAX)
+    problem = _text_problem(contact, multiline=False, max_length=CONTACT_TEXT_MAX)
     if problem is not None:
-        raise sealing.SealError(f"The sealed contact {problem}.")
+        raise sealing.SealError(problem)
     expected = {
         "code": (str,),
         "anonymous": (bool,),
@@ -282,15 +312,19 @@ def checked_contact(contact: dict) -> dict:
         if value is not None and (
             not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
         ):
-            raise sealing.SealError(f"The sealed contact is malformed ({field}).")
+            raise sealing.SealError(_l("The sealed contact is malformed (%(field)s).", field=field))
     for item_id, quantity in (contact.get("items") or {}).items():
         if not ITEM_ID.fullmatch(item_id) or not (
             quantity is None or (isinstance(quantity, int) and not isinstance(quantity, bool))
         ):
-            raise sealing.SealError("The sealed contact is malformed (items).")
+            raise sealing.SealError(
+                _l("The sealed contact is malformed (%(field)s).", field="items")
+            )
     for item_id, reason in (contact.get("reasons") or {}).items():
         if not ITEM_ID.fullmatch(item_id) or not (reason is None or isinstance(reason, str)):
-            raise sealing.SealError("The sealed contact is malformed (reasons).")
+            raise sealing.SealError(
+                _l("The sealed contact is malformed (%(field)s).", field="reasons")
+            )
     return contact
 
 
@@ -301,9 +335,9 @@ def _already_saved(key: str) -> bool:
 def _private_key_for(kid: str):
     key = db.session.scalar(select(SealingKey).where(SealingKey.kid == kid))
     if key is None:
-        raise sealing.SealError("It was sealed to a key this server does not have.")
+        raise sealing.SealError(_l("It was sealed to a key this server does not have."))
     if key.retired_at is not None:
-        raise sealing.SealError("It was sealed to a key that has been retired.")
+        raise sealing.SealError(_l("It was sealed to a key that has been retired."))
     return sealing.load_private(key.private_pem)
 
 
@@ -320,14 +354,20 @@ def _hold(contact: dict, key: str, user: User, reason: str, now: dt.datetime) ->
     db.session.add(held)
     db.session.flush()
     record("outreach_contact_held", object_type="held_contact", object_id=held.id)
-    return SyncAnswer(key, "held", f"Held for a manager's review: {reason}")
+    return SyncAnswer(key, "held", _("Held for a manager's review: %(reason)s", reason=reason))
 
 
-def _whole(value: Any, field: str, maximum: int) -> int:
+def _whole(value: Any, field: Any, maximum: int) -> int:
     if value in (None, ""):
         return 0
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
-        raise OutreachError(f"{field}: a whole number from 0 to {maximum:,}.")
+        raise OutreachError(
+            _(
+                "%(field)s: a whole number from 0 to %(maximum)s.",
+                field=str(field),
+                maximum=format_number(maximum),
+            )
+        )
     return value
 
 
@@ -365,7 +405,7 @@ def _occurred_at(value: Any) -> dt.datetime:
     except ValueError:
         when = None
     if when is None or when.tzinfo is None:
-        raise OutreachError("The contact has no valid time.")
+        raise OutreachError(_("The contact has no valid time."))
     return as_utc(when)
 
 
@@ -373,30 +413,30 @@ def _record(contact: dict, key: str, user: User, now: dt.datetime) -> Visit:
     site_id = contact.get("site_id")
     site = db.session.get(Site, site_id) if isinstance(site_id, int) else None
     if site is None:
-        raise OutreachError("The contact names no site in use.")
+        raise OutreachError(_("The contact names no site in use."))
     zone_id = contact.get("zone_id")
     if zone_id is not None and (
         not isinstance(zone_id, int) or db.session.get(Zone, zone_id) is None
     ):
-        raise OutreachError("The contact names a zone that is not on the list.")
-    people = _whole(contact.get("people", 1), "People", GROUP_MAX) or 1
+        raise OutreachError(_("The contact names a zone that is not on the list."))
+    people = _whole(contact.get("people", 1), _l("People"), GROUP_MAX) or 1
     participant_id = _participant_for(contact, site.id)
     if participant_id is not None and people != 1:
-        raise OutreachError("A contact with a code is one person; count a group as anonymous.")
+        raise OutreachError(_("A contact with a code is one person; count a group as anonymous."))
     items = contact.get("items") or {}
     reasons = contact.get("reasons") or {}
     if not isinstance(items, dict) or not isinstance(reasons, dict):
-        raise OutreachError("The contact's supplies are malformed.")
+        raise OutreachError(_("The contact's supplies are malformed."))
     lines = []
     for item_id, quantity in items.items():
         if not ITEM_ID.fullmatch(str(item_id)):
-            raise OutreachError("The contact's supplies are malformed.")
-        quantity = _whole(quantity, "Quantity", 100_000)
+            raise OutreachError(_("The contact's supplies are malformed."))
+        quantity = _whole(quantity, _l("Quantity"), 100_000)
         reason = reasons.get(str(item_id))
         try:
             reason = NaloxoneReason(reason) if reason else None
         except (ValueError, TypeError):
-            raise OutreachError("The naloxone reason is not one of the list.") from None
+            raise OutreachError(_("The naloxone reason is not one of the list.")) from None
         if quantity:
             lines.append(ItemLine(int(item_id), quantity, reason))
     details = VisitDetails(
@@ -404,8 +444,8 @@ def _record(contact: dict, key: str, user: User, now: dt.datetime) -> Visit:
         kind=KIND_FOR_SITE.get(site.kind, VisitKind.OUTREACH),
         occurred_at=_occurred_at(contact.get("occurred_at")),
         items=tuple(lines),
-        syringes_collected=_whole(contact.get("collected"), "Used syringes collected", 100_000),
-        secondary_reach=_whole(contact.get("others"), "People reached through them", 100_000),
+        syringes_collected=_whole(contact.get("collected"), _l("Used syringes collected"), 100_000),
+        secondary_reach=_whole(contact.get("others"), _l("People reached through them"), 100_000),
     )
     visit = record_visit(
         participant_id=participant_id,
@@ -476,7 +516,7 @@ def held_summary(contact: Any, items: dict[int, SupplyItem]) -> HeldSummary:
         shown = (
             str(quantity) if isinstance(quantity, int) and not isinstance(quantity, bool) else "?"
         )
-        supplies.append((shown, item.name if item is not None else "unknown item"))
+        supplies.append((shown, item.name if item is not None else _("unknown item")))
     return HeldSummary(
         code=code if isinstance(code, str) and code else None,
         people=people if isinstance(people, int) and not isinstance(people, bool) else 1,
@@ -512,24 +552,24 @@ def note_codes_shown(held: list[HeldContact]) -> None:
 def discard_held(held: HeldContact, user: User, now: dt.datetime | None = None) -> None:
     """A manager decides a held contact is not to be recorded (audited)."""
     if held.status != HeldStatus.HELD:
-        raise OutreachError("This contact was already dealt with.")
+        raise OutreachError(_("This contact was already dealt with."))
     held.status = HeldStatus.DISCARDED
     held.resolved_by = user.id
     held.resolved_at = now or utcnow()
     record("held_contact_discarded", object_type="held_contact", object_id=held.id)
 
 
-def retry_held(held: HeldContact, user: User, now: dt.datetime | None = None) -> str:
+def retry_held(held: HeldContact, user: User, now: dt.datetime | None = None) -> tuple[bool, str]:
     """Record a held contact under today's rules (an item brought back, a limit raised);
-    commits either way and says what happened."""
+    commits either way and says whether it is saved, and what happened."""
     now = now or utcnow()
     if _already_saved(held.submission_key):
-        return "Saved before."
+        return True, _("Saved before.")
     try:
         visit = _record(held.contact, held.submission_key, held.user, now)
     except (VisitError, OutreachError) as error:
         db.session.rollback()
-        return f"Still held: {error}"
+        return False, _("Still held: %(reason)s", reason=str(error))
     held.status = HeldStatus.SAVED
     held.resolved_by = user.id
     held.resolved_at = now
@@ -541,7 +581,7 @@ def retry_held(held: HeldContact, user: User, now: dt.datetime | None = None) ->
         detail={"visit_id": visit.id},
     )
     db.session.commit()
-    return f"Saved as visit {visit.id}."
+    return True, _("Saved as visit %(id)s.", id=visit.id)
 
 
 def field_enrolments_to_review() -> list[tuple[Participant, list]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from ssp.database import start_writing
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, require_confirmed_post, save
+from ssp.i18n import _
 from ssp.outreach import services
 from ssp.outreach.forms import ZoneForm
 from ssp.outreach.models import HeldContact, HeldStatus, Zone
@@ -49,6 +52,9 @@ def service_worker():
     path = current_app.static_folder + "/js/outreach-sw.js"
     with open(path, encoding="utf-8") as source:
         body = source.read()
+    # The worker has no page to read its words from: the one sentence it may show is
+    # put in here, in the language of whoever loads it.
+    body = body.replace('"__NOT_KEPT__"', json.dumps(_("Offline, and this page was not kept.")))
     response = Response(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/outreach/"
     return response
@@ -71,11 +77,12 @@ def sync():
     payload = request.get_json(silent=True)
     contacts = payload.get("contacts") if isinstance(payload, dict) else None
     if not isinstance(contacts, list):
-        return jsonify(error='Send {"contacts": [...]}.'), 400
+        return jsonify(error=_('Send {"contacts": [...]}.')), 400
     try:
         answers = services.sync(contacts, current_user._get_current_object())
     except services.OutreachError as error:
-        return jsonify(error=str(error)), 413 if "at most" in str(error) else 400
+        too_many = isinstance(error, services.BatchTooLarge)
+        return jsonify(error=str(error)), 413 if too_many else 400
     return jsonify(results=[answer.as_json() for answer in answers])
 
 
@@ -90,8 +97,8 @@ def zones():
     if form.validate_on_submit():
         name = " ".join(form.name.data.split())
         if db.session.scalar(select(Zone.id).where(Zone.name == name)):
-            form.name.errors = ["A zone with this name exists."]
-        elif save(form, lambda: services.add_zone(name), f"Added the zone {name}."):
+            form.name.errors = [_("A zone with this name exists.")]
+        elif save(form, lambda: services.add_zone(name), _("Added the zone %(name)s.", name=name)):
             return redirect(url_for("outreach.zones"), 303)
     all_zones = db.session.scalars(select(Zone).order_by(Zone.active.desc(), Zone.name)).all()
     return render_template(
@@ -141,8 +148,8 @@ def _held_or_409(held_id: int) -> HeldContact:
 def held_retry(held_id: int):
     """Record a held contact again under today's rules."""
     held = _held_or_409(held_id)
-    outcome = services.retry_held(held, current_user._get_current_object())
-    flash(outcome, "success" if outcome.startswith("Saved") else "error")
+    saved, outcome = services.retry_held(held, current_user._get_current_object())
+    flash(outcome, "success" if saved else "error")
     return redirect(url_for("outreach.review"), 303)
 
 
@@ -152,7 +159,7 @@ def held_discard(held_id: int):
     """Decide a held contact is not to be recorded (audited)."""
     held = _held_or_409(held_id)
     user = current_user._get_current_object()
-    save(ConfirmForm(), lambda: services.discard_held(held, user), "Discarded the held contact.")
+    save(ConfirmForm(), lambda: services.discard_held(held, user), _("Discarded the held contact."))
     return redirect(url_for("outreach.review"), 303)
 
 
@@ -162,5 +169,5 @@ def enrolment_reviewed(participant_id: int):
     """A manager has checked a field enrolment against its near duplicates."""
     require_confirmed_post()
     participant = db.get_or_404(Participant, participant_id)
-    save(ConfirmForm(), lambda: services.mark_reviewed(participant), "Marked as reviewed.")
+    save(ConfirmForm(), lambda: services.mark_reviewed(participant), _("Marked as reviewed."))
     return redirect(url_for("outreach.review"), 303)

@@ -13,6 +13,7 @@ search box needs to open the participant's record.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
+
+from ssp.i18n import _
 
 CARD_WIDTH, CARD_HEIGHT = 3.5 * inch, 2.0 * inch  # a US business card
 COLUMNS, ROWS = 2, 5
@@ -37,8 +40,9 @@ def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> flo
 
 
 def card_title(config: Mapping[str, Any]) -> str:
-    """The title printed on cards: ``CARD_TITLE``, never ``PROGRAM_NAME``; "" for none."""
-    return " ".join(str(config.get("CARD_TITLE") or "").split())
+    """The title printed on cards: ``CARD_TITLE``, never ``PROGRAM_NAME``; "" for none.
+    Composed (NFC), so an accent typed as a separate mark (n + ~) prints as one letter."""
+    return unicodedata.normalize("NFC", " ".join(str(config.get("CARD_TITLE") or "").split()))
 
 
 def _card(canvas: Canvas, x: float, y: float, code: str, title: str) -> None:
@@ -68,11 +72,13 @@ def _card(canvas: Canvas, x: float, y: float, code: str, title: str) -> None:
 
 def render_cards(code: str, title: str = "", copies: int = 1) -> bytes:
     """A letter-size sheet with ``copies`` cards (1 to 10) for one code, as PDF bytes,
-    each with ``title`` above the code ("" prints none; see ``card_title``)."""
+    each with ``title`` above the code ("" prints none; see ``card_title``). Its fixed
+    words are in the current language: call it inside ``force_locale`` for another one.
+    Helvetica (WinAnsi) prints every letter of English and Spanish, accents and ñ too."""
     copies = max(1, min(MAX_CARDS, copies))
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=letter, invariant=1)
-    canvas.setTitle(f"{title}: wallet card" if title else "Wallet card")
+    canvas.setTitle(_("%(title)s: wallet card", title=title) if title else _("Wallet card"))
     canvas.setCreator("ssp")
     page_width, page_height = letter
     margin_x = (page_width - COLUMNS * CARD_WIDTH) / 2

@@ -13,24 +13,35 @@ import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from flask_babel import LazyString
+
+from ssp.i18n import _, _l
+
 #: What a scheme part may be built from. Gender is deliberately not among them: a
 #: person's gender may change, their code must not.
 PART_KINDS = {"letters", "digits", "day", "month", "year"}
 
+# The default scheme's words are looked up when the builder is shown (a configured
+# scheme's are the program's own, shown as typed).
 DEFAULT_SCHEME: list[dict[str, Any]] = [
-    {"label": "Mother's first name", "kind": "letters", "take": 2, "help": "First two letters"},
     {
-        "label": "City or town where they were born",
+        "label": _l("Mother's first name"),
         "kind": "letters",
         "take": 2,
-        "help": "First two letters",
+        "help": _l("First two letters"),
     },
-    {"label": "Day of birth", "kind": "day", "help": "1 to 31"},
     {
-        "label": "Year of birth",
+        "label": _l("City or town where they were born"),
+        "kind": "letters",
+        "take": 2,
+        "help": _l("First two letters"),
+    },
+    {"label": _l("Day of birth"), "kind": "day", "help": _l("1 to 31")},
+    {
+        "label": _l("Year of birth"),
         "kind": "year",
         "take": 2,
-        "help": "Four digits; the last two are used",
+        "help": _l("Four digits; the last two are used"),
     },
 ]
 
@@ -54,12 +65,23 @@ def validated_code(raw: str | None) -> str:
     """The normalised code, or ``CodeError`` when it is malformed."""
     code = normalise_code(raw)
     if not code:
-        raise CodeError("Enter the participant's code.")
+        raise CodeError(_("Enter the participant's code."))
     if not _VALID.match(code):
-        raise CodeError("A code has only letters A to Z and digits 0 to 9.")
+        raise CodeError(_("A code has only letters A to Z and digits 0 to 9."))
     if not MIN_LENGTH <= len(code) <= MAX_LENGTH:
-        raise CodeError(f"A code is {MIN_LENGTH} to {MAX_LENGTH} letters and digits long.")
+        raise CodeError(
+            _(
+                "A code is %(shortest)d to %(longest)d letters and digits long.",
+                shortest=MIN_LENGTH,
+                longest=MAX_LENGTH,
+            )
+        )
     return code
+
+
+def _text(value: Any) -> str | LazyString:
+    """A scheme's text as given: a lazy default stays lazy (shown in the page's language)."""
+    return value if isinstance(value, LazyString) else str(value)
 
 
 def check_scheme(scheme: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -81,10 +103,10 @@ def check_scheme(scheme: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             raise ValueError(f"PARTICIPANT_CODE_SCHEME part {number}: 'take' is out of range.")
         checked.append(
             {
-                "label": str(part["label"]),
+                "label": _text(part["label"]),
                 "kind": kind,
                 "take": take,
-                "help": str(part.get("help", "")),
+                "help": _text(part.get("help", "")),
             }
         )
     return checked

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ssp.forms import Form
+from ssp.i18n import _l
 from ssp.participants.models import Gender, RaceEthnicity, Substance
 
 CODE_FIELD_KW = {
@@ -21,58 +22,62 @@ CODE_FIELD_KW = {
 }
 
 
-def _choices(kind, blank: str) -> list[SelectChoice]:
-    return [SelectChoice("", blank)] + [SelectChoice(m.value, m.label) for m in kind]
+def _choices(kind, blank) -> list[SelectChoice]:
+    return [SelectChoice("", blank)] + [SelectChoice(m.value, m.lazy_label) for m in kind]
+
+
+NOT_ASKED = _l("Not asked")
+OPTIONAL = _l("optional")
 
 
 class SearchForm(Form):
     """One box: a full code goes straight to the participant; part of one lists matches."""
 
     code = StringField(
-        "Participant code",
-        validators=[DataRequired("Type a code or part of one."), Length(max=40)],
+        _l("Participant code"),
+        validators=[DataRequired(_l("Type a code or part of one.")), Length(max=40)],
         render_kw={
             **CODE_FIELD_KW,
             "autofocus": True,
             "type": "search",
-            "placeholder": "e.g. MAPH0687",
+            "placeholder": _l("e.g. MAPH0687"),
         },
     )
-    submit = SubmitField("Find")
+    submit = SubmitField(_l("Find"))
 
 
 class CoarseFieldsMixin:
     """The optional, coarse facts a participant may share (never identifying)."""
 
     birth_year = IntegerField(
-        "Birth year",
-        validators=[Optional(), NumberRange(1900, 2100, "Four digits, e.g. 1987.")],
-        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "optional"},
+        _l("Birth year"),
+        validators=[Optional(), NumberRange(1900, 2100, _l("Four digits, e.g. 1987."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": OPTIONAL},
     )
-    gender = SelectField("Gender", choices=_choices(Gender, "Not asked"), default="")
+    gender = SelectField(_l("Gender"), choices=_choices(Gender, NOT_ASKED), default="")
     race_ethnicity = SelectField(
-        "Race or ethnicity", choices=_choices(RaceEthnicity, "Not asked"), default=""
+        _l("Race or ethnicity"), choices=_choices(RaceEthnicity, NOT_ASKED), default=""
     )
     zip3 = StringField(
-        "First 3 digits of ZIP code",
-        validators=[Optional(), Regexp(r"^\d{3}$", message="Three digits only.")],
-        description="Only three digits: never a full ZIP code or an address.",
+        _l("First 3 digits of ZIP code"),
+        validators=[Optional(), Regexp(r"^\d{3}$", message=_l("Three digits only."))],
+        description=_l("Only three digits: never a full ZIP code or an address."),
         render_kw={
             "inputmode": "numeric",
             "maxlength": 3,
             "autocomplete": "off",
-            "placeholder": "optional",
+            "placeholder": OPTIONAL,
         },
     )
     primary_substance = SelectField(
-        "Substance used most", choices=_choices(Substance, "Not asked"), default=""
+        _l("Substance used most"), choices=_choices(Substance, NOT_ASKED), default=""
     )
     injects = SelectField(
-        "Injects drugs",
+        _l("Injects drugs"),
         choices=[
-            SelectChoice("", "Not asked"),
-            SelectChoice("yes", "Yes"),
-            SelectChoice("no", "No"),
+            SelectChoice("", NOT_ASKED),
+            SelectChoice("yes", _l("Yes")),
+            SelectChoice("no", _l("No")),
         ],
         default="",
     )
@@ -93,31 +98,35 @@ class EnrolForm(CoarseFieldsMixin, Form):
     """A new participant: the code (built in the browser or typed) and optional facts."""
 
     code = StringField(
-        "Participant code",
-        validators=[DataRequired("Build or type the participant's code."), Length(max=40)],
-        description="Built from the questions above, typed directly, or a program card "
-        "number. Letters and digits only.",
+        _l("Participant code"),
+        validators=[DataRequired(_l("Build or type the participant's code.")), Length(max=40)],
+        description=_l(
+            "Built from the questions above, typed directly, or a program card "
+            "number. Letters and digits only."
+        ),
         render_kw=CODE_FIELD_KW,
     )
     confirm_distinct = HiddenField(default="")
-    submit = SubmitField("Enrol participant")
+    submit = SubmitField(_l("Enrol participant"))
 
 
 class DetailsForm(CoarseFieldsMixin, Form):
     """The optional facts of an enrolled participant."""
 
-    submit = SubmitField("Save details")
+    submit = SubmitField(_l("Save details"))
 
 
 class MergeForm(Form):
     """The code of the duplicate record to fold into this one."""
 
     other_code = StringField(
-        "Code of the duplicate record",
-        validators=[DataRequired("Type the other record's code."), Length(max=40)],
-        description="Its visits and referrals move to this participant; its code keeps "
-        "finding this participant.",
+        _l("Code of the duplicate record"),
+        validators=[DataRequired(_l("Type the other record's code.")), Length(max=40)],
+        description=_l(
+            "Its visits and referrals move to this participant; its code keeps "
+            "finding this participant."
+        ),
         render_kw=CODE_FIELD_KW,
     )
-    confirm = BooleanField("Yes, these two records are the same person")
-    submit = SubmitField("Merge records")
+    confirm = BooleanField(_l("Yes, these two records are the same person"))
+    submit = SubmitField(_l("Merge records"))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.i18n import _l
 from ssp.staff.models import Site
 from ssp.timeutil import utcnow
 
@@ -23,11 +24,16 @@ class LabelledEnum(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The member as staff read it."""
+        """The member as staff read it, in the current language."""
+        return str(self.lazy_label)
+
+    @property
+    def lazy_label(self):
+        """The label looked up when shown (form choices built at import time)."""
         return self._labels()[self.value]
 
     @classmethod
-    def _labels(cls) -> dict[str, str]:
+    def _labels(cls) -> dict:
         raise NotImplementedError
 
 
@@ -43,15 +49,15 @@ class Gender(LabelledEnum):
     DECLINED = "declined"
 
     @classmethod
-    def _labels(cls) -> dict[str, str]:
+    def _labels(cls) -> dict:
         return {
-            "woman": "Woman",
-            "man": "Man",
-            "trans_woman": "Transgender woman",
-            "trans_man": "Transgender man",
-            "nonbinary": "Non-binary or genderqueer",
-            "another": "Another gender",
-            "declined": "Prefers not to say",
+            "woman": _l("Woman"),
+            "man": _l("Man"),
+            "trans_woman": _l("Transgender woman"),
+            "trans_man": _l("Transgender man"),
+            "nonbinary": _l("Non-binary or genderqueer"),
+            "another": _l("Another gender"),
+            "declined": _l("Prefers not to say"),
         }
 
 
@@ -70,18 +76,18 @@ class RaceEthnicity(LabelledEnum):
     DECLINED = "declined"
 
     @classmethod
-    def _labels(cls) -> dict[str, str]:
+    def _labels(cls) -> dict:
         return {
-            "american_indian": "American Indian or Alaska Native",
-            "asian": "Asian",
-            "black": "Black or African American",
-            "hispanic": "Hispanic or Latino",
-            "middle_eastern": "Middle Eastern or North African",
-            "pacific_islander": "Native Hawaiian or Pacific Islander",
-            "white": "White",
-            "multiracial": "More than one race or ethnicity",
-            "another": "Another race or ethnicity",
-            "declined": "Prefers not to say",
+            "american_indian": _l("American Indian or Alaska Native"),
+            "asian": _l("Asian"),
+            "black": _l("Black or African American"),
+            "hispanic": _l("Hispanic or Latino"),
+            "middle_eastern": _l("Middle Eastern or North African"),
+            "pacific_islander": _l("Native Hawaiian or Pacific Islander"),
+            "white": _l("White"),
+            "multiracial": _l("More than one race or ethnicity"),
+            "another": _l("Another race or ethnicity"),
+            "declined": _l("Prefers not to say"),
         }
 
 
@@ -98,16 +104,16 @@ class Substance(LabelledEnum):
     DECLINED = "declined"
 
     @classmethod
-    def _labels(cls) -> dict[str, str]:
+    def _labels(cls) -> dict:
         return {
-            "opioids": "Heroin or fentanyl",
-            "rx_opioids": "Prescription opioids",
-            "methamphetamine": "Methamphetamine",
-            "cocaine": "Cocaine or crack",
-            "opioids_and_stimulants": "Opioids and stimulants together",
-            "alcohol": "Alcohol",
-            "another": "Another substance",
-            "declined": "Prefers not to say",
+            "opioids": _l("Heroin or fentanyl"),
+            "rx_opioids": _l("Prescription opioids"),
+            "methamphetamine": _l("Methamphetamine"),
+            "cocaine": _l("Cocaine or crack"),
+            "opioids_and_stimulants": _l("Opioids and stimulants together"),
+            "alcohol": _l("Alcohol"),
+            "another": _l("Another substance"),
+            "declined": _l("Prefers not to say"),
         }
 
 

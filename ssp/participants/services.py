@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from ssp.audit import record
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _
 from ssp.participants.codes import (
     CodeError,
     chunked,
@@ -146,16 +147,21 @@ def _coarse_values(values: dict[str, Any]) -> dict[str, Any]:
         try:
             year = int(year)
         except (TypeError, ValueError):
-            raise ParticipantError("Birth year is four digits.", "birth_year") from None
+            raise ParticipantError(_("Birth year is four digits."), "birth_year") from None
         if not this_year - 110 <= year <= this_year - 10:
             raise ParticipantError(
-                f"Birth year is between {this_year - 110} and {this_year - 10}.", "birth_year"
+                _(
+                    "Birth year is between %(earliest)s and %(latest)s.",
+                    earliest=this_year - 110,
+                    latest=this_year - 10,
+                ),
+                "birth_year",
             )
         cleaned["birth_year"] = year
     zip3 = (values.get("zip3") or "").strip()
     if zip3:
         if not (len(zip3) == 3 and zip3.isdigit()):
-            raise ParticipantError("Only the first three digits of the ZIP code.", "zip3")
+            raise ParticipantError(_("Only the first three digits of the ZIP code."), "zip3")
         cleaned["zip3"] = zip3
     for name, kind in (
         ("gender", Gender),
@@ -167,7 +173,7 @@ def _coarse_values(values: dict[str, Any]) -> dict[str, Any]:
             try:
                 cleaned[name] = kind(value)
             except ValueError:
-                raise ParticipantError("Choose one of the options.", name) from None
+                raise ParticipantError(_("Choose one of the options."), name) from None
     injects = values.get("injects")
     if injects not in (None, ""):
         cleaned["injects"] = injects in (True, "yes", "true", "1")
@@ -188,7 +194,7 @@ def enrol(
         raise ParticipantError(str(error), "code") from None
     if code_in_use(code):
         raise ParticipantError(
-            "This code is already enrolled: find the participant instead.", "code"
+            _("This code is already enrolled: find the participant instead."), "code"
         )
     values = _coarse_values(coarse)
     if not confirm_distinct:
@@ -212,8 +218,10 @@ class NearDuplicates(ParticipantError):
 
     def __init__(self, matches: list[Match]) -> None:
         super().__init__(
-            "This code is very close to a code already enrolled. If it is the same person, "
-            "open their record; if not, confirm that this is someone new.",
+            _(
+                "This code is very close to a code already enrolled. If it is the same "
+                "person, open their record; if not, confirm that this is someone new."
+            ),
             "code",
         )
         self.matches = matches
@@ -243,7 +251,7 @@ def merge(*, keep: Participant, absorb: Participant) -> None:
     from ssp.visits.models import Visit
 
     if keep.id == absorb.id:
-        raise ParticipantError("Choose two different participants to merge.")
+        raise ParticipantError(_("Choose two different participants to merge."))
     moved = db.session.execute(
         update(Visit).where(Visit.participant_id == absorb.id).values(participant_id=keep.id)
     ).rowcount
@@ -302,7 +310,7 @@ def plan_purge(*, inactive_years: int, now=None) -> PurgePlan:
     from ssp.visits.models import Visit
 
     if inactive_years < 1:
-        raise ParticipantError("Keep at least one year of records.", "inactive_years")
+        raise ParticipantError(_("Keep at least one year of records."), "inactive_years")
     cutoff = (now or utcnow()) - dt.timedelta(days=round(365.25 * inactive_years))
     active = (
         select(Visit.participant_id)

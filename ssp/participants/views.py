@@ -23,6 +23,7 @@ from ssp.audit import record
 from ssp.database import reads_first
 from ssp.extensions import db
 from ssp.forms import save, show_rule_error
+from ssp.i18n import _, available_languages, current_language, force_locale
 from ssp.participants import bp, services
 from ssp.participants.cards import MAX_CARDS, card_title, render_cards
 from ssp.participants.codes import normalise_code
@@ -72,7 +73,7 @@ def search_api():
         payload = {}
     text = normalise_code(str(payload.get("q", ""))[:40])
     if has_refused_characters(text):
-        return jsonify(error=MESSAGE, matches=[]), 400
+        return jsonify(error=str(MESSAGE), matches=[]), 400
     if len(text) < current_app.config["PARTIAL_SEARCH_MIN_LENGTH"]:
         return jsonify(matches=[])
     limit = min(10, current_app.config["SEARCH_RESULTS_LIMIT"])
@@ -117,7 +118,7 @@ def new():
             show_rule_error(form, error)
         else:
             db.session.commit()
-            flash("Participant enrolled.", "success")
+            flash(_("Participant enrolled."), "success")
             return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return _render_enrol(form, similar), _status(form)
 
@@ -169,7 +170,7 @@ def edit(participant_id: int):
     if form.validate_on_submit() and save(
         form,
         lambda: services.update_details(participant, **form.coarse_values()),
-        "Details saved.",
+        _("Details saved."),
     ):
         return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return render_template("participants/edit.html", participant=participant, form=form), _status(
@@ -186,15 +187,15 @@ def merge(participant_id: int):
     if form.validate_on_submit():
         other = services.find_by_code(form.other_code.data)
         if other is None:
-            form.other_code.errors.append("No participant has that code.")
+            form.other_code.errors.append(_("No participant has that code."))
         elif other.id == participant.id:
-            form.other_code.errors.append("That is this participant's own code.")
+            form.other_code.errors.append(_("That is this participant's own code."))
         elif not form.confirm.data:
-            form.confirm.errors.append("Tick the box to confirm they are the same person.")
+            form.confirm.errors.append(_("Tick the box to confirm they are the same person."))
         else:
             services.merge(keep=participant, absorb=other)
             db.session.commit()
-            flash("Records merged. The other code now finds this participant.", "success")
+            flash(_("Records merged. The other code now finds this participant."), "success")
             return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return render_template("participants/merge.html", participant=participant, form=form), _status(
         form
@@ -203,10 +204,14 @@ def merge(participant_id: int):
 
 @bp.get("/participants/<int:participant_id>/card.pdf")
 def card(participant_id: int):
-    """A sheet of wallet cards (code as text and QR code, CARD_TITLE if set) to print."""
+    """A sheet of wallet cards (code as text and QR code, CARD_TITLE if set) to print, in
+    the language chosen on the print form (``language``; default: the page's)."""
     participant = db.get_or_404(Participant, participant_id)
     copies = request.args.get("copies", "1")
     if not copies.isascii() or not copies.isdigit() or not 1 <= int(copies) <= MAX_CARDS:
+        abort(400)
+    language = request.args.get("language") or current_language()
+    if language not in available_languages():
         abort(400)
     record(
         "participant_card_printed",
@@ -215,7 +220,8 @@ def card(participant_id: int):
         detail={"copies": int(copies)},
     )
     db.session.commit()
-    pdf = render_cards(participant.code, card_title(current_app.config), int(copies))
+    with force_locale(language):
+        pdf = render_cards(participant.code, card_title(current_app.config), int(copies))
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -11,9 +11,30 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.i18n import _, _l, lazy_pgettext
 from ssp.participants.models import Participant
 from ssp.staff.models import Site, User
 from ssp.timeutil import local_time, utcnow
+
+#: Labels looked up when shown (choices built at import time use these dicts).
+CATEGORY_LABELS = {
+    "moud": _l("MOUD (buprenorphine, methadone)"),
+    "sud_treatment": _l("Substance use treatment"),
+    "hiv_care": _l("HIV care"),
+    "hcv_treatment": _l("HCV treatment"),
+    "prep": _l("PrEP"),
+    "mental_health": _l("Mental health"),
+    "housing": _l("Housing"),
+    "primary_care": _l("Primary care"),
+    "wound_care": _l("Wound care"),
+    "benefits": _l("Benefits or ID"),
+    "other": _l("Other"),
+}
+_CATEGORY_SHORT = {
+    "moud": _l("MOUD"),
+    "sud_treatment": _l("SUD treatment"),
+    "hcv_treatment": _l("HCV treatment"),
+}
 
 
 class ReferralCategory(enum.StrEnum):
@@ -33,40 +54,33 @@ class ReferralCategory(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The category as staff and funders read it."""
-        return {
-            "moud": "MOUD (buprenorphine, methadone)",
-            "sud_treatment": "Substance use treatment",
-            "hiv_care": "HIV care",
-            "hcv_treatment": "HCV treatment",
-            "prep": "PrEP",
-            "mental_health": "Mental health",
-            "housing": "Housing",
-            "primary_care": "Primary care",
-            "wound_care": "Wound care",
-            "benefits": "Benefits or ID",
-            "other": "Other",
-        }[self.value]
+        """The category as staff and funders read it, in the language spoken now."""
+        return str(CATEGORY_LABELS[self.value])
 
     @property
     def short(self) -> str:
-        """A short name for banners and tables."""
-        return {
-            "moud": "MOUD",
-            "sud_treatment": "SUD treatment",
-            "hcv_treatment": "HCV treatment",
-        }.get(self.value, self.label)
+        """A short name for banners and tables, in the language spoken now."""
+        return str(_CATEGORY_SHORT.get(self.value, CATEGORY_LABELS[self.value]))
 
     @property
     def follow_up_prompt(self) -> str:
-        """What to ask the person when they come back."""
+        """What to ask the person when they come back (ends a sentence of the banner)."""
         if self in (ReferralCategory.MOUD, ReferralCategory.SUD_TREATMENT):
-            return "ask whether they got in"
+            return _("ask whether they got in")
         if self in (ReferralCategory.HOUSING, ReferralCategory.BENEFITS):
-            return "ask how the appointment went"
+            return _("ask how the appointment went")
         if self == ReferralCategory.OTHER:
-            return "ask how it went"
-        return "ask whether they were seen"
+            return _("ask how it went")
+        return _("ask whether they were seen")
+
+
+REFERRAL_STATUS_LABELS = {
+    "made": _l("Made"),
+    "accepted": _l("Accepted by the partner"),
+    "completed": _l("Completed (linked to care)"),
+    "declined": _l("Declined"),
+    "lost": _l("Lost to follow-up"),
+}
 
 
 class ReferralStatus(enum.StrEnum):
@@ -80,19 +94,22 @@ class ReferralStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The status as staff read it."""
-        return {
-            "made": "Made",
-            "accepted": "Accepted by the partner",
-            "completed": "Completed (linked to care)",
-            "declined": "Declined",
-            "lost": "Lost to follow-up",
-        }[self.value]
+        """The status as staff read it, in the language spoken now."""
+        return str(REFERRAL_STATUS_LABELS[self.value])
 
     @property
     def closed(self) -> bool:
         """Whether the referral has ended."""
         return self in (ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.LOST)
+
+
+FOLLOW_UP_STATUS_LABELS = {
+    # "Open" is also a link's word (open the record): the status has a context of its own.
+    "open": lazy_pgettext("follow-up status", "Open"),
+    "done": _l("Done"),
+    "unreachable": _l("Could not reach"),
+    "cancelled": _l("Cancelled"),
+}
 
 
 class FollowUpStatus(enum.StrEnum):
@@ -105,13 +122,24 @@ class FollowUpStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The status as staff read it."""
-        return {
-            "open": "Open",
-            "done": "Done",
-            "unreachable": "Could not reach",
-            "cancelled": "Cancelled",
-        }[self.value]
+        """The status as staff read it, in the language spoken now."""
+        return str(FOLLOW_UP_STATUS_LABELS[self.value])
+
+
+OUTCOME_LABELS = {
+    "linked": _l("Linked: they got in or were seen"),
+    "waiting": _l("Still waiting: ask again later"),
+    "declined": _l("Declined: no longer wants it"),
+    "unreachable": _l("Could not reach them"),
+    "other": _l("Other outcome"),
+}
+_OUTCOME_RECORDED = {
+    "linked": _l("Follow-up recorded: linked."),
+    "waiting": _l("Follow-up recorded: still waiting."),
+    "declined": _l("Follow-up recorded: declined."),
+    "unreachable": _l("Follow-up recorded: could not reach them."),
+    "other": _l("Follow-up recorded: other outcome."),
+}
 
 
 class FollowUpOutcome(enum.StrEnum):
@@ -125,14 +153,13 @@ class FollowUpOutcome(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The outcome as staff read it."""
-        return {
-            "linked": "Linked: they got in or were seen",
-            "waiting": "Still waiting: ask again later",
-            "declined": "Declined: no longer wants it",
-            "unreachable": "Could not reach them",
-            "other": "Other outcome",
-        }[self.value]
+        """The outcome as staff read it, in the language spoken now."""
+        return str(OUTCOME_LABELS[self.value])
+
+    @property
+    def recorded(self) -> str:
+        """The message that says this outcome was recorded."""
+        return str(_OUTCOME_RECORDED[self.value])
 
 
 class Partner(db.Model):
@@ -153,7 +180,7 @@ class Partner(db.Model):
 
     @property
     def category_labels(self) -> list[str]:
-        """The categories served, as staff read them."""
+        """The categories served, as staff read them (in the language spoken now)."""
         return [
             ReferralCategory(c).label
             for c in self.categories or []
@@ -268,8 +295,8 @@ class FollowUp(db.Model):
     def describe(self) -> str:
         """What the follow-up is about, for banners and lists."""
         if self.referral is not None:
-            return f"{self.referral.category.short} referral"
-        return self.reason or "Follow-up"
+            return _("%(category)s referral", category=self.referral.category.short)
+        return self.reason or _("Follow-up")
 
     def made_today(self, today: dt.date) -> bool:
         """Whether its referral was made on ``today``: nothing to ask about yet."""

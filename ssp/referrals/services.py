@@ -18,6 +18,7 @@ from ssp.audit import record, record_active
 from ssp.config import ConfigError
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, ngettext
 from ssp.participants.models import Participant
 from ssp.referrals.models import (
     FollowUp,
@@ -60,7 +61,14 @@ class ReferralError(RuleError):
 def _clean_text(value: str | None, limit: int, field: str) -> str | None:
     text = " ".join((value or "").split())
     if len(text) > limit:
-        raise ReferralError(f"Keep it to {limit} characters (no names or other details).", field)
+        raise ReferralError(
+            ngettext(
+                "Keep it to %(num)d character (no names or other details).",
+                "Keep it to %(num)d characters (no names or other details).",
+                limit,
+            ),
+            field,
+        )
     return text or None
 
 
@@ -71,19 +79,19 @@ def _categories(values) -> list[str]:
     try:
         chosen = {ReferralCategory(v).value for v in values or []}
     except ValueError:
-        raise ReferralError("Choose categories from the list.", "categories") from None
+        raise ReferralError(_("Choose categories from the list."), "categories") from None
     if not chosen:
-        raise ReferralError("Choose at least one category the partner serves.", "categories")
+        raise ReferralError(_("Choose at least one category the partner serves."), "categories")
     return [c.value for c in ReferralCategory if c.value in chosen]
 
 
 def _partner_name(name: str, partner_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 120:
-        raise ReferralError("A partner's name is 2 to 120 characters.", "name")
+        raise ReferralError(_("A partner's name is 2 to 120 characters."), "name")
     clash = db.session.scalar(select(Partner).where(func.lower(Partner.name) == name.lower()))
     if clash is not None and clash.id != partner_id:
-        raise ReferralError(f"There is already a partner called {name!r}.", "name")
+        raise ReferralError(_("There is already a partner called '%(name)s'.", name=name), "name")
     return name
 
 
@@ -166,17 +174,22 @@ def make_referral(
     try:
         category = ReferralCategory(category)
     except ValueError:
-        raise ReferralError("Choose a referral category from the list.", "category") from None
+        raise ReferralError(_("Choose a referral category from the list."), "category") from None
     if db.session.get(Participant, participant_id) is None:
-        raise ReferralError("That participant is not on record.")
+        raise ReferralError(_("That participant is not on record."))
     partner = None
     if partner_id:
         partner = db.session.get(Partner, partner_id)
         if partner is None or not partner.active:
-            raise ReferralError("Choose a partner from the directory.", "partner_id")
+            raise ReferralError(_("Choose a partner from the directory."), "partner_id")
         if not partner.serves(category):
             raise ReferralError(
-                f"{partner.name} does not take {category.short} referrals.", "partner_id"
+                _(
+                    "%(partner)s does not take %(category)s referrals.",
+                    partner=partner.name,
+                    category=category.short,
+                ),
+                "partner_id",
             )
     referral = Referral(
         participant_id=participant_id,
@@ -243,15 +256,20 @@ def change_status(
     try:
         new_status = ReferralStatus(new_status)
     except ValueError:
-        raise ReferralError("Choose a status from the list.", "status") from None
+        raise ReferralError(_("Choose a status from the list."), "status") from None
     old = referral.status
     if new_status == old:
-        raise ReferralError(f"The referral is already {old.label.lower()}.", "status")
+        raise ReferralError(
+            _("The referral is already %(status)s.", status=old.label.lower()), "status"
+        )
     forward = new_status in FORWARD_MOVES[old]
     if not forward and user.role not in (Role.MANAGER, Role.ADMIN):
         raise ReferralError(
-            f"A referral cannot go from {old.label.lower()} to {new_status.label.lower()}. "
-            "A manager can correct it.",
+            _(
+                "A referral cannot go from %(old)s to %(new)s. A manager can correct it.",
+                old=old.label.lower(),
+                new=new_status.label.lower(),
+            ),
             "status",
         )
     referral.status = new_status
@@ -334,14 +352,14 @@ def add_follow_up(
     """A follow-up added by hand; it may not be due in the past."""
     now = now or utcnow()
     if db.session.get(Participant, participant_id) is None:
-        raise ReferralError("That participant is not on record.")
+        raise ReferralError(_("That participant is not on record."))
     if due_on is None:
-        raise ReferralError("Choose the day it is due.", "due_on")
+        raise ReferralError(_("Choose the day it is due."), "due_on")
     if due_on < program_today(now):
-        raise ReferralError("The due date cannot be in the past.", "due_on")
+        raise ReferralError(_("The due date cannot be in the past."), "due_on")
     reason = _clean_text(reason, REASON_MAX, "reason")
     if not reason:
-        raise ReferralError("Say in a few words what to follow up on.", "reason")
+        raise ReferralError(_("Say in a few words what to follow up on."), "reason")
     _check_assignee(assigned_user_id)
     follow_up = FollowUp(
         participant_id=participant_id,
@@ -371,7 +389,7 @@ def _check_assignee(user_id: int | None) -> None:
     assignee = db.session.get(User, user_id)
     if assignee is None or not assignee.active:
         raise ReferralError(
-            "Assign it to an active staff member, or to nobody.", "assigned_user_id"
+            _("Assign it to an active staff member, or to nobody."), "assigned_user_id"
         )
 
 
@@ -386,11 +404,11 @@ def update_follow_up(
     """Reschedule or reassign an open follow-up."""
     now = now or utcnow()
     if follow_up.status != FollowUpStatus.OPEN:
-        raise ReferralError("Only open follow-ups can be changed.")
+        raise ReferralError(_("Only open follow-ups can be changed."))
     if due_on is None:
-        raise ReferralError("Choose the day it is due.", "due_on")
+        raise ReferralError(_("Choose the day it is due."), "due_on")
     if due_on != follow_up.due_on and due_on < program_today(now):
-        raise ReferralError("The due date cannot be in the past.", "due_on")
+        raise ReferralError(_("The due date cannot be in the past."), "due_on")
     _check_assignee(assigned_user_id)
     before = follow_up.summary()
     follow_up.due_on = due_on
@@ -421,9 +439,9 @@ def record_outcome(
     try:
         outcome = FollowUpOutcome(outcome)
     except ValueError:
-        raise ReferralError("Choose an outcome from the list.", "outcome") from None
+        raise ReferralError(_("Choose an outcome from the list."), "outcome") from None
     if follow_up.status != FollowUpStatus.OPEN:
-        raise ReferralError("This follow-up is already closed.")
+        raise ReferralError(_("This follow-up is already closed."))
     follow_up.outcome = outcome
     follow_up.note = _clean_text(note, NOTE_MAX, "note") or follow_up.note
     referral = follow_up.referral
@@ -460,7 +478,7 @@ def record_outcome(
 def cancel_follow_up(follow_up: FollowUp, *, user: User, now: dt.datetime | None = None) -> None:
     """Cancel an open follow-up that is no longer needed."""
     if follow_up.status != FollowUpStatus.OPEN:
-        raise ReferralError("This follow-up is already closed.")
+        raise ReferralError(_("This follow-up is already closed."))
     follow_up.status = FollowUpStatus.CANCELLED
     follow_up.done_at = now or utcnow()
     record("follow_up_cancelled", object_type="follow_up", object_id=follow_up.id, user_id=user.id)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, date_arg, parse_id, require_confirmed_post, save
+from ssp.i18n import _
 from ssp.participants.models import Participant
 from ssp.referrals import bp, services
 from ssp.referrals.forms import (
@@ -97,7 +98,7 @@ def partner_new():
         lambda: services.create_partner(
             name=form.name.data, categories=form.categories.data, contact=form.contact.data
         ),
-        lambda partner: f"{partner.name} added to the partner directory.",
+        lambda partner: _("%(partner)s added to the partner directory.", partner=partner.name),
     ):
         return redirect(url_for("referrals.partners"))
     return render_template("referrals/partner_form.html", form=form, partner=None), _status()
@@ -117,7 +118,7 @@ def partner_edit(partner_id: int):
             categories=form.categories.data,
             contact=form.contact.data,
         ),
-        lambda _: f"{partner.name} saved.",
+        lambda _result: _("%(partner)s saved.", partner=partner.name),
     ):
         return redirect(url_for("referrals.partners"))
     return render_template("referrals/partner_form.html", form=form, partner=partner), _status()
@@ -142,7 +143,10 @@ def _set_partner_active(partner_id: int, active: bool):
     partner = db.get_or_404(Partner, partner_id)
     services.set_partner_active(partner, active)
     db.session.commit()
-    flash(f"{partner.name} {'reactivated' if active else 'deactivated'}.", "success")
+    if active:
+        flash(_("%(partner)s reactivated.", partner=partner.name), "success")
+    else:
+        flash(_("%(partner)s deactivated.", partner=partner.name), "success")
     return redirect(url_for("referrals.partners"))
 
 
@@ -168,7 +172,7 @@ def referral_new(participant_id: int):
             ),
             participant.id,
         ),
-        "Referral made; a follow-up is on the worklist.",
+        _("Referral made; a follow-up is on the worklist."),
     ):
         return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return render_template(
@@ -197,7 +201,7 @@ def referral_status(referral_id: int):
             lambda: services.change_status(referral, form.status.data, user=_me()),
             referral.participant_id,
         ),
-        lambda _: f"Referral is now: {referral.status.label.lower()}.",
+        lambda _result: _("Referral is now: %(status)s.", status=referral.status.label.lower()),
     ):
         return redirect(url_for("referrals.referral_show", referral_id=referral.id), 303)
     form.status.choices = status_choices(services.allowed_moves(referral, _me()))
@@ -228,7 +232,7 @@ def follow_up_new(participant_id: int):
             ),
             participant.id,
         ),
-        "Follow-up added.",
+        _("Follow-up added."),
     ):
         return redirect(url_for("participants.show", participant_id=participant.id), 303)
     return render_template(
@@ -266,7 +270,7 @@ def follow_up_outcome(follow_up_id: int):
         flash(str(error), "error")
         return redirect(back, 303)
     db.session.commit()
-    flash(f"Follow-up recorded: {follow_up.outcome.label.split(':')[0].lower()}.", "success")
+    flash(follow_up.outcome.recorded, "success")
     return redirect(back, 303)
 
 
@@ -303,7 +307,7 @@ def follow_up_show(follow_up_id: int):
                 ),
                 follow_up.participant_id,
             ),
-            "Follow-up saved.",
+            _("Follow-up saved."),
         )
     ):
         return redirect(url_for("referrals.follow_up_show", follow_up_id=follow_up.id), 303)
@@ -330,7 +334,7 @@ def follow_up_cancel(follow_up_id: int):
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash("Follow-up cancelled.", "success")
+        flash(_("Follow-up cancelled."), "success")
     return redirect(url_for("referrals.follow_up_show", follow_up_id=follow_up.id), 303)
 
 

@@ -14,10 +14,27 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssp.i18n import _, _l, pgettext
 from ssp.reporting.disclosure import AuditResult, protect
-from ssp.reporting.document import Chart, ReportDocument, Row, Section, Table, status_of
+from ssp.reporting.document import (
+    COUNTED_AS,
+    SEE_EACH_ROW,
+    Chart,
+    ReportDocument,
+    Row,
+    Section,
+    Table,
+    status_of,
+)
 from ssp.reporting.funders import SECTIONS
-from ssp.reporting.metrics import FIELD_KINDS, FieldContacts, Glance, MonthMetrics, glance_of
+from ssp.reporting.metrics import (
+    FIELD_KINDS,
+    FieldContacts,
+    Glance,
+    MonthMetrics,
+    glance_of,
+    printed_labels,
+)
 from ssp.reporting.release import (
     FROZEN,
     HEADLINE,
@@ -25,12 +42,68 @@ from ssp.reporting.release import (
     ArchivedRelease,
     Release,
 )
+from ssp.reporting.wording import LabelMap, english_label, writing_language
 from ssp.supplies.models import SupplyCategory
+from ssp.supplies.units import unit_for
 from ssp.visits.models import Service
 
-PEOPLE = "Unduplicated people"
-VISITS = "Visits"
+PEOPLE = _l("Unduplicated people")
+VISITS = _l("Visits")
+COUNT = _l("Count")
+KITS = _l("Kits")
+SAMPLES = _l("Samples")
+SYRINGE_UNITS = _l("Needle-and-syringe units")
+REPORTS_FROM_PARTICIPANTS = _l("Reports from participants")
 SOFTWARE = "ssp 0.1.0"
+
+# How the report's text names its period (by ``Period.noun``), in its own language.
+THIS_PERIOD = LabelMap(
+    {
+        "month": _l("this month"),
+        "quarter": _l("this quarter"),
+        "year": _l("this year"),
+        "fiscal year": _l("this fiscal year"),
+        "period": _l("this period"),
+    }
+)
+PERIOD_END = LabelMap(
+    {
+        "month": _l("the end of the month"),
+        "quarter": _l("the end of the quarter"),
+        "year": _l("the end of the year"),
+        "fiscal year": _l("the end of the fiscal year"),
+        "period": _l("the end of the period"),
+    }
+)
+REFERRALS_INTRO = LabelMap(
+    {
+        "month": _l(
+            "Referrals are counted when made and when completed (the person was linked to "
+            "care). The completion rate is the share of this month's referrals completed by "
+            "the month's end."
+        ),
+        "quarter": _l(
+            "Referrals are counted when made and when completed (the person was linked to "
+            "care). The completion rate is the share of this quarter's referrals completed "
+            "by the quarter's end."
+        ),
+        "year": _l(
+            "Referrals are counted when made and when completed (the person was linked to "
+            "care). The completion rate is the share of this year's referrals completed by "
+            "the year's end."
+        ),
+        "fiscal year": _l(
+            "Referrals are counted when made and when completed (the person was linked to "
+            "care). The completion rate is the share of this fiscal year's referrals "
+            "completed by the fiscal year's end."
+        ),
+        "period": _l(
+            "Referrals are counted when made and when completed (the person was linked to "
+            "care). The completion rate is the share of this period's referrals completed "
+            "by the period's end."
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +118,8 @@ class ProfileSettings:
     threshold: int
     fiscal_year_start: int = 7
     contact: str | None = None
+    # The language the report is written in (None: whoever makes it).
+    language: str | None = None
 
 
 @dataclass
@@ -78,6 +153,9 @@ class Text:
 
     text: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", str(self.text))  # a marked text, read now
+
 
 @dataclass
 class _Layout:
@@ -100,6 +178,16 @@ class _Builder:
         self.prefix = period  # the period whose quantities cell() declares
         self.printing = True  # False: declare cells and relations, print no table
         self.noun = noun  # "month", "quarter", "year", ...
+        self.labels = printed_labels()  # a breakdown row's key -> its printed label
+
+    @property
+    def this_period(self) -> str:
+        """ "this month", "this quarter"... in the report's language."""
+        return THIS_PERIOD[self.noun]
+
+    def word(self, key: str) -> str:
+        """What a breakdown row (keyed by its English label) prints."""
+        return self.labels.get(key, key)
 
     def scoped(self, period: str, noun: str = "month") -> _Builder:
         """The same release, declaring another period's quantities without printing
@@ -107,6 +195,7 @@ class _Builder:
         other = _Builder.__new__(_Builder)
         other.release, other.layouts = self.release, []
         other.prefix, other.printing, other.noun = period, False, noun
+        other.labels = self.labels
         return other
 
     def cell(self, key: str, value: int, *, people: bool, rank: int = 0) -> str:
@@ -127,10 +216,14 @@ class _Builder:
         if not self.printing:
             return
         keys = []
-        for _, cells, _, _ in rows:
+        for _label, cells, _total, _group in rows:
             for c in cells:
                 if isinstance(c, str):
                     keys.append(c)
+        # Marked texts are read now, in the report's language: the document holds words.
+        title, unit, note = str(title), str(unit), None if note is None else str(note)
+        columns = [str(c) for c in columns]
+        rows = [(str(label), cells, total, group) for label, cells, total, group in rows]
         self.release.view(key, title, keys, headline=headline)
         self.layouts.append(_Layout(key, title, unit, columns, rows, note))
 
@@ -147,7 +240,7 @@ class _Builder:
         """Beside a mostly hidden monthly table, say where its figures can be seen."""
         if not mostly_hidden or self.noun != "month":
             return note
-        return f"{note} {_LONGER_PERIODS}" if note else _LONGER_PERIODS
+        return f"{note} {_LONGER_PERIODS}" if note else str(_LONGER_PERIODS)
 
     def render(self, key: str) -> Table:
         layout = next(x for x in self.layouts if x.key == key)
@@ -161,7 +254,7 @@ class _Builder:
                 layout.columns,
                 [],
                 note=self._longer_periods_note(layout.note, mostly_hidden=True),
-                withheld=view.withheld,
+                withheld=str(view.withheld),
             )
         rows = []
         for label, cells, total, group in layout.rows:
@@ -177,7 +270,10 @@ class _Builder:
                 status_of(text) if not isinstance(c, Text) else "text"
                 for c, text in zip(cells, texts, strict=True)
             ]
-            rows.append(Row(label, texts, total=total, group=group, statuses=statuses))
+            measures = [_measure_of(c) for c in cells]
+            rows.append(
+                Row(label, texts, total=total, group=group, statuses=statuses, measures=measures)
+            )
         # Counted from what is printed, so a month reprinted as first published counts
         # the same as when it was first printed.
         printed = [release.text(k) for k in dict.fromkeys(view.keys)]
@@ -196,19 +292,30 @@ class _Builder:
         )
 
 
-_LONGER_PERIODS = (
+_LONGER_PERIODS = _l(
     "In one month too few people are counted here to show most of this table; the "
     "quarterly and yearly reports show it."
 )
 
 
+def _measure_of(cell) -> str:
+    """What kind of number a cell is (the CSV's ``measure``), whatever language its
+    labels are in."""
+    if isinstance(cell, _PerHundred):
+        return "per_100"
+    if isinstance(cell, Rate):
+        return "percent"
+    return "count"
+
+
 def _rate_text(release: Release, rate: Rate) -> str:
-    """A rate from two printed numbers adds nothing; from a hidden one it is hidden."""
+    """A rate from two printed numbers adds nothing; from a hidden one it is hidden.
+    Printed as the archive keeps figures ("45%"); the writers localize it."""
     part, whole = release.shown(rate.part), release.shown(rate.whole)
     if part is None or whole is None:
         return "*"
     if isinstance(rate, _PerHundred):
-        return f"{100 * part / whole:.0f}" if whole else "none distributed"
+        return f"{100 * part / whole:.0f}" if whole else _("none distributed")
     return f"{100 * part / whole:.0f}%" if whole else "—"
 
 
@@ -262,7 +369,7 @@ def build_document(
     sections = []
     for key in chosen:
         intro, table_keys, charts = intros[key]
-        section = Section(key, SECTIONS[key], intro)
+        section = Section(key, SECTIONS[key], str(intro))
         section.tables = [b.render(k) for k in table_keys]
         section.charts = [_fill_chart(b.release, chart) for chart in charts]
         sections.append(section)
@@ -280,6 +387,7 @@ def build_document(
         "time_zone": time_zone,
         "suppression_threshold": str(t),
         "sections": ", ".join(profile.sections),
+        "language": writing_language(),
         "generated_on": generated_on.isoformat(),
         "software": SOFTWARE,
     }
@@ -303,6 +411,7 @@ def build_document(
         audit=result,
         release_snapshot=b.release.snapshot(),
         trail_head=archive.trail_head,
+        language=writing_language(),
     )
 
 
@@ -406,7 +515,9 @@ def _freeze_published_months(release: Release, first_published: dict[str, str]) 
 
 def _fill_chart(release: Release, chart: Chart) -> Chart:
     keys = chart.values  # the builder puts keys here until the decisions are made
-    return Chart(chart.key, chart.title, chart.unit, chart.labels, [release.shown(k) for k in keys])
+    return Chart(
+        chart.key, str(chart.title), str(chart.unit), chart.labels, [release.shown(k) for k in keys]
+    )
 
 
 # --- the glance and the sections ----------------------------------------------------------
@@ -418,22 +529,26 @@ def _glance_cells(g: Glance, b: _Builder) -> list[tuple[str, object, str]]:
     returning = b.cell("returning_people", g.people_served - g.new_people_served, people=True)
     rows = [
         (
-            "People served",
+            _("People served"),
             b.cell("people_served", g.people_served, people=True, rank=HEADLINE),
             PEOPLE,
         ),
         (
-            "Visits (including anonymous walk-ins)",
+            _("Visits (including anonymous walk-ins)"),
             b.cell("visits", g.visits, people=True, rank=HEADLINE),
             VISITS,
         ),
         (
-            "New enrolments",
+            _("New enrolments"),
             b.cell("new_enrolments", g.new_enrolments, people=True, rank=HEADLINE),
-            f"People enrolled this {b.noun}",
+            _("People enrolled %(this_period)s", this_period=b.this_period),
         ),
-        ("New people served (enrolled this " + b.noun + ")", new_people, PEOPLE),
-        ("Returning people served", returning, PEOPLE),
+        (
+            _("New people served (enrolled %(this_period)s)", this_period=b.this_period),
+            new_people,
+            PEOPLE,
+        ),
+        (_("Returning people served"), returning, PEOPLE),
     ]
     participant_visits = b.cell(
         "participant_visits", g.participant_visits, people=True, rank=SUBTOTAL
@@ -446,40 +561,40 @@ def _glance_cells(g: Glance, b: _Builder) -> list[tuple[str, object, str]]:
     if g.syringes_distributed is not None:
         rows += [
             (
-                "Syringes distributed",
+                _("Syringes distributed"),
                 b.cell("syringes_distributed", g.syringes_distributed, people=False, rank=HEADLINE),
-                "Needle-and-syringe units",
+                SYRINGE_UNITS,
             ),
             (
-                "Used syringes collected",
+                _("Used syringes collected"),
                 b.cell("syringes_collected", g.syringes_collected, people=False, rank=HEADLINE),
-                "Needle-and-syringe units",
+                SYRINGE_UNITS,
             ),
             (
-                "Used syringes collected per 100 distributed",
+                _("Used syringes collected per 100 distributed"),
                 _PerHundred(_k(b, "syringes_collected"), _k(b, "syringes_distributed")),
-                "Return ratio",
+                _("Return ratio"),
             ),
         ]
     if g.kits is not None:
         rows += [
             (
-                "Naloxone kits distributed",
+                _("Naloxone kits distributed"),
                 b.cell("kits", g.kits, people=False, rank=HEADLINE),
-                "Kits",
+                KITS,
             ),
             (
-                "Overdose reversals reported",
+                _("Overdose reversals reported"),
                 b.cell("reversals_reported", g.reversals_reported, people=True, rank=HEADLINE),
-                "Reports from participants",
+                REPORTS_FROM_PARTICIPANTS,
             ),
         ]
     if g.referrals_made is not None:
         rows.append(
             (
-                "Referrals made",
+                _("Referrals made"),
                 b.cell("referrals_made", g.referrals_made, people=True, rank=HEADLINE),
-                "Referrals",
+                _("Referrals"),
             )
         )
     return rows
@@ -496,9 +611,9 @@ def _glance(g: Glance, b: _Builder, compared: list[Glance]) -> None:
         columns.append(_column_label(cg.period))
     b.table(
         "glance",
-        "At a glance",
-        "See each row",
-        [*columns, "Counted as"],
+        _("At a glance"),
+        SEE_EACH_ROW,
+        [*columns, COUNTED_AS],
         [
             (label, [key, *[o.get(label, Text("—")) for o in others], Text(unit)], False, False)
             for label, key, unit in rows
@@ -516,20 +631,23 @@ def _summary(m: MonthMetrics, b: _Builder):
     reach = b.cell("secondary_reach", s.secondary_reach, people=True)
     b.table(
         "summary_people",
-        "People",
-        "See each row",
-        ["Count", "Counted as"],
+        _("People"),
+        SEE_EACH_ROW,
+        [COUNT, COUNTED_AS],
         [
-            ("People served", [_k(b, "people_served"), Text(PEOPLE)], False, False),
+            (_("People served"), [_k(b, "people_served"), Text(PEOPLE)], False, False),
             (
-                "New enrolments",
-                [_k(b, "new_enrolments"), Text(f"People enrolled this {b.noun}")],
+                _("New enrolments"),
+                [
+                    _k(b, "new_enrolments"),
+                    Text(_("People enrolled %(this_period)s", this_period=b.this_period)),
+                ],
                 False,
                 False,
             ),
             (
-                "People reached through secondary distribution",
-                [reach, Text("People, as reported by participants")],
+                _("People reached through secondary distribution"),
+                [reach, Text(_("People, as reported by participants"))],
                 False,
                 False,
             ),
@@ -537,14 +655,14 @@ def _summary(m: MonthMetrics, b: _Builder):
     )
     b.column(
         "summary_visits",
-        "Visits",
         VISITS,
-        "Visits",
+        VISITS,
+        VISITS,
         {
-            "Visits by participants with a code": _k(b, "participant_visits"),
-            "Anonymous walk-in visits": _k(b, "walk_in_visits"),
+            _("Visits by participants with a code"): _k(b, "participant_visits"),
+            _("Anonymous walk-in visits"): _k(b, "walk_in_visits"),
         },
-        ("All visits", _k(b, "visits")),
+        (_("All visits"), _k(b, "visits")),
     )
     site_visits = {
         name: b.cell(f"visits.site:{name}", n, people=True) for name, n in s.visits_by_site.items()
@@ -552,20 +670,22 @@ def _summary(m: MonthMetrics, b: _Builder):
     b.release.equal(_k(b, "visits"), list(site_visits.values()))
     b.column(
         "summary_sites",
-        "Visits by site",
+        _("Visits by site"),
         VISITS,
-        "Visits",
+        VISITS,
         site_visits,
-        ("All sites", _k(b, "visits")),
+        (_("All sites"), _k(b, "visits")),
     )
     _people_by(
         b,
         "site",
-        "People served by site",
+        _("People served by site"),
         s.people_by_site,
         site_visits,
-        "A person who came to more than one site is counted at each, so these "
-        "do not add up to the people served.",
+        _(
+            "A person who came to more than one site is counted at each, so these "
+            "do not add up to the people served."
+        ),
     )
     kinds = {
         label: b.cell(f"visits.kind:{label}", n, people=True)
@@ -574,25 +694,30 @@ def _summary(m: MonthMetrics, b: _Builder):
     b.release.equal(_k(b, "visits"), list(kinds.values()))
     b.column(
         "summary_kinds",
-        "Visits by service model",
+        _("Visits by service model"),
         VISITS,
-        "Visits",
-        kinds,
-        ("All visits", _k(b, "visits")),
+        VISITS,
+        {b.word(label): key for label, key in kinds.items()},
+        (_("All visits"), _k(b, "visits")),
     )
     _people_by(
         b,
         "kind",
-        "People served by service model",
+        _("People served by service model"),
         s.people_by_kind,
         kinds,
-        "A person served in more than one way is counted in each, so these do not "
-        "add up to the people served.",
+        _(
+            "A person served in more than one way is counted in each, so these do not "
+            "add up to the people served."
+        ),
+        printed=b.word,
     )
     _outreach_contacts(s.outreach, b, kinds)
     return (
-        "People are counted once however often they came (unduplicated); "
-        "visits count every contact. Anonymous walk-ins are visits, never people.",
+        _(
+            "People are counted once however often they came (unduplicated); "
+            "visits count every contact. Anonymous walk-ins are visits, never people."
+        ),
         [
             "summary_people",
             "summary_visits",
@@ -618,7 +743,7 @@ def _outreach_contacts(f: FieldContacts, b: _Builder, kinds: dict[str, str]) -> 
     people = b.cell("outreach_people", f.people, people=True)
     release = b.release
     release.equal(contacts, [with_code, anonymous])
-    release.equal(contacts, [kinds[kind.label] for kind in FIELD_KINDS])
+    release.equal(contacts, [kinds[english_label(kind)] for kind in FIELD_KINDS])
     release.at_most(with_code, _k(b, "participant_visits"))
     release.at_most(anonymous, _k(b, "walk_in_visits"))
     release.at_most(groups, anonymous)
@@ -626,34 +751,35 @@ def _outreach_contacts(f: FieldContacts, b: _Builder, kinds: dict[str, str]) -> 
     release.at_most([anonymous, groups], counted)
     release.at_most(people, with_code)
     release.at_most(people, _k(b, "people_served"))
-    field_people = [_k(b, f"people.kind:{kind.label}") for kind in FIELD_KINDS]
+    field_people = [_k(b, f"people.kind:{english_label(kind)}") for kind in FIELD_KINDS]
     release.at_most(people, field_people)
     for key in field_people:
         release.at_most(key, people)
+    contact_unit = Text(_("Contacts"))
     b.table(
         "summary_outreach",
-        "Outreach and mobile unit contacts",
-        "See each row",
-        ["Count", "Counted as"],
+        _("Outreach and mobile unit contacts"),
+        SEE_EACH_ROW,
+        [COUNT, COUNTED_AS],
         [
-            ("All contacts", [contacts, Text("Contacts")], False, False),
-            ("Contacts with a participant code", [with_code, Text("Contacts")], False, False),
-            ("Anonymous contacts", [anonymous, Text("Contacts")], False, False),
+            (_("All contacts"), [contacts, contact_unit], False, False),
+            (_("Contacts with a participant code"), [with_code, contact_unit], False, False),
+            (_("Anonymous contacts"), [anonymous, contact_unit], False, False),
             (
-                "Group contacts (anonymous, two or more people)",
-                [groups, Text("Contacts")],
+                _("Group contacts (anonymous, two or more people)"),
+                [groups, contact_unit],
                 False,
                 False,
             ),
             (
-                "People counted at anonymous contacts",
-                [counted, Text("People, counted at each contact")],
+                _("People counted at anonymous contacts"),
+                [counted, Text(_("People, counted at each contact"))],
                 False,
                 False,
             ),
-            ("People with a code reached", [people, Text(PEOPLE)], False, False),
+            (_("People with a code reached"), [people, Text(PEOPLE)], False, False),
         ],
-        note=(
+        note=_(
             "A contact is one meeting, with one person or a group. At an anonymous "
             "contact the team counts the people there, so someone met twice is counted "
             "twice: those people are not unduplicated and are not in the people served."
@@ -662,10 +788,17 @@ def _outreach_contacts(f: FieldContacts, b: _Builder, kinds: dict[str, str]) -> 
 
 
 def _people_by(
-    b: _Builder, by: str, title: str, counts: dict[str, int], visits: dict[str, str], note: str
+    b: _Builder,
+    by: str,
+    title: str,
+    counts: dict[str, int],
+    visits: dict[str, str],
+    note: str,
+    printed=lambda label: label,
 ) -> None:
     """Unduplicated people per site (or per service model): each at most that group's
-    visits and the people served, and together at least the people served."""
+    visits and the people served, and together at least the people served. ``printed``:
+    what a group's row prints (a site's name as typed; a service model in words)."""
     people = {label: b.cell(f"people.{by}:{label}", n, people=True) for label, n in counts.items()}
     for label, key in people.items():
         b.release.at_most(key, visits[label])
@@ -675,8 +808,8 @@ def _people_by(
         f"summary_{by}_people",
         title,
         PEOPLE,
-        ["People"],
-        [(label, [key], False, False) for label, key in people.items()],
+        [_("People")],
+        [(printed(label), [key], False, False) for label, key in people.items()],
         note=note,
     )
 
@@ -713,7 +846,7 @@ def _supplies(m: MonthMetrics, b: _Builder):
             people=False,
             rank=SUBTOTAL,
         )
-        rows.append((category.label, [total, Text("")], False, True))
+        rows.append((str(category.label), [total, Text("")], False, True))
         parts = []
         for line in lines:
             ident = f"{line.category.value}:{line.name}:{line.unit}"
@@ -722,19 +855,31 @@ def _supplies(m: MonthMetrics, b: _Builder):
             b.release.at_most(people, units)
             b.release.at_most(people, _k(b, "people_served"))
             parts.append(units)
-            rows.append((f"{line.name} ({line.unit}s)", [units, people], False, False))
+            rows.append(
+                (
+                    _("%(item)s (%(units)s)", item=line.name, units=unit_for(line.unit, 2)),
+                    [units, people],
+                    False,
+                    False,
+                )
+            )
         b.release.equal(total, parts)
     if not rows:
         rows.append(
-            (f"No supplies were handed out this {b.noun}", [Text("0"), Text("0")], False, False)
+            (
+                _("No supplies were handed out %(this_period)s", this_period=b.this_period),
+                [Text("0"), Text("0")],
+                False,
+                False,
+            )
         )
     b.table(
         "supplies_items",
-        "Supplies handed out",
-        "Units; people receiving",
-        ["Units", "People receiving (unduplicated)"],
+        _("Supplies handed out"),
+        _("Units; people receiving"),
+        [_("Units"), _("People receiving (unduplicated)")],
         rows,
-        note="Category rows give the units of all items in the category.",
+        note=_("Category rows give the units of all items in the category."),
     )
     distributed = b.cell(
         "syringes_distributed", supplies.syringes_distributed, people=False, rank=HEADLINE
@@ -752,30 +897,32 @@ def _supplies(m: MonthMetrics, b: _Builder):
     b.release.at_most(receiving, syringe_people)
     b.table(
         "supplies_syringes",
-        "Syringes out and in",
-        "See each row",
-        ["Count", "Counted as"],
+        _("Syringes out and in"),
+        SEE_EACH_ROW,
+        [COUNT, COUNTED_AS],
         [
-            ("Syringes distributed", [distributed, Text("Needle-and-syringe units")], False, False),
+            (_("Syringes distributed"), [distributed, Text(SYRINGE_UNITS)], False, False),
             (
-                "Used syringes collected and disposed of as sharps waste",
-                [collected, Text("Needle-and-syringe units")],
+                _("Used syringes collected and disposed of as sharps waste"),
+                [collected, Text(SYRINGE_UNITS)],
                 False,
                 False,
             ),
-            ("People receiving syringes", [receiving, Text(PEOPLE)], False, False),
-            ("Sharps containers given out", [sharps, Text("Containers")], False, False),
+            (_("People receiving syringes"), [receiving, Text(PEOPLE)], False, False),
+            (_("Sharps containers given out"), [sharps, Text(_("Containers"))], False, False),
             (
-                "Used syringes collected per 100 distributed",
-                [_PerHundred(collected, distributed), Text("Ratio")],
+                _("Used syringes collected per 100 distributed"),
+                [_PerHundred(collected, distributed), Text(_("Ratio"))],
                 False,
                 False,
             ),
         ],
     )
     return (
-        "Units of each item handed out during counted visits. Syringes are "
-        "needle-and-syringe units.",
+        _(
+            "Units of each item handed out during counted visits. Syringes are "
+            "needle-and-syringe units."
+        ),
         ["supplies_items", "supplies_syringes"],
         [],
     )
@@ -796,11 +943,11 @@ def _overdose(m: MonthMetrics, b: _Builder):
     b.release.equal(kits, list(reasons.values()))
     b.column(
         "overdose_reasons",
-        "Naloxone kits by reason",
-        "Kits",
-        "Kits",
-        reasons,
-        ("All naloxone kits", kits),
+        _("Naloxone kits by reason"),
+        KITS,
+        KITS,
+        {b.word(label): key for label, key in reasons.items()},
+        (_("All naloxone kits"), kits),
     )
     # Doses: each item's units counted as many times as one unit holds doses, so the
     # audit knows doses and kits exactly as a reader who knows the catalogue does.
@@ -826,33 +973,35 @@ def _overdose(m: MonthMetrics, b: _Builder):
         b.release.at_most(receiving, naloxone_people)
     b.table(
         "overdose_people",
-        "Overdose response",
-        "See each row",
-        ["Count", "Counted as"],
+        _("Overdose response"),
+        SEE_EACH_ROW,
+        [COUNT, COUNTED_AS],
         [
-            ("Naloxone kits distributed", [kits, Text("Kits")], False, False),
+            (_("Naloxone kits distributed"), [kits, Text(KITS)], False, False),
             (
-                "Naloxone doses distributed",
-                [doses, Text("Doses (kits times doses per kit)")],
+                _("Naloxone doses distributed"),
+                [doses, Text(_("Doses (kits times doses per kit)"))],
                 False,
                 False,
             ),
-            ("People receiving naloxone", [receiving, Text(PEOPLE)], False, False),
+            (_("People receiving naloxone"), [receiving, Text(PEOPLE)], False, False),
             (
-                "Overdose reversals reported",
-                [reversals, Text("Reports from participants")],
+                _("Overdose reversals reported"),
+                [reversals, Text(REPORTS_FROM_PARTICIPANTS)],
                 False,
                 False,
             ),
-            ("People trained to use naloxone", [trained, Text(PEOPLE)], False, False),
+            (_("People trained to use naloxone"), [trained, Text(PEOPLE)], False, False),
         ],
-        note="Each visit that replaces a kit used on someone records at least one "
-        "overdose reversal reported; a participant may report more than one, or a "
-        "reversal with no kit to replace. Kits by reason count kits, reversals count "
-        "what participants told staff, so the two need not match.",
+        note=_(
+            "Each visit that replaces a kit used on someone records at least one "
+            "overdose reversal reported; a participant may report more than one, or a "
+            "reversal with no kit to replace. Kits by reason count kits, reversals count "
+            "what participants told staff, so the two need not match."
+        ),
     )
     return (
-        "Naloxone kits handed out and why, and overdose reversals that participants reported.",
+        _("Naloxone kits handed out and why, and overdose reversals that participants reported."),
         ["overdose_reasons", "overdose_people"],
         [],
     )
@@ -864,20 +1013,20 @@ def _services(m: MonthMetrics, b: _Builder):
         times_key = b.cell(f"service.times:{label}", times, people=True)
         people_key = (
             b.cell("people_trained", people, people=True)
-            if label == Service.NALOXONE_TRAINING.label
+            if label == english_label(Service.NALOXONE_TRAINING)
             else b.cell(f"service.people:{label}", people, people=True)
         )
         b.release.at_most(people_key, times_key)
         b.release.at_most(people_key, _k(b, "people_served"))
-        rows.append((label, [times_key, people_key], False, False))
+        rows.append((b.word(label), [times_key, people_key], False, False))
     b.table(
         "services",
-        "Testing and services",
-        "Services; people",
-        ["Times given (services)", "People (unduplicated)"],
+        _("Testing and services"),
+        _("Services; people"),
+        [_("Times given (services)"), _("People (unduplicated)")],
         rows,
     )
-    return ("Tests and services given during counted visits.", ["services"], [])
+    return (_("Tests and services given during counted visits."), ["services"], [])
 
 
 def _referrals(m: MonthMetrics, b: _Builder):
@@ -899,7 +1048,7 @@ def _referrals(m: MonthMetrics, b: _Builder):
         made.append(a)
         done.append(c)
         both.append(ab)
-        rows.append((label, [a, c, ab, Rate(ab, a)], False, False))
+        rows.append((b.word(label), [a, c, ab, Rate(ab, a)], False, False))
     b.release.equal(made_total, made)
     b.release.equal(done_total, done)
     b.release.equal(both_total, both)
@@ -907,47 +1056,47 @@ def _referrals(m: MonthMetrics, b: _Builder):
     b.release.at_most(both_total, done_total)
     rows.append(
         (
-            "All referrals",
+            _("All referrals"),
             [made_total, done_total, both_total, Rate(both_total, made_total)],
             True,
             False,
         )
     )
+    this = b.this_period
     b.table(
         "referrals",
-        "Referrals by type",
-        "Referrals",
+        _("Referrals by type"),
+        _("Referrals"),
         [
-            f"Made this {b.noun}",
-            f"Completed this {b.noun}",
-            f"Made and completed this {b.noun}",
-            "Completion rate",
+            _("Made %(this_period)s", this_period=this),
+            _("Completed %(this_period)s", this_period=this),
+            _("Made and completed %(this_period)s", this_period=this),
+            _("Completion rate"),
         ],
         rows,
-        note="Substance use treatment referrals are MOUD and SUD treatment.",
+        note=_("Substance use treatment referrals are MOUD and SUD treatment."),
     )
     follow = [
-        ("Follow-ups completed", b.cell("follow_ups_done", r.follow_ups_done, people=True)),
+        (_("Follow-ups completed"), b.cell("follow_ups_done", r.follow_ups_done, people=True)),
         (
-            "Follow-ups closed as could not reach",
+            _("Follow-ups closed as could not reach"),
             b.cell("follow_ups_unreachable", r.follow_ups_unreachable, people=True),
         ),
         (
-            f"Follow-ups overdue at the end of the {b.noun}",
+            _("Follow-ups overdue at %(period_end)s", period_end=PERIOD_END[b.noun]),
             b.cell("follow_ups_overdue", r.follow_ups_overdue_at_month_end, people=True),
         ),
     ]
+    follow_ups = _("Follow-ups")
     b.table(
         "follow_ups",
-        "Follow-ups",
-        "See each row",
-        ["Count", "Counted as"],
-        [(label, [key, Text("Follow-ups")], False, False) for label, key in follow],
+        follow_ups,
+        SEE_EACH_ROW,
+        [COUNT, COUNTED_AS],
+        [(label, [key, Text(follow_ups)], False, False) for label, key in follow],
     )
     return (
-        "Referrals are counted when made and when completed (the person was "
-        f"linked to care). The completion rate is the share of this {b.noun}'s "
-        f"referrals completed by the {b.noun}'s end.",
+        REFERRALS_INTRO[b.noun],
         ["referrals", "follow_ups"],
         [],
     )
@@ -957,9 +1106,9 @@ def _demographics(m: MonthMetrics, b: _Builder):
     d = m.demographics
     keys = []
     for key, title, values in (
-        ("age", "Age", d.age),
-        ("gender", "Gender", d.gender),
-        ("race", "Race or ethnicity", d.race_ethnicity),
+        ("age", _("People served by age"), d.age),
+        ("gender", _("People served by gender"), d.gender),
+        ("race", _("People served by race or ethnicity"), d.race_ethnicity),
     ):
         cells = {
             label: b.cell(f"people.{key}:{label}", n, people=True) for label, n in values.items()
@@ -967,16 +1116,19 @@ def _demographics(m: MonthMetrics, b: _Builder):
         b.release.equal(_k(b, "people_served"), list(cells.values()))
         b.column(
             f"demographics_{key}",
-            f"People served by {title.lower()}",
+            title,
             PEOPLE,
-            "People",
-            cells,
-            ("All people served", _k(b, "people_served")),
+            _("People"),
+            {b.word(label): cell for label, cell in cells.items()},
+            (_("All people served"), _k(b, "people_served")),
         )
         keys.append(f"demographics_{key}")
     return (
-        f"Unduplicated people served this {b.noun}, by what they chose to share. "
-        "Age is the age reached this year.",
+        _(
+            "Unduplicated people served %(this_period)s, by what they chose to share. "
+            "Age is the age reached this year.",
+            this_period=b.this_period,
+        ),
         keys,
         [],
     )
@@ -990,17 +1142,17 @@ def _trends(m: MonthMetrics, b: _Builder):
     periods = tr.periods[start:]
     labels = [p.short_label for p in periods]
     series = (
-        ("trend_people", "People served", PEOPLE, "people_served", True, tr.participants_served),
-        ("trend_visits", "Visits", VISITS, "visits", True, tr.visits),
+        ("trend_people", _("People served"), PEOPLE, "people_served", True, tr.participants_served),
+        ("trend_visits", str(VISITS), VISITS, "visits", True, tr.visits),
         (
             "trend_syringes",
-            "Syringes distributed",
-            "Needle-and-syringe units",
+            _("Syringes distributed"),
+            SYRINGE_UNITS,
             "syringes_distributed",
             False,
             tr.syringes_distributed,
         ),
-        ("trend_naloxone", "Naloxone kits distributed", "Kits", "kits", False, tr.naloxone_kits),
+        ("trend_naloxone", _("Naloxone kits distributed"), KITS, "kits", False, tr.naloxone_kits),
     )
     series = tuple((*rest, values[start:]) for *rest, values in series)
     rows, charts = [], []
@@ -1019,18 +1171,27 @@ def _trends(m: MonthMetrics, b: _Builder):
     for p in periods:
         if p != m.period:
             b.release.at_most(f"{p.key}|people_served", f"{p.key}|visits")
-    b.table("trends", "Monthly figures", "See each row", labels, rows)
-    months = "month" if m.period.length == 1 else "last month of the period"
+    b.table("trends", _("Monthly figures"), SEE_EACH_ROW, labels, rows)
+    if m.period.length == 1:
+        intro = _(
+            "The report's month and up to eleven months before it, from the first month "
+            "with a visit. Months already reported are shown as first published; months "
+            "with a small count are left blank."
+        )
+    else:
+        intro = _(
+            "The report's last month of the period and up to eleven months before it, from "
+            "the first month with a visit. Months already reported are shown as first "
+            "published; months with a small count are left blank."
+        )
     return (
-        f"The report's {months} and up to eleven months before it, from the first month "
-        "with a visit. Months already reported are shown as first published; months "
-        "with a small count are left blank.",
+        intro,
         ["trends"],
         charts,
     )
 
 
-_NO_SAMPLES = "No samples were checked in this period."
+_NO_SAMPLES = _l("No samples were checked in this period.")
 # What the findings print per test: samples tested, and of them positive (an unclear
 # result counts as tested, not positive, as on the trends page). Unclear results are not
 # printed: nearly always a small count, each one more for the audit to protect.
@@ -1090,49 +1251,51 @@ def _drug_checking(m: MonthMetrics, b: _Builder):
     # the glance): a breakdown that cannot be shown does not take it away.
     b.table(
         "drug_checking_samples",
-        "Samples checked",
-        "Samples",
-        ["Count", "Counted as"],
-        [("All samples checked", [total, Text("Samples")], False, False)],
+        _("Samples checked"),
+        SAMPLES,
+        [COUNT, COUNTED_AS],
+        [(_("All samples checked"), [total, Text(SAMPLES)], False, False)],
         headline=True,
     )
     if not d.total:
         return (_NO_SAMPLES, ["drug_checking_samples"], [])
     b.table(
         "drug_checking_reactions",
-        "Bad reactions reported",
-        "Samples",
-        ["Count", "Counted as"],
+        _("Bad reactions reported"),
+        SAMPLES,
+        [COUNT, COUNTED_AS],
         [
             (
-                "Samples where the person was asked about a bad reaction",
-                [asked, Text("Samples")],
+                _("Samples where the person was asked about a bad reaction"),
+                [asked, Text(SAMPLES)],
                 False,
                 False,
             ),
             (
-                "Samples with a bad reaction reported (had or knew of one)",
-                [reactions["yes"], Text("Samples")],
+                _("Samples with a bad reaction reported (had or knew of one)"),
+                [reactions["yes"], Text(SAMPLES)],
                 False,
                 False,
             ),
         ],
-        note="A bad reaction is one the person had, or knew of someone having, to the drug "
-        "the sample came from.",
+        note=_(
+            "A bad reaction is one the person had, or knew of someone having, to the drug "
+            "the sample came from."
+        ),
     )
     b.column(
         "drug_checking_sold_as",
-        "Samples checked by what they were sold as",
-        "Samples",
-        "Samples",
+        _("Samples checked by what they were sold as"),
+        SAMPLES,
+        SAMPLES,
         {d.sold_as[sold]: key for sold, key in samples.items()},
-        ("All samples checked", total),
+        (_("All samples checked"), total),
     )
-    columns = ["Samples tested", "Positive", "Positive rate"]
+    columns = [_("Samples tested"), pgettext("samples", "Positive"), _("Positive rate")]
     b.table(
         "drug_checking_findings",
-        "Findings by substance",
-        "Samples",
+        _("Findings by substance"),
+        SAMPLES,
         columns,
         [
             (
@@ -1143,9 +1306,11 @@ def _drug_checking(m: MonthMetrics, b: _Builder):
             )
             for test, (name, finds) in d.tests.items()
         ],
-        note="A sample tested for several substances counts once under each; the positive "
-        "rate is the share of the samples tested that tested positive. An unclear result "
-        "counts as tested, not as positive.",
+        note=_(
+            "A sample tested for several substances counts once under each; the positive "
+            "rate is the share of the samples tested that tested positive. An unclear result "
+            "counts as tested, not as positive."
+        ),
     )
     keys = [
         "drug_checking_samples",
@@ -1153,25 +1318,28 @@ def _drug_checking(m: MonthMetrics, b: _Builder):
         "drug_checking_sold_as",
         "drug_checking_findings",
     ]
-    for test, (name, _) in d.tests.items():
+    for test, (name, _finds) in d.tests.items():
         rows = [
             (d.sold_as[sold], [*cells, Rate(cells[1], cells[0])], False, False)
             for sold, cells in findings[test].items()
         ]
         sub = subtotals[test]
-        rows.append(("All samples tested", [*sub, Rate(sub[1], sub[0])], True, False))
+        rows.append((_("All samples tested"), [*sub, Rate(sub[1], sub[0])], True, False))
         b.table(
             f"drug_checking_test_{test}",
-            f"{name} results by what the sample was sold as",
-            "Samples",
+            _("%(test)s results by what the sample was sold as", test=name),
+            SAMPLES,
             columns,
             rows,
         )
         keys.append(f"drug_checking_test_{test}")
     return (
-        f"Samples of drugs checked this {b.noun}: what they were sold or bought as, and "
-        "what each test found. A sample is counted once however many tests were run on "
-        "it; results taken out as entered by mistake are not counted.",
+        _(
+            "Samples of drugs checked %(this_period)s: what they were sold or bought as, and "
+            "what each test found. A sample is counted once however many tests were run on "
+            "it; results taken out as entered by mistake are not counted.",
+            this_period=b.this_period,
+        ),
         keys,
         [],
     )

@@ -11,8 +11,11 @@ Columns::
     period, section, table, row, column, value, status, measure, row_type, counted_as, note
 
 - ``period``: the period key (``2026-10``, ``2026-Q3``, ``FY2027``...).
-- ``section``, ``table``, ``row``, ``column``: as printed; the summary table's section is
-  "At a glance".
+- ``section``, ``table``, ``row``, ``column``: as printed, in the report's language (the
+  ``language`` metadata line); the summary table's section is "At a glance" (in Spanish
+  "Resumen"). Everything a program reads to load the file stays the same in every
+  language: the header, the ``#metadata`` section and its names, ``value`` (a bare
+  integer), and the codes of ``status``, ``measure`` and ``row_type``.
 - One line per printed figure. Words printed in a table (the "Counted as" column, "—" for
   a rate with nothing to divide by, "none distributed") are not figures and get no line;
   a row's "Counted as" word goes into its figures' ``counted_as``. Chart bars repeat the
@@ -41,7 +44,8 @@ Columns::
 - ``note``: why a table is withheld; the text of a metadata line.
 
 Metadata (program, funder, profile, period label, parameters including
-``suppression_threshold`` and ``generated_on``, the symbols note, the figures sha256,
+``suppression_threshold``, ``language`` (the code of the language the words are in:
+``en``, ``es``) and ``generated_on``, the symbols note, the figures sha256,
 and the audit trail's head: ``audit_trail_head_event``, the newest event's id, empty when
 nothing was recorded yet, and ``audit_trail_head_sha256``, its hash) follow the header
 as ordinary lines with ``section`` ``#metadata``, the name in ``row``, the text in
@@ -62,7 +66,9 @@ import io
 import re
 
 from ssp.csvsafe import spreadsheet_safe
-from ssp.reporting.document import ReportDocument, Row, Table, status_of
+from ssp.i18n import _l
+from ssp.reporting.document import COUNTED_AS, ReportDocument, Row, Table, status_of
+from ssp.reporting.wording import written_in
 
 COLUMNS = [
     "period",
@@ -79,15 +85,20 @@ COLUMNS = [
 ]
 FIGURE_STATUSES = ("shown", "small", "hidden", "corrected", "withheld")
 MEASURES = ("count", "percent", "per_100")
-GLANCE_SECTION = "At a glance"
-METADATA_SECTION = "#metadata"
-COUNTED_AS_COLUMN = "Counted as"
+GLANCE_SECTION = _l("At a glance")  # a label for people: in the report's language
+METADATA_SECTION = "#metadata"  # a code: the same in every language
 
 _INTEGER = re.compile(r"\d+")
 
 
 def render_csv(document: ReportDocument) -> str:
-    """The document's figures as CSV text (see the module docstring for the format)."""
+    """The document's figures as CSV text (see the module docstring for the format), its
+    words in the document's language."""
+    with written_in(document.language):
+        return _render_csv(document)
+
+
+def _render_csv(document: ReportDocument) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -100,7 +111,7 @@ def render_csv(document: ReportDocument) -> str:
 
     for name, text in _metadata(document):
         line(METADATA_SECTION, "", name, "", "", "", "", "", "", text)
-    tables = [(GLANCE_SECTION, document.glance)] + [
+    tables = [(str(GLANCE_SECTION), document.glance)] + [
         (section.title, table) for section in document.sections for table in section.tables
     ]
     for section_title, table in tables:
@@ -132,6 +143,7 @@ def _metadata(document: ReportDocument) -> list[tuple[str, str]]:
         "period": document.period_key,
         "time_zone": document.time_zone,
         "suppression_threshold": str(document.threshold),
+        "language": document.language,
         "generated_on": document.generated_on.isoformat(),
         **{key: str(value) for key, value in document.parameters.items()},
     }
@@ -159,19 +171,22 @@ def _figures(table: Table, row: Row) -> list[tuple]:
     """(column, value, status, measure, row_type, counted_as) for each figure in a row."""
     statuses = row.statuses or [status_of(text) for text in row.cells]
     counted_as = table.unit
-    if COUNTED_AS_COLUMN in table.columns:
-        at = table.columns.index(COUNTED_AS_COLUMN)
+    if str(COUNTED_AS) in table.columns:
+        at = table.columns.index(str(COUNTED_AS))
         if statuses[at] == "text" and row.cells[at].strip():
             counted_as = row.cells[at]
     row_type = "total" if row.total else "subtotal" if row.group else "detail"
     figures = []
-    for column, text, status in zip(table.columns, row.cells, statuses, strict=True):
+    measures = row.measures or [None] * len(row.cells)
+    for column, text, status, known in zip(
+        table.columns, row.cells, statuses, measures, strict=True
+    ):
         if status == "text":
             continue  # a word, a unit, a blank or a rate with nothing to divide by
         if status not in FIGURE_STATUSES or status == "withheld":
             raise ValueError(f"{table.title}: {row.label}: {column}: unknown status {status!r}")
         value = _integer(text, table, row, column) if status == "shown" else ""
-        measure = _measure(row.label, column, text)
+        measure = known or _measure(row.label, column, text)
         figures.append((column, value, status, measure, row_type, counted_as))
     return figures
 
@@ -186,7 +201,9 @@ def _integer(text: str, table: Table, row: Row, column: str) -> int:
 
 def _measure(label: str, column: str, text: str) -> str:
     """What kind of number a cell is, from how it and its row and column are printed (a
-    hidden rate prints "*" like a hidden count, so the labels decide)."""
+    hidden rate prints "*" like a hidden count, so the labels decide), for a row that
+    does not say (a hand-made one: the builder's rows carry their measures, whatever the
+    language of their labels)."""
     names = f"{label} {column}".lower()
     if "per 100" in names:
         return "per_100"

@@ -19,13 +19,14 @@
 6. A count that the archive alone already narrows (published before this method, or
    under a lower threshold) cannot be helped by this release; it is listed as such.
 
-Nothing here knows Flask or the database.
+Nothing here knows the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ssp.i18n import _l
 from ssp.reporting.intervals import NEW, AuditStats, Failure, Model, audit, check, targets
 from ssp.reporting.release import (
     CORRECTED,
@@ -39,7 +40,8 @@ from ssp.reporting.release import (
     Release,
 )
 
-WITHHELD = "Too few people this period to show this breakdown without revealing a small count."
+# Printed as a withheld table's reason (read in the report's language when it is decided).
+WITHHELD = _l("Too few people this period to show this breakdown without revealing a small count.")
 MAX_STEPS = 2000
 
 
@@ -146,7 +148,7 @@ def _withhold_breakdowns_of_small_totals(release: Release, corrected: frozenset[
         parts = set(relation.right)
         for view in release.views:
             if not view.headline and view.withheld is None and parts <= set(view.keys):
-                view.withheld = WITHHELD
+                view.withheld = str(WITHHELD)
                 changed = True
     if changed:
         initial_status(release, corrected)
@@ -245,7 +247,7 @@ def _withhold_one(release: Release, model: Model, failure: Failure) -> bool:
         if view.headline or view.withheld is not None:
             continue
         before = _printed_keys(release)
-        view.withheld = WITHHELD
+        view.withheld = str(WITHHELD)
         gone = before - _printed_keys(release)
         if not gone:
             view.withheld = None

@@ -1,7 +1,12 @@
 """The report as plain data: already-suppressed tables and chart series, ready to print.
 
 The PDF and CSV writers read only these dataclasses; they never see the database, a
-participant or a raw small count. Nothing here imports Flask or SQLAlchemy.
+participant or a raw small count. Nothing here reads the database.
+
+A document is written in one language (``language``): its titles, labels and notes are
+words of that language. Its cells keep figures as the archive prints them ("1,234",
+"45%", "<11") in every language; the writers for people localize them when they print
+(:func:`ssp.reporting.wording.figure`).
 """
 
 from __future__ import annotations
@@ -12,12 +17,52 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-TRAIL_HEAD_NOTE = (
+from ssp.i18n import _, _l
+from ssp.reporting.wording import LabelMap
+
+TRAIL_HEAD_NOTE = _l(
     "The audit trail head is the newest event in the program's audit trail when this "
     "report was made. Each event's hash covers every event before it, so the program can "
     "show that its trail up to that event has not been changed since. It moves whenever "
     "anything is recorded, so the same report made again later prints a later head."
 )
+# Words the writers recognise in a table (in the document's language: compare with str()).
+SEE_EACH_ROW = _l("See each row")  # a table's unit when each row says what it counts
+COUNTED_AS = _l("Counted as")  # the column that says it
+FIGURES_SHA256 = _l("Figures sha256")
+AUDIT_TRAIL_SHA256 = _l("Audit trail sha256")
+# The parameters' names as the appendix prints them (the CSV keeps the keys).
+PARAMETER_NAMES = LabelMap(
+    {
+        "profile": _l("Profile"),
+        "funder": _l("Funder"),
+        "grant_number": _l("Grant number"),
+        "period": _l("Period"),
+        "first_month": _l("First month"),
+        "last_month": _l("Last month"),
+        "fiscal_year_start": _l("Fiscal year start"),
+        "contact": _l("Contact"),
+        "time_zone": _l("Time zone"),
+        "suppression_threshold": _l("Suppression threshold"),
+        "sections": _l("Sections"),
+        "language": _l("Language"),
+        "generated_on": _l("Generated on"),
+        "software": _l("Software"),
+    }
+)
+
+
+def parameter_lines(parameters: dict[str, str]) -> list[tuple[str, str]]:
+    """The parameters as the appendix prints them: (name in words, value)."""
+    from ssp.i18n import language_name
+
+    lines = []
+    for key, value in parameters.items():
+        name = PARAMETER_NAMES.get(key) or key.replace("_", " ").capitalize()
+        if key == "language" and value:
+            value = f"{language_name(value)} ({value})"
+        lines.append((name, value))
+    return lines
 
 
 def status_of(text: str) -> str:
@@ -46,6 +91,9 @@ class Row:
     # Per cell: "shown", "small" (<T), "hidden" (*), "corrected" (†), or "text" (a word,
     # a unit, a blank: not a figure).
     statuses: list[str] = field(default_factory=list)
+    # Per cell: "count", "percent" or "per_100" (what kind of number it is, whatever
+    # language the labels are in); empty: read from the labels (a hand-made row).
+    measures: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -109,31 +157,40 @@ class ReportDocument:
     # hash), printed in the appendix; not part of figures_sha256, which stays the same
     # for the same figures whatever was audited since. None: not printed.
     trail_head: Any = None
+    # The language the words are written in ("en", "es"); the writers print in it.
+    language: str = "en"
 
     def symbols_note(self) -> str:
         """What "<T", "*" and (where printed) "†" mean, in one sentence each."""
         t = self.threshold
-        text = (
-            f"Counts from 1 to {t - 1} are shown as <{t}; "
-            "* marks a cell hidden so that a small count cannot be worked out."
+        text = _(
+            "Counts from 1 to %(most)s are shown as <%(threshold)s; "
+            "* marks a cell hidden so that a small count cannot be worked out.",
+            most=t - 1,
+            threshold=t,
         )
         if any("†" in cell for table in self.tables() for row in table.rows for cell in row.cells):
-            text += (
-                f" † marks a figure that changed by fewer than {t} since an earlier version "
-                "of this report: the earlier version's figure stands, and the change is too "
-                "small to show separately."
+            text += " " + _(
+                "† marks a figure that changed by fewer than %(threshold)s since an earlier "
+                "version of this report: the earlier version's figure stands, and the change "
+                "is too small to show separately.",
+                threshold=t,
             )
         return text
 
     def trail_head_lines(self) -> list[tuple[str, str]]:
         """The appendix's lines for the audit trail's head, as (label, text): the event
-        and its sha256; none when the head was not read (a hand-made document)."""
+        and its sha256 (labelled :data:`AUDIT_TRAIL_SHA256`); none when the head was not
+        read (a hand-made document)."""
         head = self.trail_head
         if head is None:
             return []
         if head.event_id is None:
-            return [("Audit trail head", "no event recorded yet")]
-        return [("Audit trail head", f"event #{head.event_id}"), ("Audit trail sha256", head.hash)]
+            return [(_("Audit trail head"), _("no event recorded yet"))]
+        return [
+            (_("Audit trail head"), _("event #%(event)s", event=head.event_id)),
+            (str(AUDIT_TRAIL_SHA256), head.hash),
+        ]
 
     def tables(self) -> list[Table]:
         """Every table, the summary first, in print order."""

@@ -12,12 +12,12 @@ all there.
 Like the PDF and CSV writers it reads only the ``ReportDocument`` (already suppressed);
 it uses its own Jinja environment (autoescaped, strict) rather than the app's, so the
 file cannot pick up anything of a request: no CSRF token, no URL, no user. The same
-document gives the same text.
+document gives the same text. It is written in the document's language (``<html lang>``,
+its fixed words, numbers and days).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -25,14 +25,21 @@ from functools import cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ssp import resource_dir
+from ssp.i18n import _, install_in_templates
 from ssp.reporting.document import (
+    AUDIT_TRAIL_SHA256,
+    FIGURES_SHA256,
+    SEE_EACH_ROW,
     TRAIL_HEAD_NOTE,
     Chart,
     ReportDocument,
     Row,
     Table,
+    parameter_lines,
     status_of,
 )
+from ssp.reporting.periods import Month
+from ssp.reporting.wording import day, figure, number, parse_month_short, written_in
 
 TEMPLATE = "reporting/standalone.html"
 
@@ -92,26 +99,40 @@ class HtmlChart:
 def spoken(text: str, status: str, threshold: int) -> str | None:
     """What a cell means in words, where its printed text is a symbol."""
     if status == "small" or (status != "text" and text.startswith("<")):
-        return f"fewer than {text[1:] or threshold}"
+        return _("fewer than %(threshold)s", threshold=text[1:] or threshold)
     if status == "hidden" or text == "*":
-        return "hidden to protect a small count"
+        return _("hidden to protect a small count")
     if status == "corrected" or text == "†":
-        return f"changed by fewer than {threshold} since an earlier version"
+        return _(
+            "changed by fewer than %(threshold)s since an earlier version", threshold=threshold
+        )
     if text == "—":
-        return "not applicable"
+        return _("not applicable")
     return None
+
+
+def _month_in_words(label: str) -> str | None:
+    found = parse_month_short(label)
+    return None if found is None else Month(*found).label
 
 
 def month_words(label: str) -> str | None:
     """A short month label ("Sep 26", "Jul 26 to Sep 26") in words ("September 2026"),
     so a screen reader does not read it as a day; None when it is not one."""
-    words = []
-    for part in label.split(" to "):
-        try:
-            words.append(f"{dt.datetime.strptime(part, '%b %y'):%B %Y}")
-        except ValueError:
-            return None
-    return " to ".join(words)
+    single = _month_in_words(label)
+    if single is not None:
+        return single
+    # A run of months, joined as the periods join them ("%(first)s to %(last)s").
+    joined = _("%(first)s to %(last)s", first="\x00", last="\x01")
+    head, _first, rest = joined.partition("\x00")
+    middle, _last, tail = rest.partition("\x01")
+    match = re.fullmatch(f"{re.escape(head)}(.+?){re.escape(middle)}(.+){re.escape(tail)}", label)
+    if not middle or match is None:
+        return None
+    first, last = (_month_in_words(part) for part in match.groups())
+    if first is None or last is None:
+        return None
+    return _("%(first)s to %(last)s", first=first, last=last)
 
 
 def _label(text: str) -> Cell:
@@ -135,14 +156,14 @@ class _Ids:
 
 
 def _caption(title: str, unit: str, columns: list[str]) -> str:
-    shown_unit = unit and unit not in ("See each row", title, *columns)
+    shown_unit = unit and unit not in (str(SEE_EACH_ROW), title, *columns)
     return f"{title} ({unit})" if shown_unit else title
 
 
 def _row(row: Row, numeric: list[bool], threshold: int) -> HtmlRow:
     statuses = row.statuses or [status_of(text) for text in row.cells]
     cells = [
-        Cell(text, spoken(text, status, threshold), is_number)
+        Cell(figure(text), spoken(text, status, threshold), is_number)
         for text, status, is_number in zip(row.cells, statuses, numeric, strict=False)
     ]
     return HtmlRow(row.label, cells, row.total, row.group)
@@ -170,16 +191,16 @@ def _chart(chart: Chart, ids: _Ids) -> HtmlChart:
     bars = []
     for label, value in zip(chart.labels, chart.values, strict=False):
         if value is None:
-            bars.append(Bar(_label(label), Cell("left blank (small count)"), None))
+            bars.append(Bar(_label(label), Cell(_("left blank (small count)")), None))
         else:
             width = round(100 * value / top) if top > 0 else 0
-            bars.append(Bar(_label(label), Cell(f"{value:,}", None, True), width))
+            bars.append(Bar(_label(label), Cell(number(value), None, True), width))
     unit = chart.unit.lower()
     caption = chart.title if unit == chart.title.lower() else f"{chart.title} ({unit})"
     return HtmlChart(
         id=ids("chart", chart.key),
         title=chart.title,
-        caption=f"{caption}, by month",
+        caption=_("%(chart)s, by month", chart=caption),
         unit=chart.unit,
         bars=bars,
     )
@@ -189,11 +210,11 @@ def _suppression_rows(document: ReportDocument) -> list[HtmlRow]:
     rows = []
     for table in document.tables():
         if table.withheld:
-            texts = ["—", "—", "yes"]
+            texts = ["—", "—", _("yes")]
         else:
-            texts = [str(table.primary_suppressed), str(table.complementary_suppressed), "no"]
+            texts = [str(table.primary_suppressed), str(table.complementary_suppressed), _("no")]
         cells = [
-            Cell(text, spoken(text, "text", document.threshold), numeric=i < 2)
+            Cell(figure(text), spoken(text, "text", document.threshold), numeric=i < 2)
             for i, text in enumerate(texts)
         ]
         rows.append(HtmlRow(table.title, cells, False, False))
@@ -208,18 +229,18 @@ def _audit_counts(document: ReportDocument) -> list[tuple[str, str]]:
         return []
     t = document.threshold
     counts = [
-        ("Figures audited in this release", audit.cells),
-        (f"Small counts shown as <{t}", audit.small),
-        ("Further cells hidden (*)", audit.hidden),
-        ("Tables withheld", len(audit.withheld)),
+        (_("Figures audited in this release"), audit.cells),
+        (_("Small counts shown as <%(threshold)s", threshold=t), audit.small),
+        (_("Further cells hidden (*)"), audit.hidden),
+        (_("Tables withheld"), len(audit.withheld)),
     ]
     frozen = getattr(audit, "frozen", 0)
     if frozen:
-        counts.append(("Months reprinted as first published", frozen))
+        counts.append((_("Months reprinted as first published"), frozen))
     overlapping = getattr(audit, "overlapping_reports", None)
     if overlapping is not None:
-        counts.append(("Archived reports audited with this one", len(overlapping)))
-    return [(label, f"{value:,}") for label, value in counts]
+        counts.append((_("Archived reports audited with this one"), len(overlapping)))
+    return [(label, number(value)) for label, value in counts]
 
 
 def context(document: ReportDocument) -> dict:
@@ -250,11 +271,15 @@ def context(document: ReportDocument) -> dict:
     contact = document.parameters.get("contact") or ""
     audit = document.audit
     return {
-        "title": (
-            f"{document.program_name}: {document.period_label} report to {document.funder_name}"
+        "title": _(
+            "%(program)s: %(period)s report to %(funder)s",
+            program=document.program_name,
+            period=document.period_label,
+            funder=document.funder_name,
         ),
+        "language": document.language,
         "document": document,
-        "generated": f"{generated.day} {generated:%B %Y}",
+        "generated": day(generated),
         "generated_iso": generated.isoformat(),
         "contact": contact,
         "symbols_note": document.symbols_note(),
@@ -271,22 +296,24 @@ def context(document: ReportDocument) -> dict:
         ),
         "suppression": HtmlTable(
             id=ids("table", "suppression"),
-            title="Suppression by table",
-            caption="Suppression by table (cells)",
-            columns=[Cell(c) for c in ("Small counts hidden", "Further cells hidden", "Withheld")],
+            title=_("Suppression by table"),
+            caption=_("Suppression by table (cells)"),
+            columns=[
+                Cell(c)
+                for c in (_("Small counts hidden"), _("Further cells hidden"), _("Withheld"))
+            ],
             numeric=[True, True, False],
             rows=_suppression_rows(document),
             note=None,
             withheld=None,
             kind="appendix",
         ),
-        "parameters": [
-            (key.replace("_", " ").capitalize(), value)
-            for key, value in document.parameters.items()
-        ],
+        "parameters": parameter_lines(document.parameters),
+        "figures_sha256_name": str(FIGURES_SHA256),
         "figures_sha256": document.figures_sha256(),
         "trail_head": document.trail_head_lines(),
-        "trail_head_note": TRAIL_HEAD_NOTE,
+        "trail_head_hash_name": str(AUDIT_TRAIL_SHA256),
+        "trail_head_note": str(TRAIL_HEAD_NOTE),
         "bar_widths": widths,
     }
 
@@ -294,8 +321,9 @@ def context(document: ReportDocument) -> dict:
 @cache
 def _environment() -> Environment:
     """A Jinja environment of our own: autoescaped always, strict about missing names,
-    and without the app's globals (``url_for``, ``request``, ``csrf_token``)."""
-    return Environment(
+    and without the app's globals (``url_for``, ``request``, ``csrf_token``); its words
+    go through the same catalogue as the app's (in the language being written)."""
+    environment = Environment(
         loader=FileSystemLoader(str(resource_dir("templates"))),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -303,8 +331,12 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    install_in_templates(environment)
+    return environment
 
 
 def render_html(document: ReportDocument) -> str:
-    """The report as one self-contained HTML5 document (same document, same text)."""
-    return _environment().get_template(TEMPLATE).render(context(document))
+    """The report as one self-contained HTML5 document (same document, same text), in
+    the document's language."""
+    with written_in(document.language):
+        return _environment().get_template(TEMPLATE).render(context(document))

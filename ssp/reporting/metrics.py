@@ -51,6 +51,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from ssp.extensions import db
+from ssp.i18n import _l
 from ssp.participants.models import Participant
 from ssp.referrals.models import (
     FollowUp,
@@ -60,6 +61,7 @@ from ssp.referrals.models import (
     ReferralStatus,
 )
 from ssp.reporting.periods import Month, Period
+from ssp.reporting.wording import LabelMap, english_label
 from ssp.staff.models import Site
 from ssp.supplies.models import CATEGORY_ORDER, SupplyCategory, SupplyItem
 from ssp.visits.models import (
@@ -72,6 +74,9 @@ from ssp.visits.models import (
 )
 
 TREND_MONTHS = 12
+# The breakdowns' rows are keyed by their English labels in every language: the keys of
+# the release's cells (and of the archive's) are made of them. ``LABELS`` (and each
+# enum's own label) gives what is printed for a key, in the language being written.
 AGE_BANDS = [
     (0, 17, "Under 18"),
     (18, 24, "18 to 24"),
@@ -82,6 +87,31 @@ AGE_BANDS = [
     (65, 200, "65 and over"),
 ]
 NOT_RECORDED = "Not recorded"
+REASON_NOT_RECORDED = "Reason not recorded"
+LABELS = LabelMap(
+    {
+        "Under 18": _l("Under 18"),
+        "18 to 24": _l("18 to 24"),
+        "25 to 34": _l("25 to 34"),
+        "35 to 44": _l("35 to 44"),
+        "45 to 54": _l("45 to 54"),
+        "55 to 64": _l("55 to 64"),
+        "65 and over": _l("65 and over"),
+        NOT_RECORDED: _l("Not recorded"),
+        REASON_NOT_RECORDED: _l("Reason not recorded"),
+    }
+)
+
+
+def printed_labels() -> dict[str, str]:
+    """Every breakdown row's key (its English label) and what is printed for it now."""
+    from ssp.participants.models import Gender, RaceEthnicity
+
+    found = dict(LABELS.items())
+    for kind in (VisitKind, NaloxoneReason, Service, ReferralCategory, Gender, RaceEthnicity):
+        for member in kind:
+            found[english_label(member)] = str(member.label)
+    return found
 
 
 def _counted_visits(period: Period, zone: ZoneInfo):
@@ -432,8 +462,10 @@ def summary(
         secondary_reach=visits.total(SECONDARY_REACH),
         visits_by_site={name: n for name, n, _ in by_site},
         people_by_site={name: p for name, _, p in by_site},
-        visits_by_kind={k.label: by_kind.get(k, NO_ROWS).total(VISITS) for k in VisitKind},
-        people_by_kind={k.label: by_kind.get(k, NO_ROWS).people_count() for k in VisitKind},
+        visits_by_kind={english_label(k): by_kind.get(k, NO_ROWS).total(VISITS) for k in VisitKind},
+        people_by_kind={
+            english_label(k): by_kind.get(k, NO_ROWS).people_count() for k in VisitKind
+        },
         outreach=field_contacts(tallies),
     )
 
@@ -614,8 +646,8 @@ def _naloxone_lines(kits: Tally, catalogue: _Catalogue) -> tuple[dict, dict]:
         by_item[key] = by_item.get(key, 0) + units
     # Kits without a reason (an item that became naloxone later) keep the rows adding up
     # to the same total as every other table.
-    kits_by_reason = {r.label: by_reason.get(r, 0) for r in NaloxoneReason} | {
-        "Reason not recorded": by_reason.get(None, 0)
+    kits_by_reason = {english_label(r): by_reason.get(r, 0) for r in NaloxoneReason} | {
+        REASON_NOT_RECORDED: by_reason.get(None, 0)
     }
     units_and_doses = {
         (SupplyCategory.NALOXONE.value, name, unit): (units, int(doses or 1))
@@ -631,7 +663,10 @@ def services(
     ``tallies``: the period's, when already read."""
     given = _tallies(period, zone, tallies, "services").services.by(0)
     return {
-        s.label: (given.get(s, NO_ROWS).total(TIMES), given.get(s, NO_ROWS).people_count())
+        english_label(s): (
+            given.get(s, NO_ROWS).total(TIMES),
+            given.get(s, NO_ROWS).people_count(),
+        )
         for s in Service
         if s != Service.OVERDOSE_REVERSAL_REPORTED
     }
@@ -684,9 +719,9 @@ def referrals(period: Period, zone: ZoneInfo) -> Referrals:
         )
     )
     return Referrals(
-        made={c.label: found.get(c, (0, 0, 0))[0] for c in ReferralCategory},
-        completed={c.label: found.get(c, (0, 0, 0))[1] for c in ReferralCategory},
-        made_and_completed={c.label: found.get(c, (0, 0, 0))[2] for c in ReferralCategory},
+        made={english_label(c): found.get(c, (0, 0, 0))[0] for c in ReferralCategory},
+        completed={english_label(c): found.get(c, (0, 0, 0))[1] for c in ReferralCategory},
+        made_and_completed={english_label(c): found.get(c, (0, 0, 0))[2] for c in ReferralCategory},
         follow_ups_done=done,
         follow_ups_unreachable=unreachable,
         follow_ups_overdue_at_month_end=overdue,
@@ -743,9 +778,9 @@ def demographics(period: Period, zone: ZoneInfo, tallies: Tallies | None = None)
         by_race[race_value] = by_race.get(race_value, 0) + n
     return Demographics(
         age=age,
-        gender={g.label: by_gender.get(g.value, 0) for g in Gender}
+        gender={english_label(g): by_gender.get(g.value, 0) for g in Gender}
         | {NOT_RECORDED: by_gender.get(None, 0)},
-        race_ethnicity={r.label: by_race.get(r.value, 0) for r in RaceEthnicity}
+        race_ethnicity={english_label(r): by_race.get(r.value, 0) for r in RaceEthnicity}
         | {NOT_RECORDED: by_race.get(None, 0)},
     )
 
@@ -1158,9 +1193,9 @@ class _MonthRun:
         overdue = self._follow_ups_overdue()
         return [
             Referrals(
-                made={c.label: made[c][i] for c in ReferralCategory},
-                completed={c.label: done[c][i] for c in ReferralCategory},
-                made_and_completed={c.label: both[c][i] for c in ReferralCategory},
+                made={english_label(c): made[c][i] for c in ReferralCategory},
+                completed={english_label(c): done[c][i] for c in ReferralCategory},
+                made_and_completed={english_label(c): both[c][i] for c in ReferralCategory},
                 follow_ups_done=follow_ups_done[FollowUpStatus.DONE][i],
                 follow_ups_unreachable=follow_ups_done[FollowUpStatus.UNREACHABLE][i],
                 follow_ups_overdue_at_month_end=overdue[i],

@@ -15,16 +15,21 @@ from sqlalchemy import select
 from ssp.audit import record
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, _l
 from ssp.participants.codes import MAX_LENGTH, MIN_LENGTH, normalise_code
 from ssp.participants.models import Participant, ParticipantAlias
 from ssp.reporting.models import ReportNarrative
+from ssp.reporting.wording import LabelPairs, number
 from ssp.textinput import has_refused_characters
 from ssp.timeutil import utcnow
 
-PARTS = (
-    ("activities", "Activities this period"),
-    ("barriers", "Barriers and how they were met"),
-    ("events", "Community events and partnerships"),
+# (name, heading), each heading read in the language of the moment.
+PARTS = LabelPairs(
+    (
+        ("activities", _l("Activities this period")),
+        ("barriers", _l("Barriers and how they were met")),
+        ("events", _l("Community events and partnerships")),
+    )
 )
 MAX_CHARACTERS = 3000
 
@@ -39,7 +44,8 @@ def narrative_for(period_key: str) -> ReportNarrative | None:
 
 
 def printed_parts(period_key: str) -> list[tuple[str, str]]:
-    """(heading, text) for each part written, in print order."""
+    """(heading, text) for each part written, in print order (the headings in the
+    language being written)."""
     narrative = narrative_for(period_key)
     if narrative is None:
         return []
@@ -80,13 +86,23 @@ def save_narrative(period_key: str, *, user_id: int | None, **parts: str) -> Rep
     for name, title in PARTS:
         text = (parts.get(name) or "").replace("\r\n", "\n").strip()
         if has_refused_characters(text, multiline=True):
-            raise NarrativeError(f"{title}: remove the control characters.", name)
+            raise NarrativeError(_("%(part)s: remove the control characters.", part=title), name)
         if len(text) > MAX_CHARACTERS:
-            raise NarrativeError(f"{title}: keep it to {MAX_CHARACTERS:,} characters.", name)
+            raise NarrativeError(
+                _(
+                    "%(part)s: keep it to %(most)s characters.",
+                    part=title,
+                    most=number(MAX_CHARACTERS),
+                ),
+                name,
+            )
         if _names_a_code(text):
             raise NarrativeError(
-                f"{title} contains a participant code. Reports go to funders and never "
-                "name anyone: describe the work without the code.",
+                _(
+                    "%(part)s contains a participant code. Reports go to funders and never "
+                    "name anyone: describe the work without the code.",
+                    part=title,
+                ),
                 name,
             )
         cleaned[name] = text

@@ -1,7 +1,9 @@
 """Render a report document as a PDF with reportlab.
 
-Takes a ``ReportDocument`` (plain, already-suppressed data) and returns bytes. It imports
-nothing of Flask or the database. Output is deterministic: reportlab's invariant mode
+Takes a ``ReportDocument`` (plain, already-suppressed data) and returns bytes. It reads
+nothing of the database. It prints in the document's language (its fixed words, numbers
+and days; the PDF's ``/Lang`` and the appendix's parameters name it). Output is
+deterministic: reportlab's invariant mode
 fixes the file's ID, the creation date is the generation day (never a time), and only
 that day is printed, so the same data and parameters on the same day give byte-identical
 files, as long as nothing was audited in between: the appendix prints the audit trail's
@@ -10,7 +12,9 @@ included).
 
 Every piece of text is set in DejaVu Sans, shipped in ``ssp/reporting/fonts`` (with its
 licence) and embedded as a subset, so names print in Latin, Greek, Cyrillic and the other
-scripts the font covers without depending on a system font. A character the font lacks
+scripts the font covers without depending on a system font (and every character Spanish
+needs, ¿ ¡ ñ and the accents, and the narrow and thin spaces Babel puts in numbers, times
+and ranges of days). A character the font lacks
 (or right-to-left text, which reportlab cannot lay out) prints as ``PLACEHOLDER``, never
 as the font's empty box.
 
@@ -52,14 +56,20 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as PdfTable
 
+from ssp.i18n import _
 from ssp.reporting.document import (
+    AUDIT_TRAIL_SHA256,
+    FIGURES_SHA256,
+    SEE_EACH_ROW,
     TRAIL_HEAD_NOTE,
     Chart,
     ReportDocument,
     Row,
     Section,
     Table,
+    parameter_lines,
 )
+from ssp.reporting.wording import day, day_range, decimal_symbol, figure, number, written_in
 
 # --- fonts and the characters they can print ----------------------------------------------
 
@@ -195,9 +205,11 @@ def _heading(text: str, style: str, keep_with_next: bool = True) -> Paragraph:
 
 def _footer_text(document: ReportDocument) -> str:
     t = document.threshold
-    return (
-        f"De-identified aggregate data. Counts from 1 to {t - 1} are shown as <{t}; "
-        f"* marks a cell hidden so that a small count cannot be worked out."
+    return _(
+        "De-identified aggregate data. Counts from 1 to %(most)s are shown as "
+        "<%(threshold)s; * marks a cell hidden so that a small count cannot be worked out.",
+        most=t - 1,
+        threshold=t,
     )
 
 
@@ -241,7 +253,7 @@ class _NumberedCanvas(Canvas):
         for line in simpleSplit(printable(self.footer), FONT, size, WIDTH):
             self.drawString(MARGIN, y, line)
             y -= size + 2
-        page = f"Page {self._pageNumber} of {total}"
+        page = _("Page %(page)s of %(pages)s", page=self._pageNumber, pages=total)
         header_room = WIDTH - pdfmetrics.stringWidth(page, FONT, size) - 12
         header = simpleSplit(printable(self.header), FONT, size, header_room)
         self.drawString(MARGIN, y - 2, header[0] if header else "")
@@ -304,7 +316,7 @@ def _data_column(table: Table, index: int) -> _Column:
     figures = False
     for row in table.rows:
         bold = row.total or row.group
-        cell = row.cells[index]
+        cell = figure(row.cells[index])  # as it prints, in the reader's way
         if _is_figure(row, index):
             figures = True
             least = max(least, text_width(cell, bold, CELL_SIZE))
@@ -388,7 +400,10 @@ def _table_part(table: Table, part: Part, numeric: set[int]) -> PdfTable:
         style = "cell_bold" if row.total or row.group else "cell"
         data.append(
             [_p(row.label, style)]
-            + [_p(row.cells[i], style + "_right" if i in numeric else style) for i in part.columns]
+            + [
+                _p(figure(row.cells[i]), style + "_right" if i in numeric else style)
+                for i in part.columns
+            ]
         )
         if row.total:
             styles.append(("LINEABOVE", (0, index), (-1, index), 0.8, colors.black))
@@ -405,7 +420,7 @@ def with_unit(title: str, unit: str) -> str:
     """The title followed by what its figures count, in brackets, less the words the
     title already says: "Visits", never "Visits (visits)"; "People served
     (unduplicated)", not "(unduplicated people)"."""
-    if unit in ("", "See each row"):
+    if unit in ("", str(SEE_EACH_ROW)):
         return title
     said = {_word(w) for w in re.findall(r"[\w-]+", title)}
     words = unit.split()
@@ -423,13 +438,14 @@ def _table(table: Table, lead: list | None = None) -> list:
     lead = lead or []
     if table.withheld:
         heading = _p(table.title, "h2")
-        return [KeepTogether([*lead, heading, _p(f"Withheld. {table.withheld}", "body")])]
+        withheld = _("Withheld. %(reason)s", reason=table.withheld)
+        return [KeepTogether([*lead, heading, _p(withheld, "body")])]
     shown_unit = table.unit not in (table.title, *table.columns)
     title = with_unit(table.title, table.unit) if shown_unit else table.title
     numeric = numeric_columns(table)
     parts: list = []
-    for number, part in enumerate(layout(table)):
-        if number:
+    for index, part in enumerate(layout(table)):
+        if index:
             parts.append(Spacer(1, 8))
         parts.append(_table_part(table, part, numeric))
     if table.note:
@@ -473,7 +489,7 @@ def _chart(chart: Chart) -> Drawing:
     top = max(values) if values and max(values) > 0 else 1
     step = _nice_step(top)
     ticks = [step * n for n in range(int(top * 1.18 // step) + 2)]
-    axis_room = max(pdfmetrics.stringWidth(f"{t:,.0f}", FONT, 7) for t in ticks) + 6
+    axis_room = max(pdfmetrics.stringWidth(_axis_label(t), FONT, 7) for t in ticks) + 6
     bars = VerticalBarChart()
     bars.x, bars.y = axis_room, 30
     bars.width, bars.height = width - axis_room - 4, height - 56
@@ -490,7 +506,7 @@ def _chart(chart: Chart) -> Drawing:
     bars.valueAxis.valueStep = step
     bars.valueAxis.labels.fontName = FONT
     bars.valueAxis.labels.fontSize = 7
-    bars.valueAxis.labelTextFormat = "{:,.0f}".format
+    bars.valueAxis.labelTextFormat = _axis_label
     bars.valueAxis.strokeColor = MUTED
     bars.valueAxis.visibleGrid = True
     bars.valueAxis.gridStrokeColor = RULE
@@ -511,7 +527,7 @@ def _chart(chart: Chart) -> Drawing:
             String(
                 0,
                 1,
-                printable("Left blank (small count): " + ", ".join(hidden)),
+                printable(_("Left blank (small count): %(months)s", months=", ".join(hidden))),
                 fontName=FONT,
                 fontSize=6,
                 fillColor=MUTED,
@@ -520,24 +536,30 @@ def _chart(chart: Chart) -> Drawing:
     return drawing
 
 
+def _axis_label(value: float) -> str:
+    """A value axis tick as the reader writes it ("1,000" / "1.000")."""
+    return printable(number(round(value)))
+
+
 def _bar_labels(values: list[int | None], slot: float, size: float) -> list[str]:
     """The figure over each bar ("12,345"), shortened ("12.3k") when the full figures
     would run into each other; a blank month stays blank."""
-    full = ["" if v is None else f"{v:,}" for v in values]
+    full = ["" if v is None else printable(number(v)) for v in values]
     if max((pdfmetrics.stringWidth(t, FONT, size) for t in full), default=0) <= slot - 2:
         return full
     return ["" if v is None else _compact(v) for v in values]
 
 
 def _compact(value: int) -> str:
-    """A figure in three significant digits: 1.23k, 45.6k, 1M."""
+    """A figure in three significant digits: 1.23k, 45.6k, 1M (with the reader's decimal
+    point: 1,23k in Spanish)."""
     scaled, shown = float(value), str(value)
     for suffix in ("", "k", "M"):
         if float(shown) < 1000:
-            return shown + suffix
+            return shown.replace(".", decimal_symbol()) + suffix
         scaled /= 1000
         shown = f"{scaled:.3g}"
-    return shown + "B"
+    return shown.replace(".", decimal_symbol()) + "B"
 
 
 def _nice_step(top: int) -> float:
@@ -580,12 +602,8 @@ def _section(section: Section) -> list:
 # --- the cover and the document -----------------------------------------------------------
 
 
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
 def _date_range(document: ReportDocument) -> str | None:
-    """The period's first and last days ("1 to 31 October 2026"), from its months."""
+    """The period's first and last days ("October 1 – 31, 2026"), from its months."""
     first = document.parameters.get("first_month") or document.period_key
     last = document.parameters.get("last_month") or document.period_key
     try:
@@ -594,11 +612,7 @@ def _date_range(document: ReportDocument) -> str | None:
     except ValueError:
         return None
     end = end_month.replace(day=calendar.monthrange(end_month.year, end_month.month)[1])
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day} to {_day(end)}"
-    if start.year == end.year:
-        return f"{start.day} {start:%B} to {_day(end)}"
-    return f"{_day(start)} to {_day(end)}"
+    return day_range(start, end)
 
 
 def _is_month(document: ReportDocument) -> bool:
@@ -611,24 +625,36 @@ def cover_lines(document: ReportDocument) -> list[tuple[str, str]]:
     period = document.period_label
     days = _date_range(document)
     if days:
-        period += f" ({days}, {document.time_zone} time)"
-    lines = [("Program", document.program_name), ("Funder", document.funder_name)]
+        period = _(
+            "%(period)s (%(days)s, %(zone)s time)",
+            period=period,
+            days=days,
+            zone=document.time_zone,
+        )
+    lines = [(_("Program"), document.program_name), (_("Funder"), document.funder_name)]
     if document.grant_number:
-        lines.append(("Grant or contract", document.grant_number))
-    lines.append(("Reporting period", period))
+        lines.append((_("Grant or contract"), document.grant_number))
+    lines.append((_("Reporting period"), period))
     contact = (document.parameters.get("contact") or "").strip()
     if contact:
-        lines.append(("Contact", contact))
-    lines.append(("Generated", _day(document.generated_on)))
+        lines.append((_("Contact"), contact))
+    lines.append((_("Generated"), day(document.generated_on)))
     return lines
 
 
 def _cover(document: ReportDocument) -> list:
-    kind = "Monthly report" if _is_month(document) else "Report"
+    if _is_month(document):
+        addressed = _("Monthly report to %(funder)s", funder=document.funder_name)
+    else:
+        addressed = _("Report to %(funder)s", funder=document.funder_name)
     # One paragraph a line (label in bold, then the value), so the text reads back in
     # order: "Grant or contract G-42".
     rows = [
-        [Paragraph(f"<b>{_escape(label)}</b> {_escape(printable(value))}", STYLES["cover"])]
+        [
+            Paragraph(
+                f"<b>{_escape(printable(label))}</b> {_escape(printable(value))}", STYLES["cover"]
+            )
+        ]
         for label, value in cover_lines(document)
     ]
     block = _grid(
@@ -646,7 +672,7 @@ def _cover(document: ReportDocument) -> list:
     )
     return [
         _p(document.program_name, "title"),
-        _p(f"{kind} to {document.funder_name}", "subtitle"),
+        _p(addressed, "subtitle"),
         block,
         Spacer(1, 10),
     ]
@@ -658,26 +684,35 @@ def _narrative(document: ReportDocument) -> list:
     for heading, text in getattr(document, "narrative", None) or []:
         paragraphs = [_p(line) for line in text.splitlines() if line.strip()]
         if paragraphs:
-            lead = [] if flow else [_p("Narrative", "h1")]
+            lead = [] if flow else [_p(_("Narrative"), "h1")]
             flow += [KeepTogether([*lead, _p(heading, "h2"), paragraphs[0]]), *paragraphs[1:]]
     return flow
 
 
 def metadata(document: ReportDocument) -> dict[str, str]:
-    """The PDF's document information (the program is the author)."""
+    """The PDF's document information (the program is the author), and its language."""
     return {
-        "title": (
-            f"{document.program_name}: {document.period_label} report to {document.funder_name}"
+        "title": _(
+            "%(program)s: %(period)s report to %(funder)s",
+            program=document.program_name,
+            period=document.period_label,
+            funder=document.funder_name,
         ),
         "author": document.program_name,
-        "subject": f"De-identified aggregate report, {document.period_label}",
+        "subject": _("De-identified aggregate report, %(period)s", period=document.period_label),
         "creator": "ssp",
         "producer": "ssp",
+        "lang": document.language,
     }
 
 
 def render_pdf(document: ReportDocument) -> bytes:
-    """The report as PDF bytes (same document, same bytes)."""
+    """The report as PDF bytes (same document, same bytes), in the document's language."""
+    with written_in(document.language):
+        return _render_pdf(document)
+
+
+def _render_pdf(document: ReportDocument) -> bytes:
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
         buffer,
@@ -694,12 +729,18 @@ def render_pdf(document: ReportDocument) -> bytes:
 
     flow: list = _cover(document)
     if document.no_activity:
-        flow.append(_p("No visits were recorded this month. Every figure below is zero.", "notice"))
+        flow.append(
+            _p(_("No visits were recorded this month. Every figure below is zero."), "notice")
+        )
     flow += _table(document.glance)
     flow.append(
         _p(
-            "All figures are aggregates of de-identified records: no name, code or other "
-            "identifier of any person is held in this report. Dates are given by month only. "
+            _(
+                "All figures are aggregates of de-identified records: no name, code or other "
+                "identifier of any person is held in this report. Dates are given by month "
+                "only."
+            )
+            + " "
             + document.symbols_note(),
             "note",
         )
@@ -710,24 +751,27 @@ def render_pdf(document: ReportDocument) -> bytes:
 
     appendix = Table(
         "appendix",
-        "Suppression by table",
-        "Cells",
-        ["Small counts hidden", "Further cells hidden", "Withheld"],
+        _("Suppression by table"),
+        _("Cells"),
+        [_("Small counts hidden"), _("Further cells hidden"), _("Withheld")],
         [_appendix_row(t) for t in document.tables()],
     )
-    flow += [PageBreak(), _p("About this report", "h1"), _p(_audit_text(document))]
+    flow += [PageBreak(), _p(_("About this report"), "h1"), _p(_audit_text(document))]
     flow += _table(appendix)
-    flow += [KeepTogether([_p("Parameters", "h2"), _parameters(document)])]
+    flow += [KeepTogether([_p(_("Parameters"), "h2"), _parameters(document)])]
     flow.append(
         _p(
-            "The sha256 is computed over the published (suppressed) figures and the parameters "
-            "above. Regenerating the report from the same data and parameters gives the same "
-            "value, so any figure can be checked against the program's records.",
+            _(
+                "The sha256 is computed over the published (suppressed) figures and the "
+                "parameters above. Regenerating the report from the same data and parameters "
+                "gives the same value, so any figure can be checked against the program's "
+                "records."
+            ),
             "note",
         )
     )
     if document.trail_head is not None:
-        flow.append(_p(TRAIL_HEAD_NOTE, "note"))
+        flow.append(_p(str(TRAIL_HEAD_NOTE), "note"))
     template.build(
         flow,
         canvasmaker=lambda *args, **kwargs: _NumberedCanvas(
@@ -737,18 +781,14 @@ def render_pdf(document: ReportDocument) -> bytes:
     return buffer.getvalue()
 
 
-HASHES = ("Figures sha256", "Audit trail sha256")
-
-
 def _parameters(document: ReportDocument) -> PdfTable:
-    items = [
-        (key.replace("_", " ").capitalize(), value) for key, value in document.parameters.items()
-    ]
-    items.append(("Figures sha256", document.figures_sha256()))
+    items = parameter_lines(document.parameters)
+    items.append((str(FIGURES_SHA256), document.figures_sha256()))
     items += document.trail_head_lines()
-    keys = max(text_width(key, True, CELL_SIZE) for key, _ in items) + 2 * CELL_PAD + SLACK
+    hashes = (str(FIGURES_SHA256), str(AUDIT_TRAIL_SHA256))
+    keys = max(text_width(key, True, CELL_SIZE) for key, _value in items) + 2 * CELL_PAD + SLACK
     rows = [
-        [_p(key, "cell_bold"), _p(value, "hash" if key in HASHES else "cell")]
+        [_p(key, "cell_bold"), _p(value, "hash" if key in hashes else "cell")]
         for key, value in items
     ]
     return _grid(
@@ -765,27 +805,29 @@ def _parameters(document: ReportDocument) -> PdfTable:
 
 def _appendix_row(table: Table) -> Row:
     if table.withheld:
-        return Row(table.title, ["—", "—", "yes"])
+        return Row(table.title, ["—", "—", _("yes")])
     return Row(
         table.title,
-        [str(table.primary_suppressed), str(table.complementary_suppressed), "no"],
+        [str(table.primary_suppressed), str(table.complementary_suppressed), _("no")],
     )
 
 
 def _audit_text(document: ReportDocument) -> str:
     """How the figures were protected, in words (no timing: the file stays reproducible)."""
     t = document.threshold
-    text = (
-        f"Every figure comes from one release, audited as a whole before anything was "
-        f"written: counts of people and of events from 1 to {t - 1} are shown as <{t}; "
-        "further cells (*) are hidden, in a fixed order that does not depend on their "
-        "values, until an exact integer-programming audit finds that no small count can be "
-        f"narrowed below half of 1 to {t - 1} by a reader who knows this method and holds "
-        "every report archived before it. A table that cannot be protected that way is "
+    text = _(
+        "Every figure comes from one release, audited as a whole before anything was "
+        "written: counts of people and of events from 1 to %(most)s are shown as "
+        "<%(threshold)s; further cells (*) are hidden, in a fixed order that does not depend "
+        "on their values, until an exact integer-programming audit finds that no small count "
+        "can be narrowed below half of 1 to %(most)s by a reader who knows this method and "
+        "holds every report archived before it. A table that cannot be protected that way is "
         "withheld with its reason. Months already reported are reprinted in the trends as "
-        "first published, so a later report never shows a small correction to them."
+        "first published, so a later report never shows a small correction to them.",
+        most=t - 1,
+        threshold=t,
     )
     withheld = [t.title for t in document.tables() if t.withheld]
     if withheld:
-        text += " Withheld in this report: " + "; ".join(withheld) + "."
+        text += " " + _("Withheld in this report: %(tables)s.", tables="; ".join(withheld))
     return text

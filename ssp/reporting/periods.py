@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from ssp.i18n import _, _l
+from ssp.reporting.wording import LabelMap, month_label, month_short
 from ssp.timeutil import day_start
 
 MONTH = "month"
@@ -27,14 +29,16 @@ YEAR = "year"
 FISCAL_YEAR = "fiscal_year"
 YEAR_TO_DATE = "year_to_date"
 KINDS = (MONTH, QUARTER, YEAR, FISCAL_YEAR, YEAR_TO_DATE)
-KIND_LABELS = {
-    MONTH: "Month",
-    QUARTER: "Quarter",
-    YEAR: "Calendar year",
-    FISCAL_YEAR: "Fiscal year",
-    YEAR_TO_DATE: "Fiscal year to date",
-}
-HELP = (
+KIND_LABELS = LabelMap(
+    {
+        MONTH: _l("Month"),
+        QUARTER: _l("Quarter"),
+        YEAR: _l("Calendar year"),
+        FISCAL_YEAR: _l("Fiscal year"),
+        YEAR_TO_DATE: _l("Fiscal year to date"),
+    }
+)
+HELP = _l(
     "Give the period as 2026-10 (a month), 2026-Q3 (a quarter), 2026 (a calendar year), "
     "FY2027 (a fiscal year, named by the year it ends in) or 2026-10-YTD (the fiscal year "
     "to date through that month)."
@@ -54,7 +58,7 @@ class Month:
         """A month from 'YYYY-MM'; ValueError when malformed."""
         match = re.fullmatch(r"(\d{4})-(\d{2})", (text or "").strip())
         if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-            raise ValueError("Give the month as YYYY-MM, for example 2026-10.")
+            raise ValueError(_("Give the month as YYYY-MM, for example 2026-10."))
         return cls(int(match.group(1)), int(match.group(2)))
 
     @property
@@ -64,13 +68,13 @@ class Month:
 
     @property
     def label(self) -> str:
-        """'October 2026'."""
-        return dt.date(self.year, self.month, 1).strftime("%B %Y")
+        """'October 2026' (in the language being written)."""
+        return month_label(self.year, self.month)
 
     @property
     def short_label(self) -> str:
         """'Oct 26', for chart axes."""
-        return dt.date(self.year, self.month, 1).strftime("%b %y")
+        return month_short(self.year, self.month)
 
     def shifted(self, months: int) -> Month:
         """The month ``months`` later (negative: earlier)."""
@@ -139,7 +143,24 @@ class Span:
     first: Month
     length: int
     key: str
-    label: str
+
+    @property
+    def label(self) -> str:
+        """'Q3 2026', 'Fiscal year 2027 (July 2026 to June 2027)' (in the language being
+        written)."""
+        first, last = self.first, self.last
+        if self.kind == QUARTER:
+            return _("Q%(quarter)s %(year)s", quarter=_quarter(first), year=first.year)
+        if self.kind == FISCAL_YEAR:
+            return _(
+                "Fiscal year %(year)s (%(first)s to %(last)s)",
+                year=last.year,
+                first=first.label,
+                last=last.label,
+            )
+        if self.kind == YEAR_TO_DATE:
+            return _("Year to date (%(first)s to %(last)s)", first=first.label, last=last.label)
+        return f"{first.year}"
 
     @property
     def last(self) -> Month:
@@ -182,11 +203,13 @@ class Span:
     def short_label(self) -> str:
         """A short label for a comparison column."""
         if self.kind == QUARTER:
-            return f"Q{(self.first.month - 1) // 3 + 1} {self.first.year}"
+            return self.label
         if self.kind == FISCAL_YEAR:
-            return self.key
+            return fiscal_year_short(self.last.year)
         if self.kind == YEAR_TO_DATE:
-            return f"{self.first.short_label} to {self.last.short_label}"
+            return _(
+                "%(first)s to %(last)s", first=self.first.short_label, last=self.last.short_label
+            )
         return self.key
 
     def previous(self, fiscal_start: int = 1) -> Span:
@@ -210,20 +233,25 @@ class Span:
 Period = Month | Span
 
 
+def _quarter(first: Month) -> int:
+    return (first.month - 1) // 3 + 1
+
+
+def fiscal_year_short(ends_in: int) -> str:
+    """A fiscal year's short name ("FY2027"; in Spanish "AF2027")."""
+    return _("FY%(year)s", year=ends_in)
+
+
 def _span(kind: str, first: Month, length: int, fiscal_start: int) -> Span:
     last = first.shifted(length - 1)
     if kind == QUARTER:
-        quarter = (first.month - 1) // 3 + 1
-        return Span(kind, first, 3, f"{first.year}-Q{quarter}", f"Q{quarter} {first.year}")
+        return Span(kind, first, 3, f"{first.year}-Q{_quarter(first)}")
     if kind == YEAR:
-        return Span(kind, first, 12, f"{first.year}", f"{first.year}")
+        return Span(kind, first, 12, f"{first.year}")
     if kind == FISCAL_YEAR:
-        ends = last.year
-        label = f"Fiscal year {ends} ({first.label} to {last.label})"
-        return Span(kind, first, 12, f"FY{ends}", label)
+        return Span(kind, first, 12, f"FY{last.year}")
     if kind == YEAR_TO_DATE:
-        label = f"Year to date ({first.label} to {last.label})"
-        return Span(kind, first, length, f"{last.key}-YTD", label)
+        return Span(kind, first, length, f"{last.key}-YTD")
     raise ValueError(f"unknown period kind {kind!r}")
 
 
@@ -250,12 +278,12 @@ def parse_period(text: str, fiscal_start: int = 1) -> Period:
     """A period from its key; ValueError with :data:`HELP` when malformed."""
     text = (text or "").strip().upper()
     if len(text) > KEY_LENGTH:
-        raise ValueError(HELP)
+        raise ValueError(str(HELP))
     if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
         try:
             return Month.parse(text)
         except ValueError:
-            raise ValueError(HELP) from None
+            raise ValueError(str(HELP)) from None
     if match := re.fullmatch(r"(\d{4})-Q([1-4])", text):
         year, quarter = int(match.group(1)), int(match.group(2))
         return (
@@ -273,12 +301,12 @@ def parse_period(text: str, fiscal_start: int = 1) -> Period:
         try:
             return year_to_date(Month.parse(match.group(1)), fiscal_start)
         except ValueError:
-            raise ValueError(HELP) from None
+            raise ValueError(str(HELP)) from None
     return _bad()
 
 
 def _bad():
-    raise ValueError(HELP)
+    raise ValueError(str(HELP))
 
 
 def period_of_kind(kind: str, through: Month, fiscal_start: int) -> Period:

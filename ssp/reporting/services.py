@@ -2,6 +2,11 @@
 
 ``generate_report`` ends the read transaction before rendering the PDF, so the slow part
 holds no database lock (on SQLite every transaction takes the write lock).
+
+A report is written in its funder profile's language, else in the language of whoever
+makes it (the page's, or the command's): :func:`report_language`. The web pages and the
+``ssp report`` command both build through :func:`build_report`, which builds the document
+in that language; the writers (PDF, HTML, CSV) print in the document's language.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from sqlalchemy import func, select
 
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, current_language, supported
 from ssp.reporting.archive import archive_context, archive_report
 from ssp.reporting.builder import ArchiveContext, ProfileSettings, build_document
 from ssp.reporting.csv_export import render_csv
@@ -32,6 +38,7 @@ from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.narratives import printed_parts
 from ssp.reporting.pdf import render_pdf
 from ssp.reporting.periods import Month, Period, parse_period
+from ssp.reporting.wording import written_in
 from ssp.timeutil import program_today, program_zone
 
 
@@ -56,11 +63,15 @@ def check_period(text: str, fiscal_start: int = 1, now: dt.datetime | None = Non
     today = program_today(now)
     current = Month(today.year, today.month)
     if period.first > current:
-        raise ReportError(f"{period.label} has not happened yet.", "period")
+        raise ReportError(_("%(period)s has not happened yet.", period=period.label), "period")
     if period.last > current:
         raise ReportError(
-            f"{period.label} has not ended yet: report it after {period.last.label}, or "
-            "choose the year to date.",
+            _(
+                "%(period)s has not ended yet: report it after %(month)s, or choose the year "
+                "to date.",
+                period=period.label,
+                month=period.last.label,
+            ),
             "period",
         )
     return period
@@ -72,11 +83,15 @@ def find_profile(name: str) -> FunderProfile:
     if profile is None or not profile.active:
         if not db.session.scalar(select(func.count()).select_from(FunderProfile)):
             raise ReportError(
-                "There are no funder profiles yet: run `ssp quickstart --no-serve`, or an "
-                "admin creates the three standard ones on the Funders page.",
+                _(
+                    "There are no funder profiles yet: run `ssp quickstart --no-serve`, or an "
+                    "admin creates the three standard ones on the Funders page."
+                ),
                 "funder",
             )
-        raise ReportError(f"There is no funder profile called {name!r}.", "funder")
+        raise ReportError(
+            _("There is no funder profile called %(name)s.", name=repr(name)), "funder"
+        )
     return profile
 
 
@@ -91,13 +106,28 @@ def settings_for(profile: FunderProfile) -> ProfileSettings:
         threshold=profile.threshold,
         fiscal_year_start=profile.fiscal_year_start or 7,
         contact=profile.contact,
+        language=profile.language,
     )
+
+
+def report_language(settings: ProfileSettings) -> str:
+    """The language a report is written in: its profile's (if ssp still speaks it), else
+    that of whoever makes it."""
+    return supported(settings.language) or current_language()
 
 
 def build_report(
     period: Period, settings: ProfileSettings, now: dt.datetime | None = None
 ) -> ReportDocument:
-    """The report document of a period for a profile (reads the database)."""
+    """The report document of a period for a profile (reads the database), written in
+    the profile's language (:func:`report_language`)."""
+    with written_in(report_language(settings)):
+        return _build_report(period, settings, now)
+
+
+def _build_report(
+    period: Period, settings: ProfileSettings, now: dt.datetime | None
+) -> ReportDocument:
     zone = program_zone()
     sections = list(settings.sections)
     # A longer period's figures come from its months' (and its trends read them).
@@ -175,7 +205,9 @@ def generate_report(
 ) -> GeneratedReport:
     """Make and archive a report (flushed, not committed; the caller commits).
     ``month`` is the older name of ``period``; ``request_key`` the Generate form's
-    one-time key (a second report with the same key fails on the unique constraint)."""
+    one-time key (a second report with the same key fails on the unique constraint).
+    Built and rendered in the profile's language (:func:`report_language`); the PDF's
+    appendix and the CSV's metadata name it."""
     settings = settings_for(find_profile(funder))
     period = check_period(
         period if period is not None else (month or ""), settings.fiscal_year_start, now

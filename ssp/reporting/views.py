@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, require_confirmed_post, save
+from ssp.i18n import _, language_choices, language_name, ngettext
 from ssp.reporting import bp, funders, narratives, services
 from ssp.reporting.archive import (
     ArchiveTampered,
@@ -23,6 +24,7 @@ from ssp.reporting.archive import (
     read_archived,
 )
 from ssp.reporting.csv_export import render_csv
+from ssp.reporting.document import SEE_EACH_ROW, ReportDocument
 from ssp.reporting.forms import (
     GenerateForm,
     NarrativeForm,
@@ -34,6 +36,7 @@ from ssp.reporting.html_export import render_html
 from ssp.reporting.models import FunderProfile, Report
 from ssp.reporting.periods import Month, parse_period
 from ssp.reporting.services import ReportError
+from ssp.reporting.wording import figure, written_in
 from ssp.security import Role, role_required
 from ssp.timeutil import program_today
 
@@ -51,7 +54,8 @@ def _choice_form() -> ReportForm:
     form.period.choices = period_choices(Month(today.year, today.month))
     form.period.data = _requested_period_text() or services.last_month().key
     form.funder.choices = [
-        SelectChoice(p.name, f"{p.funder_name} ({p.name})") for p in funders.active_profiles()
+        SelectChoice(p.name, _("%(funder)s (%(profile)s)", funder=p.funder_name, profile=p.name))
+        for p in funders.active_profiles()
     ]
     if (not form.funder.data or form.funder.data == "None") and form.funder.choices:
         form.funder.data = form.funder.choices[0].value
@@ -81,6 +85,25 @@ def _requested_document():
     return services.build_report(period, settings)
 
 
+class _ReportWords:
+    """What the preview prints of the report itself, in the report's language (the page
+    around it is in the reader's)."""
+
+    def __init__(self, document: ReportDocument) -> None:
+        self.language = document.language
+        with written_in(self.language):
+            self.see_each_row = str(SEE_EACH_ROW)
+            self.symbols_note = document.symbols_note()
+
+    def figure(self, text: str) -> str:
+        with written_in(self.language):
+            return figure(text)
+
+    def withheld(self, reason: str) -> str:
+        with written_in(self.language):
+            return _("Withheld. %(reason)s", reason=reason)
+
+
 @bp.get("/reports/preview")
 @role_required(*MANAGERS)
 def preview():
@@ -92,8 +115,17 @@ def preview():
         funder=document.profile_name,
         request_key=secrets.token_urlsafe(24),
     )
+    words = _ReportWords(document)
     return render_template(
-        "reporting/preview.html", document=document, generate=generate, form=_choice_form()
+        "reporting/preview.html",
+        document=document,
+        generate=generate,
+        form=_choice_form(),
+        figure=words.figure,
+        withheld=words.withheld,
+        see_each_row=words.see_each_row,
+        symbols_note=words.symbols_note,
+        document_language=language_name(document.language),
     )
 
 
@@ -140,14 +172,21 @@ def generate():
         return _already_made(already)
     commit_or_remove(made.report)
     flash(
-        f"Report for {made.document.period_label} archived as {Path(made.report.path).name}.",
+        _(
+            "Report for %(period)s archived as %(file)s.",
+            period=made.document.period_label,
+            file=Path(made.report.path).name,
+        ),
         "success",
     )
     return redirect(url_for("reporting.index", highlight=made.report.id), 303)
 
 
 def _already_made(report: Report):
-    flash(f"This report was already archived as {Path(report.path).name}.", "success")
+    flash(
+        _("This report was already archived as %(file)s.", file=Path(report.path).name),
+        "success",
+    )
     return redirect(url_for("reporting.index", highlight=report.id), 303)
 
 
@@ -171,7 +210,7 @@ def narrative(period_key: str):
             barriers=form.barriers.data,
             events=form.events.data,
         ),
-        f"Narrative for {period.label} saved.",
+        _("Narrative for %(period)s saved.", period=period.label),
     ):
         if funders.profile_by_name(funder) is not None:
             return redirect(url_for("reporting.preview", period=period.key, funder=funder), 303)
@@ -229,7 +268,13 @@ def profiles():
     rows = db.session.scalars(
         select(FunderProfile).order_by(FunderProfile.active.desc(), FunderProfile.name)
     ).all()
-    return render_template("reporting/profiles.html", profiles=rows, confirm=ConfirmForm())
+    return render_template(
+        "reporting/profiles.html",
+        profiles=rows,
+        confirm=ConfirmForm(),
+        section_titles=dict(funders.SECTIONS.items()),
+        language_names=dict(language_choices()),
+    )
 
 
 @bp.post("/admin/funder-profiles/defaults")
@@ -239,7 +284,12 @@ def profile_defaults():
     require_confirmed_post()
     added = funders.load_default_profiles()
     db.session.commit()
-    flash(f"{added} standard profiles created." if added else "Profiles already exist.", "success")
+    flash(
+        ngettext("%(num)d standard profile created.", "%(num)d standard profiles created.", added)
+        if added
+        else _("Profiles already exist."),
+        "success",
+    )
     return redirect(url_for("reporting.profiles"), 303)
 
 
@@ -253,6 +303,7 @@ def _profile_values(form: ProfileForm) -> dict:
         "threshold": form.threshold.data,
         "fiscal_year_start": int(form.fiscal_year_start.data or 7),
         "contact": form.contact.data,
+        "language": form.language.data or None,
     }
 
 
@@ -264,7 +315,7 @@ def profile_new():
     if form.validate_on_submit() and save(
         form,
         lambda: funders.create_profile(**_profile_values(form)),
-        lambda profile: f"Profile {profile.name} created.",
+        lambda profile: _("Profile %(name)s created.", name=profile.name),
     ):
         return redirect(url_for("reporting.profiles"), 303)
     return render_template("reporting/profile_form.html", form=form, profile=None), (
@@ -281,7 +332,7 @@ def profile_edit(profile_id: int):
     if form.validate_on_submit() and save(
         form,
         lambda: funders.update_profile(profile, **_profile_values(form)),
-        lambda _: f"Profile {profile.name} saved.",
+        lambda _saved: _("Profile %(name)s saved.", name=profile.name),
     ):
         return redirect(url_for("reporting.profiles"), 303)
     return render_template("reporting/profile_form.html", form=form, profile=profile), (
@@ -308,5 +359,10 @@ def _set_active(profile_id: int, active: bool):
     profile = db.get_or_404(FunderProfile, profile_id)
     funders.set_profile_active(profile, active)
     db.session.commit()
-    flash(f"Profile {profile.name} {'reactivated' if active else 'deactivated'}.", "success")
+    flash(
+        _("Profile %(name)s reactivated.", name=profile.name)
+        if active
+        else _("Profile %(name)s deactivated.", name=profile.name),
+        "success",
+    )
     return redirect(url_for("reporting.profiles"), 303)

@@ -4,15 +4,18 @@ buttons to end a person's sessions or reset their second step."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import refresh
 from flask_login import current_user
 
 from ssp.database import start_writing
 from ssp.extensions import db
-from ssp.forms import ConfirmForm, require_confirmed_post
+from ssp.forms import ConfirmForm, require_confirmed_post, show_rule_error
+from ssp.i18n import _, format_number, language_choices, ngettext
 from ssp.security import Role, role_required, safe_next_url
 from ssp.staff import bp, passkeys, services, sessions, two_step
-from ssp.staff.forms import TwoStepOffForm, TwoStepSetupForm
+from ssp.staff.forms import LanguageForm, TwoStepOffForm, TwoStepSetupForm
 from ssp.staff.models import User
+from ssp.staff.services import StaffError
 from ssp.staff.sessions import recent_sign_in_required
 
 
@@ -20,13 +23,27 @@ def _me() -> User:
     return current_user._get_current_object()
 
 
+def _language_form(*, posted: bool) -> LanguageForm:
+    """The Language card's form: as posted, or showing the person's choice."""
+    form = LanguageForm() if posted else LanguageForm(formdata=None)
+    form.set_language_choices(language_choices())
+    if not posted:
+        form.language.data = _me().language or ""
+    return form
+
+
 @bp.get("/account")
 def account():
-    """Password, two-step sign-in and the person's sessions."""
+    """Password, two-step sign-in, language and the person's sessions."""
+    return _account_page()
+
+
+def _account_page(language_form: LanguageForm | None = None) -> str:
     me = _me()
     return render_template(
         "staff/account.html",
         me=me,
+        language_form=language_form or _language_form(posted=False),
         this_session=sessions.current(),
         open_sessions=sessions.open_sessions(me),
         ended_sessions=sessions.recent_sessions(me),
@@ -40,6 +57,24 @@ def account():
     )
 
 
+@bp.post("/account/language")
+def account_language():
+    """Keep the language the person reads the app in; the next page speaks it."""
+    form = _language_form(posted=True)
+    if form.validate_on_submit():
+        try:
+            services.set_language(_me(), form.language.data)
+        except StaffError as error:
+            db.session.rollback()
+            show_rule_error(form, error)
+        else:
+            db.session.commit()
+            refresh()  # the message below is already in the new language
+            flash(_("Your language is saved."), "success")
+            return redirect(url_for("staff.account"))
+    return _account_page(language_form=form), 422
+
+
 @bp.post("/account/sessions/end-others")
 def end_other_sessions():
     """Sign out everywhere else."""
@@ -47,9 +82,14 @@ def end_other_sessions():
     ended = services.sign_out_everywhere_else(_me(), sessions.current())
     db.session.commit()
     flash(
-        f"Signed out of {ended} other session{'s' if ended != 1 else ''}."
+        ngettext(
+            "Signed out of %(count)s other session.",
+            "Signed out of %(count)s other sessions.",
+            ended,
+            count=format_number(ended),
+        )
         if ended
-        else "You had no other sessions.",
+        else _("You had no other sessions."),
         "success",
     )
     return redirect(url_for("staff.account"))
@@ -61,13 +101,13 @@ def end_session(session_id: int):
     require_confirmed_post()
     this = sessions.current()
     if this is not None and this.id == session_id:
-        flash("To end this session, sign out.", "info")
+        flash(_("To end this session, sign out."), "info")
         return redirect(url_for("staff.account"))
     if services.end_one_session(_me(), session_id):
         db.session.commit()
-        flash("That session has ended.", "success")
+        flash(_("That session has ended."), "success")
     else:
-        flash("That session had already ended.", "info")
+        flash(_("That session had already ended."), "info")
     return redirect(url_for("staff.account"))
 
 
@@ -134,18 +174,18 @@ def two_step_off():
     me = _me()
     form = TwoStepOffForm()
     if two_step.required(me):
-        flash("Your role needs two-step sign-in; it cannot be turned off.", "error")
+        flash(_("Your role needs two-step sign-in; it cannot be turned off."), "error")
         return redirect(url_for("staff.account"))
     if not form.validate_on_submit() or not services.check_own_password(
         me, form.password.data, "two_step_off"
     ):
         db.session.commit()  # a wrong password counts and is audited
-        flash("That is not your password; two-step sign-in is still on.", "error")
+        flash(_("That is not your password; two-step sign-in is still on."), "error")
         return redirect(url_for("staff.account"))
     two_step.turn_off(me)
     services.end_sessions(me, "two_step_changed", keep=sessions.current())
     db.session.commit()
-    flash("Two-step sign-in is off. Your other sessions have ended.", "success")
+    flash(_("Two-step sign-in is off. Your other sessions have ended."), "success")
     return redirect(url_for("staff.account"))
 
 
@@ -160,7 +200,7 @@ def _not_confirmed_recently():
         return None
     target = request.referrer if request.referrer else url_for("staff.account")
     return {
-        "error": "For your safety, confirm it is you first.",
+        "error": _("For your safety, confirm it is you first."),
         "confirm": url_for("staff.confirm_password", next=safe_next_url(_path_of(target))),
     }, 403
 
@@ -176,7 +216,7 @@ def _path_of(url: str) -> str:
 def passkey_options():
     """A challenge for registering a new passkey."""
     if not passkeys.available():
-        return {"error": "Passkeys work only over HTTPS or on localhost."}, 400
+        return {"error": _("Passkeys work only over HTTPS or on localhost.")}, 400
     refused = _not_confirmed_recently()
     if refused is not None:
         return refused
@@ -196,7 +236,7 @@ def passkey_add():
         return refused
     body = passkeys.json_body()
     if body is None:
-        return {"error": "The browser's answer was not understood."}, 400
+        return {"error": _("The browser's answer was not understood.")}, 400
     me = _me()
     try:
         passkeys.register(me, body.get("credential"), str(body.get("name") or ""))
@@ -208,7 +248,7 @@ def passkey_add():
     if row is not None:
         sessions.confirm(row)
     db.session.commit()
-    flash("Passkey added. Your other sessions have ended.", "success")
+    flash(_("Passkey added. Your other sessions have ended."), "success")
     return {"next": url_for("staff.account")}
 
 
@@ -219,12 +259,12 @@ def passkey_remove(passkey_id: int):
     require_confirmed_post()
     me = _me()
     if two_step.required(me) and not two_step.enabled(me) and len(passkeys.of(me)) <= 1:
-        flash("Your role needs a second step: add another passkey or an app first.", "error")
+        flash(_("Your role needs a second step: add another passkey or an app first."), "error")
         return redirect(url_for("staff.account"))
     if passkeys.remove(me, passkey_id):
         services.end_sessions(me, "two_step_changed", keep=sessions.current())
         db.session.commit()
-        flash("Passkey removed. Your other sessions have ended.", "success")
+        flash(_("Passkey removed. Your other sessions have ended."), "success")
     return redirect(url_for("staff.account"))
 
 
@@ -240,8 +280,16 @@ def user_end_sessions(user_id: int):
     user = db.get_or_404(User, user_id)
     ended = services.admin_end_sessions(user)
     db.session.commit()
-    ended_sessions = "1 session" if ended == 1 else f"{ended:,} sessions"
-    flash(f"{user.username} is signed out everywhere ({ended_sessions} ended).", "success")
+    flash(
+        ngettext(
+            "%(username)s is signed out everywhere (%(count)s session ended).",
+            "%(username)s is signed out everywhere (%(count)s sessions ended).",
+            ended,
+            username=user.username,
+            count=format_number(ended),
+        ),
+        "success",
+    )
     return redirect(url_for("staff.user_edit", user_id=user.id))
 
 
@@ -256,11 +304,16 @@ def user_reset_two_step(user_id: int):
     services.end_sessions(user, "two_step_changed")
     db.session.commit()
     flash(
-        f"Two-step sign-in of {user.username} is reset; their sessions have ended. "
-        + (
-            "They will set it up again when they next sign in."
-            if two_step.required(user)
-            else "They can turn it on again under Account."
+        _(
+            "Two-step sign-in of %(username)s is reset; their sessions have ended. They will "
+            "set it up again when they next sign in.",
+            username=user.username,
+        )
+        if two_step.required(user)
+        else _(
+            "Two-step sign-in of %(username)s is reset; their sessions have ended. They can "
+            "turn it on again under Account.",
+            username=user.username,
         ),
         "success",
     )

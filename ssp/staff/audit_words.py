@@ -17,6 +17,7 @@ the number to the participant's page, which records its own view when opened.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,15 @@ from sqlalchemy import select
 
 from ssp.audit import AuditEvent
 from ssp.extensions import db
+from ssp.i18n import (
+    _,
+    _l,
+    format_day,
+    format_moment,
+    format_number,
+    lazy_pgettext,
+    ngettext,
+)
 from ssp.timeutil import local_time
 
 # --- what a describer returns ----------------------------------------------------------
@@ -39,7 +49,7 @@ class ParticipantRef:
     on_record: bool = True
 
     def __str__(self) -> str:
-        return f"participant #{self.participant_id}"
+        return _("participant #%(number)s", number=self.participant_id)
 
 
 Part = str | ParticipantRef
@@ -192,7 +202,7 @@ class Names:
         }
         participants.update(visits.values())
         participants.update(follow_ups.values())
-        participants.update(p for p, _ in referrals.values())
+        participants.update(p for p, _unused in referrals.values())
         participants.discard(None)
         on_record = {
             pid for (pid,) in rows(Participant.id, where=_in(Participant.id, participants))
@@ -230,7 +240,7 @@ class Names:
     def site(self, site_id: Any) -> str:
         """A site's name; no site at all is "no site"."""
         if site_id is None:
-            return "no site"
+            return _("no site")
         return self._sites.get(_int(site_id)) or _unknown("site", site_id)
 
     def item(self, item_id: Any) -> str:
@@ -281,9 +291,21 @@ class Names:
         return self._as_recorded.get(_int(visit_id))
 
 
+_UNKNOWN = {
+    "account": _l("account #%(id)s"),
+    "site": _l("site #%(id)s"),
+    "item": _l("item #%(id)s"),
+    "partner": _l("partner #%(id)s"),
+    "profile": _l("profile #%(id)s"),
+    "zone": _l("zone #%(id)s"),
+}
+
+
 def _unknown(kind: str, object_id: Any) -> str:
     """Something no longer (or never) on record: "site #4", or "(unknown)" with no id."""
-    return "(unknown)" if object_id is None else f"{kind} #{object_id}"
+    if object_id is None:
+        return _("(unknown)")
+    return str(_UNKNOWN[kind]) % {"id": object_id}
 
 
 def _in(column, ids: set):
@@ -340,9 +362,37 @@ def _visits_as_recorded(visit_ids: set[int]) -> dict[int, dict]:
 
 # --- small helpers for sentences --------------------------------------------------------
 
+_SLOT = re.compile(r"%\((\w+)\)s|%%")
+
+
+def fill(template: str, **values: Part | None) -> Line:
+    """A line from a sentence already in the reader's language (``_()`` with no
+    variables) whose ``%(name)s`` slots take text or participants (kept as themselves,
+    so pages can link them); ``None`` values are left out."""
+    parts: list[Part | None] = []
+    position = 0
+    for match in _SLOT.finditer(template):
+        parts.append(template[position : match.start()])
+        if match.group(0) == "%%":
+            parts.append("%")
+        else:
+            value = values[match.group(1)]
+            parts.append(
+                value if value is None or isinstance(value, ParticipantRef) else str(value)
+            )
+        position = match.end()
+    parts.append(template[position:])
+    return say(*parts)
+
+
+def slot(name: str) -> str:
+    """A ``%(name)s`` slot kept through ``ngettext`` (which fills the others), for ``fill``."""
+    return f"%({name})s"
+
 
 def _lower_first(text: str) -> str:
     """ "Front desk" → "front desk", but "HIV care" stays "HIV care"."""
+    text = str(text)
     if len(text) > 1 and text[1].islower():
         return text[0].lower() + text[1:]
     return text
@@ -352,31 +402,43 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _plural(count: Any, one: str, many: str | None = None) -> str:
-    count = _int(count) or 0
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+def _count(value: Any) -> int:
+    return _int(value) or 0
+
+
+def _num(value: Any) -> str:
+    """A count as the reader writes it (1,000 / 1.000)."""
+    return format_number(_count(value))
 
 
 def _label(enum_type: type, value: Any, default: str = "") -> str:
     """An enum member's label by value (the value itself when unknown)."""
     try:
-        return enum_type(value).label
+        return str(enum_type(value).label)
     except (ValueError, TypeError, AttributeError):
-        return str(value) if value not in (None, "") else default
+        return str(value) if value not in (None, "") else str(default)
 
 
 def _when(value: Any) -> str:
-    """An ISO time from a detail, in the program's time zone."""
+    """An ISO time from a detail, in the program's time zone, as the reader writes it."""
     try:
         moment = dt.datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return local_time(moment).strftime("%Y-%m-%d %H:%M")
+    return format_moment(local_time(moment), "minute")
 
 
-def _change(label: str, old: Any, new: Any) -> Line:
+def _day(value: Any) -> str:
+    """An ISO day from a detail ("2026-11-27") as the reader writes it."""
+    try:
+        return format_day(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _change(label: Any, old: Any, new: Any) -> Line:
     return say(f"{label}: {old} → {new}")
 
 
@@ -394,32 +456,46 @@ def _quantities(names: Names, units: Any, *, signed: bool = False) -> list[Line]
         return []
     lines = []
     for item_id, quantity in sorted(units.items(), key=lambda kv: names.item_order(kv[0])):
-        quantity = _int(quantity) or 0
+        quantity = _count(quantity)
         if signed:
-            difference = (
-                f"{quantity:,} more than the books"
-                if quantity > 0
-                else f"{-quantity:,} fewer than the books"
+            lines.append(
+                say(
+                    _(
+                        "%(item)s: %(count)s more than the books",
+                        item=names.item(item_id),
+                        count=format_number(quantity),
+                    )
+                    if quantity > 0
+                    else _(
+                        "%(item)s: %(count)s fewer than the books",
+                        item=names.item(item_id),
+                        count=format_number(-quantity),
+                    )
+                )
             )
-            lines.append(say(f"{names.item(item_id)}: {difference}"))
         else:
-            lines.append(say(f"{quantity:,} × {names.item(item_id)}"))
+            lines.append(say(f"{format_number(quantity)} × {names.item(item_id)}"))
     return lines
 
 
-def _fields(labels: Mapping[str, str], fields: Any) -> Line | None:
+def _fields(labels: Mapping[str, Any], fields: Any) -> Line | None:
     """``["name", "contact"]`` as "What changed: name, contact line"."""
     if not isinstance(fields, list) or not fields:
         return None
     return say(
-        "What changed: " + ", ".join(labels.get(str(f), str(f).replace("_", " ")) for f in fields)
+        _(
+            "What changed: %(fields)s",
+            fields=", ".join(str(labels.get(str(f), str(f).replace("_", " "))) for f in fields),
+        )
     )
 
 
-def _with_participant(text: str, ref: ParticipantRef | None, joiner: str, *rest: Part) -> Line:
+def _with_participant(ref: ParticipantRef | None, with_ref: str, without: str) -> Line:
+    """``with_ref`` (a sentence with a ``%(participant)s`` slot) when there is a
+    participant, else ``without``."""
     if ref is None:
-        return say(text, *rest)
-    return say(text, joiner, ref, *rest)
+        return say(without)
+    return fill(with_ref, participant=ref)
 
 
 # --- the table ---------------------------------------------------------------------------
@@ -457,15 +533,15 @@ def _detail(event: AuditEvent) -> dict[str, Any]:
 # Staff accounts and signing in --------------------------------------------------------
 
 
-@describes("sign_in", "Signed in")
+@describes("sign_in", _l("Signed in"))
 def _sign_in(event, names):
     step = _detail(event).get("second_step")
     return words(
-        "Signed in",
+        _("Signed in"),
         {
-            "totp": "With the authenticator app",
-            "recovery_code": "With a recovery code",
-            "passkey": "With a passkey",
+            "totp": _("With the authenticator app"),
+            "recovery_code": _("With a recovery code"),
+            "passkey": _("With a passkey"),
         }.get(step)
         if step
         else None,
@@ -473,339 +549,440 @@ def _sign_in(event, names):
 
 
 _SIGN_IN_FAILURES = {
-    "wrong_password": "wrong password",  # nosec B105: a reason in words, not a password
-    "locked": "the account was locked",
-    "inactive": "the account is deactivated",
-    "locked_for_address": "too many wrong passwords from this address",
-    "account_rate": "too many wrong passwords for this account in the last hour, from an "
-    "address it does not usually sign in from",
-    "wrong_code": "wrong two-step code",
-    "passkey_refused": "the passkey was not accepted",
+    "wrong_password": _l("wrong password"),  # nosec B105: a reason in words, not a password
+    "locked": _l("the account was locked"),
+    "inactive": _l("the account is deactivated"),
+    "locked_for_address": _l("too many wrong passwords from this address"),
+    "account_rate": _l(
+        "too many wrong passwords for this account in the last hour, from an address it "
+        "does not usually sign in from"
+    ),
+    "wrong_code": _l("wrong two-step code"),
+    "passkey_refused": _l("the passkey was not accepted"),
 }
 
 
-@describes("sign_in_failed", "Sign-in failed")
+def _failures_from_address(detail: Mapping) -> str | None:
+    if not detail.get("failed_from_address"):
+        return None
+    return _("Failure %(count)s from this address recently", count=detail["failed_from_address"])
+
+
+@describes("sign_in_failed", _l("Sign-in failed"))
 def _sign_in_failed(event, names):
     detail = _detail(event)
     reason = detail.get("reason")
     if reason == "unknown_user" or event.object_id is None:
-        return words("Someone tried to sign in with a username that has no account")
-    why = _SIGN_IN_FAILURES.get(reason, str(reason or "").replace("_", " "))
+        return words(_("Someone tried to sign in with a username that has no account"))
+    why = str(_SIGN_IN_FAILURES.get(reason, str(reason or "").replace("_", " ")))
+    username = names.user(event.object_id)
+    locked = _count(detail.get("locked_minutes"))
+    stopped = _count(detail.get("address_stopped_minutes"))
     return words(
-        f"A sign-in to the account {names.user(event.object_id)} failed"
-        + (f": {why}" if why else ""),
-        f"Failure {detail['failed_logins']} in a row" if detail.get("failed_logins") else None,
-        f"Failure {detail['failed_from_address']} from this address recently"
-        if detail.get("failed_from_address")
+        _("A sign-in to the account %(username)s failed: %(why)s", username=username, why=why)
+        if why
+        else _("A sign-in to the account %(username)s failed", username=username),
+        _("Failure %(count)s in a row", count=detail["failed_logins"])
+        if detail.get("failed_logins")
         else None,
-        f"The account is locked for {detail['locked_minutes']} minutes"
-        if detail.get("locked_minutes")
+        _failures_from_address(detail),
+        ngettext(
+            "The account is locked for %(count)s minute",
+            "The account is locked for %(count)s minutes",
+            locked,
+            count=format_number(locked),
+        )
+        if locked
         else None,
-        f"This address cannot try this account for up to {detail['address_stopped_minutes']} "
-        "minutes"
-        if detail.get("address_stopped_minutes")
+        ngettext(
+            "This address cannot try this account for up to %(count)s minute",
+            "This address cannot try this account for up to %(count)s minutes",
+            stopped,
+            count=format_number(stopped),
+        )
+        if stopped
         else None,
     )
 
 
-@describes("sessions_ended", "Other sessions ended")
+@describes("sessions_ended", _l("Other sessions ended"))
 def _sessions_ended(event, names):
     count = _detail(event).get("sessions")
     return words(
-        "Ended their other sessions" if count != 1 else "Ended one of their other sessions",
-        f"Sessions ended: {count}" if count is not None else None,
+        _("Ended their other sessions") if count != 1 else _("Ended one of their other sessions"),
+        _("Sessions ended: %(count)s", count=count) if count is not None else None,
     )
 
 
-@describes("sessions_ended_by_admin", "Signed out everywhere by an administrator")
+@describes("sessions_ended_by_admin", _l("Signed out everywhere by an administrator"))
 def _sessions_ended_by_admin(event, names):
     count = _detail(event).get("sessions")
     return words(
-        f"Signed {_username(event, names)} out everywhere",
-        f"Sessions ended: {count}" if count is not None else None,
+        _("Signed %(username)s out everywhere", username=_username(event, names)),
+        _("Sessions ended: %(count)s", count=count) if count is not None else None,
     )
 
 
-@describes("two_step_enabled", "Two-step sign-in turned on")
+@describes("two_step_enabled", _l("Two-step sign-in turned on"))
 def _two_step_enabled(event, names):
-    return words("Turned on two-step sign-in with an authenticator app")
+    return words(_("Turned on two-step sign-in with an authenticator app"))
 
 
-@describes("two_step_disabled", "Two-step sign-in turned off")
+@describes("two_step_disabled", _l("Two-step sign-in turned off"))
 def _two_step_disabled(event, names):
-    return words("Turned off their two-step sign-in")
+    return words(_("Turned off their two-step sign-in"))
 
 
-@describes("two_step_reset", "Two-step sign-in reset by an administrator")
+@describes("two_step_reset", _l("Two-step sign-in reset by an administrator"))
 def _two_step_reset(event, names):
     removed = _detail(event).get("passkeys")
     return words(
-        f"Reset the two-step sign-in of {_username(event, names)}",
-        f"Passkeys removed: {removed}" if removed else None,
-        "Their sessions ended; they set it up again to sign in",
+        _("Reset the two-step sign-in of %(username)s", username=_username(event, names)),
+        _("Passkeys removed: %(count)s", count=removed) if removed else None,
+        _("Their sessions ended; they set it up again to sign in"),
     )
 
 
-@describes("recovery_code_used", "Signed in with a recovery code")
+@describes("recovery_code_used", _l("Signed in with a recovery code"))
 def _recovery_code_used(event, names):
     left = _detail(event).get("left")
     return words(
-        "Used a recovery code instead of the authenticator app",
-        f"Recovery codes left: {left}" if left is not None else None,
+        _("Used a recovery code instead of the authenticator app"),
+        _("Recovery codes left: %(count)s", count=left) if left is not None else None,
     )
 
 
-@describes("password_check_failed", "Wrong password typed in a session")
+@describes("password_check_failed", _l("Wrong password typed in a session"))
 def _password_check_failed(event, names):
     detail = _detail(event)
-    purpose = {
-        "password_change": "when changing it",  # nosec B105: words, not a password
-        "two_step_off": "when turning two-step sign-in off",
-    }.get(detail.get("for"), "")
-    return words(
-        f"Typed a wrong password {purpose}".strip(),
-        f"Failure {detail['failed_from_address']} from this address recently"
-        if detail.get("failed_from_address")
-        else None,
-    )
+    purpose = detail.get("for")
+    if purpose == "password_change":  # nosec B105: words, not a password
+        sentence = _("Typed a wrong password when changing it")
+    elif purpose == "two_step_off":
+        sentence = _("Typed a wrong password when turning two-step sign-in off")
+    else:
+        sentence = _("Typed a wrong password")
+    return words(sentence, _failures_from_address(detail))
 
 
-@describes("passkey_added", "Passkey added")
+@describes("passkey_added", _l("Passkey added"))
 def _passkey_added(event, names):
-    return words("Added a passkey to their account")
+    return words(_("Added a passkey to their account"))
 
 
-@describes("passkey_removed", "Passkey removed")
+@describes("passkey_removed", _l("Passkey removed"))
 def _passkey_removed(event, names):
-    return words("Removed a passkey from their account")
+    return words(_("Removed a passkey from their account"))
 
 
-@describes("recovery_codes_replaced", "New recovery codes made")
+@describes("recovery_codes_replaced", _l("New recovery codes made"))
 def _recovery_codes_replaced(event, names):
-    return words("Made new recovery codes (the old ones stopped working)")
+    return words(_("Made new recovery codes (the old ones stopped working)"))
 
 
-@describes("sign_out", "Signed out")
+@describes("sign_out", _l("Signed out"))
 def _sign_out(event, names):
-    return words("Signed out")
+    return words(_("Signed out"))
 
 
-@describes("signed_out_idle", "Signed out for inactivity")
+@describes("signed_out_idle", _l("Signed out for inactivity"))
 def _signed_out_idle(event, names):
-    return words("Was signed out after a time without activity")
+    return words(_("Was signed out after a time without activity"))
 
 
-@describes("signed_out_lifetime", "Signed out at the session's time limit")
+@describes("signed_out_lifetime", _l("Signed out at the session's time limit"))
 def _signed_out_lifetime(event, names):
-    return words("Was signed out: the session reached its time limit")
+    return words(_("Was signed out: the session reached its time limit"))
 
 
-@describes("signed_out_stale", "Signed out from an old session")
+@describes("signed_out_stale", _l("Signed out from an old session"))
 def _signed_out_stale(event, names):
-    return words("Was signed out: the session was an old one that could not be checked")
+    return words(_("Was signed out: the session was an old one that could not be checked"))
 
 
 def _username(event, names) -> str:
     return names.user(event.object_id)
 
 
-@describes("user_created", "Account created")
+@describes("user_created", _l("Account created"))
 def _user_created(event, names):
     from ssp.security import Role
 
     detail = _detail(event)
     site = detail.get("site_id")
     return words(
-        f"Created the account {detail.get('username') or _username(event, names)}",
-        f"Role: {_label(Role, detail.get('role'))}" if detail.get("role") else None,
-        f"Default site: {names.site(site)}" if site is not None else "No default site",
+        _(
+            "Created the account %(username)s",
+            username=detail.get("username") or _username(event, names),
+        ),
+        _("Role: %(role)s", role=_label(Role, detail.get("role"))) if detail.get("role") else None,
+        _("Default site: %(site)s", site=names.site(site))
+        if site is not None
+        else _("No default site"),
     )
 
 
-@describes("user_updated", "Account changed")
+@describes("user_updated", _l("Account changed"))
 def _user_updated(event, names):
     from ssp.security import Role
 
     detail = _detail(event)
-    changes = []
-    role = _pairs(detail, "role")
-    if role:
-        old, new = (_lower_first(_label(Role, value)) for value in role)
-        changes.append(("role", old, new))
-    site = _pairs(detail, "site_id")
-    if site:
-        changes.append(("default site", names.site(site[0]), names.site(site[1])))
-    if not changes:
-        return words(f"Changed the account {_username(event, names)}")
-    (what, old, new), rest = changes[0], changes[1:]
-    sentence = f"Changed the {what} of {_username(event, names)} from {old} to {new}"
-    sentence += "".join(f", and the {what} from {old} to {new}" for what, old, new in rest)
-    return words(sentence)
+    username = _username(event, names)
+    role, site = _pairs(detail, "role"), _pairs(detail, "site_id")
+    roles = [_lower_first(_label(Role, value)) for value in role] if role else None
+    sites = [names.site(value) for value in site] if site else None
+    if roles and sites:
+        return words(
+            _(
+                "Changed the role of %(username)s from %(old_role)s to %(new_role)s, and the "
+                "default site from %(old_site)s to %(new_site)s",
+                username=username,
+                old_role=roles[0],
+                new_role=roles[1],
+                old_site=sites[0],
+                new_site=sites[1],
+            )
+        )
+    if roles:
+        return words(
+            _(
+                "Changed the role of %(username)s from %(old)s to %(new)s",
+                username=username,
+                old=roles[0],
+                new=roles[1],
+            )
+        )
+    if sites:
+        return words(
+            _(
+                "Changed the default site of %(username)s from %(old)s to %(new)s",
+                username=username,
+                old=sites[0],
+                new=sites[1],
+            )
+        )
+    return words(_("Changed the account %(username)s", username=username))
 
 
-@describes("password_reset", "Password set by an administrator")
+@describes("password_reset", _l("Password set by an administrator"))
 def _password_reset(event, names):
     return words(
-        f"Set a new password for {_username(event, names)}",
-        "They choose their own when they next sign in",
+        _("Set a new password for %(username)s", username=_username(event, names)),
+        _("They choose their own when they next sign in"),
     )
 
 
-@describes("password_changed", "Password changed")
+@describes("password_changed", _l("Password changed"))
 def _password_changed(event, names):
     if event.user_id is not None and event.user_id == event.object_id:
-        return words("Changed their own password")
-    return words(f"Changed the password of {_username(event, names)}")
+        return words(_("Changed their own password"))
+    return words(_("Changed the password of %(username)s", username=_username(event, names)))
 
 
-@describes("password_confirmed", "Password confirmed")
+@describes("password_confirmed", _l("Password confirmed"))
 def _password_confirmed(event, names):
     if _detail(event).get("with") == "passkey":
-        return words("Confirmed it was them with a passkey to open a protected page")
-    return words("Confirmed their password to open a protected page")
+        return words(_("Confirmed it was them with a passkey to open a protected page"))
+    return words(_("Confirmed their password to open a protected page"))
 
 
-@describes("password_confirm_failed", "Password confirmation failed")
+@describes("password_confirm_failed", _l("Password confirmation failed"))
 def _password_confirm_failed(event, names):
     failures = _detail(event).get("failed_logins")
     return words(
-        "Typed a wrong password when asked to confirm it",
-        f"Failure {failures} in a row" if failures else None,
+        _("Typed a wrong password when asked to confirm it"),
+        _("Failure %(count)s in a row", count=failures) if failures else None,
     )
 
 
-@describes("user_unlocked", "Account unlocked")
+@describes("user_unlocked", _l("Account unlocked"))
 def _user_unlocked(event, names):
-    return words(f"Lifted the sign-in lockout of {_username(event, names)}")
+    return words(_("Lifted the sign-in lockout of %(username)s", username=_username(event, names)))
 
 
 # Sites ------------------------------------------------------------------------------------
 
 
-@describes("site_created", "Site added")
+@describes("site_created", _l("Site added"))
 def _site_created(event, names):
     from ssp.staff.models import SiteKind
 
     detail = _detail(event)
     return words(
-        f"Added the site {detail.get('name') or names.site(event.object_id)}",
-        f"Kind: {_label(SiteKind, detail['kind'])}" if detail.get("kind") else None,
+        _("Added the site %(name)s", name=detail.get("name") or names.site(event.object_id)),
+        _("Kind: %(kind)s", kind=_label(SiteKind, detail["kind"])) if detail.get("kind") else None,
     )
 
 
-@describes("site_updated", "Site changed")
+@describes("site_updated", _l("Site changed"))
 def _site_updated(event, names):
     from ssp.staff.models import SiteKind
 
     detail = _detail(event)
     name, kind = _pairs(detail, "name"), _pairs(detail, "kind")
     if name and not kind:
-        return words(f"Renamed the site {name[0]} to {name[1]}")
+        return words(_("Renamed the site %(old)s to %(new)s", old=name[0], new=name[1]))
     return words(
-        f"Changed the site {names.site(event.object_id)}",
-        _change("Name", *name) if name else None,
-        _change("Kind", *(_label(SiteKind, k) for k in kind)) if kind else None,
+        _("Changed the site %(name)s", name=names.site(event.object_id)),
+        _change(_("Name"), *name) if name else None,
+        _change(_("Kind"), *(_label(SiteKind, k) for k in kind)) if kind else None,
     )
 
 
 # Participants ---------------------------------------------------------------------------
 
 _PARTICIPANT_FIELDS = {
-    "birth_year": "birth year",
-    "gender": "gender",
-    "race_ethnicity": "race or ethnicity",
-    "zip3": "first 3 digits of ZIP code",
-    "primary_substance": "substance used most",
-    "injects": "injects drugs",
+    "birth_year": _l("birth year"),
+    "gender": _l("gender"),
+    "race_ethnicity": _l("race or ethnicity"),
+    "zip3": _l("first 3 digits of ZIP code"),
+    "primary_substance": _l("substance used most"),
+    "injects": _l("injects drugs"),
 }
 
 
-@describes("participant_enrolled", "Participant enrolled")
+@describes("participant_enrolled", _l("Participant enrolled"))
 def _participant_enrolled(event, names):
     detail = _detail(event)
     site = detail.get("site_id")
-    similar = _int(detail.get("near_duplicates"))
+    similar = _count(detail.get("near_duplicates"))
+    ref = names.participant(event.object_id)
+    if detail.get("in_the_field"):
+        sentence = (
+            fill(_("Enrolled %(participant)s in the field"), participant=ref)
+            if site is None
+            else fill(
+                _("Enrolled %(participant)s in the field at %(site)s"),
+                participant=ref,
+                site=names.site(site),
+            )
+        )
+    else:
+        sentence = (
+            fill(_("Enrolled %(participant)s"), participant=ref)
+            if site is None
+            else fill(
+                _("Enrolled %(participant)s at %(site)s"), participant=ref, site=names.site(site)
+            )
+        )
     return words(
-        say(
-            "Enrolled ",
-            names.participant(event.object_id),
-            " in the field" if detail.get("in_the_field") else None,
-            None if site is None else f" at {names.site(site)}",
-        ),
-        "Confirmed as someone new although a similar code is enrolled"
+        sentence,
+        _("Confirmed as someone new although a similar code is enrolled")
         if detail.get("confirmed_distinct")
         else None,
-        f"Waiting for review: {_plural(similar, 'similar code')} already enrolled"
+        ngettext(
+            "Waiting for review: %(count)s similar code already enrolled",
+            "Waiting for review: %(count)s similar codes already enrolled",
+            similar,
+            count=format_number(similar),
+        )
         if similar
         else None,
     )
 
 
-@describes("participant_updated", "Participant's details changed")
+@describes("participant_updated", _l("Participant's details changed"))
 def _participant_updated(event, names):
     return words(
-        say("Changed the details of ", names.participant(event.object_id)),
+        fill(
+            _("Changed the details of %(participant)s"),
+            participant=names.participant(event.object_id),
+        ),
         _fields(_PARTICIPANT_FIELDS, _detail(event).get("fields")),
     )
 
 
-@describes("participants_merged", "Participant records merged")
+@describes("participants_merged", _l("Participant records merged"))
 def _participants_merged(event, names):
     detail = _detail(event)
     absorbed = names.participant(detail.get("absorbed_participant_id"))
+    kept = names.participant(event.object_id)
+    moved = _count(detail.get("visits_moved"))
     return words(
-        say("Merged ", absorbed or "a record", " into ", names.participant(event.object_id)),
-        f"{_plural(detail['visits_moved'], 'visit')} moved"
-        if detail.get("visits_moved")
-        else "No visits to move",
+        fill(_("Merged %(absorbed)s into %(kept)s"), absorbed=absorbed, kept=kept)
+        if absorbed
+        else fill(_("Merged a record into %(kept)s"), kept=kept),
+        ngettext(
+            "%(count)s visit moved", "%(count)s visits moved", moved, count=format_number(moved)
+        )
+        if moved
+        else _("No visits to move"),
     )
 
 
-@describes("participants_purged", "Participants removed (retention)")
+@describes("participants_purged", _l("Participants removed (retention)"))
 def _participants_purged(event, names):
     detail = _detail(event)
+    removed = _count(detail.get("participants"))
+    unlinked = _count(detail.get("visits_unlinked"))
+    referrals = _count(detail.get("referrals_removed"))
+    follow_ups = _count(detail.get("follow_ups_removed"))
     return words(
-        "Removed "
-        + _plural(detail.get("participants"), "participant")
-        + " not seen for the retention period",
-        f"{_plural(detail.get('visits_unlinked'), 'visit')} kept, no longer linked to anyone"
-        if detail.get("visits_unlinked")
+        ngettext(
+            "Removed %(count)s participant not seen for the retention period",
+            "Removed %(count)s participants not seen for the retention period",
+            removed,
+            count=format_number(removed),
+        ),
+        ngettext(
+            "%(count)s visit kept, no longer linked to anyone",
+            "%(count)s visits kept, no longer linked to anyone",
+            unlinked,
+            count=format_number(unlinked),
+        )
+        if unlinked
         else None,
-        f"{_plural(detail.get('referrals_removed'), 'referral')} removed"
-        if detail.get("referrals_removed")
-        else None,
-        f"{_plural(detail.get('follow_ups_removed'), 'follow-up')} removed"
-        if detail.get("follow_ups_removed")
+        _referrals_removed(referrals) if referrals else None,
+        ngettext(
+            "%(count)s follow-up removed",
+            "%(count)s follow-ups removed",
+            follow_ups,
+            count=format_number(follow_ups),
+        )
+        if follow_ups
         else None,
     )
 
 
-@describes("participant_viewed", "Participant's page viewed")
+def _referrals_removed(count: int) -> str:
+    return ngettext(
+        "%(count)s referral removed",
+        "%(count)s referrals removed",
+        count,
+        count=format_number(count),
+    )
+
+
+@describes("participant_viewed", _l("Participant's page viewed"))
 def _participant_viewed(event, names):
-    return words(say("Viewed the page of ", names.participant(event.object_id)))
+    return words(
+        fill(
+            _("Viewed the page of %(participant)s"), participant=names.participant(event.object_id)
+        )
+    )
 
 
 #: Where ``participants_shown`` rows come from, in words (other pages: their address).
 PAGES = {
-    "imports.show_upload": "in an import's preview (near-duplicate codes)",
-    "imports.mapping": "in an import's column mapping (first values)",
-    "ssp import run": "in an import's preview on the command line",
-    "dashboard.index": "on the home page",
-    "participants.search_api": "in the search results",
-    "participants.find": "in the search results",
-    "participants.new": "on the enrolment form",
-    "participants.edit": "on the details form",
-    "participants.merge": "on the merge form",
-    "referrals.worklist": "on the follow-up worklist",
-    "referrals.referral_list": "on the referrals list",
-    "referrals.referral_show": "on a referral's page",
-    "referrals.referral_new": "on the referral form",
-    "referrals.follow_up_show": "on a follow-up's page",
-    "referrals.follow_up_new": "on the new follow-up form",
-    "visits.today": "on today's visits",
-    "visits.show": "on a visit's page",
-    "visits.new": "on the visit form",
-    "visits.edit": "on the visit correction form",
+    "imports.show_upload": _l("in an import's preview (near-duplicate codes)"),
+    "imports.mapping": _l("in an import's column mapping (first values)"),
+    "ssp import run": _l("in an import's preview on the command line"),
+    "dashboard.index": _l("on the home page"),
+    "participants.search_api": _l("in the search results"),
+    "participants.find": _l("in the search results"),
+    "participants.new": _l("on the enrolment form"),
+    "participants.edit": _l("on the details form"),
+    "participants.merge": _l("on the merge form"),
+    "referrals.worklist": _l("on the follow-up worklist"),
+    "referrals.referral_list": _l("on the referrals list"),
+    "referrals.referral_show": _l("on a referral's page"),
+    "referrals.referral_new": _l("on the referral form"),
+    "referrals.follow_up_show": _l("on a follow-up's page"),
+    "referrals.follow_up_new": _l("on the new follow-up form"),
+    "visits.today": _l("on today's visits"),
+    "visits.show": _l("on a visit's page"),
+    "visits.new": _l("on the visit form"),
+    "visits.edit": _l("on the visit correction form"),
 }
 
 
@@ -813,34 +990,52 @@ def _page(endpoint: Any) -> str:
     if not endpoint:
         return ""
     if endpoint in PAGES:
-        return PAGES[endpoint]
+        return str(PAGES[endpoint])
     rules = [r.rule for r in current_app.url_map.iter_rules() if r.endpoint == endpoint]
-    return f"on the page {rules[0] if rules else endpoint}"
+    return _("on the page %(address)s", address=rules[0] if rules else endpoint)
 
 
-@describes("participants_shown", "Participants shown on a page")
+@describes("participants_shown", _l("Participants shown on a page"))
 def _participants_shown(event, names):
     detail = _detail(event)
     shown = [names.participant(p) for p in detail.get("participants") or []]
     shown = [ref for ref in shown if ref is not None]
     page = _page(detail.get("endpoint"))
     if len(shown) == 1:
-        return words(say("Viewed ", shown[0], " ", page))
+        return words(fill(_("Viewed %(participant)s %(page)s"), participant=shown[0], page=page))
     listed: list[Part] = []
     for index, ref in enumerate(shown):
         listed += [", "] if index else []
         listed.append(ref)
     return words(
-        say(f"Viewed {_plural(len(shown), 'participant')} ", page),
+        say(
+            ngettext(
+                "Viewed %(count)s participant %(page)s",
+                "Viewed %(count)s participants %(page)s",
+                len(shown),
+                count=format_number(len(shown)),
+                page=page,
+            )
+        ),
         say(*listed) if listed else None,
     )
 
 
-@describes("participant_card_printed", "Wallet card printed")
+@describes("participant_card_printed", _l("Wallet card printed"))
 def _participant_card_printed(event, names):
     copies = _int(_detail(event).get("copies")) or 1
-    cards = "a wallet card" if copies == 1 else f"{copies} wallet cards"
-    return words(say(f"Printed {cards} for ", names.participant(event.object_id)))
+    return words(
+        fill(
+            ngettext(
+                "Printed a wallet card for %(participant)s",
+                "Printed %(count)s wallet cards for %(participant)s",
+                copies,
+                count=format_number(copies),
+                participant=slot("participant"),
+            ),
+            participant=names.participant(event.object_id),
+        )
+    )
 
 
 # Visits -----------------------------------------------------------------------------------
@@ -853,44 +1048,61 @@ def _service_lines(services: Any) -> list[Line]:
         return []
     order = {s.value: i for i, s in enumerate(Service)}
     return [
-        say(f"{_int(count) or 0:,} × {_label(Service, name)}")
+        say(f"{_num(count)} × {_label(Service, name)}")
         for name, count in sorted(services.items(), key=lambda kv: order.get(kv[0], 99))
     ]
 
 
 _VISIT_COUNTS = {
-    "syringes_collected": "Used syringes collected",
-    "secondary_reach": "People reached through this participant",
+    "syringes_collected": _l("Used syringes collected"),
+    "secondary_reach": _l("People reached through this participant"),
 }
 
 
-@describes("visit_recorded", "Visit recorded")
+@describes("visit_recorded", _l("Visit recorded"))
 def _visit_recorded(event, names):
     detail = _detail(event)
     participant = names.participant(detail.get("participant_id"))
-    sentence = (
-        say("Recorded a visit for ", participant)
-        if participant
-        else say("Recorded an anonymous walk-in visit")
-    )
-    if detail.get("site_id") is not None:
-        sentence = say(*sentence.parts, " at ", names.site(detail["site_id"]))
+    site = names.site(detail["site_id"]) if detail.get("site_id") is not None else None
+    if participant:
+        sentence = (
+            fill(_("Recorded a visit for %(participant)s"), participant=participant)
+            if site is None
+            else fill(
+                _("Recorded a visit for %(participant)s at %(site)s"),
+                participant=participant,
+                site=site,
+            )
+        )
+    else:
+        sentence = say(
+            _("Recorded an anonymous walk-in visit")
+            if site is None
+            else _("Recorded an anonymous walk-in visit at %(site)s", site=site)
+        )
     # Older rows and this one keep counts only; the items are read from the visit as saved.
     recorded = names.visit_as_recorded(event.object_id) or {}
     if isinstance(detail.get("items"), dict):
         recorded = {**recorded, "items": detail["items"]}
     lines = _quantities(names, recorded.get("items")) + _service_lines(recorded.get("services"))
     lines += [
-        say(f"{label}: {recorded[key]:,}")
+        say(f"{label}: {_num(recorded[key])}")
         for key, label in _VISIT_COUNTS.items()
         if _int(recorded.get(key))
     ]
     if detail.get("backdated_to"):
-        lines.append(say(f"Dated {_when(detail['backdated_to'])}, earlier than it was entered"))
+        lines.append(
+            say(
+                _(
+                    "Dated %(when)s, earlier than it was entered",
+                    when=_when(detail["backdated_to"]),
+                )
+            )
+        )
     return words(sentence, *lines)
 
 
-@describes("visit_updated", "Visit corrected")
+@describes("visit_updated", _l("Visit corrected"))
 def _visit_updated(event, names):
     from ssp.visits.models import Service, VisitKind
 
@@ -900,46 +1112,48 @@ def _visit_updated(event, names):
     lines: list[Line] = []
     if before.get("site_id") != after.get("site_id"):
         lines.append(
-            _change("Site", names.site(before.get("site_id")), names.site(after.get("site_id")))
+            _change(_("Site"), names.site(before.get("site_id")), names.site(after.get("site_id")))
         )
     if before.get("kind") != after.get("kind"):
         lines.append(
             _change(
-                "Kind", _label(VisitKind, before.get("kind")), _label(VisitKind, after.get("kind"))
+                _("Kind"),
+                _label(VisitKind, before.get("kind")),
+                _label(VisitKind, after.get("kind")),
             )
         )
     if before.get("occurred_at") != after.get("occurred_at"):
         lines.append(
-            _change("Time", _when(before.get("occurred_at")), _when(after.get("occurred_at")))
+            _change(_("Time"), _when(before.get("occurred_at")), _when(after.get("occurred_at")))
         )
     old_items = before.get("items") if isinstance(before.get("items"), dict) else {}
     new_items = after.get("items") if isinstance(after.get("items"), dict) else {}
     for item_id in sorted(set(old_items) | set(new_items), key=names.item_order):
-        old, new = _int(old_items.get(item_id)) or 0, _int(new_items.get(item_id)) or 0
+        old, new = _count(old_items.get(item_id)), _count(new_items.get(item_id))
         if old != new:
-            lines.append(_change(names.item(item_id), old, new))
+            lines.append(_change(names.item(item_id), format_number(old), format_number(new)))
     old_services = before.get("services") if isinstance(before.get("services"), dict) else {}
     new_services = after.get("services") if isinstance(after.get("services"), dict) else {}
     for service in sorted(set(old_services) | set(new_services)):
-        old, new = _int(old_services.get(service)) or 0, _int(new_services.get(service)) or 0
+        old, new = _count(old_services.get(service)), _count(new_services.get(service))
         if old != new:
-            lines.append(_change(_label(Service, service), old, new))
+            lines.append(_change(_label(Service, service), format_number(old), format_number(new)))
     for key, label in _VISIT_COUNTS.items():
         if before.get(key) != after.get(key):
-            lines.append(_change(label, before.get(key) or 0, after.get(key) or 0))
+            lines.append(_change(label, _num(before.get(key)), _num(after.get(key))))
     ref = names.participant_of("visit", event.object_id)
     return words(
-        _with_participant("Corrected a visit", ref, " of "),
-        *(lines or [say("Nothing it counts changed")]),
+        _with_participant(ref, _("Corrected a visit of %(participant)s"), _("Corrected a visit")),
+        *(lines or [say(_("Nothing it counts changed"))]),
     )
 
 
-@describes("visit_voided", "Visit voided")
+@describes("visit_voided", _l("Visit voided"))
 def _visit_voided(event, names):
     ref = names.participant_of("visit", event.object_id)
     return words(
-        _with_participant("Voided a visit", ref, " of "),
-        "It counts nowhere now and its supplies went back to stock",
+        _with_participant(ref, _("Voided a visit of %(participant)s"), _("Voided a visit")),
+        _("It counts nowhere now and its supplies went back to stock"),
     )
 
 
@@ -950,162 +1164,263 @@ def _category(value: Any) -> str:
     from ssp.referrals.models import ReferralCategory
 
     try:
-        return ReferralCategory(value).short
+        return str(ReferralCategory(value).short)
     except ValueError:
         return str(value)
 
 
-@describes("partner_created", "Partner added")
+@describes("partner_created", _l("Partner added"))
 def _partner_created(event, names):
     detail = _detail(event)
     categories = detail.get("categories")
     return words(
-        f"Added the partner {detail.get('name') or names.partner(event.object_id)}",
-        "Refers for: " + ", ".join(_category(c) for c in categories)
+        _("Added the partner %(name)s", name=detail.get("name") or names.partner(event.object_id)),
+        _("Refers for: %(categories)s", categories=", ".join(_category(c) for c in categories))
         if isinstance(categories, list) and categories
         else None,
     )
 
 
-_PARTNER_FIELDS = {"name": "name", "categories": "what it refers for", "contact": "contact line"}
+_PARTNER_FIELDS = {
+    "name": _l("name"),
+    "categories": _l("what it refers for"),
+    "contact": _l("contact line"),
+}
 
 
-@describes("partner_updated", "Partner changed")
+@describes("partner_updated", _l("Partner changed"))
 def _partner_updated(event, names):
     return words(
-        f"Changed the partner {names.partner(event.object_id)}",
+        _("Changed the partner %(name)s", name=names.partner(event.object_id)),
         _fields(_PARTNER_FIELDS, _detail(event).get("fields")),
     )
 
 
-@describes("referral_made", "Referral made")
+@describes("referral_made", _l("Referral made"))
 def _referral_made(event, names):
     detail = _detail(event)
     partner = detail.get("partner_id")
+    participant: Part = names.participant(detail.get("participant_id")) or _("someone")
+    category = _category(detail.get("category")) if detail.get("category") else None
+    to = names.partner(partner) if partner is not None else None
+    if category and to:
+        sentence = fill(
+            _("Referred %(participant)s for %(category)s to %(partner)s"),
+            participant=participant,
+            category=category,
+            partner=to,
+        )
+    elif category:
+        sentence = fill(
+            _("Referred %(participant)s for %(category)s"),
+            participant=participant,
+            category=category,
+        )
+    elif to:
+        sentence = fill(
+            _("Referred %(participant)s to %(partner)s"), participant=participant, partner=to
+        )
+    else:
+        sentence = fill(_("Referred %(participant)s"), participant=participant)
     return words(
-        say(
-            "Referred ",
-            names.participant(detail.get("participant_id")) or "someone",
-            f" for {_category(detail.get('category'))}" if detail.get("category") else None,
-            f" to {names.partner(partner)}" if partner is not None else None,
-        ),
-        f"Follow-up due {detail['due_on']}" if detail.get("due_on") else None,
-        "Made during a visit" if detail.get("visit_id") else None,
+        sentence,
+        _("Follow-up due %(day)s", day=_day(detail["due_on"])) if detail.get("due_on") else None,
+        _("Made during a visit") if detail.get("visit_id") else None,
     )
 
 
-@describes("referral_status_changed", "Referral status changed")
+@describes("referral_status_changed", _l("Referral status changed"))
 def _referral_status_changed(event, names):
     from ssp.referrals.models import ReferralStatus
 
     detail = _detail(event)
     ref = names.participant_of("referral", event.object_id)
     category = names.referral_category(event.object_id)
-    old = _lower_first(_label(ReferralStatus, detail.get("from"), "unknown"))
-    new = _lower_first(_label(ReferralStatus, detail.get("to"), "unknown"))
+    old = _lower_first(_label(ReferralStatus, detail.get("from"), _("unknown")))
+    new = _lower_first(_label(ReferralStatus, detail.get("to"), _("unknown")))
+    if ref and category:
+        sentence = fill(
+            _("Changed the referral of %(participant)s for %(category)s from %(old)s to %(new)s"),
+            participant=ref,
+            category=_category(category),
+            old=old,
+            new=new,
+        )
+    elif ref:
+        sentence = fill(
+            _("Changed the referral of %(participant)s from %(old)s to %(new)s"),
+            participant=ref,
+            old=old,
+            new=new,
+        )
+    elif category:
+        sentence = say(
+            _(
+                "Changed the referral for %(category)s from %(old)s to %(new)s",
+                category=_category(category),
+                old=old,
+                new=new,
+            )
+        )
+    else:
+        sentence = say(_("Changed the referral from %(old)s to %(new)s", old=old, new=new))
     return words(
-        say(
-            "Changed the referral",
-            *((" of ", ref) if ref else ()),
-            f" for {_category(category)}" if category else None,
-            f" from {old} to {new}",
-        ),
-        "A correction by a manager (a step back)" if detail.get("correction") else None,
+        sentence,
+        _("A correction by a manager (a step back)") if detail.get("correction") else None,
     )
 
 
-def _follow_up(event, names, text: str, joiner: str = " for ") -> Line:
-    ref = names.participant(_detail(event).get("participant_id")) or names.participant_of(
+def _follow_up_participant(event, names) -> ParticipantRef | None:
+    return names.participant(_detail(event).get("participant_id")) or names.participant_of(
         "follow_up", event.object_id
     )
-    return _with_participant(text, ref, joiner)
 
 
 def _assignee(names, user_id: Any) -> str:
-    return "nobody in particular" if user_id is None else names.user(user_id)
+    return _("nobody in particular") if user_id is None else names.user(user_id)
 
 
-@describes("follow_up_added", "Follow-up added")
+@describes("follow_up_added", _l("Follow-up added"))
 def _follow_up_added(event, names):
     detail = _detail(event)
+    ref = _follow_up_participant(event, names)
+    due = _day(detail["due_on"]) if detail.get("due_on") else None
+    if ref and due:
+        sentence = fill(
+            _("Added a follow-up for %(participant)s, due %(day)s"), participant=ref, day=due
+        )
+    elif ref:
+        sentence = fill(_("Added a follow-up for %(participant)s"), participant=ref)
+    elif due:
+        sentence = say(_("Added a follow-up, due %(day)s", day=due))
+    else:
+        sentence = say(_("Added a follow-up"))
     return words(
-        say(
-            *_follow_up(event, names, "Added a follow-up").parts,
-            f", due {detail['due_on']}" if detail.get("due_on") else None,
-        ),
-        f"Assigned to {names.user(detail['assigned_user_id'])}"
+        sentence,
+        _("Assigned to %(username)s", username=names.user(detail["assigned_user_id"]))
         if detail.get("assigned_user_id") is not None
         else None,
     )
 
 
-@describes("follow_up_updated", "Follow-up changed")
+@describes("follow_up_updated", _l("Follow-up changed"))
 def _follow_up_updated(event, names):
     detail = _detail(event)
     before = detail.get("before") if isinstance(detail.get("before"), dict) else {}
     after = detail.get("after") if isinstance(detail.get("after"), dict) else {}
     lines = []
     if before.get("due_on") != after.get("due_on"):
-        lines.append(_change("Due", before.get("due_on"), after.get("due_on")))
+        lines.append(_change(_("Due"), _day(before.get("due_on")), _day(after.get("due_on"))))
     if before.get("assigned_user_id") != after.get("assigned_user_id"):
         lines.append(
             _change(
-                "Assigned to",
+                _("Assigned to"),
                 _assignee(names, before.get("assigned_user_id")),
                 _assignee(names, after.get("assigned_user_id")),
             )
         )
-    return words(_follow_up(event, names, "Changed a follow-up"), *lines)
+    return words(
+        _with_participant(
+            _follow_up_participant(event, names),
+            _("Changed a follow-up for %(participant)s"),
+            _("Changed a follow-up"),
+        ),
+        *lines,
+    )
 
 
 _OUTCOMES = {
-    "linked": "they got in or were seen",
-    "waiting": "still waiting",
-    "declined": "they no longer want it",
-    "unreachable": "could not reach them",
-    "other": "another outcome",
+    "linked": _l("they got in or were seen"),
+    "waiting": _l("still waiting"),
+    "declined": _l("they no longer want it"),
+    "unreachable": _l("could not reach them"),
+    "other": _l("another outcome"),
 }
 
 
-@describes("follow_up_outcome", "Follow-up outcome recorded")
+@describes("follow_up_outcome", _l("Follow-up outcome recorded"))
 def _follow_up_outcome(event, names):
     detail = _detail(event)
     outcome = detail.get("outcome")
-    sentence = _follow_up(event, names, "Followed up", " with ")
-    if outcome:
-        sentence = say(*sentence.parts, ": ", _OUTCOMES.get(outcome, str(outcome)))
+    ref = _follow_up_participant(event, names)
+    said = str(_OUTCOMES.get(outcome, str(outcome))) if outcome else None
+    if ref and said:
+        sentence = fill(
+            _("Followed up with %(participant)s: %(outcome)s"), participant=ref, outcome=said
+        )
+    elif ref:
+        sentence = fill(_("Followed up with %(participant)s"), participant=ref)
+    elif said:
+        sentence = say(_("Followed up: %(outcome)s", outcome=said))
+    else:
+        sentence = say(_("Followed up"))
     return words(
         sentence,
-        f"Asking again on {detail['due_on']}"
+        _("Asking again on %(day)s", day=_day(detail["due_on"]))
         if detail.get("status") == "open" and detail.get("due_on")
         else None,
-        "Closed when its referral ended" if detail.get("closed_with_referral") else None,
+        _("Closed when its referral ended") if detail.get("closed_with_referral") else None,
     )
 
 
-@describes("follow_up_cancelled", "Follow-up cancelled")
+@describes("follow_up_cancelled", _l("Follow-up cancelled"))
 def _follow_up_cancelled(event, names):
     return words(
-        _follow_up(event, names, "Cancelled a follow-up"),
-        "Its visit was voided" if _detail(event).get("visit_voided") else None,
+        _with_participant(
+            _follow_up_participant(event, names),
+            _("Cancelled a follow-up for %(participant)s"),
+            _("Cancelled a follow-up"),
+        ),
+        _("Its visit was voided") if _detail(event).get("visit_voided") else None,
     )
 
 
-@describes("follow_up_closed_automatically", "Follow-up closed automatically")
+@describes("follow_up_closed_automatically", _l("Follow-up closed automatically"))
 def _follow_up_closed_automatically(event, names):
     detail = _detail(event)
     days = _int(detail.get("days_without_contact"))
+    ref = _follow_up_participant(event, names)
+    if days is None:
+        sentence = _with_participant(
+            ref,
+            _("Closed a follow-up for %(participant)s as could not reach"),
+            _("Closed a follow-up as could not reach"),
+        )
+    elif ref:
+        sentence = fill(
+            ngettext(
+                "Closed a follow-up for %(participant)s as could not reach, after %(count)s "
+                "day without contact",
+                "Closed a follow-up for %(participant)s as could not reach, after %(count)s "
+                "days without contact",
+                days,
+                count=format_number(days),
+                participant=slot("participant"),
+            ),
+            participant=ref,
+        )
+    else:
+        sentence = say(
+            ngettext(
+                "Closed a follow-up as could not reach, after %(count)s day without contact",
+                "Closed a follow-up as could not reach, after %(count)s days without contact",
+                days,
+                count=format_number(days),
+            )
+        )
+    close_after = _count(detail.get("close_after_days"))
     return words(
-        say(
-            *_follow_up(event, names, "Closed a follow-up").parts,
-            " as could not reach",
-            f", after {_plural(days, 'day')} without contact" if days is not None else None,
-        ),
-        f"Last seen {detail['last_seen_on']}"
+        sentence,
+        _("Last seen %(day)s", day=_day(detail["last_seen_on"]))
         if detail.get("last_seen_on")
-        else "No visit on record",
-        f"Follow-ups close on their own after {_plural(detail['close_after_days'], 'day')}"
-        if detail.get("close_after_days")
+        else _("No visit on record"),
+        ngettext(
+            "Follow-ups close on their own after %(count)s day",
+            "Follow-ups close on their own after %(count)s days",
+            close_after,
+            count=format_number(close_after),
+        )
+        if close_after
         else None,
     )
 
@@ -1113,31 +1428,34 @@ def _follow_up_closed_automatically(event, names):
 # Stock and the catalogue --------------------------------------------------------------
 
 
-@describes("supply_item_created", "Catalogue item added")
+@describes("supply_item_created", _l("Catalogue item added"))
 def _supply_item_created(event, names):
     from ssp.supplies.models import SupplyCategory
 
     detail = _detail(event)
     return words(
-        f"Added the catalogue item {detail.get('name') or names.item(event.object_id)}",
-        f"Category: {_label(SupplyCategory, detail['category'])}"
+        _(
+            "Added the catalogue item %(name)s",
+            name=detail.get("name") or names.item(event.object_id),
+        ),
+        _("Category: %(category)s", category=_label(SupplyCategory, detail["category"]))
         if detail.get("category")
         else None,
     )
 
 
 _ITEM_FIELDS = {
-    "name": "Name",
-    "category": "Category",
-    "unit": "Unit",
-    "units_per_pack": "Units per pack",
-    "reorder_level": "Reorder level",
-    "max_per_visit": "Most per visit",
-    "doses_per_unit": "Doses per unit",
+    "name": _l("Name"),
+    "category": _l("Category"),
+    "unit": _l("Unit"),
+    "units_per_pack": _l("Units per pack"),
+    "reorder_level": _l("Reorder level"),
+    "max_per_visit": _l("Most per visit"),
+    "doses_per_unit": _l("Doses per unit"),
 }
 
 
-@describes("supply_item_updated", "Catalogue item changed")
+@describes("supply_item_updated", _l("Catalogue item changed"))
 def _supply_item_updated(event, names):
     from ssp.supplies.models import SupplyCategory
 
@@ -1147,155 +1465,222 @@ def _supply_item_updated(event, names):
         if field == "category":
             return _label(SupplyCategory, value)
         if field == "max_per_visit" and value in (None, "None"):
-            return "the program's limit"
-        return "none" if value in (None, "None") else str(value)
+            return _("the program's limit")
+        return _("none") if value in (None, "None") else str(value)
 
     lines = [
         _change(label, *(shown(field, v) for v in _pairs(detail, field)))
         for field, label in _ITEM_FIELDS.items()
         if _pairs(detail, field)
     ]
-    return words(f"Changed the catalogue item {names.item(event.object_id)}", *lines)
+    return words(_("Changed the catalogue item %(name)s", name=names.item(event.object_id)), *lines)
 
 
-@describes("default_catalogue_loaded", "Default catalogue loaded")
+@describes("default_catalogue_loaded", _l("Default catalogue loaded"))
 def _default_catalogue_loaded(event, names):
-    count = _detail(event).get("items")
+    count = _count(_detail(event).get("items"))
     return words(
-        "Loaded the default catalogue" + (f" of {_plural(count, 'item')}" if count else "")
+        ngettext(
+            "Loaded the default catalogue of %(count)s item",
+            "Loaded the default catalogue of %(count)s items",
+            count,
+            count=format_number(count),
+        )
+        if count
+        else _("Loaded the default catalogue")
     )
 
 
-@describes("stock_received", "Stock received")
+@describes("stock_received", _l("Stock received"))
 def _stock_received(event, names):
     return words(
-        f"Received stock at {names.site(event.object_id)}",
+        _("Received stock at %(site)s", site=names.site(event.object_id)),
         *_quantities(names, _detail(event).get("units")),
     )
 
 
-@describes("stock_transferred", "Stock moved between sites")
+@describes("stock_transferred", _l("Stock moved between sites"))
 def _stock_transferred(event, names):
     detail = _detail(event)
     return words(
-        f"Moved stock from {names.site(event.object_id)} to {names.site(detail.get('to_site_id'))}",
+        _(
+            "Moved stock from %(source)s to %(target)s",
+            source=names.site(event.object_id),
+            target=names.site(detail.get("to_site_id")),
+        ),
         *_quantities(names, detail.get("units")),
     )
 
 
-@describes("stock_counted", "Stock counted")
+@describes("stock_counted", _l("Stock counted"))
 def _stock_counted(event, names):
     detail = _detail(event)
     counted = detail.get("items_counted")
     adjustments = _quantities(names, detail.get("adjustments"), signed=True)
+    site = names.site(event.object_id)
     return words(
-        f"Counted stock at {names.site(event.object_id)}"
-        + (f": {_plural(counted, 'item')}" if counted is not None else ""),
-        *(adjustments or [say("Everything matched the books")]),
+        _("Counted stock at %(site)s", site=site)
+        if counted is None
+        else ngettext(
+            "Counted stock at %(site)s: %(count)s item",
+            "Counted stock at %(site)s: %(count)s items",
+            _count(counted),
+            site=site,
+            count=_num(counted),
+        ),
+        *(adjustments or [say(_("Everything matched the books"))]),
     )
 
 
 # Reports ----------------------------------------------------------------------------------
 
 _PROFILE_FIELDS = {
-    "name": "short name",
-    "funder_name": "funder's name",
-    "grant_number": "grant or contract number",
-    "program_name": "program name",
-    "sections": "sections",
-    "threshold": "suppression threshold",
-    "fiscal_year_start": "first month of the fiscal year",
-    "contact": "contact line",
+    "name": _l("short name"),
+    "funder_name": _l("funder's name"),
+    "grant_number": _l("grant or contract number"),
+    "program_name": _l("program name"),
+    "sections": _l("sections"),
+    "threshold": _l("suppression threshold"),
+    "fiscal_year_start": _l("first month of the fiscal year"),
+    "contact": _l("contact line"),
 }
 
 
-@describes("funder_profiles_loaded", "Standard funder profiles loaded")
+@describes("funder_profiles_loaded", _l("Standard funder profiles loaded"))
 def _funder_profiles_loaded(event, names):
     profiles = _detail(event).get("profiles")
     return words(
-        "Loaded the standard funder profiles"
-        + (f": {', '.join(map(str, profiles))}" if isinstance(profiles, list) else "")
+        _(
+            "Loaded the standard funder profiles: %(profiles)s",
+            profiles=", ".join(map(str, profiles)),
+        )
+        if isinstance(profiles, list)
+        else _("Loaded the standard funder profiles")
     )
 
 
-@describes("funder_profile_created", "Funder profile added")
+@describes("funder_profile_created", _l("Funder profile added"))
 def _funder_profile_created(event, names):
     from ssp.reporting.funders import SECTIONS
 
     detail = _detail(event)
     sections = detail.get("sections")
     return words(
-        f"Added the funder profile {detail.get('name') or names.profile(event.object_id)}",
-        "Sections: " + ", ".join(SECTIONS.get(s, str(s)) for s in sections)
+        _(
+            "Added the funder profile %(name)s",
+            name=detail.get("name") or names.profile(event.object_id),
+        ),
+        _(
+            "Sections: %(sections)s",
+            sections=", ".join(str(SECTIONS.get(s, str(s))) for s in sections),
+        )
         if isinstance(sections, list) and sections
         else None,
-        f"Suppression threshold: {detail['threshold']}" if detail.get("threshold") else None,
+        _("Suppression threshold: %(threshold)s", threshold=detail["threshold"])
+        if detail.get("threshold")
+        else None,
     )
 
 
-@describes("funder_profile_updated", "Funder profile changed")
+@describes("funder_profile_updated", _l("Funder profile changed"))
 def _funder_profile_updated(event, names):
     return words(
-        f"Changed the funder profile {names.profile(event.object_id)}",
+        _("Changed the funder profile %(name)s", name=names.profile(event.object_id)),
         _fields(_PROFILE_FIELDS, _detail(event).get("fields")),
     )
 
 
-@describes("report_generated", "Report generated")
+@describes("report_generated", _l("Report generated"))
 def _report_generated(event, names):
     detail = _detail(event)
     return words(
-        f"Generated the report {detail.get('period', '')} for {detail.get('funder', '')}".replace(
-            "  ", " "
-        ),
-        f"File: {detail['file']}" if detail.get("file") else None,
+        _(
+            "Generated the report %(period)s for %(funder)s",
+            period=detail.get("period", ""),
+            funder=detail.get("funder", ""),
+        ).replace("  ", " "),
+        _("File: %(file)s", file=detail["file"]) if detail.get("file") else None,
         f"SHA-256: {detail['sha256']}" if detail.get("sha256") else None,
     )
 
 
-@describes("report_downloaded", "Report downloaded")
+@describes("report_downloaded", _l("Report downloaded"))
 def _report_downloaded(event, names):
     report = names.report(event.object_id)
     if report is None:
         return words(
-            "Downloaded a report"
+            _("Downloaded a report")
             if event.object_id is None
-            else f"Downloaded report #{event.object_id}"
+            else _("Downloaded report #%(id)s", id=event.object_id)
         )
-    return words(f"Downloaded the report {report[0]} for {report[1]}")
+    return words(
+        _("Downloaded the report %(period)s for %(funder)s", period=report[0], funder=report[1])
+    )
 
 
-@describes("evaluation_export_made", "Data exported for evaluators")
+def _rows_phrase(count: Any) -> str:
+    count = _count(count)
+    return ngettext("%(count)s row", "%(count)s rows", count, count=format_number(count))
+
+
+@describes("evaluation_export_made", _l("Data exported for evaluators"))
 def _evaluation_export_made(event, names):
     detail = _detail(event)
-    period = f" for {detail['period']}" if detail.get("period") else ""
-    recipient = f" to {detail['recipient']}" if detail.get("recipient") else ""
+    period, recipient = detail.get("period"), detail.get("recipient")
+    if period and recipient:
+        sentence = _(
+            "Exported line-level data for evaluators for %(period)s to %(recipient)s",
+            period=period,
+            recipient=recipient,
+        )
+    elif period:
+        sentence = _("Exported line-level data for evaluators for %(period)s", period=period)
+    elif recipient:
+        sentence = _(
+            "Exported line-level data for evaluators to %(recipient)s", recipient=recipient
+        )
+    else:
+        sentence = _("Exported line-level data for evaluators")
     shape = [
         str(detail[key]).replace("_", " ")
         for key in ("unit", "granularity", "location", "format")
         if detail.get(key)
     ]
     attributes = detail.get("attributes")
+    people = _count(detail.get("people"))
     return words(
-        f"Exported line-level data for evaluators{period}{recipient}",
-        f"Purpose: {detail['purpose']}" if detail.get("purpose") else None,
-        f"{_plural(detail.get('rows'), 'row')}, {_plural(detail.get('people'), 'person', 'people')}"
+        sentence,
+        _("Purpose: %(purpose)s", purpose=detail["purpose"]) if detail.get("purpose") else None,
+        _(
+            "%(rows)s, %(people)s",
+            rows=_rows_phrase(detail.get("rows")),
+            people=ngettext(
+                "%(count)s person", "%(count)s people", people, count=format_number(people)
+            ),
+        )
         if "rows" in detail
         else None,
-        f"Smallest group {detail['k']}: {_plural(detail.get('rows_coarsened'), 'row')} "
-        f"coarsened, {_plural(detail.get('rows_left_out'), 'row')} left out"
+        _(
+            "Smallest group %(k)s: %(coarsened)s coarsened, %(left_out)s left out",
+            k=detail["k"],
+            coarsened=_rows_phrase(detail.get("rows_coarsened")),
+            left_out=_rows_phrase(detail.get("rows_left_out")),
+        )
         if detail.get("k")
         else None,
-        ("Options: " + ", ".join(shape)) if shape else None,
-        "Attributes: " + ", ".join(str(a).replace("_", " ") for a in attributes)
+        _("Options: %(options)s", options=", ".join(shape)) if shape else None,
+        _(
+            "Attributes: %(attributes)s",
+            attributes=", ".join(str(a).replace("_", " ") for a in attributes),
+        )
         if isinstance(attributes, list) and attributes
         else None,
-        f"File: {detail['file']}" if detail.get("file") else None,
+        _("File: %(file)s", file=detail["file"]) if detail.get("file") else None,
         f"SHA-256: {detail['sha256']}" if detail.get("sha256") else None,
     )
 
 
-@describes("report_narrative_saved", "Report narrative saved")
+@describes("report_narrative_saved", _l("Report narrative saved"))
 def _report_narrative_saved(event, names):
     from ssp.reporting.narratives import PARTS
 
@@ -1303,139 +1688,199 @@ def _report_narrative_saved(event, names):
     titles = dict(PARTS)
     parts = detail.get("parts")
     return words(
-        "Saved the narrative" + (f" for {detail['period']}" if detail.get("period") else ""),
-        "Written: " + ", ".join(titles.get(p, str(p)) for p in parts)
+        _("Saved the narrative for %(period)s", period=detail["period"])
+        if detail.get("period")
+        else _("Saved the narrative"),
+        _("Written: %(parts)s", parts=", ".join(str(titles.get(p, str(p))) for p in parts))
         if isinstance(parts, list) and parts
-        else "Every part left empty",
+        else _("Every part left empty"),
     )
 
 
 # Outreach: the phones' sealed contacts, zones and the review of held contacts -----------
 
 
-@describes("sealing_key_created", "Outreach key made")
+@describes("sealing_key_created", _l("Outreach key made"))
 def _sealing_key_created(event, names):
-    return words("Made a new key for the outreach phones to seal contacts to")
+    return words(_("Made a new key for the outreach phones to seal contacts to"))
 
 
-@describes("sealing_keys_retired", "Outreach keys retired")
+@describes("sealing_keys_retired", _l("Outreach keys retired"))
 def _sealing_keys_retired(event, names):
-    keys = _detail(event).get("keys")
+    keys = _count(_detail(event).get("keys"))
     return words(
-        f"Retired {_plural(keys, 'older outreach key')}" if keys else "Retired older outreach keys",
-        "Contacts sealed to them are refused from now on",
+        ngettext(
+            "Retired %(count)s older outreach key",
+            "Retired %(count)s older outreach keys",
+            keys,
+            count=format_number(keys),
+        )
+        if keys
+        else _("Retired older outreach keys"),
+        _("Contacts sealed to them are refused from now on"),
     )
 
 
-@describes("outreach_contact_refused", "Outreach contact refused")
+@describes("outreach_contact_refused", _l("Outreach contact refused"))
 def _outreach_contact_refused(event, names):
     reason = _detail(event).get("reason")
     return words(
-        "Refused an outreach contact that could not be opened",
-        f"Why: {reason}" if reason else None,
+        _("Refused an outreach contact that could not be opened"),
+        _("Why: %(reason)s", reason=reason) if reason else None,
     )
 
 
-@describes("outreach_contact_held", "Outreach contact held for review")
+@describes("outreach_contact_held", _l("Outreach contact held for review"))
 def _outreach_contact_held(event, names):
-    return words("Held an outreach contact for a manager's review: the visit rules refused it")
+    return words(_("Held an outreach contact for a manager's review: the visit rules refused it"))
 
 
-@describes("held_contacts_shown", "Held outreach contacts shown")
+@describes("held_contacts_shown", _l("Held outreach contacts shown"))
 def _held_contacts_shown(event, names):
     shown = _detail(event).get("held_contact_ids")
     count = len(shown) if isinstance(shown, list) else 0
     return words(
-        f"Viewed {_plural(count, 'held outreach contact')} with their codes on the review list"
+        ngettext(
+            "Viewed %(count)s held outreach contact with their codes on the review list",
+            "Viewed %(count)s held outreach contacts with their codes on the review list",
+            count,
+            count=format_number(count),
+        )
     )
 
 
-@describes("held_contact_discarded", "Held outreach contact discarded")
+@describes("held_contact_discarded", _l("Held outreach contact discarded"))
 def _held_contact_discarded(event, names):
-    return words("Discarded a held outreach contact: it will not be recorded")
+    return words(_("Discarded a held outreach contact: it will not be recorded"))
 
 
-@describes("held_contact_saved", "Held outreach contact saved")
+@describes("held_contact_saved", _l("Held outreach contact saved"))
 def _held_contact_saved(event, names):
     visit = _detail(event).get("visit_id")
     return words(
-        "Saved a held outreach contact as a visit" + (f" (visit #{visit})" if visit else "")
+        _("Saved a held outreach contact as a visit (visit #%(id)s)", id=visit)
+        if visit
+        else _("Saved a held outreach contact as a visit")
     )
 
 
-@describes("field_enrolment_reviewed", "Field enrolment reviewed")
+@describes("field_enrolment_reviewed", _l("Field enrolment reviewed"))
 def _field_enrolment_reviewed(event, names):
-    return words(say("Reviewed the field enrolment of ", names.participant(event.object_id)))
+    return words(
+        fill(
+            _("Reviewed the field enrolment of %(participant)s"),
+            participant=names.participant(event.object_id),
+        )
+    )
 
 
-@describes("zone_created", "Outreach zone added")
+@describes("zone_created", _l("Outreach zone added"))
 def _zone_created(event, names):
     return words(
-        f"Added the outreach zone {_detail(event).get('name') or names.zone(event.object_id)}"
+        _(
+            "Added the outreach zone %(name)s",
+            name=_detail(event).get("name") or names.zone(event.object_id),
+        )
     )
 
 
 # The audit trail itself ------------------------------------------------------------------
 
 
-@describes("audit_exported", "Audit trail downloaded")
+@describes("audit_exported", _l("Audit trail downloaded"))
 def _audit_exported(event, names):
     detail = _detail(event)
     only = []
     if detail.get("user"):
-        only.append(f"by {names.user(detail['user'])}")
+        only.append(_("by %(username)s", username=names.user(detail["user"])))
     if detail.get("action"):
-        only.append(f"of the kind “{label_of(str(detail['action']))}”")
+        only.append(_("of the kind “%(kind)s”", kind=label_of(str(detail["action"]))))
     if detail.get("object_type"):
-        only.append(f"about {_lower_first(object_type_words(str(detail['object_type'])))}")
+        only.append(
+            _("about %(what)s", what=_lower_first(object_type_words(str(detail["object_type"]))))
+        )
     if detail.get("object_id"):
-        only.append(f"about object number {detail['object_id']}")
+        only.append(_("about object number %(number)s", number=detail["object_id"]))
     if detail.get("start"):
-        only.append(f"from {detail['start']}")
+        only.append(_("from %(day)s", day=_day(detail["start"])))
     if detail.get("end"):
-        only.append(f"to {detail['end']}")
+        only.append(_("to %(day)s", day=_day(detail["end"])))
     return words(
-        ("Downloaded the audit trail" if only else "Downloaded the whole audit trail")
-        + " as a spreadsheet (CSV)",
-        ("Only events " + ", ".join(only)) if only else None,
+        _("Downloaded the audit trail as a spreadsheet (CSV)")
+        if only
+        else _("Downloaded the whole audit trail as a spreadsheet (CSV)"),
+        _("Only events %(conditions)s", conditions=", ".join(only)) if only else None,
     )
 
 
 # Deactivating and reactivating: ``record_active(obj, active, kind)`` ---------------------
 
 #: Each kind ``record_active()`` is called with (and outreach zones, which write the same
-#: names themselves): what it is called, and how to find its name.
-_ACTIVE_KINDS: dict[str, tuple[str, Callable[[Names, Any], str]]] = {
-    "user": ("account", Names.user),
-    "site": ("site", Names.site),
-    "partner": ("partner", Names.partner),
-    "supply_item": ("catalogue item", Names.item),
-    "funder_profile": ("funder profile", Names.profile),
-    "zone": ("outreach zone", Names.zone),
+#: names themselves): how to find its name, then the labels and sentences of its
+#: deactivation and reactivation.
+_ACTIVE_KINDS: dict[str, tuple[Callable[[Names, Any], str], Any, Any, Any, Any]] = {
+    "user": (
+        Names.user,
+        _l("Account deactivated"),
+        _l("Account reactivated"),
+        _l("Deactivated the account %(name)s"),
+        _l("Reactivated the account %(name)s"),
+    ),
+    "site": (
+        Names.site,
+        _l("Site deactivated"),
+        _l("Site reactivated"),
+        _l("Deactivated the site %(name)s"),
+        _l("Reactivated the site %(name)s"),
+    ),
+    "partner": (
+        Names.partner,
+        _l("Partner deactivated"),
+        _l("Partner reactivated"),
+        _l("Deactivated the partner %(name)s"),
+        _l("Reactivated the partner %(name)s"),
+    ),
+    "supply_item": (
+        Names.item,
+        _l("Catalogue item deactivated"),
+        _l("Catalogue item reactivated"),
+        _l("Deactivated the catalogue item %(name)s"),
+        _l("Reactivated the catalogue item %(name)s"),
+    ),
+    "funder_profile": (
+        Names.profile,
+        _l("Funder profile deactivated"),
+        _l("Funder profile reactivated"),
+        _l("Deactivated the funder profile %(name)s"),
+        _l("Reactivated the funder profile %(name)s"),
+    ),
+    "zone": (
+        Names.zone,
+        _l("Outreach zone deactivated"),
+        _l("Outreach zone reactivated"),
+        _l("Deactivated the outreach zone %(name)s"),
+        _l("Reactivated the outreach zone %(name)s"),
+    ),
 }
 
 
-def _activity_describer(noun: str, name_of: Callable[[Names, Any], str], active: bool):
+def _activity_describer(name_of: Callable[[Names, Any], str], sentence: Any) -> Describer:
     def describe(event, names):
-        verb = "Reactivated" if active else "Deactivated"
-        return words(f"{verb} the {noun} {name_of(names, event.object_id)}")
+        return words(str(sentence) % {"name": name_of(names, event.object_id)})
 
     return describe
 
 
-for _kind, (_noun, _name_of) in _ACTIVE_KINDS.items():
-    for _active in (False, True):
-        describes(
-            f"{_kind}_{'reactivated' if _active else 'deactivated'}",
-            f"{_upper_first(_noun)} {'reactivated' if _active else 'deactivated'}",
-        )(_activity_describer(_noun, _name_of, _active))
+for _kind, (_name_of, _off, _on, _off_sentence, _on_sentence) in _ACTIVE_KINDS.items():
+    describes(f"{_kind}_deactivated", _off)(_activity_describer(_name_of, _off_sentence))
+    describes(f"{_kind}_reactivated", _on)(_activity_describer(_name_of, _on_sentence))
 
 
 # --- reading an event --------------------------------------------------------------------
 
 
 def _humane(name: str) -> str:
-    return _upper_first(name.replace("_", " ").strip()) or "Something"
+    return _upper_first(name.replace("_", " ").strip()) or _("Something")
 
 
 def _fallback(event: AuditEvent) -> Words:
@@ -1466,195 +1911,335 @@ def describe(event: AuditEvent, names: Names) -> Words:
 
 def label_of(action: str) -> str:
     """An action name as a short label (for the filter's list)."""
-    return ACTIONS[action].label if action in ACTIONS else _humane(action)
+    return str(ACTIONS[action].label) if action in ACTIONS else _humane(action)
 
 
-#: Object types on the trail, in words.
-@describes("import_completed", "Spreadsheet imported")
+# Imports ---------------------------------------------------------------------------------
+
+
+def _participants_phrase(count: Any) -> str:
+    count = _count(count)
+    return ngettext(
+        "%(count)s participant", "%(count)s participants", count, count=format_number(count)
+    )
+
+
+@describes("import_completed", _l("Spreadsheet imported"))
 def _import_completed(event, names):
     detail = _detail(event)
-    how = "on the import page" if detail.get("source") == "page" else "from the command line"
+    visits = _count(detail.get("visits"))
+    refused = _count(detail.get("rows_left_out"))
+    referrals = _count(detail.get("referrals"))
+    near = _count(detail.get("near_duplicates_confirmed"))
     return words(
-        f"Imported {_plural(detail.get('visits'), 'visit')} from a spreadsheet {how}",
-        f"{_plural(detail.get('rows_imported'), 'row')} of {detail.get('rows_read', 0):,} "
-        f"imported; {_plural(detail.get('rows_already_imported'), 'row')} already imported "
-        f"before, {_plural(detail.get('rows_left_out'), 'refused row')} left out",
-        f"{_plural(detail.get('participants_created'), 'participant')} enrolled, "
-        f"{_plural(detail.get('referrals'), 'referral')}",
-        "Stock taken from the shelves" if detail.get("moved_stock") else "Stock not moved",
-        f"{_plural(detail['near_duplicates_confirmed'], 'near-duplicate code')} confirmed "
-        "as different people"
-        if detail.get("near_duplicates_confirmed")
+        ngettext(
+            "Imported %(count)s visit from a spreadsheet on the import page",
+            "Imported %(count)s visits from a spreadsheet on the import page",
+            visits,
+            count=format_number(visits),
+        )
+        if detail.get("source") == "page"
+        else ngettext(
+            "Imported %(count)s visit from a spreadsheet from the command line",
+            "Imported %(count)s visits from a spreadsheet from the command line",
+            visits,
+            count=format_number(visits),
+        ),
+        _(
+            "%(imported)s of %(read)s imported; %(already)s already imported before, "
+            "%(refused)s left out",
+            imported=_rows_phrase(detail.get("rows_imported")),
+            read=_num(detail.get("rows_read", 0)),
+            already=_rows_phrase(detail.get("rows_already_imported")),
+            refused=ngettext(
+                "%(count)s refused row",
+                "%(count)s refused rows",
+                refused,
+                count=format_number(refused),
+            ),
+        ),
+        _(
+            "%(participants)s enrolled, %(referrals)s",
+            participants=_participants_phrase(detail.get("participants_created")),
+            referrals=ngettext(
+                "%(count)s referral",
+                "%(count)s referrals",
+                referrals,
+                count=format_number(referrals),
+            ),
+        ),
+        _("Stock taken from the shelves") if detail.get("moved_stock") else _("Stock not moved"),
+        ngettext(
+            "%(count)s near-duplicate code confirmed as different people",
+            "%(count)s near-duplicate codes confirmed as different people",
+            near,
+            count=format_number(near),
+        )
+        if near
         else None,
-        f"SHA-256 of the file: {detail['sha256']}" if detail.get("sha256") else None,
+        _("SHA-256 of the file: %(hash)s", hash=detail["sha256"]) if detail.get("sha256") else None,
     )
 
 
-@describes("import_undone", "Import undone")
+@describes("import_undone", _l("Import undone"))
 def _import_undone(event, names):
     detail = _detail(event)
-    kept = detail.get("participants_kept")
+    kept = _count(detail.get("participants_kept"))
+    visits = _count(detail.get("visits"))
+    removed = _count(detail.get("participants_removed"))
     return words(
-        ("Undid an import" if event.object_id is None else f"Undid import #{event.object_id}")
-        + f": removed {_plural(detail.get('visits'), 'visit')}",
-        f"{_plural(detail.get('participants_removed'), 'participant')} removed"
-        + (f", {_plural(kept, 'participant')} kept (seen since)" if kept else ""),
-        f"{_plural(detail.get('referrals'), 'referral')} removed",
+        ngettext(
+            "Undid an import: removed %(count)s visit",
+            "Undid an import: removed %(count)s visits",
+            visits,
+            count=format_number(visits),
+        )
+        if event.object_id is None
+        else ngettext(
+            "Undid import #%(id)s: removed %(count)s visit",
+            "Undid import #%(id)s: removed %(count)s visits",
+            visits,
+            id=event.object_id,
+            count=format_number(visits),
+        ),
+        _(
+            "%(removed)s removed, %(kept)s kept (seen since)",
+            removed=_participants_phrase(removed),
+            kept=_participants_phrase(kept),
+        )
+        if kept
+        else ngettext(
+            "%(count)s participant removed",
+            "%(count)s participants removed",
+            removed,
+            count=format_number(removed),
+        ),
+        _referrals_removed(_count(detail.get("referrals"))),
     )
 
 
-@describes("import_mapping_saved", "Import mapping saved")
+@describes("import_mapping_saved", _l("Import mapping saved"))
 def _import_mapping_saved(event, names):
     detail = _detail(event)
+    columns = _count(detail.get("columns"))
+    columns_phrase = ngettext(
+        "%(count)s column", "%(count)s columns", columns, count=format_number(columns)
+    )
     return words(
-        f"Saved the import mapping “{detail.get('name', '')}”",
-        f"{_plural(detail.get('columns'), 'column')}, "
-        + ("a daily tally" if detail.get("shape") == "tally" else "a row per visit"),
+        _("Saved the import mapping “%(name)s”", name=detail.get("name", "")),
+        _("%(columns)s, a daily tally", columns=columns_phrase)
+        if detail.get("shape") == "tally"
+        else _("%(columns)s, a row per visit", columns=columns_phrase),
     )
 
 
-@describes("drug_check_recorded", "Drug-checking result recorded")
+# Drug checking ---------------------------------------------------------------------------
+
+
+@describes("drug_check_recorded", _l("Drug-checking result recorded"))
 def _drug_check_recorded(event, names):
     detail = _detail(event)
     sold_as = str(detail.get("sold_as") or "").lower()
+    tests = _count(detail.get("tests"))
+    positive = _count(detail.get("positive"))
     return words(
-        f"Recorded a drug-checking result{f': sold as {sold_as}' if sold_as else ''}",
-        f"{_plural(detail.get('tests'), 'test')}, {_plural(detail.get('positive'), 'positive')}",
+        _("Recorded a drug-checking result: sold as %(sold_as)s", sold_as=sold_as)
+        if sold_as
+        else _("Recorded a drug-checking result"),
+        _(
+            "%(tests)s, %(positive)s",
+            tests=ngettext("%(count)s test", "%(count)s tests", tests, count=format_number(tests)),
+            positive=ngettext(
+                "%(count)s positive",
+                "%(count)s positives",
+                positive,
+                count=format_number(positive),
+            ),
+        ),
     )
 
 
-@describes("drug_check_voided", "Drug-checking result taken out")
+@describes("drug_check_voided", _l("Drug-checking result taken out"))
 def _drug_check_voided(event, names):
     return words(
-        "Took a drug-checking result out of every count"
-        + (f" (result #{event.object_id})" if event.object_id is not None else "")
+        _("Took a drug-checking result out of every count (result #%(id)s)", id=event.object_id)
+        if event.object_id is not None
+        else _("Took a drug-checking result out of every count")
     )
 
 
-@describes("drug_check_lists_loaded", "Drug-checking lists loaded")
+@describes("drug_check_lists_loaded", _l("Drug-checking lists loaded"))
 def _drug_check_lists_loaded(event, names):
-    added = _plural(_detail(event).get("added"), "entry", "entries")
-    return words(f"Loaded the usual drug-checking lists ({added})")
+    added = _count(_detail(event).get("added"))
+    return words(
+        ngettext(
+            "Loaded the usual drug-checking lists (%(count)s entry)",
+            "Loaded the usual drug-checking lists (%(count)s entries)",
+            added,
+            count=format_number(added),
+        )
+    )
 
 
-@describes("drug_check_sold_as_added", "Drug-checking list: sold as added")
+@describes("drug_check_sold_as_added", _l("Drug-checking list: sold as added"))
 def _drug_check_sold_as_added(event, names):
-    return words(f"Added “{_detail(event).get('name', '')}” to what samples are sold as")
+    return words(
+        _("Added “%(name)s” to what samples are sold as", name=_detail(event).get("name", ""))
+    )
 
 
-@describes("drug_check_test_added", "Drug-checking test added")
+@describes("drug_check_test_added", _l("Drug-checking test added"))
 def _drug_check_test_added(event, names):
     detail = _detail(event)
     return words(
-        f"Added the test “{detail.get('name', '')}”",
-        f"A positive finds {detail['finds']}" if detail.get("finds") else None,
+        _("Added the test “%(name)s”", name=detail.get("name", "")),
+        _("A positive finds %(finds)s", finds=detail["finds"]) if detail.get("finds") else None,
     )
 
 
-@describes("drug_check_list_changed", "Drug-checking list changed")
+@describes("drug_check_list_changed", _l("Drug-checking list changed"))
 def _drug_check_list_changed(event, names):
     detail = _detail(event)
-    state = "Brought back" if detail.get("active") else "Retired"
-    name = f" “{detail['name']}”" if detail.get("name") else " an entry"
-    return words(f"{state}{name} on the drug-checking lists")
+    name = detail.get("name")
+    if detail.get("active"):
+        sentence = (
+            _("Brought back “%(name)s” on the drug-checking lists", name=name)
+            if name
+            else _("Brought back an entry on the drug-checking lists")
+        )
+    else:
+        sentence = (
+            _("Retired “%(name)s” on the drug-checking lists", name=name)
+            if name
+            else _("Retired an entry on the drug-checking lists")
+        )
+    return words(sentence)
 
 
 # Drug alerts --------------------------------------------------------------------------------
 
 
 def _drug_alert(event) -> str:
-    return "a drug alert" if event.object_id is None else f"drug alert #{event.object_id}"
+    if event.object_id is None:
+        return _("a drug alert")
+    return _("drug alert #%(id)s", id=event.object_id)
 
 
-@describes("drug_alert_drafted", "Drug alert drafted")
+@describes("drug_alert_drafted", _l("Drug alert drafted"))
 def _drug_alert_drafted(event, names):
     detail = _detail(event)
-    what = (
-        f": {detail['found']} found in {detail['sold_as']}, {detail.get('area', '')}"
-        if detail.get("found") and detail.get("sold_as")
-        else ""
-    )
+    advice = detail.get("advice")
     return words(
-        f"Drafted {_drug_alert(event)}{what}",
-        f"Since {detail['since']}, runs until {detail['expires_on']}"
+        _(
+            "Drafted %(alert)s: %(found)s found in %(sold_as)s, %(area)s",
+            alert=_drug_alert(event),
+            found=detail["found"],
+            sold_as=detail["sold_as"],
+            area=detail.get("area", ""),
+        )
+        if detail.get("found") and detail.get("sold_as")
+        else _("Drafted %(alert)s", alert=_drug_alert(event)),
+        _(
+            "Since %(since)s, runs until %(until)s",
+            since=_day(detail["since"]),
+            until=_day(detail["expires_on"]),
+        )
         if detail.get("since") and detail.get("expires_on")
         else None,
-        "From a drug-checking signal" if detail.get("from_signal") else None,
-        f"{_plural(len(detail['advice']), 'piece')} of advice"
-        if isinstance(detail.get("advice"), list)
+        _("From a drug-checking signal") if detail.get("from_signal") else None,
+        ngettext(
+            "%(count)s piece of advice",
+            "%(count)s pieces of advice",
+            len(advice),
+            count=format_number(len(advice)),
+        )
+        if isinstance(advice, list)
         else None,
     )
 
 
-@describes("drug_alert_edited", "Drug alert draft changed")
+@describes("drug_alert_edited", _l("Drug alert draft changed"))
 def _drug_alert_edited(event, names):
     changed = _detail(event).get("changed")
     labels = {
-        "found": "what was found",
-        "sold_as": "what it was found in",
-        "area": "where",
-        "since": "since when",
-        "expires_on": "its last day",
-        "advice": "the advice",
+        "found": _("what was found"),
+        "sold_as": _("what it was found in"),
+        "area": _("where"),
+        "since": _("since when"),
+        "expires_on": _("its last day"),
+        "advice": _("the advice"),
     }
     return words(
-        f"Changed the draft of {_drug_alert(event)}",
-        "Changed: " + ", ".join(labels.get(str(name), str(name)) for name in changed)
+        _("Changed the draft of %(alert)s", alert=_drug_alert(event)),
+        _(
+            "Changed: %(fields)s",
+            fields=", ".join(labels.get(str(name), str(name)) for name in changed),
+        )
         if isinstance(changed, list) and changed
         else None,
     )
 
 
-@describes("drug_alert_approved", "Drug alert approved")
+@describes("drug_alert_approved", _l("Drug alert approved"))
 def _drug_alert_approved(event, names):
     detail = _detail(event)
     return words(
-        f"Approved {_drug_alert(event)}"
-        + (f", drafted by {names.user(detail['drafted_by'])}" if detail.get("drafted_by") else ""),
-        f"Shown and printed until {detail['expires_on']}" if detail.get("expires_on") else None,
+        _(
+            "Approved %(alert)s, drafted by %(username)s",
+            alert=_drug_alert(event),
+            username=names.user(detail["drafted_by"]),
+        )
+        if detail.get("drafted_by")
+        else _("Approved %(alert)s", alert=_drug_alert(event)),
+        _("Shown and printed until %(day)s", day=_day(detail["expires_on"]))
+        if detail.get("expires_on")
+        else None,
     )
 
 
-@describes("drug_alert_withdrawn", "Drug alert withdrawn")
+@describes("drug_alert_withdrawn", _l("Drug alert withdrawn"))
 def _drug_alert_withdrawn(event, names):
-    draft = _detail(event).get("was") == "draft"
-    return words(f"Withdrew {'the draft of ' if draft else ''}{_drug_alert(event)}")
+    if _detail(event).get("was") == "draft":
+        return words(_("Withdrew the draft of %(alert)s", alert=_drug_alert(event)))
+    return words(_("Withdrew %(alert)s", alert=_drug_alert(event)))
 
 
-@describes("drug_alert_printed", "Drug alert flyer downloaded")
+@describes("drug_alert_printed", _l("Drug alert flyer downloaded"))
 def _drug_alert_printed(event, names):
-    return words(f"Downloaded the flyer of {_drug_alert(event)} (PDF)")
+    return words(_("Downloaded the flyer of %(alert)s (PDF)", alert=_drug_alert(event)))
 
 
+#: Object types on the trail, in words.
 OBJECT_TYPES = {
-    "user": "Account",
-    "site": "Site",
-    "participant": "Participant",
-    "visit": "Visit",
-    "partner": "Partner",
-    "referral": "Referral",
-    "follow_up": "Follow-up",
-    "supply_item": "Catalogue item",
-    "report": "Report",
-    "report_narrative": "Report narrative",
-    "funder_profile": "Funder profile",
-    "audit_events": "Audit trail",
-    "page": "Page",
-    "zone": "Outreach zone",
-    "sealing_key": "Outreach key",
-    "held_contact": "Held outreach contact",
-    "outreach": "Outreach",
-    "import_batch": "Import",
-    "import_mapping": "Import mapping",
-    "drug_alert": "Drug alert",
-    "drug_check": "Drug-checking result",
-    "drug_check_list": "Drug-checking list",
+    "user": _l("Account"),
+    "site": _l("Site"),
+    "participant": _l("Participant"),
+    "visit": _l("Visit"),
+    "partner": _l("Partner"),
+    "referral": _l("Referral"),
+    "follow_up": _l("Follow-up"),
+    "supply_item": _l("Catalogue item"),
+    "report": _l("Report"),
+    "report_narrative": _l("Report narrative"),
+    "funder_profile": _l("Funder profile"),
+    "audit_events": _l("Audit trail"),
+    "page": _l("Page"),
+    "zone": _l("Outreach zone"),
+    "sealing_key": _l("Outreach key"),
+    "held_contact": _l("Held outreach contact"),
+    "outreach": _l("Outreach"),
+    "import_batch": lazy_pgettext("a batch imported", "Import"),
+    "import_mapping": _l("Import mapping"),
+    "drug_alert": _l("Drug alert"),
+    "drug_check": _l("Drug-checking result"),
+    "drug_check_list": _l("Drug-checking list"),
 }
 
 
 def object_type_words(object_type: str) -> str:
     """An object type as people call it."""
-    return OBJECT_TYPES.get(object_type) or _humane(object_type)
+    found = OBJECT_TYPES.get(object_type)
+    return str(found) if found else _humane(object_type)
 
 
 def object_words(event: AuditEvent) -> str:
@@ -1672,6 +2257,7 @@ __all__ = [
     "ParticipantRef",
     "Words",
     "describe",
+    "fill",
     "label_of",
     "object_type_words",
     "object_words",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.i18n import _l
 from ssp.security import Role
 from ssp.timeutil import as_utc, utcnow
 
@@ -25,13 +26,16 @@ class SiteKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The kind as staff read it."""
-        return {
-            "fixed": "Fixed site",
-            "mobile": "Mobile unit",
-            "outreach": "Outreach",
-            "satellite": "Satellite",
-        }[self.value]
+        """The kind as staff read it (looked up in the reader's language when shown)."""
+        return _SITE_KIND_LABELS[self.value]
+
+
+_SITE_KIND_LABELS = {
+    "fixed": _l("Fixed site"),
+    "mobile": _l("Mobile unit"),
+    "outreach": _l("Outreach"),
+    "satellite": _l("Satellite"),
+}
 
 
 class Site(db.Model):

@@ -41,6 +41,7 @@ from webauthn.helpers.structs import (
 from ssp import timeutil
 from ssp.audit import record
 from ssp.extensions import db
+from ssp.i18n import _
 
 if TYPE_CHECKING:
     from ssp.staff.models import User
@@ -146,7 +147,7 @@ def _recall(purpose: str, data: dict) -> tuple[bytes, int | None]:
         client_data = json.loads(base64url_to_bytes(data["response"]["clientDataJSON"]))
         challenge = base64url_to_bytes(client_data["challenge"])
     except (KeyError, TypeError, ValueError):
-        raise PasskeyError("The browser's answer was not understood.") from None
+        raise PasskeyError(_("The browser's answer was not understood.")) from None
     row = db.session.scalar(
         select(PasskeyChallenge).where(
             PasskeyChallenge.challenge_hash == _challenge_hash(challenge),
@@ -166,16 +167,16 @@ def _recall(purpose: str, data: dict) -> tuple[bytes, int | None]:
         else 0
     )
     if not fresh or used != 1:
-        raise PasskeyError("Start again: that passkey request has expired or was used.")
+        raise PasskeyError(_("Start again: that passkey request has expired or was used."))
     return challenge, row.user_id
 
 
 def _credential(data: Any) -> dict:
     """The browser's credential (a JSON object of modest size), or PasskeyError."""
     if not isinstance(data, dict) or len(json.dumps(data)) > 20_000:
-        raise PasskeyError("The browser's answer was not understood.")
+        raise PasskeyError(_("The browser's answer was not understood."))
     if not isinstance(data.get("response"), dict) or not isinstance(data.get("id"), str):
-        raise PasskeyError("The browser's answer was not understood.")
+        raise PasskeyError(_("The browser's answer was not understood."))
     return data
 
 
@@ -192,8 +193,8 @@ def json_body() -> dict | None:
 def registration_options(user: User) -> str:
     """The options for ``navigator.credentials.create`` (JSON), remembered in the session."""
     if len(of(user)) >= MAX_PASSKEYS:
-        raise PasskeyError(f"You have {MAX_PASSKEYS} passkeys; remove one first.")
-    rp_id, _ = relying_party()
+        raise PasskeyError(_("You have %(count)s passkeys; remove one first.", count=MAX_PASSKEYS))
+    rp_id = relying_party()[0]
     options = generate_registration_options(
         rp_id=rp_id,
         rp_name=current_app.config.get("PROGRAM_NAME") or "ssp",
@@ -218,7 +219,7 @@ def register(user: User, credential: Any, name: str) -> Passkey:
     data = _credential(credential)
     challenge, user_id = _recall("register", data)
     if user_id != user.id:
-        raise PasskeyError("Start again: the passkey request was not found.")
+        raise PasskeyError(_("Start again: the passkey request was not found."))
     rp_id, origin = relying_party()
     try:
         verified = verify_registration_response(
@@ -229,17 +230,17 @@ def register(user: User, credential: Any, name: str) -> Passkey:
             require_user_verification=True,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError):
-        raise PasskeyError("The passkey could not be checked. Try again.") from None
+        raise PasskeyError(_("The passkey could not be checked. Try again.")) from None
     credential_id = bytes_to_base64url(verified.credential_id)
     if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)):
-        raise PasskeyError("That passkey is already registered.")
+        raise PasskeyError(_("That passkey is already registered."))
     clean = "".join(ch for ch in (name or "") if ch.isprintable()).strip()[:60]
     passkey = Passkey(
         user_id=user.id,
         credential_id=credential_id,
         public_key=bytes_to_base64url(verified.credential_public_key),
         sign_count=verified.sign_count,
-        name=clean or "Passkey",
+        name=clean or _("Passkey"),
         created_at=timeutil.utcnow(),
     )
     db.session.add(passkey)
@@ -271,7 +272,7 @@ def remove_all(user: User) -> int:
 def authentication_options(purpose: str, user: User | None) -> str:
     """Options for ``navigator.credentials.get`` (JSON): for ``user``'s passkeys, or any
     passkey of this app (a sign-in with a passkey alone)."""
-    rp_id, _ = relying_party()
+    rp_id = relying_party()[0]
     allowed = (
         [PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id)) for p in of(user)]
         if user is not None
@@ -297,10 +298,10 @@ def authenticate(purpose: str, credential: Any) -> User:
     credential_id = data["id"]
     passkey = db.session.scalar(select(Passkey).where(Passkey.credential_id == credential_id))
     if passkey is None or (user_id is not None and passkey.user_id != user_id):
-        raise PasskeyError("That passkey is not registered for this account.")
+        raise PasskeyError(_("That passkey is not registered for this account."))
     user = db.session.get(User, passkey.user_id)
     if user is None or not user.active:
-        raise PasskeyError("That passkey is not registered for this account.")
+        raise PasskeyError(_("That passkey is not registered for this account."))
     rp_id, origin = relying_party()
     try:
         verified = verify_authentication_response(
@@ -313,7 +314,7 @@ def authenticate(purpose: str, credential: Any) -> User:
             require_user_verification=True,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError):
-        raise PasskeyError("The passkey could not be checked. Try again.") from None
+        raise PasskeyError(_("The passkey could not be checked. Try again.")) from None
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = timeutil.utcnow()
     return user

@@ -18,6 +18,7 @@ from ssp.audit import record, record_active
 from ssp.database import start_writing
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, available_languages, language_name
 from ssp.security import (
     Role,
     hash_password,
@@ -242,7 +243,7 @@ def _check_site(site_id: int | None) -> Site | None:
         return None
     site = db.session.get(Site, site_id)
     if site is None or not site.active:
-        raise StaffError("Choose a site that is in use.", field="site_id")
+        raise StaffError(_("Choose a site that is in use."), field="site_id")
     return site
 
 
@@ -258,18 +259,23 @@ def create_user(
     username = normalise_username(username)
     if not USERNAME_PATTERN.match(username):
         raise StaffError(
-            "Usernames are 3 to 64 characters: letters, digits, dot, dash or underscore, "
-            "starting with a letter or digit.",
+            _(
+                "Usernames are 3 to 64 characters: letters, digits, dot, dash or underscore, "
+                "starting with a letter or digit."
+            ),
             field="username",
         )
     try:
         role = Role(role)
     except ValueError:
         raise StaffError(
-            "Role must be one of: " + ", ".join(r.value for r in Role) + ".", field="role"
+            _("Role must be one of: %(roles)s.", roles=", ".join(r.value for r in Role)),
+            field="role",
         ) from None
     if user_by_username(username) is not None:
-        raise StaffError(f"The username {username!r} is taken.", field="username")
+        raise StaffError(
+            _("The username %(username)s is taken.", username=repr(username)), field="username"
+        )
     _check_password(password, username)
     site = _check_site(site_id)
     user = User(
@@ -303,7 +309,7 @@ def update_user(user: User, *, role: Role | str, site_id: int | None) -> None:
     role = Role(role)
     demoting_an_admin = user.role == Role.ADMIN and role != Role.ADMIN and user.active
     if demoting_an_admin and _active_admin_count() <= 1:
-        raise StaffError("This is the last active administrator; keep the role.", "role")
+        raise StaffError(_("This is the last active administrator; keep the role."), "role")
     if site_id != user.site_id:
         _check_site(site_id)
     changes = {}
@@ -323,9 +329,9 @@ def set_user_active(user: User, active: bool, *, acting_user: User) -> None:
         return
     if not active:
         if user.id == acting_user.id:
-            raise StaffError("You cannot deactivate your own account.")
+            raise StaffError(_("You cannot deactivate your own account."))
         if user.role == Role.ADMIN and _active_admin_count() <= 1:
-            raise StaffError("This is the last active administrator; it cannot be deactivated.")
+            raise StaffError(_("This is the last active administrator; it cannot be deactivated."))
         end_sessions(user, "deactivated")
     record_active(user, active, "user")
 
@@ -346,9 +352,9 @@ def change_own_password(user: User, current_password: str, new_password: str, *,
     """A user changes their own password, proving they know the current one; their other
     sessions end (``keep``: this one)."""
     if not check_own_password(user, current_password, "password_change"):
-        raise WrongPasswordError("The current password is not right.", field="current_password")
+        raise WrongPasswordError(_("The current password is not right."), field="current_password")
     if current_password == new_password:
-        raise StaffError("Choose a password different from the current one.", "new_password")
+        raise StaffError(_("Choose a password different from the current one."), "new_password")
     problem = password_problem(new_password, user.username)
     if problem:
         raise StaffError(problem, field="new_password")
@@ -356,6 +362,28 @@ def change_own_password(user: User, current_password: str, new_password: str, *,
     user.must_change_password = False
     end_sessions(user, "password_changed", keep=keep)
     record("password_changed", object_type="user", object_id=user.id)
+
+
+def language_code(value: str | None) -> str | None:
+    """The language a person picked: a code the app speaks, or None for "the browser's
+    choice" (empty). Anything else is refused with StaffError."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value not in available_languages():
+        raise StaffError(
+            _(
+                "That language is not offered. Choose one of: %(languages)s.",
+                languages=", ".join(language_name(code) for code in available_languages()),
+            ),
+            field="language",
+        )
+    return value
+
+
+def set_language(user: User, value: str | None) -> None:
+    """Keep the language ``user`` reads the app in (None: their browser's choice)."""
+    user.language = language_code(value)
 
 
 def confirm_password(user: User, password: str, code: str | None = None, row=None) -> bool:
@@ -406,7 +434,7 @@ def unlock_user(user: User) -> None:
 def _clean_site_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 80:
-        raise StaffError("A site name is 2 to 80 characters.", field="name")
+        raise StaffError(_("A site name is 2 to 80 characters."), field="name")
     return name
 
 
@@ -416,7 +444,7 @@ def create_site(
     """Add a site; names are unique regardless of case."""
     name = _clean_site_name(name)
     if site_by_name(name) is not None:
-        raise StaffError(f"There is already a site called {name!r}.", field="name")
+        raise StaffError(_("There is already a site called %(name)s.", name=repr(name)), "name")
     site = Site(name=name, kind=SiteKind(kind), active=True, quick_items=quick_items or None)
     db.session.add(site)
     db.session.flush()
@@ -436,7 +464,7 @@ def update_site(
     name = _clean_site_name(name)
     existing = site_by_name(name)
     if existing is not None and existing.id != site.id:
-        raise StaffError(f"There is already a site called {name!r}.", field="name")
+        raise StaffError(_("There is already a site called %(name)s.", name=repr(name)), "name")
     kind = SiteKind(kind)
     changes = {}
     if name != site.name:
@@ -458,5 +486,5 @@ def set_site_active(site: Site, active: bool) -> None:
     if site.active == active:
         return
     if not active and len(active_sites()) <= 1:
-        raise StaffError("This is the only site in use; add another before deactivating it.")
+        raise StaffError(_("This is the only site in use; add another before deactivating it."))
     record_active(site, active, "site")

@@ -28,6 +28,7 @@ from ssp import timeutil
 from ssp.audit import record
 from ssp.database import start_writing, without_waiting
 from ssp.extensions import db
+from ssp.i18n import _, _l
 from ssp.timeutil import as_utc
 
 if TYPE_CHECKING:
@@ -40,16 +41,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 TOUCH_EVERY = dt.timedelta(seconds=30)
 
 END_REASONS = {
-    "signed_out": "Signed out",
-    "idle": "Idle limit",
-    "lifetime": "Time limit",
-    "ended_by_owner": "Ended by its owner",
-    "ended_by_admin": "Ended by an administrator",
-    "password_changed": "Password changed",  # nosec B105: words, not a password
-    "password_reset": "Password reset by an administrator",  # nosec B105: words
-    "two_step_changed": "Two-step sign-in changed",
-    "deactivated": "Account deactivated",
-    "locked": "Too many wrong passwords",
+    "signed_out": _l("Signed out"),
+    "idle": _l("Idle limit"),
+    "lifetime": _l("Time limit"),
+    "ended_by_owner": _l("Ended by its owner"),
+    "ended_by_admin": _l("Ended by an administrator"),
+    "password_changed": _l("Password changed"),  # nosec B105: words, not a password
+    "password_reset": _l("Password reset by an administrator"),  # nosec B105: words
+    "two_step_changed": _l("Two-step sign-in changed"),
+    "deactivated": _l("Account deactivated"),
+    "locked": _l("Too many wrong passwords"),
 }
 
 
@@ -230,6 +231,7 @@ LIMITED_SESSION_ALLOWED = {
     "staff.confirm_password",
     "staff.passkey_options",
     "staff.passkey_add",
+    "staff.choose_language",
     "static",
     "dashboard.health",
 }
@@ -253,12 +255,16 @@ def enforce_limits() -> Any:
             db.session.commit()
         logout_user()
         session.clear()
-        message = {
-            "idle": "You were signed out after "
-            f"{current_app.config['IDLE_TIMEOUT_MINUTES']} minutes without activity, to "
-            "protect participants' privacy.",
-            "lifetime": "Your session reached its time limit. Please sign in again.",
-        }.get(reason, "Please sign in again.")
+        if reason == "idle":
+            message = _(
+                "You were signed out after %(minutes)s minutes without activity, to protect "
+                "participants' privacy.",
+                minutes=current_app.config["IDLE_TIMEOUT_MINUTES"],
+            )
+        elif reason == "lifetime":
+            message = _("Your session reached its time limit. Please sign in again.")
+        else:
+            message = _("Please sign in again.")
         if request.path.startswith("/api/") or request.endpoint == "staff.keepalive":
             return jsonify(error=message, status=401), 401
         flash(message, "info")
@@ -267,12 +273,12 @@ def enforce_limits() -> Any:
     if request.endpoint in LIMITED_SESSION_ALLOWED:
         return None
     if current_user.must_change_password:
-        flash("An administrator set your password. Choose your own to continue.", "info")
+        flash(_("An administrator set your password. Choose your own to continue."), "info")
         return redirect(url_for("staff.change_password"))
     from ssp.staff import two_step
 
     if two_step.setup_required(current_user):
-        flash("Your role needs two-step sign-in. Set it up to continue.", "info")
+        flash(_("Your role needs two-step sign-in. Set it up to continue."), "info")
         return redirect(url_for("staff.two_step_setup"))
     return None
 
@@ -301,7 +307,7 @@ def recent_sign_in_required(fallback: str | None = None) -> Callable[[F], F]:
 def describe_user_agent(agent: str | None) -> str:
     """A few words for a user agent string ("Firefox on Windows"), never the raw string."""
     if not agent:
-        return "Unknown browser"
+        return _("Unknown browser")
     browsers = (
         ("Edg/", "Edge"),
         ("OPR/", "Opera"),
@@ -310,7 +316,7 @@ def describe_user_agent(agent: str | None) -> str:
         ("Chromium/", "Chromium"),
         ("Safari/", "Safari"),
         ("curl/", "curl"),
-        ("python", "a script"),
+        ("python", _("a script")),
     )
     systems = (
         ("Android", "Android"),
@@ -321,6 +327,8 @@ def describe_user_agent(agent: str | None) -> str:
         ("CrOS", "ChromeOS"),
         ("Linux", "Linux"),
     )
-    browser = next((name for mark, name in browsers if mark in agent), "A browser")
+    browser = next((name for mark, name in browsers if mark in agent), None)
     system = next((name for mark, name in systems if mark in agent), None)
-    return f"{browser} on {system}" if system else browser
+    if browser is None:
+        return _("A browser on %(system)s", system=system) if system else _("A browser")
+    return _("%(browser)s on %(system)s", browser=browser, system=system) if system else browser

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ssp import timeutil
 from ssp.audit import record
 from ssp.extensions import db
+from ssp.i18n import _
 from ssp.security import Role, hash_password, verify_password
 
 if TYPE_CHECKING:
@@ -150,10 +151,10 @@ def confirm_setup(user: User, code: str, now: dt.datetime | None = None) -> list
     now = now or timeutil.utcnow()
     secret = pending_secret(user)
     if secret is None:
-        raise TwoStepError("Start again: scan the new code below.")
+        raise TwoStepError(_("Start again: scan the new code below."))
     step = _matching_step(secret, code, now)
     if step is None:
-        raise TwoStepError("That code is not right. Type the 6 digits the app shows now.")
+        raise TwoStepError(_("That code is not right. Type the 6 digits the app shows now."))
     user.totp_secret = user.totp_pending
     user.totp_pending = None
     user.totp_last_step = step
@@ -167,7 +168,10 @@ def new_recovery_codes(user: User, now: dt.datetime | None = None) -> list[str]:
     """Replace the person's recovery codes with ten new ones (shown once)."""
     now = now or timeutil.utcnow()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    codes = ["".join(secrets.choice(_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
+    codes = [
+        "".join(secrets.choice(_ALPHABET) for _letter in range(10))
+        for _code in range(RECOVERY_CODES)
+    ]
     for code in codes:
         db.session.add(RecoveryCode(user_id=user.id, code_hash=hash_password(code), created_at=now))
     db.session.flush()
@@ -232,7 +236,9 @@ def check(user: User, code: str, now: dt.datetime | None = None) -> str:
     now = now or timeutil.utcnow()
     secret = unseal(user.totp_secret) if user.totp_secret else None
     if secret is None:
-        raise TwoStepError("Two-step sign-in cannot be checked. Ask an administrator to reset it.")
+        raise TwoStepError(
+            _("Two-step sign-in cannot be checked. Ask an administrator to reset it.")
+        )
     step = _matching_step(secret, code, now)
     if step is not None:
         # One conditional UPDATE: of two requests with the same code at once, only one
@@ -247,7 +253,7 @@ def check(user: User, code: str, now: dt.datetime | None = None) -> str:
             .execution_options(synchronize_session=False)
         ).rowcount
         if moved != 1:
-            raise TwoStepError("That code was already used. Wait for the next one.")
+            raise TwoStepError(_("That code was already used. Wait for the next one."))
         db.session.expire(user, ["totp_last_step"])
         return "totp"
     plain = _normalise(code)
@@ -275,4 +281,4 @@ def check(user: User, code: str, now: dt.datetime | None = None) -> str:
                     detail={"left": unused_recovery_codes(user)},
                 )
                 return "recovery_code"
-    raise TwoStepError("That code is not right. Type the 6 digits the app shows now.")
+    raise TwoStepError(_("That code is not right. Type the 6 digits the app shows now."))

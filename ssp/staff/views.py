@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -12,10 +22,12 @@ from ssp import timeutil
 from ssp.database import reads_first
 from ssp.extensions import db, limiter, login_manager
 from ssp.forms import ConfirmForm, require_confirmed_post, save, show_rule_error
+from ssp.i18n import LANGUAGE_COOKIE, _, _l, ngettext
 from ssp.security import Role, public, role_required, safe_next_url
 from ssp.staff import bp, passkeys, services, sessions, throttle, two_step
 from ssp.staff.forms import (
     ConfirmPasswordForm,
+    LanguageSwitchForm,
     PasswordChangeForm,
     PasswordResetForm,
     SecondStepForm,
@@ -30,7 +42,7 @@ from ssp.staff.services import StaffError
 from ssp.staff.sessions import recent_sign_in_required
 from ssp.supplies.services import active_catalogue
 
-SIGN_IN_FAILED = "That username and password do not match an active account."
+SIGN_IN_FAILED = _l("That username and password do not match an active account.")
 
 
 @login_manager.user_loader
@@ -89,7 +101,7 @@ def sign_in():
         if result.user is not None:
             _start_session(result.user)
             return redirect(next_url or url_for("dashboard.index"))
-        form.form_errors.append(SIGN_IN_FAILED)
+        form.form_errors.append(str(SIGN_IN_FAILED))
         return render_template(
             "staff/sign_in.html", form=form, passkeys_here=passkeys.available()
         ), 401
@@ -132,7 +144,7 @@ def sign_in_second_step():
     user, next_url = _waiting_for_second_step()
     if user is None:
         session.pop("second_step", None)
-        flash("Please sign in again.", "info")
+        flash(_("Please sign in again."), "info")
         return redirect(url_for("staff.sign_in"))
     form = SecondStepForm()
     page = {
@@ -145,7 +157,7 @@ def sign_in_second_step():
         refusal = throttle.refused(user.id)
         try:
             if refusal is not None:
-                raise two_step.TwoStepError(SIGN_IN_FAILED)
+                raise two_step.TwoStepError(str(SIGN_IN_FAILED))
             used = two_step.check(user, form.code.data)
         except two_step.TwoStepError as error:
             services.second_step_failed(user, refusal or "wrong_code")
@@ -154,9 +166,15 @@ def sign_in_second_step():
             return render_template("staff/second_step.html", **page), 401
         _start_session(user, second_step=used)
         if used == "recovery_code":
+            left = two_step.unused_recovery_codes(user)
             flash(
-                f"You used a recovery code; {two_step.unused_recovery_codes(user)} are left. "
-                "Make new ones under Account if you are running low.",
+                ngettext(
+                    "You used a recovery code; %(num)d is left. Make new ones under Account "
+                    "if you are running low.",
+                    "You used a recovery code; %(num)d are left. Make new ones under Account "
+                    "if you are running low.",
+                    left,
+                ),
                 "info",
             )
         return redirect(next_url or url_for("dashboard.index"))
@@ -173,8 +191,8 @@ def sign_in_second_step():
 def sign_in_passkey_options():
     """A challenge for a passkey: the waiting account's (second step) or any (alone)."""
     if not passkeys.available():
-        return {"error": "Passkeys work only over HTTPS or on localhost."}, 400
-    user, _ = _waiting_for_second_step()
+        return {"error": _("Passkeys work only over HTTPS or on localhost.")}, 400
+    user = _waiting_for_second_step()[0]
     options = passkeys.authentication_options("sign_in", user)
     db.session.commit()  # the challenge is kept until answered
     return current_app.response_class(options, mimetype="application/json")
@@ -188,7 +206,7 @@ def sign_in_passkey():
     waiting, next_url = _waiting_for_second_step()
     body = json_body()
     if body is None:
-        return {"error": "The browser's answer was not understood."}, 400
+        return {"error": _("The browser's answer was not understood.")}, 400
     try:
         user = passkeys.authenticate("sign_in", body.get("credential"))
     except passkeys.PasskeyError as error:
@@ -203,6 +221,43 @@ def sign_in_passkey():
     return {"next": next_url or url_for("dashboard.index")}
 
 
+# How long the language picked on a signed-out page is remembered.
+LANGUAGE_COOKIE_DAYS = 365
+
+
+@bp.post("/language")
+@public
+def choose_language():
+    """The language buttons of signed-out pages: a cookie keeps the choice on this
+    browser (and a signed-in person's account keeps it too); back to the page."""
+    form = LanguageSwitchForm()
+    form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400)
+    try:  # the language is judged by the rule itself: anything else is a clear 422
+        code = services.language_code(form.language.data)
+    except StaffError as error:
+        abort(422, str(error))
+    if current_user.is_authenticated:
+        services.set_language(current_user._get_current_object(), code)
+        db.session.commit()
+    back = safe_next_url(form.next.data) if not form.next.errors else None
+    response = redirect(back or url_for("dashboard.index"))
+    secure = request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    if code is None:
+        response.delete_cookie(LANGUAGE_COOKIE, secure=secure, httponly=True, samesite="Lax")
+    else:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=LANGUAGE_COOKIE_DAYS * 24 * 3600,
+            secure=secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
 @bp.post("/sign-out")
 def sign_out():
     """Sign out: this session ends, wherever its cookie was copied."""
@@ -211,7 +266,7 @@ def sign_out():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("staff.sign_in"))
 
 
@@ -233,7 +288,7 @@ def change_password():
             show_rule_error(form, error)
         else:
             db.session.commit()
-            flash("Your password is changed. Other sessions of yours have ended.", "success")
+            flash(_("Your password is changed. Other sessions of yours have ended."), "success")
             return redirect(url_for("dashboard.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("staff/change_password.html", form=form), status
@@ -255,7 +310,9 @@ def confirm_password():
             return redirect(next_url)
         db.session.commit()  # the failure is audited and counts towards the lockout
         message = (
-            "That password or code is not right." if asks_code else ("That is not your password.")
+            _("That password or code is not right.")
+            if asks_code
+            else _("That is not your password.")
         )
         form.password.errors.append(message)
     return render_template(
@@ -282,11 +339,11 @@ def confirm_passkey():
     me = current_user._get_current_object()
     body = json_body()
     if body is None:
-        return {"error": "The browser's answer was not understood."}, 400
+        return {"error": _("The browser's answer was not understood.")}, 400
     try:
         user = passkeys.authenticate("confirm", body.get("credential"))
         if user.id != me.id:
-            raise passkeys.PasskeyError("That passkey is not registered for this account.")
+            raise passkeys.PasskeyError(_("That passkey is not registered for this account."))
     except passkeys.PasskeyError as error:
         db.session.rollback()
         return {"error": str(error)}, 401
@@ -338,7 +395,7 @@ def user_new():
             site_id=form.site_id.data,
             must_change_password=True,  # the admin knows it; the person picks their own
         ),
-        lambda user: f"Account {user.username} created.",
+        lambda user: _("Account %(username)s created.", username=user.username),
     ):
         return redirect(url_for("staff.users"))
     status = 422 if request.method == "POST" else 200
@@ -365,7 +422,7 @@ def user_edit(user_id: int):
             role=form.role.data,
             site_id=form.site_id.data,
         ),
-        f"Account {user.username} saved.",
+        _("Account %(username)s saved.", username=user.username),
     ):
         return redirect(url_for("staff.users"))
     status = 422 if request.method == "POST" else 200
@@ -390,7 +447,7 @@ def user_password(user_id: int):
     if reset_form.validate_on_submit() and save(
         reset_form,
         lambda: services.reset_password(user, reset_form.password.data),
-        f"New password set for {user.username}; their sessions have ended.",
+        _("New password set for %(username)s; their sessions have ended.", username=user.username),
     ):
         return redirect(url_for("staff.user_edit", user_id=user.id))
     form = UserEditForm(formdata=None, obj=user)
@@ -431,7 +488,12 @@ def _set_user_active(user_id: int, active: bool):
         flash(str(error), "error")
         return redirect(url_for("staff.user_edit", user_id=user.id))
     db.session.commit()
-    flash(f"Account {user.username} {'reactivated' if active else 'deactivated'}.", "success")
+    flash(
+        _("Account %(username)s reactivated.", username=user.username)
+        if active
+        else _("Account %(username)s deactivated.", username=user.username),
+        "success",
+    )
     return redirect(url_for("staff.users"))
 
 
@@ -444,7 +506,7 @@ def user_unlock(user_id: int):
     user = db.get_or_404(User, user_id)
     services.unlock_user(user)
     db.session.commit()
-    flash(f"Account {user.username} unlocked.", "success")
+    flash(_("Account %(username)s unlocked.", username=user.username), "success")
     return redirect(url_for("staff.user_edit", user_id=user.id))
 
 
@@ -470,7 +532,7 @@ def site_new():
         lambda: services.create_site(
             name=form.name.data, kind=form.kind.data, quick_items=form.quick_items.data
         ),
-        lambda site: f"Site {site.name} added.",
+        lambda site: _("Site %(name)s added.", name=site.name),
     ):
         return redirect(url_for("staff.sites"))
     status = 422 if request.method == "POST" else 200
@@ -492,7 +554,7 @@ def site_edit(site_id: int):
         lambda: services.update_site(
             site, name=form.name.data, kind=form.kind.data, quick_items=form.quick_items.data
         ),
-        lambda _: f"Site {site.name} saved.",
+        lambda result: _("Site %(name)s saved.", name=site.name),
     ):
         return redirect(url_for("staff.sites"))
     status = 422 if request.method == "POST" else 200
@@ -523,5 +585,10 @@ def _set_site_active(site_id: int, active: bool):
         flash(str(error), "error")
         return redirect(url_for("staff.sites"))
     db.session.commit()
-    flash(f"Site {site.name} {'reactivated' if active else 'deactivated'}.", "success")
+    flash(
+        _("Site %(name)s reactivated.", name=site.name)
+        if active
+        else _("Site %(name)s deactivated.", name=site.name),
+        "success",
+    )
     return redirect(url_for("staff.sites"))

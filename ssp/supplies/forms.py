@@ -7,9 +7,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ssp.forms import Form, SaneDate
-from ssp.supplies.models import AdjustmentReason, MovementReason, SupplyCategory
+from ssp.i18n import _, _l
+from ssp.supplies.models import (
+    ADJUSTMENT_LABELS,
+    CATEGORY_LABELS,
+    MOVEMENT_LABELS,
+    MovementReason,
+    SupplyCategory,
+)
 
-CATEGORY_CHOICES = [SelectChoice(c.value, c.label) for c in SupplyCategory]
+CATEGORY_CHOICES = [SelectChoice(c.value, CATEGORY_LABELS[c.value]) for c in SupplyCategory]
 
 
 class SupplyItemForm(Form):
@@ -20,51 +27,56 @@ class SupplyItemForm(Form):
     """
 
     name = StringField(
-        "Name",
-        validators=[DataRequired("Enter a name."), Length(min=2, max=80)],
-        description="As staff know it, with size where it matters (for example 1 mL 28G).",
+        _l("Name"),
+        validators=[DataRequired(_l("Enter a name.")), Length(min=2, max=80)],
+        description=_l("As staff know it, with size where it matters (for example 1 mL 28G)."),
         render_kw={"autocomplete": "off"},
     )
-    category = SelectField("Category", choices=CATEGORY_CHOICES)
+    category = SelectField(_l("Category"), choices=CATEGORY_CHOICES)
     unit = StringField(
-        "Unit",
-        validators=[DataRequired("Say what one unit is."), Length(max=32)],
-        description="What one counts as on a visit: syringe, kit, strip...",
+        _l("Unit"),
+        validators=[DataRequired(_l("Say what one unit is.")), Length(max=32)],
+        description=_l("What one counts as on a visit: syringe, kit, strip..."),
         render_kw={"autocomplete": "off"},
     )
     units_per_pack = IntegerField(
-        "Units per pack",
+        _l("Units per pack"),
         default=1,
         validators=[
-            InputRequired("Enter a whole number."),
-            NumberRange(1, 100_000, "From 1 to 100,000."),
+            InputRequired(_l("Enter a whole number.")),
+            NumberRange(1, 100_000, _l("From 1 to 100,000.")),
         ],
-        description="Used when stock arrives in packs or boxes.",
+        description=_l("Used when stock arrives in packs or boxes."),
         render_kw={"inputmode": "numeric"},
     )
     doses_per_unit = IntegerField(
-        "Doses per unit",
+        _l("Doses per unit"),
         default=1,
-        validators=[Optional(), NumberRange(1, 100, "From 1 to 100.")],
-        description="For naloxone: doses in one kit (a two-dose nasal spray kit: 2). Funder "
-        "reports count naloxone doses as well as kits. Empty: 1.",
+        validators=[Optional(), NumberRange(1, 100, _l("From 1 to 100."))],
+        description=_l(
+            "For naloxone: doses in one kit (a two-dose nasal spray kit: 2). Funder "
+            "reports count naloxone doses as well as kits. Empty: 1."
+        ),
         render_kw={"inputmode": "numeric"},
     )
     max_per_visit = IntegerField(
-        "Most per visit",
-        validators=[Optional(), NumberRange(1, 100_000, "From 1 to 100,000, or leave empty.")],
-        description="A guard against typos on the visit form. Empty: the program-wide limit.",
-        render_kw={"inputmode": "numeric", "placeholder": "program default"},
+        _l("Most per visit"),
+        validators=[
+            Optional(),
+            NumberRange(1, 100_000, _l("From 1 to 100,000, or leave empty.")),
+        ],
+        description=_l("A guard against typos on the visit form. Empty: the program-wide limit."),
+        render_kw={"inputmode": "numeric", "placeholder": _l("program default")},
     )
-    submit = SubmitField("Save item")
+    submit = SubmitField(_l("Save item"))
 
 
 # --- stock ---------------------------------------------------------------------------
 
-ADJUSTMENT_CHOICES = [SelectChoice(r.value, r.label) for r in AdjustmentReason]
-UNIT_CHOICES = [SelectChoice("units", "units"), SelectChoice("packs", "packs")]
-REASON_FILTER_CHOICES = [SelectChoice("", "Any reason")] + [
-    SelectChoice(r.value, r.value.capitalize()) for r in MovementReason
+ADJUSTMENT_CHOICES = [SelectChoice(value, label) for value, label in ADJUSTMENT_LABELS.items()]
+UNIT_CHOICES = [SelectChoice("units", _l("units")), SelectChoice("packs", _l("packs"))]
+REASON_FILTER_CHOICES = [SelectChoice("", _l("Any reason"))] + [
+    SelectChoice(r.value, MOVEMENT_LABELS[r.value]) for r in MovementReason
 ]
 
 
@@ -75,7 +87,7 @@ def _site_choices(sites) -> list[SelectChoice]:
 def _quantity_field(label: str, **render_kw) -> IntegerField:
     return IntegerField(
         label,
-        validators=[Optional(), NumberRange(min=1, message="More than zero, or leave empty.")],
+        validators=[Optional(), NumberRange(min=1, message=_l("More than zero, or leave empty."))],
         render_kw={"min": 1, "inputmode": "numeric", "autocomplete": "off", **render_kw},
     )
 
@@ -83,7 +95,9 @@ def _quantity_field(label: str, **render_kw) -> IntegerField:
 class StockFormBase(Form):
     """Shared by receipts, transfers and counts: the date, and a row per catalogue item."""
 
-    occurred_on = DateField("Date", validators=[InputRequired("Enter the date."), SaneDate()])
+    occurred_on = DateField(
+        _l("Date"), validators=[InputRequired(_l("Enter the date.")), SaneDate()]
+    )
     item_rows: list
 
     def rows_by_category(self):
@@ -97,27 +111,34 @@ class StockFormBase(Form):
 
 
 def receipt_form(catalogue, sites, **kwargs):
-    """Receive a shipment: quantity in units or packs per item; lot and expiry for naloxone."""
+    """Receive a shipment: quantity in units or packs per item; lot and expiry for naloxone.
+
+    Built during a request: the per-item labels are looked up now, in the reader's language.
+    """
 
     class ReceiptForm(StockFormBase):
-        site_id = SelectField("Received at", coerce=int, choices=[])
+        site_id = SelectField(_l("Received at"), coerce=int, choices=[])
         source = StringField(
-            "Supplier or funding source",
+            _l("Supplier or funding source"),
             validators=[Optional(), Length(max=120)],
-            description="For example: State naloxone program, NASEN, purchase order 1042.",
+            description=_l("For example: State naloxone program, NASEN, purchase order 1042."),
             render_kw={"autocomplete": "off", "maxlength": 120},
         )
-        submit = SubmitField("Record receipt")
+        submit = SubmitField(_l("Record receipt"))
 
     rows = []
     for item in catalogue:
         names = {"qty": f"qty_{item.id}", "per": f"per_{item.id}"}
-        setattr(ReceiptForm, names["qty"], _quantity_field(f"Quantity of {item.name}"))
+        setattr(
+            ReceiptForm,
+            names["qty"],
+            _quantity_field(_("Quantity of %(item)s", item=item.name)),
+        )
         setattr(
             ReceiptForm,
             names["per"],
             SelectField(
-                f"Counted in (units or packs of {item.units_per_pack})",
+                _("Counted in (units or packs of %(size)s)", size=item.units_per_pack),
                 choices=UNIT_CHOICES,
                 default="units",
             ),
@@ -128,7 +149,7 @@ def receipt_form(catalogue, sites, **kwargs):
                 ReceiptForm,
                 names["lot"],
                 StringField(
-                    f"Lot of {item.name}",
+                    _("Lot of %(item)s", item=item.name),
                     validators=[Optional(), Length(max=40)],
                     render_kw={"autocomplete": "off", "maxlength": 40},
                 ),
@@ -136,7 +157,10 @@ def receipt_form(catalogue, sites, **kwargs):
             setattr(
                 ReceiptForm,
                 names["expires"],
-                DateField(f"Expiry date of {item.name}", validators=[Optional(), SaneDate()]),
+                DateField(
+                    _("Expiry date of %(item)s", item=item.name),
+                    validators=[Optional(), SaneDate()],
+                ),
             )
         rows.append((item, names))
     form = ReceiptForm(**kwargs)
@@ -149,14 +173,14 @@ def transfer_form(catalogue, sites, **kwargs):
     """Move stock from one site to another."""
 
     class TransferForm(StockFormBase):
-        from_site_id = SelectField("From", coerce=int, choices=[])
-        to_site_id = SelectField("To", coerce=int, choices=[])
-        submit = SubmitField("Record transfer")
+        from_site_id = SelectField(_l("From"), coerce=int, choices=[])
+        to_site_id = SelectField(_l("To"), coerce=int, choices=[])
+        submit = SubmitField(_l("Record transfer"))
 
     rows = []
     for item in catalogue:
         names = {"qty": f"qty_{item.id}"}
-        setattr(TransferForm, names["qty"], _quantity_field(f"Units of {item.name}"))
+        setattr(TransferForm, names["qty"], _quantity_field(_("Units of %(item)s", item=item.name)))
         rows.append((item, names))
     form = TransferForm(**kwargs)
     form.item_rows = rows
@@ -169,7 +193,7 @@ def count_form(catalogue, **kwargs):
     """A physical count at one site: what is on the shelf, and why it differs."""
 
     class CountForm(StockFormBase):
-        submit = SubmitField("Record count")
+        submit = SubmitField(_l("Record count"))
 
     rows = []
     for item in catalogue:
@@ -178,8 +202,11 @@ def count_form(catalogue, **kwargs):
             CountForm,
             names["count"],
             IntegerField(
-                f"On the shelf: {item.name}",
-                validators=[Optional(), NumberRange(min=0, message="0 or more, or leave empty.")],
+                _("On the shelf: %(item)s", item=item.name),
+                validators=[
+                    Optional(),
+                    NumberRange(min=0, message=_l("0 or more, or leave empty.")),
+                ],
                 render_kw={"min": 0, "inputmode": "numeric", "autocomplete": "off"},
             ),
         )
@@ -187,7 +214,7 @@ def count_form(catalogue, **kwargs):
             CountForm,
             names["reason"],
             SelectField(
-                f"Reason for a difference in {item.name}",
+                _("Reason for a difference in %(item)s", item=item.name),
                 choices=ADJUSTMENT_CHOICES,
                 default="count",
             ),

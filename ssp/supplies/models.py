@@ -19,8 +19,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.i18n import _l, lazy_pgettext
 from ssp.staff.models import Site, User
 from ssp.timeutil import utcnow
+
+#: Category labels, looked up when shown (choices built at import time use these).
+CATEGORY_LABELS = {
+    "syringe": _l("Syringes (needle-and-syringe units)"),
+    "injection": _l("Safer injection supplies"),
+    "naloxone": _l("Naloxone"),
+    "test_strip": _l("Drug checking test strips"),
+    "smoking": _l("Safer smoking supplies"),
+    "wound_care": _l("Wound care"),
+    "hygiene": _l("Hygiene"),
+    "sexual_health": _l("Sexual health"),
+    "disposal": _l("Sharps disposal"),
+    "other": lazy_pgettext("supply category", "Other"),
+}
 
 
 class SupplyCategory(enum.StrEnum):
@@ -39,19 +54,8 @@ class SupplyCategory(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The category as staff and funders read it."""
-        return {
-            "syringe": "Syringes (needle-and-syringe units)",
-            "injection": "Safer injection supplies",
-            "naloxone": "Naloxone",
-            "test_strip": "Drug checking test strips",
-            "smoking": "Safer smoking supplies",
-            "wound_care": "Wound care",
-            "hygiene": "Hygiene",
-            "sexual_health": "Sexual health",
-            "disposal": "Sharps disposal",
-            "other": "Other",
-        }[self.value]
+        """The category as staff and funders read it, in the language spoken now."""
+        return str(CATEGORY_LABELS[self.value])
 
 
 #: Categories in the order the visit form, the stock page and reports show them.
@@ -97,6 +101,19 @@ class MovementReason(enum.StrEnum):
     ADJUSTMENT = "adjustment"
     TRANSFER = "transfer"
 
+    @property
+    def label(self) -> str:
+        """The reason as staff read it, in the language spoken now."""
+        return str(MOVEMENT_LABELS[self.value])
+
+
+MOVEMENT_LABELS = {
+    "receipt": _l("Receipt"),
+    "distribution": _l("Distribution"),
+    "adjustment": _l("Adjustment"),
+    "transfer": _l("Transfer"),
+}
+
 
 class AdjustmentReason(enum.StrEnum):
     """Why a physical count differed from the books, or stock left the shelf otherwise."""
@@ -108,13 +125,16 @@ class AdjustmentReason(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The reason as staff read it."""
-        return {
-            "count": "Count difference",
-            "expired": "Expired",
-            "damaged": "Damaged",
-            "lost": "Lost or stolen",
-        }[self.value]
+        """The reason as staff read it, in the language spoken now."""
+        return str(ADJUSTMENT_LABELS[self.value])
+
+
+ADJUSTMENT_LABELS = {
+    "count": _l("Count difference"),
+    "expired": _l("Expired"),
+    "damaged": _l("Damaged"),
+    "lost": _l("Lost or stolen"),
+}
 
 
 class StockMovement(db.Model):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ssp.audit import record, record_active
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, force_locale
 from ssp.supplies.catalogue import DEFAULT_CATALOGUE
 from ssp.supplies.models import CATEGORY_ORDER, SupplyCategory, SupplyItem
 
@@ -35,24 +37,24 @@ def _clean(
     name = " ".join((name or "").split())
     unit = " ".join((unit or "").split()).lower()
     if not 2 <= len(name) <= 80:
-        raise CatalogueError("A name is 2 to 80 characters.", field="name")
+        raise CatalogueError(_("A name is 2 to 80 characters."), field="name")
     if not 1 <= len(unit) <= 32:
-        raise CatalogueError("Say what one unit is (syringe, kit, strip...).", field="unit")
+        raise CatalogueError(_("Say what one unit is (syringe, kit, strip...)."), field="unit")
     if units_per_pack is None or not 1 <= units_per_pack <= 100_000:
         raise CatalogueError(
-            "Units per pack is a whole number from 1 to 100,000.", field="units_per_pack"
+            _("Units per pack is a whole number from 1 to 100,000."), field="units_per_pack"
         )
     if reorder_level is not None and not 0 <= reorder_level <= 10_000_000:
         raise CatalogueError(
-            "The reorder level is a whole number, 0 or more.", field="reorder_level"
+            _("The reorder level is a whole number, 0 or more."), field="reorder_level"
         )
     if max_per_visit is not None and not 1 <= max_per_visit <= 100_000:
         raise CatalogueError(
-            "Most per visit is from 1 to 100,000, or empty.", field="max_per_visit"
+            _("Most per visit is from 1 to 100,000, or empty."), field="max_per_visit"
         )
     if doses_per_unit is None or not 1 <= doses_per_unit <= 100:
         raise CatalogueError(
-            "Doses per unit is a whole number from 1 to 100.", field="doses_per_unit"
+            _("Doses per unit is a whole number from 1 to 100."), field="doses_per_unit"
         )
     return name, unit
 
@@ -70,7 +72,9 @@ def create_item(
     """Add an item to the catalogue."""
     name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit, doses_per_unit)
     if item_by_name(name) is not None:
-        raise CatalogueError(f"There is already an item called {name!r}.", field="name")
+        raise CatalogueError(
+            _("There is already an item called '%(name)s'.", name=name), field="name"
+        )
     item = SupplyItem(
         name=name,
         category=SupplyCategory(category),
@@ -111,7 +115,9 @@ def update_item(
     name, unit = _clean(name, unit, units_per_pack, reorder_level, max_per_visit, doses_per_unit)
     existing = item_by_name(name)
     if existing is not None and existing.id != item.id:
-        raise CatalogueError(f"There is already an item called {name!r}.", field="name")
+        raise CatalogueError(
+            _("There is already an item called '%(name)s'.", name=name), field="name"
+        )
     new_values = {
         "name": name,
         "category": SupplyCategory(category),
@@ -153,11 +159,15 @@ def catalogue_items(ids: Iterable[int]) -> list[SupplyItem]:
 
 
 def load_default_catalogue() -> int:
-    """Fill an empty catalogue with the default items; returns how many were added."""
+    """Fill an empty catalogue with the default items, named in the program's LANGUAGE
+    (stored as plain text: the program's own words from then on); returns how many were
+    added."""
     if db.session.scalar(select(func.count()).select_from(SupplyItem)):
         return 0
-    for entry in DEFAULT_CATALOGUE:
-        db.session.add(SupplyItem(**entry._asdict(), active=True))
+    with force_locale(current_app.config["LANGUAGE"]):
+        for entry in DEFAULT_CATALOGUE:
+            values = entry._asdict() | {"name": str(entry.name), "unit": str(entry.unit)}
+            db.session.add(SupplyItem(**values, active=True))
     db.session.flush()
     record(
         "default_catalogue_loaded",

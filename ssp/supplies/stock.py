@@ -23,6 +23,7 @@ from ssp.audit import record
 from ssp.csvsafe import spreadsheet_safe
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, ngettext
 from ssp.staff.models import Site, User
 from ssp.supplies.models import (
     CATEGORY_ORDER,
@@ -68,7 +69,7 @@ class CountLine:
 def _site(site_id: int | None, field: str = "site_id") -> Site:
     site = db.session.get(Site, site_id) if site_id else None
     if site is None or not site.active:
-        raise StockError("Choose a site that is in use.", field)
+        raise StockError(_("Choose a site that is in use."), field)
     return site
 
 
@@ -83,9 +84,9 @@ def _moment(day: dt.date | None, now: dt.datetime, field: str = "occurred_on") -
     """The stored time of something dated ``day`` (program time zone): now if today."""
     today = program_today(now)
     if day is None:
-        raise StockError("Enter the date.", field)
+        raise StockError(_("Enter the date."), field)
     if day > today:
-        raise StockError("The date cannot be in the future.", field)
+        raise StockError(_("The date cannot be in the future."), field)
     if day == today:
         return now
     noon = dt.datetime.combine(day, dt.time(12, 0), tzinfo=program_zone())
@@ -95,7 +96,10 @@ def _moment(day: dt.date | None, now: dt.datetime, field: str = "occurred_on") -
 def _text(value: str | None, limit: int, field: str) -> str | None:
     text = " ".join((value or "").split())
     if len(text) > limit:
-        raise StockError(f"Keep it to {limit} characters.", field)
+        raise StockError(
+            ngettext("Keep it to %(num)d character.", "Keep it to %(num)d characters.", limit),
+            field,
+        )
     return text or None
 
 
@@ -130,22 +134,22 @@ def receive(
     note = _text(note, 200, "note")
     lines = [line for line in lines if line.quantity is not None]
     if not lines:
-        raise StockError("Enter the quantity received of at least one item.")
+        raise StockError(_("Enter the quantity received of at least one item."))
     items = _items(line.supply_item_id for line in lines)
     movements = []
     for line in lines:
         field = f"qty_{line.supply_item_id}"
         item = items.get(line.supply_item_id)
         if item is None or not item.active:
-            raise StockError("That item is not in the catalogue any more.", field)
+            raise StockError(_("That item is not in the catalogue any more."), field)
         if line.quantity <= 0:
-            raise StockError("A quantity received is more than zero.", field)
+            raise StockError(_("A quantity received is more than zero."), field)
         units = line.quantity * (item.units_per_pack if line.in_packs else 1)
         if units > MAX_UNITS_PER_LINE:
-            raise StockError("That is more than any shipment; check the quantity.", field)
+            raise StockError(_("That is more than any shipment; check the quantity."), field)
         lot = _text(line.lot, 40, f"lot_{item.id}")
         if line.expires_on is not None and line.expires_on <= program_today(now):
-            raise StockError("That lot has already expired.", f"expires_{item.id}")
+            raise StockError(_("That lot has already expired."), f"expires_{item.id}")
         movements.append(
             StockMovement(
                 site_id=site.id,
@@ -191,23 +195,23 @@ def transfer(
     source = _site(from_site_id, "from_site_id")
     target = _site(to_site_id, "to_site_id")
     if source.id == target.id:
-        raise StockError("Choose two different sites.", "to_site_id")
+        raise StockError(_("Choose two different sites."), "to_site_id")
     when = _moment(occurred_on, now)
     note = _text(note, 200, "note")
     quantities = {item_id: qty for item_id, qty in quantities.items() if qty is not None}
     if not quantities:
-        raise StockError("Enter the quantity to move of at least one item.")
+        raise StockError(_("Enter the quantity to move of at least one item."))
     items = _items(quantities)
     movements = []
     for item_id, quantity in quantities.items():
         field = f"qty_{item_id}"
         item = items.get(item_id)
         if item is None or not item.active:
-            raise StockError("That item is not in the catalogue any more.", field)
+            raise StockError(_("That item is not in the catalogue any more."), field)
         if quantity <= 0:
-            raise StockError("A quantity moved is more than zero.", field)
+            raise StockError(_("A quantity moved is more than zero."), field)
         if quantity > MAX_UNITS_PER_LINE:
-            raise StockError("That is more than any shipment; check the quantity.", field)
+            raise StockError(_("That is more than any shipment; check the quantity."), field)
         for site, other, delta in ((source, target, -quantity), (target, source, quantity)):
             movements.append(
                 StockMovement(
@@ -248,7 +252,7 @@ def count(
     when = _moment(occurred_on, now)
     lines = list(lines)
     if not lines:
-        raise StockError("Enter what is on the shelf for at least one item.")
+        raise StockError(_("Enter what is on the shelf for at least one item."))
     # A count reads the books, then writes the difference: two counts at once must not both
     # read the same figure. Lock the items (in id order, so two counts never deadlock);
     # SQLite needs nothing more, its transactions already start with BEGIN IMMEDIATE.
@@ -269,9 +273,9 @@ def count(
         field = f"count_{line.supply_item_id}"
         item = items.get(line.supply_item_id)
         if item is None or not item.active:
-            raise StockError("Inactive items are not counted; reactivate the item first.", field)
+            raise StockError(_("Inactive items are not counted; reactivate the item first."), field)
         if line.counted < 0 or line.counted > MAX_UNITS_PER_LINE:
-            raise StockError("A count is a whole number, 0 or more.", field)
+            raise StockError(_("A count is a whole number, 0 or more."), field)
         # A count dated in the past corrects the books as they stood then; what moved
         # since still applies on top.
         delta = line.counted - on_hand(site.id, item.id, as_of=as_of)

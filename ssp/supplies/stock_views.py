@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import flask_babel
 from flask import (
     Response,
     abort,
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from ssp.extensions import db
 from ssp.forms import date_arg, parse_id, posted_ids, save
+from ssp.i18n import format_number, ngettext
 from ssp.security import Role, role_required
 from ssp.staff.models import Site
 from ssp.staff.services import active_sites
@@ -25,21 +27,44 @@ from ssp.supplies.forms import count_form, receipt_form, transfer_form
 from ssp.supplies.models import AdjustmentReason, MovementReason, SupplyItem
 from ssp.supplies.services import active_catalogue, catalogue_items
 from ssp.supplies.stock import CountLine, LedgerFilter, ReceiptLine
+from ssp.supplies.units import unit_for
 from ssp.timeutil import program_today, utcnow
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 
 
-def counted(number: int, singular: str, plural: str | None = None) -> str:
-    """``1 item``, ``2 items``, ``1,200 syringes``: a number and its noun, agreeing."""
-    return f"{number:,} {singular if number == 1 else (plural or singular + 's')}"
+def one_decimal(value: float) -> str:
+    """A daily use written the reader's way, to one decimal ("1,234.5" / "1.234,5")."""
+    return flask_babel.format_decimal(value, "#,##0.0")
+
+
+# The stock pages write "1,200 syringes" with the unit agreeing in the reader's language.
+bp.add_app_template_global(unit_for, "unit_for")
+bp.add_app_template_global(one_decimal, "one_decimal")
 
 
 def _count_message(site: Site, lines: int, adjustments: int) -> str:
-    done = f"Count recorded at {site.name}: {counted(lines, 'item')} counted"
     if not adjustments:
-        return f"{done}; the shelf matches the books."
-    return f"{done}, {counted(adjustments, 'adjustment')} to the books."
+        return ngettext(
+            "Count recorded at %(site)s: %(count)s item counted; the shelf matches the books.",
+            "Count recorded at %(site)s: %(count)s items counted; the shelf matches the books.",
+            lines,
+            site=site.name,
+            count=format_number(lines),
+        )
+    return ngettext(
+        "Count recorded at %(site)s: %(count)s item counted, %(adjustments)s to the books.",
+        "Count recorded at %(site)s: %(count)s items counted, %(adjustments)s to the books.",
+        lines,
+        site=site.name,
+        count=format_number(lines),
+        adjustments=ngettext(
+            "%(count)s adjustment",
+            "%(count)s adjustments",
+            adjustments,
+            count=format_number(adjustments),
+        ),
+    )
 
 
 def _status() -> int:
@@ -113,7 +138,12 @@ def receive():
                 source=form.source.data,
                 user=current_user._get_current_object(),
             ),
-            lambda movements: f"Receipt recorded: {counted(len(movements), 'item')}.",
+            lambda movements: ngettext(
+                "Receipt recorded: %(count)s item.",
+                "Receipt recorded: %(count)s items.",
+                len(movements),
+                count=format_number(len(movements)),
+            ),
         ):
             return redirect(url_for("supplies.stock_page"), 303)
     return render_template("supplies/receive.html", form=form), _status()
@@ -142,9 +172,13 @@ def transfer():
                 quantities=quantities,
                 user=current_user._get_current_object(),
             ),
-            lambda movements: (
-                f"Transfer recorded: {counted(len(quantities), 'item')} from "
-                f"{movements[0].site.name} to {movements[0].counterpart_site.name}."
+            lambda movements: ngettext(
+                "Transfer recorded: %(count)s item from %(source)s to %(target)s.",
+                "Transfer recorded: %(count)s items from %(source)s to %(target)s.",
+                len(quantities),
+                count=format_number(len(quantities)),
+                source=movements[0].site.name,
+                target=movements[0].counterpart_site.name,
             ),
         ):
             return redirect(url_for("supplies.stock_page"), 303)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ssp.extensions import db
 from ssp.forms import ConfirmForm, require_confirmed_post, save
+from ssp.i18n import _
 from ssp.security import Role, role_required
 from ssp.supplies import bp, services
 from ssp.supplies.forms import SupplyItemForm
@@ -42,7 +43,7 @@ def item_new():
     if form.validate_on_submit() and save(
         form,
         lambda: services.create_item(**_form_values(form)),
-        lambda item: f"{item.name} added to the catalogue.",
+        lambda item: _("%(item)s added to the catalogue.", item=item.name),
     ):
         return redirect(url_for("supplies.catalogue"))
     status = 422 if request.method == "POST" else 200
@@ -60,7 +61,7 @@ def item_edit(item_id: int):
     if form.validate_on_submit() and save(
         form,
         lambda: services.update_item(item, **_form_values(form)),
-        lambda _: f"{item.name} saved.",
+        lambda _result: _("%(item)s saved.", item=item.name),
     ):
         return redirect(url_for("supplies.catalogue"))
     status = 422 if request.method == "POST" else 200
@@ -86,5 +87,8 @@ def _set_active(item_id: int, active: bool):
     item = db.get_or_404(SupplyItem, item_id)
     services.set_item_active(item, active)
     db.session.commit()
-    flash(f"{item.name} {'reactivated' if active else 'deactivated'}.", "success")
+    if active:
+        flash(_("%(item)s reactivated.", item=item.name), "success")
+    else:
+        flash(_("%(item)s deactivated.", item=item.name), "success")
     return redirect(url_for("supplies.catalogue"))

@@ -10,27 +10,35 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ssp.extensions import db
+from ssp.i18n import _, format_number, ngettext
 from ssp.supplies.models import SupplyCategory
 from ssp.timeutil import day_start
 from ssp.visits.models import Visit, VisitItem
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
 
 
 def summary_line(visit: Visit) -> str:
     """What a visit recorded, in one line: "10 Syringe 1 mL 28G, 1 Naloxone nasal spray,
     5 used syringes collected". Names no person."""
     parts = [
-        f"{line.quantity:,} {line.supply_item.name}"
+        f"{format_number(line.quantity)} {line.supply_item.name}"
         for line in sorted(visit.items, key=lambda line: line.supply_item.name)
     ]
     if visit.syringes_collected:
-        parts.append(_plural(visit.syringes_collected, "used syringe") + " collected")
+        collected = visit.syringes_collected
+        parts.append(
+            ngettext(
+                "%(count)s used syringe collected",
+                "%(count)s used syringes collected",
+                collected,
+                count=format_number(collected),
+            )
+        )
     if visit.services:
-        parts.append(_plural(sum(line.count for line in visit.services), "service"))
-    return ", ".join(parts) if parts else "nothing handed out or collected"
+        given = sum(line.count for line in visit.services)
+        parts.append(
+            ngettext("%(count)s service", "%(count)s services", given, count=format_number(given))
+        )
+    return ", ".join(parts) if parts else _("nothing handed out or collected")
 
 
 def visits_of_day(day: dt.date, site_id: int) -> list[Visit]:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from ssp.database import start_writing
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _l
 from ssp.referrals.services import (
     ReferralError,
     close_stale_follow_ups,
@@ -27,7 +28,7 @@ from ssp.visits import services
 from ssp.visits.models import Visit
 from ssp.visits.services import VisitDetails, VisitError, VisitProblems
 
-CHANGED_MEANWHILE = (
+CHANGED_MEANWHILE = _l(
     "The visit could not be saved because the records changed meanwhile. "
     "Nothing was written; check the form and save again."
 )
@@ -110,5 +111,5 @@ def save_desk_visit(entry: DeskEntry, user: User) -> DeskResult:
             earlier = services.visit_by_submission_key(entry.submission_key)
             if earlier is not None:  # the same form, submitted twice at once
                 return DeskResult(visit=earlier, already_saved=True)
-        return DeskResult(problems=[RuleError(CHANGED_MEANWHILE)])
+        return DeskResult(problems=[RuleError(str(CHANGED_MEANWHILE))])
     return DeskResult(visit=visit)

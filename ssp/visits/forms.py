@@ -18,25 +18,35 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ssp.forms import Form, SaneDate, optional_int, record_id
+from ssp.i18n import _l
 from ssp.referrals.forms import (
     CATEGORY_CHOICES,
     NO_IDENTIFIERS,
     OUTCOME_CHOICES,
     partner_choices,
 )
+from ssp.referrals.models import FollowUpOutcome
 from ssp.supplies.models import SupplyCategory, SupplyItem
+from ssp.supplies.units import unit_for
 from ssp.visits.layout import CORE_CATEGORIES
 from ssp.visits.models import NaloxoneReason, Service, VisitKind
 from ssp.visits.services import ItemLine, VisitDetails
 
-KIND_CHOICES = [SelectChoice(k.value, k.label) for k in VisitKind]
-REASON_CHOICES = [SelectChoice("", "Why this kit?")] + [
-    SelectChoice(r.value, r.label) for r in NaloxoneReason
+KIND_CHOICES = [SelectChoice(k.value, k.lazy_label) for k in VisitKind]
+REASON_CHOICES = [SelectChoice("", _l("Why this kit?"))] + [
+    SelectChoice(r.value, r.lazy_label) for r in NaloxoneReason
 ]
-WHOLE_NUMBER = "Enter a whole number, 0 or more."
+WHOLE_NUMBER = _l("Enter a whole number, 0 or more.")
+# The follow-up answers the keyboard hint names: typing an answer's first letter picks it.
+OUTCOME_KEYS = (
+    (FollowUpOutcome.LINKED, _l("linked")),
+    (FollowUpOutcome.WAITING, _l("still waiting")),
+    (FollowUpOutcome.DECLINED, _l("declined")),
+    (FollowUpOutcome.UNREACHABLE, _l("could not reach")),
+)
 
 
-def _count_field(label: str, **render_kw) -> IntegerField:
+def _count_field(label, **render_kw) -> IntegerField:
     return IntegerField(
         label,
         validators=[Optional(), NumberRange(min=0, message=WHOLE_NUMBER)],
@@ -48,20 +58,20 @@ class VisitFormBase(Form):
     """The fixed part of the visit form; item fields are added per catalogue."""
 
     submission_key = HiddenField(validators=[Length(max=64)])
-    site_id = SelectField("Site", coerce=record_id, choices=[])
-    kind = SelectField("How they were reached", choices=KIND_CHOICES)
+    site_id = SelectField(_l("Site"), coerce=record_id, choices=[])
+    kind = SelectField(_l("How they were reached"), choices=KIND_CHOICES)
     occurred_at = DateTimeLocalField(
-        "Time of the visit",
+        _l("Time of the visit"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        validators=[InputRequired("Enter the time of the visit."), SaneDate()],
-        description="Now, unless you are entering a paper log (up to 30 days back).",
+        validators=[InputRequired(_l("Enter the time of the visit.")), SaneDate()],
+        description=_l("Now, unless you are entering a paper log (up to 30 days back)."),
     )
-    syringes_collected = _count_field("Used syringes collected")
+    syringes_collected = _count_field(_l("Used syringes collected"))
     secondary_reach = _count_field(
-        "People reached through this participant",
-        title="People the participant will pass supplies on to",
+        _l("People reached through this participant"),
+        title=_l("People the participant will pass supplies on to"),
     )
-    save = SubmitField("Save visit")
+    save = SubmitField(_l("Save visit"))
 
     item_fields: list[tuple[SupplyItem, str, str | None]]
 
@@ -126,6 +136,12 @@ class VisitFormBase(Form):
             for follow_up in self.follow_ups
             if self[f"follow_up_{follow_up.id}"].data
         ]
+
+    @staticmethod
+    def outcome_keys() -> str:
+        """The keys of the follow-up answers, "L linked, S still waiting, ...": each
+        answer's first letter as its option reads in the page's language."""
+        return ", ".join(f"{outcome.label[:1].upper()} {name}" for outcome, name in OUTCOME_KEYS)
 
     def follow_up_field(self, follow_up):
         """The outcome select of one banner follow-up."""
@@ -213,19 +229,19 @@ def _visit_form_class(
 
     if with_referral:
         VisitForm.referral_category = SelectField(
-            "Referral made today",
-            choices=[SelectChoice("", "No referral")] + CATEGORY_CHOICES,
+            _l("Referral made today"),
+            choices=[SelectChoice("", _l("No referral"))] + CATEGORY_CHOICES,
             default="",
         )
         VisitForm.referral_partner_id = SelectField(
-            "Partner",
+            _l("Partner"),
             coerce=optional_int,
             choices=[],  # the active partners, set on each instance
             default="",
             render_kw={"data-partner-filter": "referral_category"},
         )
         VisitForm.referral_note = StringField(
-            "Referral note",
+            _l("Referral note"),
             validators=[Optional(), Length(max=200)],
             description=NO_IDENTIFIERS,
             render_kw={"autocomplete": "off", "maxlength": 200},
@@ -235,21 +251,26 @@ def _visit_form_class(
             VisitForm,
             f"follow_up_{follow_up_id}",
             SelectField(
-                f"Outcome of: {description}",
-                choices=[SelectChoice("", "Not asked today")] + OUTCOME_CHOICES,
+                _l("Outcome of: %(follow_up)s", follow_up=description),
+                choices=[SelectChoice("", _l("Not asked today"))] + OUTCOME_CHOICES,
                 default="",
             ),
         )
     for item_id, name, unit, naloxone in items:
-        setattr(VisitForm, f"item_{item_id}", _count_field(name, title=f"Number of {unit}s"))
+        title = _l("Number of %(units)s", units=unit_for(unit, 2))
+        setattr(VisitForm, f"item_{item_id}", _count_field(name, title=title))
         if naloxone:
             setattr(
                 VisitForm,
                 f"reason_{item_id}",
-                SelectField(f"Reason for {name}", choices=REASON_CHOICES, validators=[Optional()]),
+                SelectField(
+                    _l("Reason for %(item)s", item=name),
+                    choices=REASON_CHOICES,
+                    validators=[Optional()],
+                ),
             )
     for service in Service:
-        setattr(VisitForm, f"service_{service.value}", _count_field(service.label))
+        setattr(VisitForm, f"service_{service.value}", _count_field(service.lazy_label))
     return VisitForm
 
 
@@ -257,9 +278,9 @@ class VoidForm(Form):
     """Why a visit is voided."""
 
     reason = StringField(
-        "Reason for voiding",
-        validators=[DataRequired("Say why the visit is voided."), Length(min=3, max=200)],
-        description="For example: entered twice, wrong participant. No names.",
+        _l("Reason for voiding"),
+        validators=[DataRequired(_l("Say why the visit is voided.")), Length(min=3, max=200)],
+        description=_l("For example: entered twice, wrong participant. No names."),
         render_kw={"autocomplete": "off", "maxlength": 200},
     )
-    submit = SubmitField("Void visit")
+    submit = SubmitField(_l("Void visit"))

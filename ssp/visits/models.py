@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import enum_column
 from ssp.extensions import db
+from ssp.i18n import _l
 from ssp.participants.models import Participant
 from ssp.staff.models import Site, User
 from ssp.supplies.models import SupplyItem
@@ -34,13 +35,21 @@ class VisitKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The kind as staff read it."""
-        return {
-            "fixed": "Fixed site",
-            "mobile": "Mobile unit",
-            "outreach": "Outreach",
-            "delivery": "Delivery",
-        }[self.value]
+        """The kind as staff read it, in the current language."""
+        return str(self.lazy_label)
+
+    @property
+    def lazy_label(self):
+        """The label looked up when shown (form choices built at import time)."""
+        return _VISIT_KIND_LABELS[self.value]
+
+
+_VISIT_KIND_LABELS = {
+    "fixed": _l("Fixed site"),
+    "mobile": _l("Mobile unit"),
+    "outreach": _l("Outreach"),
+    "delivery": _l("Delivery"),
+}
 
 
 class NaloxoneReason(enum.StrEnum):
@@ -55,15 +64,23 @@ class NaloxoneReason(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The reason as staff read it."""
-        return {
-            "first_kit": "First kit",
-            "used": "Used on someone (overdose reversal)",
-            "lost": "Lost or stolen",
-            "expired": "Expired",
-            "confiscated": "Taken by police or others",
-            "gave_away": "Gave it to someone",
-        }[self.value]
+        """The reason as staff read it, in the current language."""
+        return str(self.lazy_label)
+
+    @property
+    def lazy_label(self):
+        """The label looked up when shown (form choices built at import time)."""
+        return _NALOXONE_REASON_LABELS[self.value]
+
+
+_NALOXONE_REASON_LABELS = {
+    "first_kit": _l("First kit"),
+    "used": _l("Used on someone (overdose reversal)"),
+    "lost": _l("Lost or stolen"),
+    "expired": _l("Expired"),
+    "confiscated": _l("Taken by police or others"),
+    "gave_away": _l("Gave it to someone"),
+}
 
 
 class Service(enum.StrEnum):
@@ -79,16 +96,24 @@ class Service(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The service as staff read it."""
-        return {
-            "hiv_test": "HIV test",
-            "hcv_test": "HCV test",
-            "naloxone_training": "Naloxone training",
-            "wound_care": "Wound care",
-            "overdose_reversal_reported": "Overdose reversal reported",
-            "drug_checking": "Drug checking",
-            "other": "Other service",
-        }[self.value]
+        """The service as staff read it, in the current language."""
+        return str(self.lazy_label)
+
+    @property
+    def lazy_label(self):
+        """The label looked up when shown (form fields built once, kept per catalogue)."""
+        return _SERVICE_LABELS[self.value]
+
+
+_SERVICE_LABELS = {
+    "hiv_test": _l("HIV test"),
+    "hcv_test": _l("HCV test"),
+    "naloxone_training": _l("Naloxone training"),
+    "wound_care": _l("Wound care"),
+    "overdose_reversal_reported": _l("Overdose reversal reported"),
+    "drug_checking": _l("Drug checking"),
+    "other": _l("Other service"),
+}
 
 
 class Visit(db.Model):

@@ -20,10 +20,12 @@ from sqlalchemy.orm import selectinload
 from ssp.audit import record
 from ssp.errors import RuleError
 from ssp.extensions import db
+from ssp.i18n import _, format_number, ngettext
 from ssp.participants.models import Participant
 from ssp.security import Role
 from ssp.staff.models import Site, User
 from ssp.supplies.models import MovementReason, StockMovement, SupplyCategory, SupplyItem
+from ssp.supplies.units import unit_for
 from ssp.timeutil import as_utc, program_zone, utcnow
 from ssp.visits.models import (
     NaloxoneReason,
@@ -157,11 +159,17 @@ def _check_time(occurred_at: dt.datetime | None, now: dt.datetime) -> dt.datetim
         return now
     occurred_at = as_utc(occurred_at)
     if occurred_at > now + FUTURE_TOLERANCE:
-        raise VisitError("The time of a visit cannot be in the future.", "occurred_at")
+        raise VisitError(_("The time of a visit cannot be in the future."), "occurred_at")
     days = current_app.config["VISIT_BACKDATE_DAYS"]
     if occurred_at < now - dt.timedelta(days=days):
         raise VisitError(
-            f"Visits can be entered up to {days} days back. For older paper logs, ask a manager.",
+            ngettext(
+                "Visits can be entered up to %(num)d day back. For older paper logs, ask a "
+                "manager.",
+                "Visits can be entered up to %(num)d days back. For older paper logs, ask a "
+                "manager.",
+                days,
+            ),
             "occurred_at",
         )
     return occurred_at
@@ -170,9 +178,16 @@ def _check_time(occurred_at: dt.datetime | None, now: dt.datetime) -> dt.datetim
 def _check_count(value: int | None, maximum: int, field: str, what: str) -> int:
     value = value or 0
     if value < 0:
-        raise VisitError(f"{what} cannot be negative.", field)
+        raise VisitError(_("%(what)s cannot be negative.", what=what), field)
     if value > maximum:
-        raise VisitError(f"{what}: at most {maximum:,} on one visit.", field)
+        raise VisitError(
+            _(
+                "%(what)s: at most %(maximum)s on one visit.",
+                what=what,
+                maximum=format_number(maximum),
+            ),
+            field,
+        )
     return value
 
 
@@ -186,7 +201,7 @@ def _checked_items(
     lines = [line for line in lines if line.quantity]
     ids = [line.supply_item_id for line in lines]
     if len(ids) != len(set(ids)):
-        problems.found.append(VisitError("An item is listed twice; give one quantity per item."))
+        problems.found.append(VisitError(_("An item is listed twice; give one quantity per item.")))
         return []
     # get() answers from the rows the form already loaded, without a query.
     catalogue = {item_id: db.session.get(SupplyItem, item_id) for item_id in ids}
@@ -203,16 +218,23 @@ def _checked_items(
 def _checked_line(item: SupplyItem | None, line: ItemLine, kept: bool) -> ItemLine:
     field = f"item_{line.supply_item_id}"
     if item is None or (not item.active and not kept):
-        raise VisitError("That item is not in the catalogue any more.", field)
+        raise VisitError(_("That item is not in the catalogue any more."), field)
     maximum = item.max_per_visit or current_app.config["VISIT_ITEM_MAX"]
     if line.quantity < 0:
-        raise VisitError("A quantity cannot be negative.", field)
+        raise VisitError(_("A quantity cannot be negative."), field)
     if line.quantity > maximum and not kept:
-        raise VisitError(f"At most {maximum:,} {item.unit}s of this item on one visit.", field)
+        raise VisitError(
+            _(
+                "At most %(count)s %(units)s of this item on one visit.",
+                count=format_number(maximum),
+                units=unit_for(item.unit, maximum),
+            ),
+            field,
+        )
     if item.category != SupplyCategory.NALOXONE:
         return ItemLine(item.id, line.quantity, None)
     if line.reason is None:
-        raise VisitError("Say why this naloxone kit is given.", f"reason_{item.id}")
+        raise VisitError(_("Say why this naloxone kit is given."), f"reason_{item.id}")
     return ItemLine(item.id, line.quantity, line.reason)
 
 
@@ -233,7 +255,7 @@ def _checked_services(
 def _checked_site(site_id: int, unchanged: int | None = None) -> Site:
     site = db.session.get(Site, site_id) if site_id else None
     if site is None or (not site.active and site.id != unchanged):
-        raise VisitError("Choose a site that is in use.", "site_id")
+        raise VisitError(_("Choose a site that is in use."), "site_id")
     return site
 
 
@@ -241,7 +263,7 @@ def _kind(value) -> VisitKind:
     try:
         return VisitKind(value)
     except ValueError:
-        raise VisitError("Choose how the participant was reached.", "kind") from None
+        raise VisitError(_("Choose how the participant was reached."), "kind") from None
 
 
 def _apply(
@@ -271,14 +293,14 @@ def _apply(
         details.syringes_collected,
         config["VISIT_SYRINGES_COLLECTED_MAX"],
         "syringes_collected",
-        "Used syringes collected",
+        _("Used syringes collected"),
     )
     reach = problems.check(
         _check_count,
         details.secondary_reach,
         config["VISIT_SECONDARY_REACH_MAX"],
         "secondary_reach",
-        "People reached through this participant",
+        _("People reached through this participant"),
     )
     kept = {line.supply_item_id: line.quantity for line in visit.items} if correcting else {}
     items = _checked_items(details.items, problems, kept)
@@ -400,7 +422,7 @@ def record_visit(
     """
     now = now or utcnow()
     if participant_id is not None and db.session.get(Participant, participant_id) is None:
-        raise VisitError("That participant is not on record.")
+        raise VisitError(_("That participant is not on record."))
     visit = Visit(
         participant_id=participant_id,
         user_id=user.id,
@@ -450,7 +472,7 @@ def _require_change_allowed(user: User, visit: Visit, now: dt.datetime) -> None:
     if not may_change(user, visit, now):
         raise PermissionError("front desk may change only their own site's visits of today")
     if visit.voided:
-        raise VisitError("This visit is voided; it cannot be changed.")
+        raise VisitError(_("This visit is voided; it cannot be changed."))
 
 
 def update_visit(
@@ -460,7 +482,7 @@ def update_visit(
     now = now or utcnow()
     _require_change_allowed(user, visit, now)
     if user.role == Role.FRONT_DESK and details.site_id != user.site_id:
-        raise VisitError("Front desk staff keep a visit at their own site.", "site_id")
+        raise VisitError(_("Front desk staff keep a visit at their own site."), "site_id")
     before = _summary(visit)
     _apply(visit, details, now, correcting=True)
     db.session.flush()
@@ -481,7 +503,7 @@ def void_visit(visit: Visit, *, reason: str, user: User, now: dt.datetime | None
     reason = " ".join((reason or "").split())
     if not 3 <= len(reason) <= 200:
         raise VisitError(
-            "Say in a few words why the visit is voided (up to 200 characters).", "reason"
+            _("Say in a few words why the visit is voided (up to 200 characters)."), "reason"
         )
     visit.voided_at = now
     visit.voided_by = user.id

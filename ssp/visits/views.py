@@ -10,6 +10,7 @@ from flask_login import current_user
 from ssp.database import reads_first
 from ssp.extensions import db
 from ssp.forms import date_arg, parse_id, posted_ids, save
+from ssp.i18n import _
 from ssp.participants.models import Participant
 from ssp.referrals.services import active_partners, open_follow_ups
 from ssp.security import Role
@@ -98,8 +99,8 @@ def _prefill_items(form, visit: Visit) -> None:
 
 def _first_reason_to_choose(form) -> str | None:
     """The id of the first reason box beside a pre-filled quantity (it takes focus)."""
-    for _, rows in form.items_by_category():
-        for _, quantity, reason in rows:
+    for _category, rows in form.items_by_category():
+        for _item, quantity, reason in rows:
             if reason is not None and quantity.data and not reason.data:
                 return reason.id
     return None
@@ -117,7 +118,7 @@ def _saved(visit: Visit):
     """Back to the search box, which says what was saved and links to correct it. No
     code in the message: flashes travel in the (signed, not encrypted) cookie."""
     flash(
-        "Anonymous walk-in visit saved." if visit.participant_id is None else "Visit saved.",
+        _("Anonymous walk-in visit saved.") if visit.participant_id is None else _("Visit saved."),
         "success",
     )
     return redirect(url_for("dashboard.index", saved=visit.id), 303)
@@ -280,7 +281,7 @@ def edit(visit_id: int):
         lambda: services.update_visit(
             visit, details=form.details(_to_utc(form.occurred_at.data)), user=user
         ),
-        "Visit corrected.",
+        _("Visit corrected."),
     ):
         return redirect(url_for("visits.show", visit_id=visit.id), 303)
     return render_template(
@@ -302,7 +303,7 @@ def void(visit_id: int):
     if form.validate_on_submit() and save(
         form,
         lambda: services.void_visit(visit, reason=form.reason.data, user=user),
-        "Visit voided. It stays on record and counts nowhere.",
+        _("Visit voided. It stays on record and counts nowhere."),
     ):
         return redirect(url_for("visits.show", visit_id=visit.id), 303)
     return render_template(

@@ -14,13 +14,40 @@ ROOT = Path(__file__).resolve().parents[2]
 SPANISH_PO = ROOT / "ssp" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
 WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 # Placeholders, tags and entities are not words of either language.
-NOT_TEXT = re.compile(r"%\(\w+\)[sdifr]|<[^>]*>|&\w+;|\{\{.*?\}\}")
+NOT_TEXT = re.compile(r"%\(\w+\)[sdifr]|<[^>]*>|&\w+;|\{\{.*?\}\}|\{\w+\}")
 
 # Words that are the same, or have no other name, in both languages, or are names.
 SHARED = {
-    "ssp", "csv", "pdf", "html", "https", "json", "xlsx", "parquet", "sha", "utc", "totp",
-    "url", "qr", "id", "ok", "mime", "sqlite", "postgresql", "zip", "age", "cdc",
-    "naloxona", "narcan", "fentanyl", "xylazine", "moud", "hiv", "hcv", "std", "sti",
+    "ssp",
+    "csv",
+    "pdf",
+    "html",
+    "https",
+    "json",
+    "xlsx",
+    "parquet",
+    "sha",
+    "utc",
+    "totp",
+    "url",
+    "qr",
+    "id",
+    "ok",
+    "mime",
+    "sqlite",
+    "postgresql",
+    "zip",
+    "age",
+    "cdc",
+    "naloxona",
+    "narcan",
+    "fentanyl",
+    "xylazine",
+    "moud",
+    "hiv",
+    "hcv",
+    "std",
+    "sti",
 }
 
 
@@ -51,10 +78,16 @@ def english_only_words() -> frozenset[str]:
     return frozenset(english - spanish - SHARED)
 
 
+# A data- attribute listing keys for a script ("moud hiv_care"), not words.
+IDENTIFIERS = re.compile(r"[a-z0-9_\- ]+")
+
+
 class _Text(HTMLParser):
     """The words a person sees or hears: text, and titles, labels, placeholders."""
 
     SPOKEN_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
+    # Scripts, styles, and text set as code: commands, keys, codes, JSON details.
+    MACHINE_TEXT = ("script", "style", "code", "pre", "kbd", "samp")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -64,20 +97,26 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag, attrs):
         values = dict(attrs)
         words_for_a_script = tag == "script" and values.get("type") == "application/json"
-        if tag in ("script", "style") and not words_for_a_script:
+        if tag in self.MACHINE_TEXT and not words_for_a_script:
             self._skip += 1
         for name in self.SPOKEN_ATTRIBUTES:
             if values.get(name):
                 self.parts.append(values[name])
         for name, value in values.items():
             # Words handed to a script: a sentence, not a URL or a JSON document.
-            if name.startswith("data-") and value and " " in value and value[0] not in "/{[":
+            if (
+                name.startswith("data-")
+                and value
+                and " " in value
+                and value[0] not in "/{["
+                and not IDENTIFIERS.fullmatch(value)
+            ):
                 self.parts.append(value)
         if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
             self.parts.append(values["value"])
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._skip:
+        if tag in self.MACHINE_TEXT and self._skip:
             self._skip -= 1
 
     def handle_data(self, data):

@@ -23,7 +23,7 @@ def _marked_in_code() -> set[str]:
     with (ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
     found = set()
-    for _name, _line, message, _comments, _context in extract_from_dir(
+    for _name, _line, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
         text = message if isinstance(message, str) else message[0]
@@ -56,7 +56,9 @@ def test_every_text_has_a_spanish_translation():
     spanish = catalogue()
     assert sorted(_ids(template) - _ids(spanish)) == [], "run pybabel update"
     untranslated = [
-        m.id for m in spanish if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
+        m.id
+        for m in spanish
+        if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
     ]
     assert untranslated == []
     assert [m.id for m in spanish if m.id and m.fuzzy] == []
@@ -80,14 +82,21 @@ def test_translations_keep_placeholders_and_tags():
     assert problems == []
 
 
+def _entries(messages) -> dict:
+    def plain(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {(m.context, plain(m.id)): plain(m.string) for m in messages if m.id}
+
+
 def test_compiled_catalogues_match_their_sources():
     for po_path in (ROOT / "ssp" / "translations").glob("*/LC_MESSAGES/messages.po"):
         mo_path = po_path.with_suffix(".mo")
         assert mo_path.is_file(), f"run pybabel compile: {mo_path} is missing"
         with po_path.open("rb") as handle:
-            source = {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+            source = _entries(m for m in read_po(handle) if not m.fuzzy)
         with mo_path.open("rb") as handle:
-            compiled = {m.id: m.string for m in read_mo(handle) if m.id}
+            compiled = _entries(read_mo(handle))
         assert compiled == source, f"run pybabel compile: {mo_path} is older than its .po"
 
 

@@ -175,7 +175,7 @@ def test_an_empty_column_added_to_next_months_mapping_keeps_the_rows_keys(app, p
         [row + [""] for row in rows],
     )
     again = import_command(app, wider, maps=("Syringes=Syringe 1 mL 27G 1/2 in",))
-    assert again.exit_code == 1 and "Already imported (left as they are): 1 rows." in again.output
+    assert again.exit_code == 1 and "Already imported (left as they are): 1 row." in again.output
 
 
 def test_rows_imported_between_the_preview_and_the_write_refuse_the_file(app, program):

@@ -78,3 +78,62 @@ def test_a_scanner_typing_the_code_and_enter_lands_on_the_participant(factory, s
     response = desk.post("/participants/find", {"code": "MAPH0687"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/participants/{participant}"
+
+
+SPANISH_BROWSER = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+
+
+def test_a_card_title_with_spanish_accents_and_enye_prints_as_written(app, factory, signed_in):
+    # Typed with separate accent marks (n + ~), as some keyboards and files give them.
+    app.config["CARD_TITLE"] = "Salud del Año, Niñez y Acción ¿Sí? ¡Ú!".replace("ñ", "n\u0303")
+    participant = factory.participant("MAPH0687")
+    words, title = _card(signed_in("front_desk"), participant)
+    assert words == ["Salud", "del", "Año,", "Niñez", "y", "Acción", "¿Sí?", "¡Ú!", "MAPH0687"]
+    assert title == "Salud del Año, Niñez y Acción ¿Sí? ¡Ú!: wallet card"
+
+
+def test_the_print_form_offers_each_language_with_the_pages_own_first(factory, signed_in):
+    participant = factory.participant("MAPH0687")
+    desk = signed_in("front_desk")
+    page = desk.get(f"/participants/{participant}").get_data(as_text=True)
+    assert 'name="language"' in page
+    assert '<option value="en" lang="en" selected>English</option>' in page
+    assert '<option value="es" lang="es">Español</option>' in page
+    spanish_page = desk.get(f"/participants/{participant}", headers=SPANISH_BROWSER)
+    assert '<option value="es" lang="es" selected>Español</option>' in spanish_page.get_data(
+        as_text=True
+    )
+
+
+def test_a_card_language_the_app_does_not_speak_is_refused(factory, signed_in):
+    participant = factory.participant("MAPH0687")
+    desk = signed_in("front_desk")
+    for bad in ("xx", "fr", "ES", "es_MX", "../es", "en\x00"):
+        response = desk.get(f"/participants/{participant}/card.pdf?copies=1&language={bad}")
+        assert response.status_code == 400, bad
+
+
+# NEEDS THE MERGED SPANISH CATALOGUE (issue 21): it asserts the Spanish of "Wallet card"
+# and "%(title)s: wallet card" from /tmp/i18n-parts/visits.po. Before those translations
+# are merged into ssp/translations/es (and compiled), the Spanish card still says
+# "wallet card" and this test fails.
+def test_a_card_prints_in_the_language_chosen_on_its_print_form(app, factory, signed_in):
+    app.config["CARD_TITLE"] = "Salud Año"
+    participant = factory.participant("MAPH0687")
+    desk = signed_in("front_desk")
+    url = f"/participants/{participant}/card.pdf?copies=1"
+
+    response = desk.get(f"{url}&language=es")
+    reader = PdfReader(io.BytesIO(response.data))
+    assert reader.metadata.title == "Salud Año: tarjeta de bolsillo"
+    assert reader.pages[0].extract_text().split() == ["Salud", "Año", "MAPH0687"]
+    app.config["CARD_TITLE"] = ""
+    assert PdfReader(io.BytesIO(desk.get(f"{url}&language=es").data)).metadata.title == (
+        "Tarjeta de bolsillo"
+    )
+    # Chosen, the language wins over the page's; not chosen, the card speaks the page's.
+    spanish_page = desk.get(f"{url}&language=en", headers=SPANISH_BROWSER)
+    assert PdfReader(io.BytesIO(spanish_page.data)).metadata.title == "Wallet card"
+    spanish_default = desk.get(url, headers=SPANISH_BROWSER)
+    assert PdfReader(io.BytesIO(spanish_default.data)).metadata.title == "Tarjeta de bolsillo"
+    assert PdfReader(io.BytesIO(desk.get(url).data)).metadata.title == "Wallet card"

@@ -37,6 +37,11 @@ def world(app, factory):
     return ids
 
 
+def _day(day: dt.date) -> str:
+    """A day as the English pages write it ("Nov 14, 2026")."""
+    return f"{day:%b} {day.day}, {day:%Y}"
+
+
 def _noon(app, days_ago: int) -> dt.datetime:
     """Noon in the program's time zone, ``days_ago`` days before today, in UTC."""
     with app.app_context():
@@ -187,7 +192,7 @@ def test_the_worklist_shows_last_seen_and_days_overdue(app, world, factory):
     _referral(app, factory, world, "ana", days_ago=12)  # due 5 days ago
     _referral(app, factory, world, "jo", days_ago=0)  # due in 7 days, never visited
     desk = _browser(app, "desk1")
-    last_visit = (_today(app) - dt.timedelta(days=20)).strftime("%-d %b %Y")
+    last_visit = _day(_today(app) - dt.timedelta(days=20))
     assert _worklist_rows(desk) == {
         "ANNA1111": ("5", last_visit),
         "JOSE0190": ("—", "No visit yet"),
@@ -285,7 +290,7 @@ def test_the_follow_up_page_shows_the_referrals_date_partner_and_note(app, world
         follow_up_id = db.session.scalar(select(FollowUp.id))
     page = desk.get(f"/follow-ups/{follow_up_id}").get_data(as_text=True)
     made = re.search(r'<dd class="referral-made">([^<]*)</dd>', page).group(1)
-    assert made == _today(app).strftime("%-d %b %Y") + " at Main site"
+    assert made == _day(_today(app)) + " at Main site"
     partner = re.search(r'<dd class="referral-partner">(.*?)</dd>', page).group(1)
     assert partner.startswith("Bridge Clinic") and "Intake line 555-0100" in partner
     assert '<dd class="referral-note">Prefers mornings</dd>' in page
@@ -356,7 +361,7 @@ def test_the_referrals_list_filters_and_pages(app, world, factory):
     assert [code for code, _ in rows(f"?start={six_days}&end={five_days}")] == ["JOSE0190"]
     assert [code for code, _ in rows(f"?end={five_days}&status=open")] == ["JOSE0190"]
     page = manager.get("/referrals?status=completed").get_data(as_text=True)
-    assert "Completed (linked to care), " + today.strftime("%-d %b %Y") in page
+    assert "Completed (linked to care), " + _day(today) in page
     assert f'href="/referrals/{housing}"' in manager.get("/referrals").get_data(as_text=True)
 
     app.config["REFERRALS_PAGE_SIZE"] = 2

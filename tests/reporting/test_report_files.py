@@ -112,7 +112,7 @@ def test_the_pdf_has_every_section_and_the_right_numbers(app, program):
     # total that prints as "<2" is withheld, never shown beside it.
     assert "Withheld. Too few people" in text.split("Referrals by type")[1][:200]
     assert "Page 1 of" in text
-    assert re.search(r"Generated \d+ \w+ 2026", text)
+    assert re.search(r"Generated \w{3} \d+, 2026", text)
     assert not re.search(r"\d{1,2}:\d{2}", text.split("About this report")[0])  # no times
 
 
@@ -420,4 +420,4 @@ def test_generation_date_is_the_program_day(app, program, monkeypatch):
     # 06:30 UTC on 2 December is still 1 December in Los Angeles.
     monkeypatch.setattr(timeutil, "utcnow", lambda: dt.datetime(2026, 12, 2, 6, 30, tzinfo=dt.UTC))
     pdf, _, _ = _generate(app)
-    assert "Generated 1 December 2026" in _pdf_text(pdf)
+    assert "Generated Dec 1, 2026" in _pdf_text(pdf)

@@ -5,6 +5,9 @@
    cached, and no contact ever passes through here in plain text. */
 "use strict";
 var CACHE = "ssp-outreach-v1";
+// The worker reads no page: the server puts this sentence in, in the language of
+// whoever loaded the worker (ssp/outreach/views.py service_worker).
+var NOT_KEPT = "__NOT_KEPT__";
 var SHELL = [
   "/outreach/",
   "/outreach/api/setup",
@@ -51,7 +54,7 @@ self.addEventListener("fetch", function (event) {
       return response;
     }).catch(function () {
       return caches.match(url.pathname).then(function (hit) {
-        return hit || new Response("Offline, and this page was not kept.", { status: 503 });
+        return hit || new Response(NOT_KEPT, { status: 503 });
       });
     })
   );

@@ -21,6 +21,16 @@
   var counts = {};
   var syncing = false;
   var BATCH = 50;
+  /* The words shown, from the page (data-* of #outreach-words), in its language; the
+     service worker keeps the page, so they are there offline too. */
+  var words = (document.getElementById("outreach-words") || root).dataset;
+
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return name in values ? String(values[name]) : whole;
+    });
+  }
+  function counted(one, other, n) { return fill(n === 1 ? one : other, { num: n }); }
 
   function say(text) { statusLine.textContent = text; }
 
@@ -65,7 +75,7 @@
       })
       .catch(function () {
         var kept = localStorage.getItem("ssp-outreach-setup");
-        if (!kept) throw new Error("Open this screen once with a connection to use it offline.");
+        if (!kept) throw new Error(words.needsConnection);
         return JSON.parse(kept);
       });
   }
@@ -90,10 +100,10 @@
     siteSelect.innerHTML = "";
     setup.sites.forEach(function (site) { option(siteSelect, site.id, site.name); });
     zoneSelect.innerHTML = "";
-    option(zoneSelect, "", "No zone");
+    option(zoneSelect, "", words.noZone);
     setup.zones.forEach(function (zone) { option(zoneSelect, zone.id, zone.name); });
     reasonSelect.innerHTML = "";
-    option(reasonSelect, "", "Choose…");
+    option(reasonSelect, "", words.choose);
     setup.reasons.forEach(function (reason) { option(reasonSelect, reason.value, reason.label); });
     var chosen = shift();
     if (chosen.site) siteSelect.value = String(chosen.site);
@@ -227,13 +237,13 @@
       }
     });
     if (naloxone && !reasonSelect.value) {
-      errorLine.textContent = "Choose why the naloxone is given.";
+      errorLine.textContent = words.chooseReason;
       errorLine.hidden = false;
       reasonSelect.focus();
       return;
     }
     if (code && counts.people > 1) {
-      errorLine.textContent = "A contact with a code is one person; leave the code empty to count a group.";
+      errorLine.textContent = words.codeIsOnePerson;
       errorLine.hidden = false;
       return;
     }
@@ -269,10 +279,10 @@
         values.naloxone += naloxone;
         localStorage.setItem(tallyKey(), JSON.stringify(values));
         renderTally();
-        say("Contact saved on this phone (sealed).");
+        say(words.contactKept);
         return refreshOutbox().then(sync);
       })
-      .catch(function (error) { say("Could not keep the contact: " + error.message); });
+      .catch(function (error) { say(fill(words.notKept, { reason: error.message })); });
   });
 
   /* --- the sync ------------------------------------------------------------------- */
@@ -280,8 +290,9 @@
     return queued(setup.user_id).then(function (rows) {
       var waiting = rows.filter(function (row) { return row.state === "queued"; }).length;
       var refused = rows.length - waiting;
-      outboxCount.textContent = (waiting ? waiting + " contact" + (waiting === 1 ? "" : "s") + " waiting to send." : "Nothing waiting.") +
-        (refused ? " " + refused + " could not be sent (see below)." : "");
+      outboxCount.textContent =
+        (waiting ? counted(words.waitingOne, words.waitingOther, waiting) : words.nothingWaiting) +
+        (refused ? " " + counted(words.refusedOne, words.refusedOther, refused) : "");
       root.dataset.waiting = String(waiting);
       return rows;
     });
@@ -289,7 +300,9 @@
 
   function show(result) {
     var line = document.createElement("li");
-    line.textContent = result.status.replace("_", " ") + (result.message ? ": " + result.message : "");
+    var names = { saved: words.statusSaved, already_saved: words.statusAlreadySaved, held: words.statusHeld, refused: words.statusRefused };
+    var status = names[result.status] || result.status;
+    line.textContent = result.message ? fill(words.result, { status: status, message: result.message }) : status;
     results.insertBefore(line, results.firstChild);
     while (results.children.length > 20) results.removeChild(results.lastChild);
   }
@@ -306,9 +319,9 @@
       body: JSON.stringify({ contacts: rows.map(function (row) { return row.envelope; }) }),
     }).then(function (response) {
       if (response.status === 400 || response.status === 401 || response.redirected) {
-        throw new Error("Sign in again to send (the contacts stay sealed here).");
+        throw new Error(words.signInAgain);
       }
-      if (!response.ok) throw new Error("The server answered " + response.status + "; will try again.");
+      if (!response.ok) throw new Error(fill(words.serverAnswered, { status: response.status }));
       return response.json();
     }).then(function (answer) {
       var done = {};
@@ -337,12 +350,10 @@
         for (var i = 0; i < waiting.length; i += BATCH) {
           (function (batch) { chain = chain.then(function () { return sendBatch(batch); }); })(waiting.slice(i, i + BATCH));
         }
-        return chain.then(function () { if (waiting.length) say("Sent."); });
+        return chain.then(function () { if (waiting.length) say(words.sent); });
       })
       .catch(function (error) {
-        say(error instanceof TypeError
-          ? "No connection: the contacts stay sealed here and are sent when it returns."
-          : error.message);
+        say(error instanceof TypeError ? words.noConnection : error.message);
       })
       .then(function () { syncing = false; return refreshOutbox(); });
   }
@@ -354,8 +365,7 @@
   Array.prototype.forEach.call(document.querySelectorAll('form[action$="/sign-out"]'), function (signOut) {
     signOut.addEventListener("submit", function (event) {
       var waiting = parseInt(root.dataset.waiting || "0", 10);
-      if (waiting && !window.confirm(waiting + " contact" + (waiting === 1 ? " is" : "s are") +
-          " not sent yet. They stay sealed on this phone and are sent when you sign in again. Sign out?")) {
+      if (waiting && !window.confirm(counted(words.signOutOne, words.signOutOther, waiting))) {
         event.preventDefault();
       }
     });
@@ -369,7 +379,7 @@
     .then(function (data) {
       setup = data;
       render();
-      say(navigator.onLine ? "Ready." : "Offline: contacts are kept sealed and sent later.");
+      say(navigator.onLine ? words.ready : words.offline);
       return refreshOutbox().then(sync);
     })
     .catch(function (error) { say(error.message); });

@@ -1,13 +1,16 @@
 /* Passkeys (WebAuthn): register one under Account, sign in with one (as the second
    step, or alone), or confirm it is you before a protected page. Each button names the
    server's two addresses: one hands out a challenge, the other checks the answer. The
-   browser asks for the fingerprint, face or PIN; nothing secret leaves the device. */
+   browser asks for the fingerprint, face or PIN; nothing secret leaves the device.
+   The words it shows come from the page, in the reader's language: the status line's
+   data-prompt, data-cancelled and data-failed (templates/staff/_passkey_status.html). */
 (function () {
   "use strict";
   var buttons = document.querySelectorAll("[data-passkey]");
   if (!buttons.length) return;
   var supported = !!(window.PublicKeyCredential && navigator.credentials);
   var token = document.querySelector("meta[name=csrf-token]").content;
+  var wording = (document.getElementById("passkey-status") || document.body).dataset;
 
   function toBytes(text) {
     var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -34,7 +37,7 @@
     }).then(function (response) {
       return response.json().then(function (data) {
         if (data.confirm) { window.location.href = data.confirm; throw new Error(data.error); }
-        if (!response.ok) throw new Error(data.error || "The passkey did not work. Try again.");
+        if (!response.ok) throw new Error(data.error || wording.failed || "");
         return data;
       });
     });
@@ -91,7 +94,7 @@
       var register = button.dataset.passkey === "register";
       var nameBox = document.getElementById("passkey-name");
       button.disabled = true;
-      if (status) status.textContent = "Follow your device's prompt…";
+      if (status) status.textContent = wording.prompt || "";
       post(button.dataset.options)
         .then(register ? create : get)
         .then(function (credential) {
@@ -105,7 +108,7 @@
         .catch(function (error) {
           button.disabled = false;
           var cancelled = error && (error.name === "NotAllowedError" || error.name === "AbortError");
-          if (status) status.textContent = cancelled ? "The passkey was not used." : error.message;
+          if (status) status.textContent = cancelled ? (wording.cancelled || "") : (error.message || wording.failed || "");
         });
     });
   });

@@ -8,6 +8,8 @@
   var list = document.getElementById("typeahead");
   var token = document.querySelector("meta[name=csrf-token]").content;
   var url = form.dataset.typeaheadUrl;
+  // The note beside an old code, in the page's language (from the template).
+  var earlierCode = form.dataset.earlierCode || "({code})";
   var timer = null;
   var latest = 0;
 
@@ -23,7 +25,7 @@
       if (match.alias) {
         var note = document.createElement("span");
         note.className = "muted";
-        note.textContent = " (earlier code of " + match.current_code + ")";
+        note.textContent = " " + earlierCode.replace("{code}", match.current_code);
         item.appendChild(note);
       }
       list.appendChild(item);
