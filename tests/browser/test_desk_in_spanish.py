@@ -10,15 +10,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, start_server
 from tests.browser.test_front_desk import AXE, serious_accessibility_problems
 from tests.conftest import PASSWORD
 from tests.i18n.spanish import english_left, spanish
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 
-# The seeded data's own names (the browser tests' program names things in English).
+# The seeded data's own names (the browser tests' seed names its site and partner in
+# English).
 DATA_WORDS = {"main", "site", "bridge", "clinic", "intake", "line", "desk"}
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """A Spanish-speaking program: its catalogue is set up in Spanish."""
+    yield from start_server(
+        tmp_path_factory.mktemp("spanish"), PROGRAM_NAME="Programa Puente", LANGUAGE="es"
+    )
 
 
 def _spanish_page(browser, **options):
