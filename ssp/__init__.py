@@ -103,7 +103,15 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     database.register_request_phases(app)  # first hook: before anything queries
-    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+    from ssp.participants.code_search import include_name
+
+    migrate.init_app(
+        app,
+        db,
+        directory=str(resource_dir("migrations")),
+        render_as_batch=True,
+        include_name=include_name,  # the code-search indexes are not in the models
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

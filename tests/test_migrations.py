@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 
 from ssp import create_app
 from ssp.extensions import db
+from ssp.participants.code_search import include_name
 from tests.conftest import (
     TEST_DATABASE_URL,
     app_config,
@@ -56,7 +57,9 @@ def _created_by_models(kind: str, tmp_path) -> dict:
 
 def _differences() -> list:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         return compare_metadata(context, db.metadata)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ssp.database import enum_column
 from ssp.extensions import db
 from ssp.i18n import _l
+from ssp.participants import code_search
 from ssp.staff.models import Site
 from ssp.timeutil import utcnow
 
@@ -164,3 +165,8 @@ class ParticipantAlias(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     participant: Mapped[Participant] = relationship()
+
+
+# Partial code search by index (ssp.participants.code_search), made with the tables.
+code_search.install_hooks(Participant.__table__)
+code_search.install_hooks(ParticipantAlias.__table__)

@@ -16,6 +16,7 @@ from ssp.audit import record
 from ssp.errors import RuleError
 from ssp.extensions import db
 from ssp.i18n import _
+from ssp.participants import code_search
 from ssp.participants.codes import (
     CodeError,
     chunked,
@@ -71,17 +72,26 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _containing(model, source: str, text: str):
+    """The condition "its code contains ``text``", by the search index where it helps:
+    SQLite asks its FTS5 trigram table; PostgreSQL's trigram index serves LIKE itself."""
+    uses_fts = db.session.get_bind().dialect.name == "sqlite"
+    if uses_fts and len(text) >= code_search.MIN_LENGTH and text.isalnum():
+        fts = code_search.fts_table(source)
+        return model.id.in_(select(fts.c.rowid).where(fts.c.code.like(f"%{text}%")))
+    return model.code.like(f"%{_escape_like(text)}%", escape="\\")
+
+
 def search_partial(raw_code: str, limit: int = 20) -> list[Match]:
     """Participants whose code (or an alias) contains the text, best matches first."""
     text = normalise_code(raw_code)
     if not text:
         return []
-    pattern = f"%{_escape_like(text)}%"
-    # No index can find text in the middle of a code, so every code is read: from the
-    # narrow unique index on code (the subquery needs nothing else), not the wide table.
+    # By index where there is one (ssp.participants.code_search); else every code is
+    # read, from the narrow unique index on code, not the wide table.
     best = (
         select(Participant.id)
-        .where(Participant.code.like(pattern, escape="\\"))
+        .where(_containing(Participant, "participants", text))
         .order_by(func.length(Participant.code), Participant.code)
         .limit(limit)
     )
@@ -96,7 +106,7 @@ def search_partial(raw_code: str, limit: int = 20) -> list[Match]:
         rows = db.session.execute(
             select(Participant, ParticipantAlias.code)
             .join(ParticipantAlias, ParticipantAlias.participant_id == Participant.id)
-            .where(ParticipantAlias.code.like(pattern, escape="\\"))
+            .where(_containing(ParticipantAlias, "participant_aliases", text))
             .order_by(ParticipantAlias.code)
             .limit(limit)
         ).all()
