@@ -22,21 +22,6 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from ssp import timeutil
 from ssp.audit import record
@@ -143,6 +128,8 @@ def _remember(purpose: str, challenge: bytes, user_id: int | None) -> None:
 def _recall(purpose: str, data: dict) -> tuple[bytes, int | None]:
     """The challenge the browser answered, used up now (a second answer finds nothing),
     and the account it was issued for."""
+    from webauthn.helpers import base64url_to_bytes
+
     try:
         client_data = json.loads(base64url_to_bytes(data["response"]["clientDataJSON"]))
         challenge = base64url_to_bytes(client_data["challenge"])
@@ -192,6 +179,15 @@ def json_body() -> dict | None:
 
 def registration_options(user: User) -> str:
     """The options for ``navigator.credentials.create`` (JSON), remembered in the session."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     if len(of(user)) >= MAX_PASSKEYS:
         raise PasskeyError(_("You have %(count)s passkeys; remove one first.", count=MAX_PASSKEYS))
     rp_id = relying_party()[0]
@@ -216,6 +212,10 @@ def registration_options(user: User) -> str:
 
 def register(user: User, credential: Any, name: str) -> Passkey:
     """Keep the passkey the browser made (flushed). Raises PasskeyError."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.exceptions import WebAuthnException
+
     data = _credential(credential)
     challenge, user_id = _recall("register", data)
     if user_id != user.id:
@@ -272,6 +272,10 @@ def remove_all(user: User) -> int:
 def authentication_options(purpose: str, user: User | None) -> str:
     """Options for ``navigator.credentials.get`` (JSON): for ``user``'s passkeys, or any
     passkey of this app (a sign-in with a passkey alone)."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
     rp_id = relying_party()[0]
     allowed = (
         [PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id)) for p in of(user)]
@@ -291,6 +295,10 @@ def authentication_options(purpose: str, user: User | None) -> str:
 def authenticate(purpose: str, credential: Any) -> User:
     """The account whose passkey answered the challenge (its counter moved on). Raises
     PasskeyError."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.exceptions import WebAuthnException
+
     from ssp.staff.models import User
 
     data = _credential(credential)
