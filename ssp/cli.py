@@ -80,7 +80,9 @@ def _speaking() -> Iterator[None]:
     from ssp import i18n
 
     bare = Flask("ssp")
-    bare.config["LANGUAGE"] = i18n.SOURCE_LANGUAGE
+    bare.config["LANGUAGE"] = i18n.supported(os.environ.get("SSP_LANGUAGE")) or (
+        i18n.SOURCE_LANGUAGE
+    )
     i18n.init_app(bare)
     with bare.app_context():
         yield

@@ -107,25 +107,61 @@ def _person_language() -> str | None:
     return None
 
 
+def with_region(code: str) -> str:
+    """The locale to write in for a language the app speaks: the region the reader asked
+    for when Babel knows it (``es-MX`` writes 30,300 where ``es`` writes 30.300), else the
+    program's region for that language (``LANGUAGE = "es_US"``), else none."""
+    tag = code.replace("-", "_").split(".")[0].split("@")[0]
+    base, _, region = tag.partition("_")
+    base = base.lower()
+    if region:
+        try:
+            return str(Locale.parse(f"{base}_{region.upper()}"))
+        except (ValueError, UnknownLocaleError):
+            pass
+    program = str(current_app.config.get("LANGUAGE") or SOURCE_LANGUAGE)
+    if program.split("_")[0] == base:
+        return program
+    return base
+
+
+def _browser_language() -> str | None:
+    """The first language of Accept-Language, in the browser's order, that the app
+    speaks (``es-MX,en;q=0.9`` is Spanish: Werkzeug's best match would pick English)."""
+    for tag, quality in request.accept_languages:
+        if quality > 0 and supported(tag):
+            return with_region(tag)
+    return None
+
+
 def _environment_language() -> str | None:
-    for name in ("SSP_LANGUAGE", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        for part in (os.environ.get(name) or "").split(":"):
+    """A command's language: SSP_LANGUAGE (which also sets the LANGUAGE setting), else the
+    first usable entry of LANGUAGE, LC_ALL, LC_MESSAGES, LANG, as gettext reads them."""
+    chosen = os.environ.get("SSP_LANGUAGE")
+    if chosen and supported(chosen):
+        return with_region(chosen)
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name) or ""
+        if name != "LANGUAGE" and value:
+            parts = [value]  # the first of these that is set decides, as for gettext
+        else:
+            parts = value.split(":")
+        for part in parts:
             if part and part not in ("C", "POSIX") and not part.startswith("C."):
-                found = supported(part)
-                if found:
-                    return found
-                break
+                if supported(part):
+                    return with_region(part)
+        if name != "LANGUAGE" and value:
+            return None
     return None
 
 
 def select_language() -> str:
     """The language of this request or command (see the module docstring)."""
     if has_request_context():
-        chosen = (
-            _person_language()
-            or supported(request.cookies.get(LANGUAGE_COOKIE))
-            or request.accept_languages.best_match(available_languages())
-        )
+        chosen = _person_language() or supported(request.cookies.get(LANGUAGE_COOKIE))
+        if chosen:
+            return with_region(chosen)
+        chosen = _browser_language()
     else:
         chosen = _environment_language()
     return chosen or current_app.config["LANGUAGE"]
@@ -326,13 +362,20 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Babel and install the template helpers."""
     from ssp.config import ConfigError
 
-    language = supported(str(app.config.get("LANGUAGE") or SOURCE_LANGUAGE))
+    configured = str(app.config.get("LANGUAGE") or SOURCE_LANGUAGE)
+    language = supported(configured)
     if language is None:
         raise ConfigError(
             f"LANGUAGE {app.config.get('LANGUAGE')!r} is not one ssp speaks; use one of "
             + ", ".join(available_languages())
-            + "."
+            + ' (with a region if you like, e.g. "es_US").'
         )
+    tag = configured.replace("-", "_").split(".")[0]
+    if "_" in tag:  # keep a region Babel knows: it decides how numbers are written
+        try:
+            language = str(Locale.parse(tag))
+        except (ValueError, UnknownLocaleError):
+            pass
     app.config["LANGUAGE"] = language
     app.config["BABEL_DEFAULT_LOCALE"] = language
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)

@@ -190,9 +190,7 @@ def test_reset_password_prints_a_new_one_that_must_be_changed(app, cli_env, fact
 
 
 def test_a_command_speaks_ssp_language_then_lang(app, cli_env, factory):
-    """NEEDS THE MERGED SPANISH CATALOGUE: the Spanish phrase comes from
-    /tmp/i18n-parts/drugcheck.po (issue 21); this test fails until that file is merged into
-    ssp/translations/es/LC_MESSAGES/messages.po and compiled."""
+    """A command speaks SSP_LANGUAGE, else LANG, else the LANGUAGE setting."""
     spanish = "Error: No hay ninguna cuenta llamada 'nobody'."
     english = "Error: There is no account called 'nobody'."
     result = run(["reset-password", "nobody"], **{**cli_env, "SSP_LANGUAGE": "es"})

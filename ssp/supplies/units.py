@@ -55,7 +55,7 @@ def unit_for(unit: str, number: int | float) -> str:
     rules of the program's LANGUAGE, the language units are written in)."""
     if number in (1, -1) or not unit:
         return unit
-    language = current_app.config.get("LANGUAGE", "en")
+    language = str(current_app.config.get("LANGUAGE", "en")).split("_")[0]
     if language == "en":
         return unit + "s"
     if language == "es":

@@ -857,9 +857,7 @@ def test_withdrawn_and_expired_alerts_offer_no_text_to_copy(app, lab):
 
 
 # --- the flyer in the language chosen on its print form --------------------------------------
-# NEEDS THE MERGED SPANISH CATALOGUE: the Spanish phrases asserted below come from
-# /tmp/i18n-parts/drugcheck.po (issue 21); these tests fail until that file is merged into
-# ssp/translations/es/LC_MESSAGES/messages.po and compiled.
+# The Spanish phrases asserted below come from the Spanish catalogue.
 
 SPANISH_ADVICE = {
     "use_with_someone": "¿Va a consumir? No lo haga solo: pida a alguien que lo acompañe.",
@@ -885,7 +883,7 @@ def test_the_print_form_offers_the_flyer_in_each_language_the_pages_one_first(ap
 
 
 def test_a_flyer_printed_in_spanish_has_spanish_fixed_words_and_every_accent(app, lab):
-    """NEEDS THE MERGED SPANISH CATALOGUE (see the note above)."""
+    """The flyer's fixed words in Spanish, every accent, ñ, ¿ and ¡ printed."""
     app.config["ALERT_ADVICE"] = {**ADVICE, **SPANISH_ADVICE}
     alert_id = _approved(
         app, lab, area="Peñasco y Cañada", advice=["use_with_someone", "carry_naloxone"]

@@ -347,9 +347,7 @@ def test_a_linked_result_takes_its_participant_from_a_visit_that_exists(app, lab
 
 
 def test_the_command_line_speaks_the_language_of_ssp_language(app, lab, monkeypatch):
-    """NEEDS THE MERGED SPANISH CATALOGUE: the Spanish phrases come from
-    /tmp/i18n-parts/drugcheck.po (issue 21); this test fails until that file is merged into
-    ssp/translations/es/LC_MESSAGES/messages.po and compiled."""
+    """A command's messages in the language SSP_LANGUAGE names."""
     monkeypatch.setenv("SSP_LANGUAGE", "es")
     runner = app.test_cli_runner()
     result = runner.invoke(

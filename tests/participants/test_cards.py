@@ -113,10 +113,7 @@ def test_a_card_language_the_app_does_not_speak_is_refused(factory, signed_in):
         assert response.status_code == 400, bad
 
 
-# NEEDS THE MERGED SPANISH CATALOGUE (issue 21): it asserts the Spanish of "Wallet card"
-# and "%(title)s: wallet card" from /tmp/i18n-parts/visits.po. Before those translations
-# are merged into ssp/translations/es (and compiled), the Spanish card still says
-# "wallet card" and this test fails.
+# The Spanish of "Wallet card" and "%(title)s: wallet card" from the Spanish catalogue.
 def test_a_card_prints_in_the_language_chosen_on_its_print_form(app, factory, signed_in):
     app.config["CARD_TITLE"] = "Salud Año"
     participant = factory.participant("MAPH0687")

@@ -149,9 +149,8 @@ def test_a_new_database_gets_the_default_catalogue_in_the_programs_language(app)
         assert load_default_catalogue() == len(DEFAULT_CATALOGUE)
         db.session.commit()
     items = _items(app)
-    # The Spanish of "Naloxone nasal spray 4 mg (2-dose kit)" and of "kit", as written in
-    # the supplies area's catalogue (/tmp/i18n-parts/supplies.po): this passes once that
-    # catalogue is merged into ssp/translations/es (until then the names stay English).
+    # The Spanish of "Naloxone nasal spray 4 mg (2-dose kit)" and of "kit", from the
+    # Spanish catalogue.
     nasal = items["Naloxona en aerosol nasal 4 mg (kit de 2 dosis)"]
     assert nasal.unit == "kit" and nasal.doses_per_unit == 2
     assert "Jeringa 1 mL 28G 1/2 pulg." in items
