@@ -71,7 +71,9 @@ def _render(error: HTTPException):
     code = error.code or 500
     known = MESSAGES.get(code)
     title, hint = (_(known[0]), _(known[1])) if known else (error.name, error.description)
-    if error.description and error.description != type(error).description:
+    # Flask-Limiter's description is its limit ("20 per 1 minute"), not words for people.
+    written = code != 429 and error.description != type(error).description
+    if error.description and written:
         hint = str(error.description)  # a message written (and translated) for this refusal
         if hint in CSRF_SENTENCES:
             hint = _(hint)

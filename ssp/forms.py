@@ -9,19 +9,48 @@ from typing import Any
 
 from flask import abort, flash, request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto, _is_submitted
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ssp.errors import RuleError
-from ssp.i18n import _l
+from ssp.i18n import _, _l
 from ssp.textinput import MESSAGE, has_refused_characters
+
+
+def json_form_data() -> ImmutableMultiDict:
+    """A JSON body as form data: each value a text, a number, true/false or a list of
+    those (a list gives a field several values); an object anywhere is a 400, not a field
+    holding a dict that the checks would trip over."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description=_("Send the form's fields as one JSON object."))
+    pairs = []
+    for name, value in body.items():
+        values = value if isinstance(value, list) else [value]
+        for one in values:
+            if one is None:
+                continue
+            if isinstance(one, dict | list):
+                abort(400, description=_("A form field holds text or a number, not a list."))
+            pairs.append((str(name), str(one).lower() if isinstance(one, bool) else str(one)))
+    return ImmutableMultiDict(pairs)
 
 
 class Form(FlaskForm):
     """Every form of the app: text boxes refuse control characters and unpaired
     surrogates (tab and newline are allowed in multi-line boxes), with a message on
-    the box, before any other check runs on them."""
+    the box, before any other check runs on them. A JSON body fills the form only with
+    texts and numbers (``json_form_data``)."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            posted_json = request.is_json and not request.form and not request.files
+            if formdata is _Auto and posted_json and _is_submitted():
+                return json_form_data()
+            return super().wrap_formdata(form, formdata)
 
     def validate(self, extra_validators=None) -> bool:
         refused = []

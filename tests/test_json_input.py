@@ -118,3 +118,27 @@ def test_tabs_and_newlines_in_json_are_left_to_the_view(app, signed_in):
     response = _post_json(desk, "/api/participants/search", json.dumps({"q": "MA\tPH"}))
     assert response.status_code in (200, 400)
     assert response.status_code != 500
+
+
+def test_a_form_sent_as_json_with_objects_or_lists_for_fields_is_a_400(app, factory):
+    """WTForms takes a JSON body as form data: an object or a nested list where a field's
+    text belongs (or a body that is not an object) is refused on every form of every
+    role, never handed to a check as a dict."""
+    from tests.test_access import ROLES, _url, _world
+
+    _world(factory)
+    bodies = [
+        {"code": {"a": 1}, "name": {"a": 1}, "username": [["x"]], "q": ["x"], "contacts": {}},
+        [1, 2],
+        "just text",
+    ]
+    for role in ROLES:
+        browser = Browser(app.test_client())
+        browser.sign_in(role.replace("_", ""))
+        browser.get("/")
+        for rule in app.url_map.iter_rules():
+            if "POST" not in rule.methods or rule.endpoint == "staff.sign_out":
+                continue
+            for body in bodies:
+                response = _post_json(browser, _url(app, rule), json.dumps(body))
+                assert response.status_code < 500, (rule.endpoint, role, body)

@@ -24,7 +24,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
-from ssp.i18n import _
+from ssp.i18n import _, current_language
 
 CARD_WIDTH, CARD_HEIGHT = 3.5 * inch, 2.0 * inch  # a US business card
 COLUMNS, ROWS = 2, 5
@@ -77,7 +77,7 @@ def render_cards(code: str, title: str = "", copies: int = 1) -> bytes:
     Helvetica (WinAnsi) prints every letter of English and Spanish, accents and ñ too."""
     copies = max(1, min(MAX_CARDS, copies))
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=letter, invariant=1)
+    canvas = Canvas(buffer, pagesize=letter, invariant=1, lang=current_language())
     canvas.setTitle(_("%(title)s: wallet card", title=title) if title else _("Wallet card"))
     canvas.setCreator("ssp")
     page_width, page_height = letter

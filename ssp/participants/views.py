@@ -209,10 +209,10 @@ def card(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     copies = request.args.get("copies", "1")
     if not copies.isascii() or not copies.isdigit() or not 1 <= int(copies) <= MAX_CARDS:
-        abort(400)
+        abort(422, description=_("Print 1 to %(most)d cards at a time.", most=MAX_CARDS))
     language = request.args.get("language") or current_language()
     if language not in available_languages():
-        abort(400)
+        abort(422, description=_("Choose the card's language from the list."))
     record(
         "participant_card_printed",
         object_type="participant",
