@@ -184,7 +184,8 @@ def password_problem(
     program = (current_app.config.get("PROGRAM_NAME") if has_app_context() else "") or ""
     if any(_contains_name(password, part) for part in _name_parts(program)):
         return _("The password must not contain the name of the program.")
-    estimate = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[u for u in (username, program) if u])
+    known = [u for u in (username, program) if u] + list(SPANISH_GUESSES)
+    estimate = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=known)
     if estimate["score"] < PASSWORD_MIN_SCORE:
         feedback = estimate["feedback"]
         # zxcvbn speaks English only: its sentences are looked up in our catalogue.
@@ -200,6 +201,19 @@ def password_problem(
 def N_(text: str) -> str:
     """Mark ``text`` for the catalogue without looking it up (it is looked up later)."""
     return text
+
+
+# zxcvbn's lists are English: the Spanish words and phrases people pick first, and the
+# words of this work, are guessed as early as "password" is (both spellings of ñ).
+SPANISH_GUESSES = (
+    "contraseña", "contrasena", "clave", "micontraseña", "micontrasena", "miclave",
+    "secreto", "bienvenido", "bienvenida", "hola", "holamundo", "tequiero", "teamo", "amor",
+    "amorcito", "corazon", "corazón", "cariño", "carino", "princesa", "mariposa", "estrella",
+    "familia", "futbol", "fútbol", "america", "méxico", "mexico", "españa", "espana",
+    "dios", "jesus", "jesús", "feliz", "abcdef", "qwerty", "usuario", "admin",
+    "administrador", "recepcion", "recepción", "jeringa", "jeringas", "naloxona",
+    "programa", "salud", "clinica", "clínica", "sede", "visita", "participante",
+)  # fmt: skip
 
 
 # Every sentence zxcvbn's feedback can give (zxcvbn/feedback.py), in its English words,

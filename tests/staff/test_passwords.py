@@ -87,3 +87,16 @@ def test_wrong_current_passwords_count_and_stop_the_address(app, signed_in):
     with app.app_context():
         actions = list(db.session.scalars(select(AuditEvent.action)))
     assert actions.count("password_check_failed") == 4
+
+
+@pytest.mark.parametrize(
+    "guessable",
+    ["contraseña12345", "contrasena2024!", "bienvenido2024", "holamundo2024", "jeringas12345"],
+)
+def test_spanish_guessable_passwords_are_refused_too(app, guessable):
+    """zxcvbn's own lists are English; the words Spanish speakers pick first are added."""
+    from ssp.security import password_problem
+
+    with app.test_request_context():
+        assert password_problem(guessable, username="desk1") is not None
+        assert password_problem("lluvia naranja puerta 47", username="desk1") is None
