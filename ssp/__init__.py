@@ -182,13 +182,13 @@ def register_view_audit(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Values and filters the templates use."""
-    from ssp.i18n import format_moment
+    from ssp.i18n import format_moment, program_name
     from ssp.security import Role
     from ssp.timeutil import local_time
 
     @app.context_processor
     def inject_globals() -> dict[str, Any]:
-        return {"Role": Role, "program_name": app.config["PROGRAM_NAME"]}
+        return {"Role": Role, "program_name": program_name()}
 
     @app.template_filter("localtime")
     def localtime_filter(value, style: str = "minute") -> str:

@@ -39,7 +39,7 @@ class Defaults:
     # hide_parameters: an error logged by SQLAlchemy never carries a code or a note.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
 
-    PROGRAM_NAME = "Syringe services program"
+    PROGRAM_NAME = N_("Syringe services program")  # the default is shown translated
     # The title printed on wallet cards; "" prints none. Never PROGRAM_NAME by default: a
     # card in someone's pocket must not say what program they use.
     CARD_TITLE = ""

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -142,14 +142,14 @@ def _environment_language() -> str | None:
         return with_region(chosen)
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name) or ""
-        if name != "LANGUAGE" and value:
-            parts = [value]  # the first of these that is set decides, as for gettext
-        else:
-            parts = value.split(":")
+        # LANGUAGE is a list; of the others, the first that is set decides, as for gettext
+        parts = value.split(":") if name == "LANGUAGE" else [value]
         for part in parts:
-            if part and part not in ("C", "POSIX") and not part.startswith("C."):
-                if supported(part):
-                    return with_region(part)
+            usable = part and part not in ("C", "POSIX") and not part.startswith("C.")
+            if usable and supported(part):
+                return with_region(part)
+        if value and name != "LANGUAGE":
+            return None
         if name != "LANGUAGE" and value:
             return None
     return None
@@ -242,6 +242,15 @@ _ = gettext
 _l = lazy_gettext
 
 
+def program_name(name: str | None = None) -> str:
+    """The program's name (``PROGRAM_NAME``, or ``name``) as shown: the default name in
+    the reader's language, a program's own as written."""
+    from ssp.config import Defaults
+
+    name = name if name is not None else str(current_app.config["PROGRAM_NAME"])
+    return gettext(name) if name == Defaults.PROGRAM_NAME else name
+
+
 def format_number(value: int | float | Decimal | None) -> str:
     """A number as the reader writes it (12,345 / 12.345)."""
     if value is None:
@@ -265,7 +274,7 @@ def format_clock(value: dt.datetime | dt.time | None) -> str:
     """A time of day as the reader writes it ("6:44 PM" / "18:44")."""
     if value is None:
         return ""
-    return flask_babel.format_time(value, "short")
+    return _plain_spaces(flask_babel.format_time(value, "short"))
 
 
 # How a moment is written, by what the reader needs of it.
@@ -286,16 +295,22 @@ def format_moment(value: dt.datetime | dt.date, style: str = "minute") -> str:
     if style == "month":
         return dates.format_skeleton("yMMM", value, locale=locale)
     if style == "time":
-        return dates.format_time(value, "short", locale=locale)
+        return _plain_spaces(dates.format_time(value, "short", locale=locale))
     if style == "second":
-        return dates.format_datetime(value, "medium", locale=locale)
+        return _plain_spaces(dates.format_datetime(value, "medium", locale=locale))
     if style != "minute":
         raise ValueError(f"unknown moment style {style!r}; use one of {MOMENT_STYLES}")
-    return (
+    return _plain_spaces(
         str(locale.datetime_formats["medium"])
         .replace("{1}", dates.format_date(value, "medium", locale=locale))
         .replace("{0}", dates.format_time(value, "short", locale=locale))
     )
+
+
+def _plain_spaces(text: str) -> str:
+    """CLDR writes a narrow no-break space before "PM": a plain space copies, pastes and
+    searches as people expect (and prints in every font)."""
+    return text.replace("\u202f", " ")
 
 
 @contextmanager
@@ -372,10 +387,8 @@ def init_app(app: Flask) -> None:
         )
     tag = configured.replace("-", "_").split(".")[0]
     if "_" in tag:  # keep a region Babel knows: it decides how numbers are written
-        try:
+        with suppress(ValueError, UnknownLocaleError):
             language = str(Locale.parse(tag))
-        except (ValueError, UnknownLocaleError):
-            pass
     app.config["LANGUAGE"] = language
     app.config["BABEL_DEFAULT_LOCALE"] = language
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)

@@ -31,7 +31,15 @@ from ssp.drugchecking import trends
 from ssp.drugchecking.models import Alert, AlertStatus, DrugCheck, Finding, Outcome
 from ssp.errors import RuleError
 from ssp.extensions import db
-from ssp.i18n import _, _l, current_language, force_locale, format_day, format_moment
+from ssp.i18n import (
+    _,
+    _l,
+    current_language,
+    force_locale,
+    format_day,
+    format_moment,
+    program_name,
+)
 from ssp.security import Role
 from ssp.staff.models import Site, User
 from ssp.textinput import has_refused_characters
@@ -169,7 +177,7 @@ def short_text(alert: Alert, today: dt.date | None = None) -> ShortText:
     )
     text = _(
         "Drug alert from %(program)s, %(date)s: %(alert)s",
-        program=config["PROGRAM_NAME"],
+        program=program_name(),
         date=date,
         alert=body,
     )
@@ -878,13 +886,13 @@ def flyer_content(alert: Alert, today: dt.date | None = None):
             _(
                 "Issued %(date)s by %(program)s",
                 date=full_date(issued),
-                program=config["PROGRAM_NAME"],
+                program=program_name(),
             ),
             _("This alert runs until %(date)s.", date=full_date(alert.expires_on)),
         ),
         url=(config.get("ALERT_PUBLIC_URL") or "").strip() or None,
         scan=_("Scan for more:"),
-        author=config["PROGRAM_NAME"],
+        author=program_name(),
         issued=issued,
         language=current_language(),
     )

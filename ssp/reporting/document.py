@@ -61,6 +61,10 @@ def parameter_lines(parameters: dict[str, str]) -> list[tuple[str, str]]:
         name = PARAMETER_NAMES.get(key) or key.replace("_", " ").capitalize()
         if key == "language" and value:
             value = f"{language_name(value)} ({value})"
+        elif key == "sections" and value:
+            from ssp.reporting.funders import SECTIONS
+
+            value = ", ".join(str(SECTIONS.get(part) or part) for part in value.split(", "))
         lines.append((name, value))
     return lines
 

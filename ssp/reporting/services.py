@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from ssp.errors import RuleError
 from ssp.extensions import db
-from ssp.i18n import _, current_language, supported
+from ssp.i18n import _, current_language, program_name, supported
 from ssp.reporting.archive import archive_context, archive_report
 from ssp.reporting.builder import ArchiveContext, ProfileSettings, build_document
 from ssp.reporting.csv_export import render_csv
@@ -101,7 +101,7 @@ def settings_for(profile: FunderProfile) -> ProfileSettings:
         name=profile.name,
         funder_name=profile.funder_name,
         grant_number=profile.grant_number,
-        program_name=profile.program_name or current_app.config["PROGRAM_NAME"],
+        program_name=profile.program_name or program_name(),
         sections=tuple(profile.sections),
         threshold=profile.threshold,
         fiscal_year_start=profile.fiscal_year_start or 7,

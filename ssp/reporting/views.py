@@ -174,7 +174,8 @@ def generate():
     flash(
         _(
             "Report for %(period)s archived as %(file)s.",
-            period=made.document.period_label,
+            # in the reader's language (the report itself may be in its funder's)
+            period=parse_period(made.document.period_key).label,
             file=Path(made.report.path).name,
         ),
         "success",

@@ -198,9 +198,7 @@ def test_sign_in_is_throttled_per_address(tmp_path, app):
     refused = browser.post("/sign-in", {}).get_data(as_text=True)
     assert "Too many attempts" in refused
     assert "per 1 minute" not in refused  # the limiter's own words are not for people
-    spanish = browser.post(
-        "/sign-in", {}, headers={"Accept-Language": "es"}
-    ).get_data(as_text=True)
+    spanish = browser.post("/sign-in", {}, headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert 'lang="es"' in spanish and "minute" not in spanish
     with limited.app_context():
         from ssp.extensions import db
