@@ -358,7 +358,7 @@ def test_the_command_line_speaks_the_language_of_ssp_language(app, lab, monkeypa
         ]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "Resultado 1 registrado: vendida como pressed pill, 2 pruebas." in result.output
+    assert "Resultado 1 registrado: muestra vendida como pressed pill, 2 pruebas." in result.output
     bad = runner.invoke(
         args=["drug-check", "add", "--as", "nobody", "--sold-as", "heroin", "--form", "pill",
               "--test", "Fentanyl test strip=positive", "--site", "Main Street"]
