@@ -164,6 +164,15 @@ class ReportDocument:
     # The language the words are written in ("en", "es"); the writers print in it.
     language: str = "en"
 
+    def title(self) -> str:
+        """The report's title, as the PDF's metadata and the HTML twin's <title> give it."""
+        return _(
+            "%(program)s: %(period)s report to %(funder)s",
+            program=self.program_name,
+            period=self.period_label,
+            funder=self.funder_name,
+        )
+
     def symbols_note(self) -> str:
         """What "<T", "*" and (where printed) "†" mean, in one sentence each."""
         t = self.threshold

@@ -271,12 +271,7 @@ def context(document: ReportDocument) -> dict:
     contact = document.parameters.get("contact") or ""
     audit = document.audit
     return {
-        "title": _(
-            "%(program)s: %(period)s report to %(funder)s",
-            program=document.program_name,
-            period=document.period_label,
-            funder=document.funder_name,
-        ),
+        "title": document.title(),
         "language": document.language,
         "document": document,
         "generated": day(generated),

@@ -692,12 +692,7 @@ def _narrative(document: ReportDocument) -> list:
 def metadata(document: ReportDocument) -> dict[str, str]:
     """The PDF's document information (the program is the author), and its language."""
     return {
-        "title": _(
-            "%(program)s: %(period)s report to %(funder)s",
-            program=document.program_name,
-            period=document.period_label,
-            funder=document.funder_name,
-        ),
+        "title": document.title(),
         "author": document.program_name,
         "subject": _("De-identified aggregate report, %(period)s", period=document.period_label),
         "creator": "ssp",

@@ -8,8 +8,8 @@ import pytest
 from ssp.i18n import recording_missing
 from tests.conftest import Browser
 from tests.i18n.spanish import english_left
+from tests.test_access import ROLES, _url
 
-ROLES = ("front_desk", "manager", "admin")
 SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es-MX,es;q=0.9,en;q=0.5"}
 # Pages that are not HTML for people (they are checked for a status under 500 only).
 NOT_PAGES = {"static", "outreach.service_worker", "dashboard.health"}
@@ -34,13 +34,6 @@ def _world(factory) -> None:
     factory.referral(participant, user_id=1)
     for role in ROLES:
         factory.user(role.replace("_", ""), role, site_id=site)
-
-
-def _url(app, rule) -> str:
-    from flask import url_for
-
-    with app.test_request_context():
-        return url_for(rule.endpoint, **{arg: 1 for arg in rule.arguments})
 
 
 def _report(problems: dict, what: str) -> None:
