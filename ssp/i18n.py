@@ -84,11 +84,17 @@ def language_choices() -> list[tuple[str, str]]:
     return [(code, language_name(code)) for code in available_languages()]
 
 
+def _tag(code: str) -> str:
+    """A language tag as Babel writes it, from a browser's (es-MX) or a locale's
+    (es_MX.UTF-8@euro) spelling: es_MX."""
+    return code.replace("-", "_").split(".")[0].split("@")[0]
+
+
 def supported(code: str | None) -> str | None:
     """``code`` (or its language part, ``es_MX`` → ``es``) if the app speaks it."""
     if not code:
         return None
-    code = code.replace("-", "_").split(".")[0].split("@")[0]
+    code = _tag(code)
     languages = available_languages()
     if code in languages:
         return code
@@ -111,8 +117,7 @@ def with_region(code: str) -> str:
     """The locale to write in for a language the app speaks: the region the reader asked
     for when Babel knows it (``es-MX`` writes 30,300 where ``es`` writes 30.300), else the
     program's region for that language (``LANGUAGE = "es_US"``), else none."""
-    tag = code.replace("-", "_").split(".")[0].split("@")[0]
-    base, _, region = tag.partition("_")
+    base, _, region = _tag(code).partition("_")
     base = base.lower()
     if region:
         try:
@@ -385,7 +390,7 @@ def init_app(app: Flask) -> None:
             + ", ".join(available_languages())
             + ' (with a region if you like, e.g. "es_US").'
         )
-    tag = configured.replace("-", "_").split(".")[0]
+    tag = _tag(configured)
     if "_" in tag:  # keep a region Babel knows: it decides how numbers are written
         with suppress(ValueError, UnknownLocaleError):
             language = str(Locale.parse(tag))
