@@ -64,6 +64,7 @@ class WriterQueue:
     """
 
     _queues: dict[str, WriterQueue] = {}
+    _by_name: dict[str, WriterQueue] = {}  # as the connection names the file
     _queues_lock = threading.Lock()
 
     def __init__(self, path: str, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
@@ -77,11 +78,15 @@ class WriterQueue:
     @classmethod
     def for_database(cls, database: str) -> WriterQueue:
         """The queue for a database file (one per file and process)."""
+        queue = cls._by_name.get(database)  # every write asks: no file system call
+        if queue is not None:
+            return queue
         path = os.path.realpath(database) + ".writers"  # one file, however it is named
         with cls._queues_lock:
             queue = cls._queues.get(path)
             if queue is None:
                 queue = cls._queues[path] = cls(path)
+            cls._by_name[database] = queue
             return queue
 
     def acquire(self) -> None:

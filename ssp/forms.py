@@ -16,7 +16,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ssp.errors import RuleError
-from ssp.i18n import _, _l
+from ssp.i18n import _, _l, wtforms_messages
 from ssp.textinput import MESSAGE, has_refused_characters
 
 
@@ -51,6 +51,9 @@ class Form(FlaskForm):
             if formdata is _Auto and posted_json and _is_submitted():
                 return json_form_data()
             return super().wrap_formdata(form, formdata)
+
+        def get_translations(self, form):
+            return wtforms_messages
 
     def validate(self, extra_validators=None) -> bool:
         refused = []

@@ -247,6 +247,30 @@ _ = gettext
 _l = lazy_gettext
 
 
+@cache
+def _wtforms_catalogue(locale: str) -> Any:
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsMessages:
+    """WTForms' own messages ("Not a valid integer value.") in the current language.
+
+    Flask-WTF reads WTForms' catalogue from disk once per request; each language's is
+    read here once per process (forms are built on every desk save)."""
+
+    def gettext(self, string: str) -> str:
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+wtforms_messages = WTFormsMessages()
+
+
 def program_name(name: str | None = None) -> str:
     """The program's name (``PROGRAM_NAME``, or ``name``) as shown: the default name in
     the reader's language, a program's own as written."""

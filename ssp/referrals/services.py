@@ -8,11 +8,12 @@ manager or admin may correct a status in any direction. Every change is kept in
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ssp.audit import record, record_active
 from ssp.config import ConfigError
@@ -493,7 +494,7 @@ def open_follow_ups(participant_id: int) -> list[FollowUp]:
                 FollowUp.participant_id == participant_id, FollowUp.status == FollowUpStatus.OPEN
             )
             .order_by(FollowUp.due_on, FollowUp.id)
-            .options(selectinload(FollowUp.referral))
+            .options(joinedload(FollowUp.referral))  # one query: it runs on every visit save
         )
     )
 
@@ -729,6 +730,25 @@ def close_stale_follow_ups(
         )
     db.session.flush()
     return follow_ups
+
+
+#: How often a desk's visit save also looks for follow-ups to close, per process. They
+#: go stale by the day, so looking on every save (about a tenth of the save's time) finds
+#: nothing new; the worklist's own writes and `ssp close-stale-follow-ups` look every time.
+SWEEP_EVERY_SECONDS = 300.0
+_sweep_clock = time.monotonic
+
+
+def close_stale_follow_ups_when_due(*, sparing_participant_id: int | None = None) -> None:
+    """``close_stale_follow_ups`` at most once every SWEEP_EVERY_SECONDS in this process
+    (the first save after start-up always looks)."""
+    state = current_app.extensions.setdefault("ssp_follow_up_sweep", {})
+    started = _sweep_clock()
+    last = state.get("at")
+    if last is not None and started - last < SWEEP_EVERY_SECONDS:
+        return
+    close_stale_follow_ups(sparing_participant_id=sparing_participant_id)
+    state["at"] = started
 
 
 # --- the referrals list (managers and admins) -------------------------------------------

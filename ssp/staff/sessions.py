@@ -22,7 +22,7 @@ from flask import current_app, flash, g, jsonify, redirect, request, session, ur
 from flask_login import current_user, logout_user
 from sqlalchemy import DateTime, ForeignKey, String, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 
 from ssp import timeutil
 from ssp.audit import record
@@ -121,6 +121,7 @@ def find(token: str) -> StaffSession | None:
     return db.session.scalar(
         select(StaffSession)
         .join(User, User.id == StaffSession.user_id)
+        .options(contains_eager(StaffSession.user))  # the account in the same query
         .where(
             StaffSession.token_hash == _digest(token),
             StaffSession.ended_at.is_(None),

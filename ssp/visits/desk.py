@@ -19,7 +19,7 @@ from ssp.extensions import db
 from ssp.i18n import _l
 from ssp.referrals.services import (
     ReferralError,
-    close_stale_follow_ups,
+    close_stale_follow_ups_when_due,
     make_referral,
     record_outcome,
 )
@@ -52,6 +52,7 @@ class DeskResult:
     """
 
     visit: Visit | None = None
+    visit_id: int | None = None  # read before the commit, which expires the visit
     already_saved: bool = False
     problems: list[RuleError] = field(default_factory=list)
 
@@ -62,11 +63,9 @@ class DeskResult:
 
 def save_desk_visit(entry: DeskEntry, user: User) -> DeskResult:
     """Record the visit with its referral and follow-up answers, committed together, or
-    nothing at all. A form sent twice (a double click, a retry) finds its first save."""
-    if entry.submission_key:
-        earlier = services.visit_by_submission_key(entry.submission_key)
-        if earlier is not None:
-            return DeskResult(visit=earlier, already_saved=True)
+    nothing at all. A form sent twice (a double click, a retry) finds its first save:
+    the visit's unique submission key refuses the second, so the common case (a form
+    sent once) needs no look-up first."""
     # The rows just read (sites, items, the participant) are only checked; a follow-up
     # and its referral are changed, so they are read again inside the write transaction.
     changing = [follow_up for follow_up, _ in entry.outcomes]
@@ -93,23 +92,31 @@ def save_desk_visit(entry: DeskEntry, user: User) -> DeskResult:
         for follow_up, outcome in entry.outcomes:
             record_outcome(follow_up, outcome, user=user)
         # The desk's saves keep the worklist true: follow-ups nobody could reach for
-        # too long close (never this participant's: they are here now).
-        close_stale_follow_ups(sparing_participant_id=entry.participant_id)
+        # too long close (never this participant's: they are here now), looked for
+        # every few minutes.
+        close_stale_follow_ups_when_due(sparing_participant_id=entry.participant_id)
+        saved = DeskResult(visit=visit, visit_id=visit.id)
         db.session.commit()
-    except VisitProblems as refused:
+    except (VisitProblems, VisitError, ReferralError, IntegrityError) as refused:
         db.session.rollback()
-        return DeskResult(problems=list(refused.problems))
-    except VisitError as error:
-        db.session.rollback()
-        return DeskResult(problems=[error])
-    except ReferralError as error:
-        db.session.rollback()
-        return DeskResult(problems=[RuleError(str(error), f"referral.{error.field or ''}")])
-    except IntegrityError:
-        db.session.rollback()
-        if entry.submission_key:
-            earlier = services.visit_by_submission_key(entry.submission_key)
-            if earlier is not None:  # the same form, submitted twice at once
-                return DeskResult(visit=earlier, already_saved=True)
-        return DeskResult(problems=[RuleError(str(CHANGED_MEANWHILE))])
-    return DeskResult(visit=visit)
+        # Sent before and saved then (a retry after the rules changed, or two at once).
+        earlier = _saved_before(entry.submission_key)
+        return earlier or DeskResult(problems=_problems(refused))
+    return saved
+
+
+def _saved_before(submission_key: str | None) -> DeskResult | None:
+    earlier = services.visit_by_submission_key(submission_key) if submission_key else None
+    if earlier is None:
+        return None
+    return DeskResult(visit=earlier, visit_id=earlier.id, already_saved=True)
+
+
+def _problems(refused: Exception) -> list[RuleError]:
+    if isinstance(refused, VisitProblems):
+        return list(refused.problems)
+    if isinstance(refused, ReferralError):
+        return [RuleError(str(refused), f"referral.{refused.field or ''}")]
+    if isinstance(refused, VisitError):
+        return [refused]
+    return [RuleError(str(CHANGED_MEANWHILE))]  # a row changed under the save

@@ -388,7 +388,7 @@ def _sync_stock(
                     supply_item_id=key[1],
                     delta=delta,
                     reason=MovementReason.DISTRIBUTION,
-                    visit_id=visit.id,
+                    visit=visit,
                     user_id=user.id,
                     occurred_at=moved_at,
                     note=note,
@@ -431,8 +431,8 @@ def record_visit(
     )
     _apply(visit, details, now)
     db.session.add(visit)
-    db.session.flush()  # the visit's id, for its movements and its audit event
     _sync_stock(visit, user, now, new=True)
+    db.session.flush()  # visit, items and movements at once: the visit's id, for its audit
     backdated = now - visit.occurred_at > dt.timedelta(hours=1)
     record(
         "visit_recorded",

@@ -114,14 +114,11 @@ REFERRAL_FIELDS = {
 }
 
 
-def _saved(visit: Visit):
+def _saved(visit_id: int, walk_in: bool):
     """Back to the search box, which says what was saved and links to correct it. No
     code in the message: flashes travel in the (signed, not encrypted) cookie."""
-    flash(
-        _("Anonymous walk-in visit saved.") if visit.participant_id is None else _("Visit saved."),
-        "success",
-    )
-    return redirect(url_for("dashboard.index", saved=visit.id), 303)
+    flash(_("Anonymous walk-in visit saved.") if walk_in else _("Visit saved."), "success")
+    return redirect(url_for("dashboard.index", saved=visit_id), 303)
 
 
 def _show_problems(form, problems) -> None:
@@ -160,7 +157,7 @@ def _save_new(form, participant: Participant | None):
         current_user._get_current_object(),
     )
     if result.saved:
-        return _saved(result.visit)
+        return _saved(result.visit_id, walk_in=participant is None)
     _show_problems(form, result.problems)
     return None
 

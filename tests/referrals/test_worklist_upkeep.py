@@ -152,6 +152,33 @@ def test_saving_closes_stale_follow_ups_but_spares_the_person_at_hand(app, world
     assert event.user_id == world["desk"]  # whose save it rode along with
 
 
+def test_visit_saves_look_for_stale_follow_ups_every_few_minutes(app, world, factory, monkeypatch):
+    from ssp.referrals import services
+    from tests.visits.test_record_visit import _form
+
+    clock = [1000.0]
+    monkeypatch.setattr(services, "_sweep_clock", lambda: clock[0])
+    first = _referral(app, factory, world, "jo", days_ago=90)
+    desk = _browser(app, "desk1")
+
+    def save_visit() -> None:
+        url = f"/participants/{world['ana']}/visits/new"
+        data = _form(desk, url)
+        data[f"item_{world['syringe']}"] = "10"
+        assert desk.post(url, data).status_code == 303
+
+    save_visit()  # the first save after start-up looks
+    assert _follow_up_of(app, first).status == FollowUpStatus.UNREACHABLE
+    second = _referral(app, factory, world, "ma", days_ago=90)
+    clock[0] += services.SWEEP_EVERY_SECONDS - 1
+    save_visit()  # too soon to look again
+    assert _follow_up_of(app, second).status == FollowUpStatus.OPEN
+    clock[0] += 1
+    save_visit()
+    assert _follow_up_of(app, second).status == FollowUpStatus.UNREACHABLE
+    assert len(_events(app, "follow_up_closed_automatically")) == 2
+
+
 def test_automatic_closing_can_be_turned_off_and_a_bad_setting_stops_the_app(
     app, world, factory, tmp_path
 ):

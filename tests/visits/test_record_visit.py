@@ -143,6 +143,30 @@ def test_double_submit_creates_one_visit(app, desk):
     assert _counts(app)[0] == 2
 
 
+def test_a_form_sent_again_after_its_item_was_retired_finds_its_first_save(app, desk):
+    """A retry (the browser's back and resend) after the rules changed: the visit is
+    saved already, so the answer is that save, not the new rule's refusal."""
+    from ssp.supplies.models import SupplyItem
+
+    ids = desk.ids
+    url = f"/participants/{ids['participant']}/visits/new"
+    data = _form(desk, url)
+    data[f"item_{ids['syringe']}"] = "10"
+    first = desk.post(url, data)
+    assert first.status_code == 303
+    with app.app_context():
+        db.session.get(SupplyItem, ids["syringe"]).active = False
+        db.session.commit()
+    again = desk.post(url, data)
+    assert again.status_code == 303 and again.location == first.location
+    assert _counts(app) == (1, 1, 0, 1)
+    # A new form naming the retired item is refused, and says why.
+    data = _form(desk, url)
+    data[f"item_{ids['syringe']}"] = "10"
+    refused = desk.post(url, data)
+    assert refused.status_code == 422 and _counts(app)[0] == 1
+
+
 def test_same_as_last_time_prefills_the_last_counted_visit(app, desk, factory):
     ids = desk.ids
     factory.visit(
