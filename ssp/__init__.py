@@ -23,8 +23,14 @@ def resource_dir(name: str) -> Path:
     return installed if installed.is_dir() else PACKAGE_DIR.parent / name
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app; ``config`` (for tests) replaces the config file and is applied last."""
+def create_app(config: Mapping[str, Any] | None = None, *, views: bool = True) -> Flask:
+    """Build the app; ``config`` (for tests) replaces the config file and is applied last.
+
+    ``views=False`` builds the app a command needs: the models, database, languages and
+    commands, but no pages (their views and forms import most of the package, about half
+    a second that a cron job's `ssp report` need not pay). :func:`register_views` adds
+    them later, before the app serves.
+    """
     # Imported here, not at the top: `ssp --help` loads this package and must stay quick.
     from ssp import database  # noqa: F401  (installs the SQLite connection listeners)
     from ssp.config import load_config
@@ -42,15 +48,47 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_url_converters(app)
     register_input_checks(app)
     register_extensions(app)
-    register_blueprints(app)
+    if views:  # in the order the request hooks have always run
+        register_migrations(app)
+        register_rate_limits(app)
+    register_models()
     register_security(app)
     register_static_assets(app)
     register_error_handlers(app)
     register_template_helpers(app)
-    register_view_audit(app)
+    if views:
+        register_views(app)
     register_commands(app)
     register_proxy_fix(app)
     return app
+
+
+def register_views(app: Flask) -> None:
+    """The pages: every feature's blueprint and the audit of pages that show codes (once;
+    for an app built with ``views=False``, before it serves a request)."""
+    if app.extensions.get("ssp_views"):
+        return
+    register_migrations(app)
+    register_rate_limits(app)
+    register_blueprints(app)
+    register_view_audit(app)
+    app.extensions["ssp_views"] = True
+
+
+def register_models() -> None:
+    """Import every model, so the mappers and the schema are complete without the views
+    (which import them too)."""
+    from ssp import audit  # noqa: F401
+    from ssp.drugchecking import models as drug_checking  # noqa: F401
+    from ssp.imports import models as imports  # noqa: F401
+    from ssp.outreach import models as outreach  # noqa: F401
+    from ssp.participants import models as participants  # noqa: F401
+    from ssp.referrals import models as referrals  # noqa: F401
+    from ssp.reporting import models as reporting  # noqa: F401
+    from ssp.staff import models as staff  # noqa: F401
+    from ssp.staff import passkeys, sessions, throttle, two_step  # noqa: F401
+    from ssp.supplies import models as supplies  # noqa: F401
+    from ssp.visits import models as visits  # noqa: F401
 
 
 def register_languages(app: Flask) -> None:
@@ -96,24 +134,14 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the extension objects to this app."""
+    """Bind the extension objects every app needs to this app."""
     from ssp import database
-    from ssp.extensions import csrf, db, limiter, login_manager, migrate
+    from ssp.extensions import csrf, db, login_manager
     from ssp.i18n import _l
 
     db.init_app(app)
     database.register_request_phases(app)  # first hook: before anything queries
-    from ssp.participants.code_search import include_name
-
-    migrate.init_app(
-        app,
-        db,
-        directory=str(resource_dir("migrations")),
-        render_as_batch=True,
-        include_name=include_name,  # the code-search indexes are not in the models
-    )
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "staff.sign_in"
     login_manager.login_message = _l("Please sign in to continue.")
@@ -122,21 +150,58 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
 
+def register_migrations(app: Flask) -> None:
+    """Flask-Migrate and the migrations directory (``app.extensions["migrate"]``), once:
+    with the pages, and for the commands that migrate or check the schema."""
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate
+
+    from ssp.extensions import db
+    from ssp.participants.code_search import include_name
+
+    Migrate(
+        app,
+        db,
+        directory=str(resource_dir("migrations")),
+        render_as_batch=True,
+        include_name=include_name,  # the code-search indexes are not in the models
+    )
+
+
+def register_rate_limits(app: Flask) -> None:
+    """The sign-in rate limiter, once."""
+    if "limiter" in app.extensions:
+        return
+    from ssp.ratelimit import limiter
+
+    limiter.init_app(app)
+
+
 def register_blueprints(app: Flask) -> None:
-    """Mount each feature's blueprint (importing it also registers its models)."""
-    from ssp import audit  # noqa: F401  (model registration)
+    """Mount each feature's blueprint, its routes imported first (a package imports no
+    views of its own, so its models load without them)."""
     from ssp.dashboard import bp as dashboard_bp
+    from ssp.dashboard import views as _dashboard  # noqa: F401  (the routes)
     from ssp.drugchecking.alert_views import alerts_bp
     from ssp.drugchecking.views import bp as drugchecking_bp
     from ssp.evaluation.views import bp as evaluation_bp
     from ssp.imports.views import bp as imports_bp
     from ssp.outreach.views import bp as outreach_bp
     from ssp.participants import bp as participants_bp
+    from ssp.participants import views as _participants  # noqa: F401
     from ssp.referrals import bp as referrals_bp
+    from ssp.referrals import views as _referrals  # noqa: F401
     from ssp.reporting import bp as reporting_bp
+    from ssp.reporting import views as _reporting  # noqa: F401
+    from ssp.staff import account_views, audit_views  # noqa: F401
     from ssp.staff import bp as staff_bp
+    from ssp.staff import views as _staff  # noqa: F401
     from ssp.supplies import bp as supplies_bp
+    from ssp.supplies import stock_views  # noqa: F401
+    from ssp.supplies import views as _supplies  # noqa: F401
     from ssp.visits import bp as visits_bp
+    from ssp.visits import views as _visits  # noqa: F401
 
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(staff_bp)
@@ -201,11 +266,12 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """The app's click commands (also reachable as ``flask --app ssp ...``)."""
-    from ssp.cli import app_commands, database_group
+    from ssp.cli import LazyDatabaseGroup, app_commands
 
     for command in app_commands:
         app.cli.add_command(command)
-    app.cli.add_command(database_group())  # replaces Flask-Migrate's, adding reference data
+    # Replaces Flask-Migrate's, adding reference data; Alembic loads when a db command runs.
+    app.cli.add_command(LazyDatabaseGroup())
     from ssp.drugchecking.cli import drug_check_commands
     from ssp.imports.cli import import_commands
     from ssp.outreach.cli import outreach_commands

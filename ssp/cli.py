@@ -88,16 +88,28 @@ def _speaking() -> Iterator[None]:
         yield
 
 
-def _create_app_for_cli() -> Flask:
-    from ssp import create_app
+#: The commands that need the pages too; every other command runs without importing
+#: the views (`ssp report` in a cron job starts half a second sooner).
+COMMANDS_WITH_PAGES = frozenset({"serve", "quickstart", "routes", "shell"})
 
+
+def _create_app_for_cli() -> Flask:
+    from ssp import create_app, register_migrations
+
+    ctx = click.get_current_context(silent=True)
+    names = []  # the command and the groups it is in, innermost first
+    while ctx is not None:
+        names.append(ctx.command.name if ctx.command is not None else None)
+        ctx = ctx.parent
     try:
-        app = create_app()
+        app = create_app(views=not names or names[0] in COMMANDS_WITH_PAGES)
+        if "db" in names:  # Flask-Migrate's commands read its settings from the app
+            register_migrations(app)
     except ConfigError as error:
         # NoAppException without a click context prints as one "Error: ..." line.
         raise NoAppException(str(error)) from None
-    # However the command was found, its pooled connections close when it ends.
     ctx = click.get_current_context(silent=True)
+    # However the command was found, its pooled connections close when it ends.
     if ctx is not None:
         ctx.find_root().call_on_close(lambda: _release_connections(app))
     return app
@@ -135,11 +147,13 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
     """
     from contextlib import nullcontext
 
+    from ssp import register_views
     from ssp.backup import ServingLock
     from ssp.database import WalCheckpointer
     from ssp.dbstatus import app_database_problem
     from ssp.extensions import db
 
+    register_views(app)  # whichever way the app was built
     with app.app_context():  # its messages in the command's language
         problem = app_database_problem(app)
         if problem:
@@ -352,6 +366,7 @@ def _set_up_database(app: Flask, password: str | None) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
+    from ssp import register_migrations
     from ssp.extensions import db
     from ssp.security import Role, password_problem
     from ssp.staff import services as staff
@@ -362,6 +377,7 @@ def _set_up_database(app: Flask, password: str | None) -> None:
         if problem:
             raise click.ClickException(_("Admin password refused: %(problem)s", problem=problem))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_migrations(app)
     upgrade(directory=app.extensions["migrate"].directory)
     click.echo(_("Database ready: %(url)s", url=db.engine.url.render_as_string(hide_password=True)))
 
@@ -1135,15 +1151,19 @@ class SspGroup(FlaskGroup):
                 message = explain_failure(error, app.config["SQLALCHEMY_DATABASE_URI"])
             raise click.ClickException(message) from None
 
+    def _load_plugin_commands(self) -> None:
+        """No commands from other packages' ``flask.commands`` entry points: the one
+        installed (Flask-Limiter's) clears limits of storage ssp does not use, and loading
+        it cost every command the limiter's import."""
+        self._loaded_plugin_commands = True
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         """The commands, without loading the app: every command of the app is on this
         group too, so `ssp --help` needs no configuration (nor prints its error)."""
-        self._load_plugin_commands()
         return sorted(self.commands)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         """Find a command; load the app first for commands that live on it."""
-        self._load_plugin_commands()
         if name not in self.commands:
             ctx.ensure_object(ScriptInfo).load_app()
         return super().get_command(ctx, name)

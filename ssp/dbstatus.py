@@ -193,7 +193,9 @@ def _first_line(message: str) -> str:
 
 def app_database_problem(app) -> str | None:
     """:func:`database_problem` for the app's own database and migrations."""
+    from ssp import register_migrations
     from ssp.extensions import db
 
+    register_migrations(app)
     with app.app_context():
         return database_problem(db.engine, app.extensions["migrate"].directory)

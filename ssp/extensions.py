@@ -1,11 +1,10 @@
-"""The Flask extensions, created here and bound to the app in ``create_app``."""
+"""The Flask extensions every app needs, created here and bound to the app in
+``create_app``. The sign-in rate limiter (ssp.ratelimit) and Flask-Migrate are bound only
+where pages are served or migrations run: a command like `ssp report` loads neither."""
 
 from __future__ import annotations
 
-from flask import request
-from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -27,13 +26,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _client_address() -> str:
-    """The client's address (after ProxyFix, when the app runs behind a proxy)."""
-    return request.remote_addr or "unknown"
-
-
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=_client_address)

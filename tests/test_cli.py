@@ -99,6 +99,36 @@ def test_quickstart_sets_everything_up_and_keeps_it_on_a_second_run(tmp_path):
     assert _counts(url) == {"users": 1, "sites": 1, "supply_items": len(DEFAULT_CATALOGUE)}
 
 
+def test_a_report_from_the_command_line_loads_no_pages(tmp_path):
+    """`ssp report` (a cron job) builds the app without its views, Alembic or the rate
+    limiter: they cost a fresh process about a quarter of a second."""
+    instance = tmp_path / "instance"
+    ready = run(["quickstart", "--no-serve"], SSP_INSTANCE_PATH=str(instance), **FAST)
+    assert ready.exit_code == 0, ready.output
+    script = (
+        "import sys\n"
+        "from ssp.cli import main\n"
+        "try:\n"
+        "    main(['report', '--period', '2026-10'])\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "heavy = ('ssp.visits.views', 'ssp.participants.views', 'ssp.staff.views',\n"
+        "         'ssp.reporting.views', 'ssp.dashboard.views', 'alembic', 'flask_limiter')\n"
+        "print('LOADED', [m for m in heavy if m in sys.modules])\n"
+    )
+    result = subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-c", script],
+        env=process_environ(SSP_INSTANCE_PATH=str(instance)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Archived " in result.stdout
+    assert "LOADED []" in result.stdout, result.stdout
+
+
 def test_quickstart_prints_a_generated_password_once(tmp_path):
     instance = tmp_path / "instance"
     result = run(["quickstart", "--no-serve"], SSP_INSTANCE_PATH=str(instance), **FAST)

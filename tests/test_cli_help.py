@@ -44,6 +44,8 @@ def test_the_top_help_lists_every_command_without_a_config(tmp_path):
     listed = result.output.split("Commands:", 1)[1]
     for name in ("db", "outreach", "quickstart", "serve", "report", "audit"):
         assert f"\n  {name} " in listed, name
+    # No commands from other packages' entry points (Flask-Limiter's "limiter").
+    assert "\n  limiter " not in listed
     assert "SECRET_KEY" not in result.output
 
 

@@ -11,6 +11,3 @@ def _search_form() -> dict:
     from ssp.participants.forms import SearchForm
 
     return {"search_form": SearchForm}
-
-
-from ssp.participants import views  # noqa: E402,F401  (registers the routes)

@@ -11,6 +11,3 @@ def _check_settings(state) -> None:
     from ssp.referrals.services import close_after_days
 
     close_after_days(state.app.config)
-
-
-from ssp.referrals import views  # noqa: E402,F401  (registers the routes)

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("reporting", __name__)
-
-from ssp.reporting import views  # noqa: E402,F401  (registers the routes)

@@ -20,9 +20,10 @@ from sqlalchemy import select
 
 from ssp import timeutil
 from ssp.database import reads_first
-from ssp.extensions import db, limiter, login_manager
+from ssp.extensions import db, login_manager
 from ssp.forms import ConfirmForm, require_confirmed_post, save, show_rule_error
 from ssp.i18n import LANGUAGE_COOKIE, _, _l, ngettext
+from ssp.ratelimit import limiter
 from ssp.security import Role, public, role_required, safe_next_url
 from ssp.staff import bp, passkeys, services, sessions, throttle, two_step
 from ssp.staff.forms import (

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("supplies", __name__)
-
-from ssp.supplies import stock_views, views  # noqa: E402,F401  (registers the routes)

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("visits", __name__)
-
-from ssp.visits import views  # noqa: E402,F401  (registers the routes)
