@@ -11,6 +11,7 @@ from flask import abort, flash, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
 from werkzeug.datastructures import ImmutableMultiDict
+from wtforms import SelectField as WTFormsSelectField
 from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -66,6 +67,28 @@ class Form(FlaskForm):
         for field in refused:
             field.errors = [*field.errors, str(MESSAGE)]
         return valid and not refused
+
+
+#: WTForms' own message, translated by its catalogue (``self.gettext``), not ours.
+NOT_A_CHOICE = "Not a valid choice."
+
+
+class SelectField(WTFormsSelectField):
+    """WTForms' select, with the posted value checked against the choices without
+    rebuilding every option (WTForms makes two objects an option to check one value;
+    the visit form, posted all day, has a dozen selects)."""
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors or not self.validate_choice or self.choices is None:
+            super().pre_validate(form)
+            return
+        try:
+            values = [choice.value for choice in self.choices]
+        except AttributeError:  # choices not given as SelectChoice: WTForms' own check
+            super().pre_validate(form)
+            return
+        if not any(self.coerce(value) == self.data for value in values):
+            raise ValidationError(self.invalid_choice_message or self.gettext(NOT_A_CHOICE))
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -23,9 +22,6 @@ from ssp.extensions import db
 from ssp.i18n import _l, lazy_pgettext
 from ssp.staff.models import Site, User
 from ssp.timeutil import utcnow
-
-if TYPE_CHECKING:
-    from ssp.visits.models import Visit
 
 #: Category labels, looked up when shown (choices built at import time use these).
 CATEGORY_LABELS = {
@@ -175,6 +171,3 @@ class StockMovement(db.Model):
     counterpart_site: Mapped[Site | None] = relationship(foreign_keys=[counterpart_site_id])
     supply_item: Mapped[SupplyItem] = relationship()
     user: Mapped[User | None] = relationship()
-    # Set instead of visit_id on a new visit's movements: they are then written in the
-    # same flush as the visit, which gets its id there.
-    visit: Mapped[Visit | None] = relationship("Visit")

@@ -10,14 +10,13 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
-    SelectField,
     StringField,
     SubmitField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ssp.forms import Form, SaneDate, optional_int, record_id
+from ssp.forms import Form, SaneDate, SelectField, optional_int, record_id
 from ssp.i18n import _l
 from ssp.referrals.forms import (
     CATEGORY_CHOICES,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from ssp.audit import record
@@ -266,26 +266,39 @@ def _kind(value) -> VisitKind:
         raise VisitError(_("Choose how the participant was reached."), "kind") from None
 
 
-def _apply(
-    visit: Visit, details: VisitDetails, now: dt.datetime, *, correcting: bool = False
-) -> None:
-    """Check ``details`` and write them onto ``visit`` (items and services replaced);
-    raises VisitProblems naming every rule broken, and then writes nothing.
+@dataclass(frozen=True)
+class _Checked:
+    """A visit's values once every rule has passed."""
+
+    site: Site
+    kind: VisitKind
+    occurred_at: dt.datetime
+    syringes_collected: int
+    secondary_reach: int
+    items: list[tuple[SupplyItem, ItemLine]]
+    services: dict[Service, int]
+
+
+def _check(details: VisitDetails, now: dt.datetime, correcting: Visit | None = None) -> _Checked:
+    """Check ``details``; raises VisitProblems naming every rule broken.
 
     When ``correcting`` an existing visit, values left as they were are not checked
     again: a manager can fix one number on an old visit whose site, items or date would
     no longer be accepted for a new one.
     """
     problems = _Problems()
-    site = problems.check(_checked_site, details.site_id, visit.site_id if correcting else None)
+    site = problems.check(_checked_site, details.site_id, correcting and correcting.site_id)
     kind = problems.check(_kind, details.kind)
     same_time = (
-        correcting
+        correcting is not None
         and details.occurred_at is not None
-        and abs(as_utc(details.occurred_at) - as_utc(visit.occurred_at)) < dt.timedelta(minutes=1)
+        and abs(as_utc(details.occurred_at) - as_utc(correcting.occurred_at))
+        < dt.timedelta(minutes=1)
     )
     occurred_at = (
-        visit.occurred_at if same_time else problems.check(_check_time, details.occurred_at, now)
+        correcting.occurred_at
+        if same_time
+        else problems.check(_check_time, details.occurred_at, now)
     )
     config = current_app.config
     collected = problems.check(
@@ -302,7 +315,7 @@ def _apply(
         "secondary_reach",
         _("People reached through this participant"),
     )
-    kept = {line.supply_item_id: line.quantity for line in visit.items} if correcting else {}
+    kept = {line.supply_item_id: line.quantity for line in correcting.items} if correcting else {}
     items = _checked_items(details.items, problems, kept)
     services = _checked_services(details.services, problems)
     problems.raise_any()
@@ -311,26 +324,78 @@ def _apply(
         services[Service.OVERDOSE_REVERSAL_REPORTED] = max(
             services.get(Service.OVERDOSE_REVERSAL_REPORTED, 0), 1
         )
+    return _Checked(site, kind, occurred_at, collected, reach, items, services)
 
-    visit.site_id = site.id
-    visit.kind = kind
-    visit.occurred_at = occurred_at
-    visit.syringes_collected = collected
-    visit.secondary_reach = reach
+
+def _write_fields(visit: Visit, checked: _Checked) -> None:
+    visit.site_id = checked.site.id
+    visit.kind = checked.kind
+    visit.occurred_at = checked.occurred_at
+    visit.syringes_collected = checked.syringes_collected
+    visit.secondary_reach = checked.secondary_reach
+
+
+def _apply(
+    visit: Visit, details: VisitDetails, now: dt.datetime, *, correcting: bool = False
+) -> None:
+    """Check ``details`` and write them onto ``visit`` (items and services replaced);
+    raises VisitProblems naming every rule broken, and then writes nothing."""
+    checked = _check(details, now, visit if correcting else None)
+    _write_fields(visit, checked)
     # Lines kept are updated in place: replacing them would insert the new row before
     # deleting the old one, against the (visit, item) and (visit, service) unique keys.
     old_items = {line.supply_item_id: line for line in visit.items}
     visit.items = [
         _updated(old_items.get(item.id), quantity=line.quantity, reason=line.reason)
         or VisitItem(supply_item_id=item.id, quantity=line.quantity, reason=line.reason)
-        for item, line in items
+        for item, line in checked.items
     ]
     old_services = {line.service: line for line in visit.services}
     visit.services = [
         _updated(old_services.get(service), count=count)
         or VisitService(service=service, count=count)
-        for service, count in services.items()
+        for service, count in checked.services.items()
     ]
+
+
+def _insert_lines(visit: Visit, checked: _Checked, user: User) -> None:
+    """A new (flushed) visit's items, services and stock movements, one multi-row INSERT
+    each: nothing refers to their ids, and the ORM would write them a row at a time on
+    SQLite (to read each id back)."""
+    items = [
+        {
+            "visit_id": visit.id,
+            "supply_item_id": item.id,
+            "quantity": line.quantity,
+            "reason": line.reason,
+        }
+        for item, line in checked.items
+    ]
+    if items:
+        db.session.execute(insert(VisitItem), items)
+        db.session.execute(
+            insert(StockMovement),
+            [
+                {
+                    "site_id": visit.site_id,
+                    "supply_item_id": item.id,
+                    "delta": -line.quantity,
+                    "reason": MovementReason.DISTRIBUTION,
+                    "visit_id": visit.id,
+                    "user_id": user.id,
+                    "occurred_at": visit.occurred_at,  # a new visit's movements: its time
+                }
+                for item, line in sorted(checked.items, key=lambda pair: pair[0].id)
+            ],
+        )
+    if checked.services:
+        db.session.execute(
+            insert(VisitService),
+            [
+                {"visit_id": visit.id, "service": service, "count": count}
+                for service, count in checked.services.items()
+            ],
+        )
 
 
 def _updated(row, **values):
@@ -352,27 +417,22 @@ def visit_problems(details: VisitDetails, now: dt.datetime | None = None) -> lis
     return []
 
 
-def _sync_stock(
-    visit: Visit, user: User, now: dt.datetime, note: str | None = None, *, new: bool = False
-) -> None:
-    """Add the movements that make the visit's stock effect match what it handed out.
+def _sync_stock(visit: Visit, user: User, now: dt.datetime, note: str | None = None) -> None:
+    """Add the movements that make a corrected or voided visit's stock effect match what
+    it handed out (a new visit's are written with it, by ``_insert_lines``).
 
-    A ``new`` visit has no movements yet, so there is nothing to read first. A visit
-    imported from a spreadsheet without taking its supplies from stock never moves stock,
-    corrected or voided: today's shelves were counted after it.
+    A visit imported from a spreadsheet without taking its supplies from stock never
+    moves stock, corrected or voided: today's shelves were counted after it.
     """
-    if not new and _imported_without_stock(visit):
+    if _imported_without_stock(visit):
         return
     current: dict[tuple[int, int], int] = defaultdict(int)
-    if not new:
-        for site_id, item_id, total in db.session.execute(
-            select(
-                StockMovement.site_id, StockMovement.supply_item_id, func.sum(StockMovement.delta)
-            )
-            .where(StockMovement.visit_id == visit.id)
-            .group_by(StockMovement.site_id, StockMovement.supply_item_id)
-        ):
-            current[(site_id, item_id)] = int(total)
+    for site_id, item_id, total in db.session.execute(
+        select(StockMovement.site_id, StockMovement.supply_item_id, func.sum(StockMovement.delta))
+        .where(StockMovement.visit_id == visit.id)
+        .group_by(StockMovement.site_id, StockMovement.supply_item_id)
+    ):
+        current[(site_id, item_id)] = int(total)
     wanted: dict[tuple[int, int], int] = defaultdict(int)
     if not visit.voided:
         for line in visit.items:
@@ -388,7 +448,7 @@ def _sync_stock(
                     supply_item_id=key[1],
                     delta=delta,
                     reason=MovementReason.DISTRIBUTION,
-                    visit=visit,
+                    visit_id=visit.id,
                     user_id=user.id,
                     occurred_at=moved_at,
                     note=note,
@@ -423,16 +483,17 @@ def record_visit(
     now = now or utcnow()
     if participant_id is not None and db.session.get(Participant, participant_id) is None:
         raise VisitError(_("That participant is not on record."))
+    checked = _check(details, now)
     visit = Visit(
         participant_id=participant_id,
         user_id=user.id,
         created_at=now,
         submission_key=submission_key or None,
     )
-    _apply(visit, details, now)
+    _write_fields(visit, checked)
     db.session.add(visit)
-    _sync_stock(visit, user, now, new=True)
-    db.session.flush()  # visit, items and movements at once: the visit's id, for its audit
+    db.session.flush()  # the visit's id (a resent form's key is refused here)
+    _insert_lines(visit, checked, user)
     backdated = now - visit.occurred_at > dt.timedelta(hours=1)
     record(
         "visit_recorded",
@@ -442,8 +503,8 @@ def record_visit(
         detail={
             "participant_id": participant_id,
             "site_id": visit.site_id,
-            "items": len(visit.items),
-            "services": len(visit.services),
+            "items": len(checked.items),
+            "services": len(checked.services),
             **({"backdated_to": visit.occurred_at.isoformat()} if backdated else {}),
         },
     )

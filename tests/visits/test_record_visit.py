@@ -116,9 +116,10 @@ def test_nothing_is_written_when_any_part_fails(app, desk, monkeypatch):
     import ssp.visits.services as visit_services
 
     def broken(*args, **kwargs):
-        raise RuntimeError("disk full while writing stock movements")
+        raise RuntimeError("disk full while writing the audit event")
 
-    monkeypatch.setattr(visit_services, "_sync_stock", broken)
+    # The last write of a visit: its items, services and stock movements are written.
+    monkeypatch.setattr(visit_services, "record", broken)
     ids = desk.ids
     data = _form(desk, f"/participants/{ids['participant']}/visits/new")
     data[f"item_{ids['syringe']}"] = "10"
