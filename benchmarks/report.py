@@ -11,7 +11,8 @@ month itself are archived once (as a program that regenerates a month would have
 the timed report is audited against the archive. Prints wall times, peak memory, the
 ratio, and the audit's cells, counts to protect, solver calls and time; then the last
 complete fiscal year's whole report, and its queries by part (its months, the year, the
-year compared with).
+year compared with); last, ``ssp report`` for the month from the command line, as a cron
+job runs it (a fresh process each time), against the whole report in-process.
 """
 
 from __future__ import annotations
@@ -156,12 +157,18 @@ def measure(url: str, month: str | None, runs: int) -> None:
             fiscal_times.append(time.perf_counter() - started)
         fiscal_audit = fiscal_document.audit
         phases = _fiscal_phases(fiscal, settings)
+        command_line = _command_line(url, period.key, runs)
     print(f"[{dialect}] report for {period.key}, median of {runs} runs")
     print(f"  bare aggregate queries : {statistics.median(bare):.3f} s")
     print(
         f"  whole report (PDF, CSV): {statistics.median(full):.3f} s  ({len(pdf):,} bytes of PDF)"
     )
     print(f"  ratio whole / bare     : {statistics.median(full) / statistics.median(bare):.2f}")
+    print(
+        f"  `ssp report` (command) : {statistics.median(command_line):.3f} s, a fresh process"
+        f" each run, {statistics.median(command_line) / statistics.median(full):.2f} times"
+        " the whole report in-process"
+    )
     print(
         f"  disclosure audit       : {audit.seconds:.3f} s in {audit.solves} solver calls; "
         f"{audit.cells} cells, {audit.targets} counts to protect, {audit.small} small, "
@@ -215,6 +222,47 @@ def _fiscal_phases(fiscal, settings) -> dict[str, float]:
     phases["the year compared with, and its months"] = time.perf_counter() - started
     db.session.rollback()
     return phases
+
+
+def _command_line(url: str, period_key: str, runs: int) -> list[float]:
+    """``ssp report --period`` as the monthly cron job runs it, ``runs`` times, each a
+    fresh process; the archive is left as it was (the runs' reports removed)."""
+    import shutil
+    import tempfile
+
+    from sqlalchemy import delete, func, select
+
+    from ssp.extensions import db
+    from ssp.reporting.models import Report
+
+    newest = db.session.scalar(select(func.max(Report.id))) or 0
+    db.session.rollback()
+    archive = tempfile.mkdtemp(prefix="ssp-bench-cli-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_")}
+    env.update(
+        SSP_SQLALCHEMY_DATABASE_URI=url,
+        SSP_SECRET_KEY="benchmark-secret-key-0123456789",  # noqa: S106
+        SSP_REPORTS_DIR=archive,
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+    )
+    script = Path(sys.executable).with_name("ssp")
+    ssp = [str(script)] if script.exists() else [sys.executable, "-m", "ssp.cli"]
+    times = []
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(  # noqa: S603 (our own command)
+                [*ssp, "report", "--period", period_key],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            times.append(time.perf_counter() - started)
+    finally:
+        db.session.execute(delete(Report).where(Report.id > newest))
+        db.session.commit()
+        shutil.rmtree(archive, ignore_errors=True)
+    return times
 
 
 def _archive_once(period) -> int:
