@@ -47,7 +47,23 @@ def _app(url: str):
     )
 
 
-def prepare(url: str, visits: int, participants: int, months: int) -> None:
+def _add_sites(count: int) -> int:
+    """At least ``count`` active sites (a network of programs), before seeding; the
+    seed spreads its visits over every active site. Returns how many were added."""
+    from sqlalchemy import func, select
+
+    from ssp.extensions import db
+    from ssp.staff.models import Site, SiteKind
+
+    have = db.session.scalar(select(func.count()).select_from(Site).where(Site.active))
+    kinds = [SiteKind.FIXED, SiteKind.MOBILE, SiteKind.OUTREACH, SiteKind.SATELLITE]
+    for number in range(have + 1, count + 1):
+        db.session.add(Site(name=f"Network site {number}", kind=kinds[number % 4], active=True))
+    db.session.flush()
+    return max(0, count - have)
+
+
+def prepare(url: str, visits: int, participants: int, months: int, sites: int = 0) -> None:
     """Migrate and seed the database when it holds fewer visits than asked."""
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
@@ -74,6 +90,7 @@ def prepare(url: str, visits: int, participants: int, months: int) -> None:
                     autocommit.execute(text("VACUUM"))
             return
         started = time.perf_counter()
+        added = _add_sites(sites)
         result = seed(
             participants=participants, visits=visits - have, months=months, seed_value=2026
         )
@@ -84,6 +101,7 @@ def prepare(url: str, visits: int, participants: int, months: int) -> None:
             f"seeded {result.visits:,} visits, {result.participants:,} participants, "
             f"{result.visit_items:,} items, {result.stock_movements:,} stock movements "
             f"in {elapsed:.1f} s ({result.visits / elapsed:,.0f} visits/s)"
+            + (f"; {added} sites added first" if added else "")
         )
         db.engine.dispose()
 
@@ -292,6 +310,9 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--participants", type=int, default=50_000)
     parser.add_argument("--months", type=int, default=60)
+    parser.add_argument(
+        "--sites", type=int, default=0, help="at least this many sites (a network of programs)"
+    )
     parser.add_argument("--month", help="YYYY-MM (default: last month)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
@@ -302,7 +323,7 @@ def main() -> None:
         return
     if args.database_url.startswith("sqlite:///"):
         Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    prepare(args.database_url, args.visits, args.participants, args.months)
+    prepare(args.database_url, args.visits, args.participants, args.months, args.sites)
     command = [
         sys.executable,
         __file__,
