@@ -102,6 +102,9 @@ def check_feature_settings(app: Flask) -> None:
     """Validate settings that belong to a feature, so a bad one stops the app at start."""
     from ssp.config import ConfigError
     from ssp.participants.codes import DEFAULT_SCHEME, check_scheme
+    from ssp.referrals.services import close_after_days
+
+    close_after_days(app.config)  # a bad FOLLOW_UP_CLOSE_AFTER_DAYS: not at the first save
 
     scheme = app.config.get("PARTICIPANT_CODE_SCHEME") or DEFAULT_SCHEME
     try:
@@ -160,6 +163,7 @@ def register_migrations(app: Flask) -> None:
     from ssp.extensions import db
     from ssp.participants.code_search import include_name
 
+    ours = app.cli.commands.get("db")  # Flask-Migrate adds its own `db` group: keep ssp's
     Migrate(
         app,
         db,
@@ -167,6 +171,8 @@ def register_migrations(app: Flask) -> None:
         render_as_batch=True,
         include_name=include_name,  # the code-search indexes are not in the models
     )
+    if ours is not None:
+        app.cli.add_command(ours)
 
 
 def register_rate_limits(app: Flask) -> None:

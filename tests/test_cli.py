@@ -129,6 +129,27 @@ def test_a_report_from_the_command_line_loads_no_pages(tmp_path):
     assert "LOADED []" in result.stdout, result.stdout
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["close-stale-follow-ups"], ["report", "--period", "2026-10"], ["db", "current"]],
+    ids=" ".join,
+)
+def test_a_bad_feature_setting_stops_every_command_in_one_line(tmp_path, command):
+    """The commands build the app without its pages; its settings are checked all the
+    same (FOLLOW_UP_CLOSE_AFTER_DAYS was checked when the referrals' pages registered)."""
+    instance = tmp_path / "instance"
+    ready = run(["quickstart", "--no-serve"], SSP_INSTANCE_PATH=str(instance), **FAST)
+    assert ready.exit_code == 0, ready.output
+    result = CliRunner().invoke(
+        main,
+        command,
+        env=_clean_environ(SSP_INSTANCE_PATH=str(instance), SSP_FOLLOW_UP_CLOSE_AFTER_DAYS="sixty"),
+    )
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert result.output.startswith("Error: FOLLOW_UP_CLOSE_AFTER_DAYS"), result.output
+    assert "Traceback" not in result.output
+
+
 def test_quickstart_prints_a_generated_password_once(tmp_path):
     instance = tmp_path / "instance"
     result = run(["quickstart", "--no-serve"], SSP_INSTANCE_PATH=str(instance), **FAST)

@@ -53,3 +53,17 @@ def test_every_command_of_the_app_is_on_the_command_line_itself(app):
     """A command only the app registers needs the app (and its secret key) to be found,
     so its --help fails without a config: each must be on `main` too."""
     assert set(app.cli.commands) <= set(main.commands), set(app.cli.commands) - set(main.commands)
+
+
+def test_the_command_app_keeps_its_own_db_group_when_migrations_load(tmp_path):
+    """Flask-Migrate adds its own `db` group when bound; ssp's (which also loads the
+    reference data after an upgrade) stays, however late the binding comes."""
+    from ssp import create_app, register_migrations
+    from ssp.cli import LazyDatabaseGroup
+    from tests.conftest import app_config
+
+    app = create_app(app_config(tmp_path), views=False)
+    assert "migrate" not in app.extensions
+    register_migrations(app)
+    assert "migrate" in app.extensions
+    assert isinstance(app.cli.commands["db"], LazyDatabaseGroup)
