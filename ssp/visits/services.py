@@ -411,7 +411,7 @@ def visit_problems(details: VisitDetails, now: dt.datetime | None = None) -> lis
     """Every rule a new visit with ``details`` would break, without writing anything (the
     desk's form shows them beside its own checks, all after one save)."""
     try:
-        _apply(Visit(), details, now or utcnow())
+        _check(details, now or utcnow())
     except VisitProblems as refused:
         return refused.problems
     return []
