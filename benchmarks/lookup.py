@@ -33,31 +33,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    if args.database_url.startswith("sqlite:///"):
-        Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
-    from ssp import create_app
+    from benchmarks.benchapp import DESK, ensure_desk, migrated_app
     from ssp.demo import seed
     from ssp.extensions import db
     from ssp.participants.models import Participant
-    from ssp.staff import services as staff
-    from tests.conftest import PASSWORD, Browser
+    from tests.conftest import Browser
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": args.database_url,
-            "SECRET_KEY": "benchmark-key-0123456789",
-            "TESTING": True,
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_HASH_MEMORY_KIB": 8,
-            "PASSWORD_HASH_TIME_COST": 1,
-            "PASSWORD_HASH_PARALLELISM": 1,
-        }
-    )
+    app = migrated_app(args.database_url)
+
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
         have = db.session.scalar(select(func.count()).select_from(Participant))
         if have < args.participants:
             started = time.perf_counter()
@@ -72,11 +58,7 @@ def main() -> None:
                 f"seeded {args.participants - have:,} participants in "
                 f"{time.perf_counter() - started:.1f} s"
             )
-        if staff.user_by_username("bench.desk") is None:
-            staff.create_user(
-                username="bench.desk", password=PASSWORD, role="front_desk", site_id=None
-            )
-            db.session.commit()
+        ensure_desk()
         if db.engine.dialect.name == "postgresql":
             # As autovacuum would have by now on a running program: statistics, and the
             # visibility map that lets a scan read the code index alone.
@@ -87,7 +69,7 @@ def main() -> None:
         dialect = db.engine.dialect.name
     rng = random.Random(11)  # noqa: S311 (picking test codes)
     browser = Browser(app.test_client())
-    browser.sign_in("bench.desk")
+    browser.sign_in(DESK)
     browser.get("/")
     timings: dict[str, list[float]] = {"exact": [], "prefix": [], "partial": [], "typeahead": []}
     for _ in range(args.requests):

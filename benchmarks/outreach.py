@@ -29,9 +29,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=500)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from flask_migrate import upgrade
-
-    from ssp import create_app
+    from benchmarks.benchapp import migrated_app
     from ssp.extensions import db
     from ssp.outreach import sealing
     from ssp.staff import services as staff
@@ -39,19 +37,8 @@ def main() -> None:
     from tests.conftest import PASSWORD, Browser
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/outreach.sqlite3"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "benchmark-key-0123456789",
-            "TESTING": True,
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_HASH_MEMORY_KIB": 8,
-            "PASSWORD_HASH_TIME_COST": 1,
-            "PASSWORD_HASH_PARALLELISM": 1,
-        }
-    )
+    app = migrated_app(url)
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
         load_default_catalogue()
         site = staff.create_site(name=f"Street team {secrets.token_hex(3)}", kind="outreach")
         user = staff.create_user(

@@ -43,12 +43,9 @@ def main() -> None:  # noqa: PLR0915 (a script: prepare, measure, print)
     parser.add_argument("--profile", help="write cProfile statistics of one more round here")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    if args.database_url.startswith("sqlite:///"):
-        Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
-    from ssp import create_app
+    from benchmarks.benchapp import DESK, ensure_desk, migrated_app
     from ssp.demo import seed
     from ssp.extensions import db
     from ssp.participants.models import Participant
@@ -59,21 +56,11 @@ def main() -> None:  # noqa: PLR0915 (a script: prepare, measure, print)
     from ssp.supplies.models import SupplyCategory, SupplyItem
     from ssp.timeutil import program_zone, utcnow
     from ssp.visits.models import Visit
-    from tests.conftest import PASSWORD, Browser
+    from tests.conftest import Browser
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": args.database_url,
-            "SECRET_KEY": "benchmark-key-0123456789",
-            "TESTING": True,
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_HASH_MEMORY_KIB": 8,
-            "PASSWORD_HASH_TIME_COST": 1,
-            "PASSWORD_HASH_PARALLELISM": 1,
-        }
-    )
+    app = migrated_app(args.database_url)
+
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
         have = db.session.scalar(select(func.count()).select_from(Visit))
         if have < args.visits:
             started = time.perf_counter()
@@ -85,12 +72,8 @@ def main() -> None:  # noqa: PLR0915 (a script: prepare, measure, print)
             )
             db.session.commit()
             print(f"seeded {args.visits - have:,} visits in {time.perf_counter() - started:.1f} s")
-        if staff.user_by_username("bench.desk") is None:
-            staff.create_user(
-                username="bench.desk", password=PASSWORD, role="front_desk", site_id=None
-            )
-            db.session.commit()
-        desk = staff.user_by_username("bench.desk")
+        ensure_desk()
+        desk = staff.user_by_username(DESK)
         site_id = db.session.scalar(select(Site.id).where(Site.active).order_by(Site.id))
         catalogue = list(
             db.session.scalars(select(SupplyItem).where(SupplyItem.active).order_by(SupplyItem.id))
@@ -132,7 +115,7 @@ def main() -> None:  # noqa: PLR0915 (a script: prepare, measure, print)
         ]
 
     browser = Browser(app.test_client())
-    browser.sign_in("bench.desk")
+    browser.sign_in(DESK)
     browser.get("/")
     queue = iter(chosen)
 
