@@ -98,9 +98,10 @@ def _create_app_for_cli() -> Flask:
 
     ctx = click.get_current_context(silent=True)
     names = []  # the command and the groups it is in, innermost first
-    while ctx is not None:
-        names.append(ctx.command.name if ctx.command is not None else None)
-        ctx = ctx.parent
+    outer = ctx
+    while outer is not None:
+        names.append(outer.command.name if outer.command is not None else None)
+        outer = outer.parent
     try:
         app = create_app(views=not names or names[0] in COMMANDS_WITH_PAGES)
         if "db" in names:  # Flask-Migrate's commands read its settings from the app
@@ -108,7 +109,6 @@ def _create_app_for_cli() -> Flask:
     except ConfigError as error:
         # NoAppException without a click context prints as one "Error: ..." line.
         raise NoAppException(str(error)) from None
-    ctx = click.get_current_context(silent=True)
     # However the command was found, its pooled connections close when it ends.
     if ctx is not None:
         ctx.find_root().call_on_close(lambda: _release_connections(app))

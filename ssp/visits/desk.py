@@ -25,7 +25,6 @@ from ssp.referrals.services import (
 )
 from ssp.staff.models import User
 from ssp.visits import services
-from ssp.visits.models import Visit
 from ssp.visits.services import VisitDetails, VisitError, VisitProblems
 
 CHANGED_MEANWHILE = _l(
@@ -47,18 +46,18 @@ class DeskEntry:
 
 @dataclass
 class DeskResult:
-    """What became of a save: the visit (new, or the one this same form saved before),
-    or the refusals, each naming its service field ("referral.<field>" for the referral's).
+    """What became of a save: the visit's id (new, or the one this same form saved
+    before; read before the commit, which expires the row), or the refusals, each naming
+    its service field ("referral.<field>" for the referral's).
     """
 
-    visit: Visit | None = None
-    visit_id: int | None = None  # read before the commit, which expires the visit
+    visit_id: int | None = None
     already_saved: bool = False
     problems: list[RuleError] = field(default_factory=list)
 
     @property
     def saved(self) -> bool:
-        return self.visit is not None
+        return self.visit_id is not None
 
 
 def save_desk_visit(entry: DeskEntry, user: User) -> DeskResult:
@@ -95,7 +94,7 @@ def save_desk_visit(entry: DeskEntry, user: User) -> DeskResult:
         # too long close (never this participant's: they are here now), looked for
         # every few minutes.
         close_stale_follow_ups_when_due(sparing_participant_id=entry.participant_id)
-        saved = DeskResult(visit=visit, visit_id=visit.id)
+        saved = DeskResult(visit_id=visit.id)
         db.session.commit()
     except (VisitProblems, VisitError, ReferralError, IntegrityError) as refused:
         db.session.rollback()
@@ -109,7 +108,7 @@ def _saved_before(submission_key: str | None) -> DeskResult | None:
     earlier = services.visit_by_submission_key(submission_key) if submission_key else None
     if earlier is None:
         return None
-    return DeskResult(visit=earlier, visit_id=earlier.id, already_saved=True)
+    return DeskResult(visit_id=earlier.id, already_saved=True)
 
 
 def _problems(refused: Exception) -> list[RuleError]:
