@@ -25,7 +25,8 @@ from itertools import accumulate, chain, combinations, count
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from ssp.extensions import db
 from ssp.participants.models import Gender, Participant, RaceEthnicity, Substance
@@ -271,24 +272,36 @@ class _BulkWriter:
         self._driver = connection.connection.driver_connection
         self._postgresql = connection.dialect.name == "postgresql"
         self._cache_size: int | None = None
+        self._checks_deferred = False
+        self._written: dict[str, _Table] = {}
         self.time: Callable[[dt.datetime], Any] = _as_is if self._postgresql else _sqlite_time
         self.day: Callable[[dt.date], Any] = _as_is if self._postgresql else _sqlite_day
 
     def __enter__(self) -> _BulkWriter:
-        """Ready for a big load (SQLite: a bigger page cache on this connection)."""
-        if not self._postgresql:
+        """Ready for a big load: on SQLite a bigger page cache on this connection; on
+        PostgreSQL, where the role may, the foreign keys checked once at the end instead
+        of row by row (see ``_check_foreign_keys``)."""
+        if self._postgresql:
+            self._checks_deferred = _skip_row_by_row_checks()
+        else:
             self._cache_size = self._driver.execute("PRAGMA cache_size").fetchone()[0]
             self._driver.execute(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
         return self
 
-    def __exit__(self, *_exc_info: object) -> None:
-        """Put the connection's page cache back as it was (it goes back to the pool)."""
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc_info: object) -> None:
+        """Put the connection back as it was (it goes back to the pool); after a load whose
+        foreign keys were not checked row by row, check them all now."""
         if self._cache_size is not None:
             self._driver.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+        if self._checks_deferred:
+            db.session.execute(text("SET LOCAL session_replication_role = origin"))
+            if exc_type is None:
+                _check_foreign_keys(self._written.values())
 
     def write(self, table: _Table, rows: list[tuple]) -> None:
         """Add ``rows`` to ``table``."""
         if rows:
+            self._written[table.name] = table
             (self._copy if self._postgresql else self._insert)(table, rows)
 
     def _copy(self, table: _Table, rows: list[tuple]) -> None:
@@ -311,6 +324,45 @@ class _BulkWriter:
                     cursor.executemany(statement, _flat_chunks(part, per_statement))
         finally:
             cursor.close()
+
+
+class SeedError(Exception):
+    """The synthetic data would break the database's rules; nothing of it is kept."""
+
+
+def _skip_row_by_row_checks() -> bool:
+    """PostgreSQL checks each row's foreign keys as it arrives (a trigger per row and
+    key), which is most of a big load's time. A superuser's session can leave those
+    triggers out (``session_replication_role = replica``, until the transaction ends or
+    ``origin`` is set); the keys are then checked in bulk at the end. Returns whether it
+    could; any other role loads row by row, as before."""
+    try:
+        with db.session.begin_nested():
+            db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    except DBAPIError:
+        return False  # not permitted: the savepoint is rolled back, nothing changed
+    return True
+
+
+def _check_foreign_keys(tables: Iterable[_Table]) -> None:
+    """Every foreign key of the tables loaded, checked in one query each (an anti-join
+    over the whole table, which PostgreSQL answers with a hash join): a row pointing
+    nowhere refuses the load with SeedError, and the caller's transaction is rolled back."""
+    for table in tables:
+        child = table.model.__table__
+        for key in child.foreign_key_constraints:
+            referred = key.referred_table.alias("referred")
+            pairs = [(element.parent, referred.c[element.column.name]) for element in key.elements]
+            pointing = [column.is_not(None) for column, _ in pairs]
+            found = exists().where(*[target == column for column, target in pairs])
+            orphan = select(*[column for column, _ in pairs]).where(*pointing, ~found).limit(1)
+            row = db.session.execute(orphan).first()
+            if row is not None:
+                names = ", ".join(column.name for column, _ in pairs)
+                raise SeedError(
+                    f"{child.name}.{names} = {tuple(row)} points at no row of "
+                    f"{key.referred_table.name}; nothing was kept"
+                )
 
 
 def _insert_statement(table: _Table, rows: int) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ssp.extensions import db
+from ssp.visits.models import VisitItem
+from tests.conftest import on_postgresql
 from tests.test_cli import FAST, run
 
 
@@ -155,3 +159,47 @@ def test_seeded_values_are_stored_as_sqlalchemy_stores_them(app):
         # And the ORM reads them as the app does.
         visit = db.session.scalars(select(Visit).where(Visit.participant_id.is_not(None))).first()
         assert visit.items and visit.participant.created_at <= visit.occurred_at
+
+
+needs_postgresql = pytest.mark.skipif(
+    not on_postgresql(), reason="PostgreSQL's bulk load; SQLite checks each row as it goes"
+)
+
+
+@needs_postgresql
+def test_a_bulk_load_checks_every_foreign_key_and_refuses_a_row_pointing_nowhere(app):
+    """On PostgreSQL the seed leaves out the row-by-row key checks (it runs as a role that
+    may); the keys are then checked in bulk, so a row pointing nowhere still stops it."""
+    from ssp.demo import VISIT_ITEMS, SeedError, _BulkWriter, seed
+    from ssp.supplies.models import SupplyItem
+
+    with app.app_context():
+        seed(participants=0, visits=0, months=1)
+        db.session.commit()
+        item_id = db.session.scalar(select(SupplyItem.id))
+        orphan = r"visit_items\.visit_id = \(987654321,\)"
+        with pytest.raises(SeedError, match=orphan), _BulkWriter() as writer:
+            writer.write(VISIT_ITEMS, [(987654321, 987654321, item_id, 1, None)])
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(VisitItem)) == 0
+
+
+@needs_postgresql
+def test_after_a_bulk_load_the_transaction_checks_keys_row_by_row_again(app):
+    """The checks are left out for the load only: what the same transaction writes next
+    is refused at once when it points nowhere."""
+    from ssp.demo import seed
+
+    with app.app_context():
+        result = seed(participants=20, visits=200, months=2, seed_value=4)
+        assert result.visits == 200
+        role = db.session.execute(text("SHOW session_replication_role")).scalar()
+        assert role == "origin"
+        with pytest.raises(IntegrityError):
+            db.session.execute(
+                text(
+                    "INSERT INTO visit_items (visit_id, supply_item_id, quantity)"
+                    " VALUES (-5, -5, 1)"
+                )
+            )
+        db.session.rollback()
