@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, union_all, update
 
 from ssp.audit import record
 from ssp.errors import RuleError
@@ -54,18 +54,22 @@ class Match:
 
 
 def find_by_code(raw_code: str) -> Participant | None:
-    """The participant with exactly this code, or with it as an alias (after a merge)."""
+    """The participant with exactly this code, or with it as an alias (after a merge);
+    one query for both, their own code first."""
     code = normalise_code(raw_code)
     if not code:
         return None
-    participant = db.session.scalar(select(Participant).where(Participant.code == code))
-    if participant is not None:
-        return participant
-    return db.session.scalar(
+    own = select(Participant.id.label("participant_id"), literal(0).label("rank"))
+    alias = select(ParticipantAlias.participant_id, literal(1))
+    found = union_all(
+        own.where(Participant.code == code), alias.where(ParticipantAlias.code == code)
+    ).subquery()
+    return db.session.scalars(
         select(Participant)
-        .join(ParticipantAlias, ParticipantAlias.participant_id == Participant.id)
-        .where(ParticipantAlias.code == code)
-    )
+        .join(found, found.c.participant_id == Participant.id)
+        .order_by(found.c.rank)
+        .limit(1)
+    ).first()
 
 
 def _escape_like(text: str) -> str:
@@ -88,32 +92,40 @@ def search_partial(raw_code: str, limit: int = 20) -> list[Match]:
     if not text:
         return []
     # By index where there is one (ssp.participants.code_search); else every code is
-    # read, from the narrow unique index on code, not the wide table.
-    best = (
-        select(Participant.id)
+    # read, from the narrow unique index on code, not the wide table. Codes and earlier
+    # codes (aliases) in one query: the best of each, then their participants (one round
+    # trip on PostgreSQL, where the results page sends several).
+    own = (
+        select(
+            Participant.id.label("participant_id"),
+            Participant.code,
+            literal(0).label("rank"),
+            func.length(Participant.code).label("length"),
+        )
         .where(_containing(Participant, "participants", text))
         .order_by(func.length(Participant.code), Participant.code)
         .limit(limit)
+        .subquery()
     )
-    direct = db.session.scalars(
-        select(Participant)
-        .where(Participant.id.in_(best.scalar_subquery()))
-        .order_by(func.length(Participant.code), Participant.code)
+    earlier = (
+        select(ParticipantAlias.participant_id, ParticipantAlias.code, literal(1), literal(0))
+        .where(_containing(ParticipantAlias, "participant_aliases", text))
+        .order_by(ParticipantAlias.code)
+        .limit(limit)
+        .subquery()
+    )
+    found = union_all(select(own), select(earlier)).subquery()
+    rows = db.session.execute(
+        select(Participant, found.c.code)
+        .join(found, found.c.participant_id == Participant.id)
+        .order_by(found.c.rank, found.c.length, found.c.code)  # aliases by code alone
     ).all()
-    matches = [Match(p, p.code) for p in direct]
-    seen = {p.id for p in direct}
-    if len(matches) < limit:
-        rows = db.session.execute(
-            select(Participant, ParticipantAlias.code)
-            .join(ParticipantAlias, ParticipantAlias.participant_id == Participant.id)
-            .where(_containing(ParticipantAlias, "participant_aliases", text))
-            .order_by(ParticipantAlias.code)
-            .limit(limit)
-        ).all()
-        for participant, alias in rows:
-            if participant.id not in seen and len(matches) < limit:
-                matches.append(Match(participant, alias))
-                seen.add(participant.id)
+    matches: list[Match] = []
+    seen: set[int] = set()
+    for participant, code in rows:
+        if participant.id not in seen and len(matches) < limit:
+            matches.append(Match(participant, code))
+            seen.add(participant.id)
     # Codes that start with the text first: that is what a person typing expects.
     matches.sort(
         key=lambda m: (not m.matched_code.startswith(text), len(m.matched_code), m.matched_code)

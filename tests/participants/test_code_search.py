@@ -4,7 +4,10 @@ comparison knows it is not a model's."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, text
 
 from ssp.extensions import db
 from ssp.participants import code_search, services
@@ -38,6 +41,54 @@ def test_a_piece_of_a_code_finds_it_through_merges_and_deletes(app, factory):
         db.session.delete(person)
         db.session.commit()
         assert _found("WC00") == [] and _found("RT44") == []
+
+
+def test_codes_and_earlier_codes_are_searched_in_one_query(app, factory):
+    """Each person once (by their own code when an alias matches too), codes that start
+    with the text first, at most the limit in all; an exact code or alias in one query."""
+    own_and_alias = factory.participant("KLMN1234")
+    starts = factory.participant("LMN19999")
+    through_alias = factory.participant("QQQQ0001")
+    absorbed = [factory.participant("XLMN1777"), factory.participant("ZZLMN100")]
+    with app.app_context():
+        people = [db.session.get(Participant, i) for i in (through_alias, own_and_alias)]
+        for keep, absorb in zip(people, absorbed, strict=True):
+            services.merge(keep=keep, absorb=db.session.get(Participant, absorb))
+        db.session.commit()
+        with _statements(app) as statements:
+            matches = services.search_partial("LMN1")
+        assert [(m.participant.id, m.matched_code) for m in matches] == [
+            (starts, "LMN19999"),
+            (own_and_alias, "KLMN1234"),
+            (through_alias, "XLMN1777"),
+        ]
+        assert len(statements) == 1, statements
+        assert _found_limited("LMN1", 2) == ["LMN19999", "KLMN1234"]
+        for code, person in (("XLMN1777", through_alias), ("KLMN1234", own_and_alias)):
+            with _statements(app) as statements:
+                assert services.find_by_code(code).id == person
+            assert len(statements) == 1, statements
+        assert services.find_by_code("LMN1") is None
+
+
+def _found_limited(part: str, limit: int) -> list[str]:
+    return [match.matched_code for match in services.search_partial(part, limit)]
+
+
+@contextmanager
+def _statements(app) -> Iterator[list[str]]:
+    """The queries the app sends meanwhile (not the BEGIN of SQLite's transactions)."""
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:
+        if not sql.startswith("BEGIN"):
+            seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
 
 
 def test_short_and_unusual_pieces_still_search(app, factory):
