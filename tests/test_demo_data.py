@@ -203,3 +203,21 @@ def test_after_a_bulk_load_the_transaction_checks_keys_row_by_row_again(app):
                 )
             )
         db.session.rollback()
+
+
+@needs_postgresql
+def test_a_batch_the_sending_thread_cannot_write_fails_the_load(app):
+    """On PostgreSQL batches are sent by a second thread: what it meets reaches the caller."""
+    from psycopg.errors import CheckViolation
+
+    from ssp.demo import VISIT_ITEMS, _BulkWriter, seed
+    from ssp.supplies.models import SupplyItem
+
+    with app.app_context():
+        seed(participants=0, visits=0, months=1)
+        db.session.commit()
+        item_id = db.session.scalar(select(SupplyItem.id))
+        with pytest.raises(CheckViolation, match="quantity_positive"), _BulkWriter() as writer:
+            writer.write_batch({VISIT_ITEMS: [(1, 1, item_id, 0, None)]})  # no zero quantity
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(VisitItem)) == 0
