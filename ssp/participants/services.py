@@ -7,10 +7,22 @@ the code is never written to the audit trail or a log (it is personal data).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, literal, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 
 from ssp.audit import record
 from ssp.errors import RuleError
@@ -53,37 +65,83 @@ class Match:
         return self.matched_code != self.participant.code
 
 
+@functools.cache
+def _by_code() -> Select:
+    """A participant by their code or an earlier code (alias), their own first: built
+    once, run with the code as its parameter."""
+    code = bindparam("code", type_=String)
+    own = select(Participant.id.label("participant_id"), literal(0).label("rank"))
+    alias = select(ParticipantAlias.participant_id, literal(1))
+    found = union_all(
+        own.where(Participant.code == code), alias.where(ParticipantAlias.code == code)
+    ).subquery()
+    return (
+        select(Participant)
+        .join(found, found.c.participant_id == Participant.id)
+        .order_by(found.c.rank)
+        .limit(1)
+    )
+
+
 def find_by_code(raw_code: str) -> Participant | None:
     """The participant with exactly this code, or with it as an alias (after a merge);
     one query for both, their own code first."""
     code = normalise_code(raw_code)
     if not code:
         return None
-    own = select(Participant.id.label("participant_id"), literal(0).label("rank"))
-    alias = select(ParticipantAlias.participant_id, literal(1))
-    found = union_all(
-        own.where(Participant.code == code), alias.where(ParticipantAlias.code == code)
-    ).subquery()
-    return db.session.scalars(
-        select(Participant)
-        .join(found, found.c.participant_id == Participant.id)
-        .order_by(found.c.rank)
-        .limit(1)
-    ).first()
+    return db.session.scalars(_by_code(), {"code": code}).first()
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _containing(model, source: str, text: str):
-    """The condition "its code contains ``text``", by the search index where it helps:
-    SQLite asks its FTS5 trigram table; PostgreSQL's trigram index serves LIKE itself."""
-    uses_fts = db.session.get_bind().dialect.name == "sqlite"
-    if uses_fts and len(text) >= code_search.MIN_LENGTH and text.isalnum():
-        fts = code_search.fts_table(source)
-        return model.id.in_(select(fts.c.rowid).where(fts.c.code.like(f"%{text}%")))
-    return model.code.like(f"%{_escape_like(text)}%", escape="\\")
+def _uses_fts(text: str) -> bool:
+    """Whether the search asks SQLite's FTS5 trigram table (else LIKE, which PostgreSQL's
+    trigram index serves itself; a piece shorter than a trigram reads every code)."""
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    return sqlite and len(text) >= code_search.MIN_LENGTH and text.isalnum()
+
+
+def _containing(model, source: str, fts: bool):
+    """The condition "its code contains the ``pattern`` parameter", by index where one helps."""
+    pattern = bindparam("pattern", type_=String)
+    if fts:
+        table = code_search.fts_table(source)
+        return model.id.in_(select(table.c.rowid).where(table.c.code.like(pattern)))
+    return model.code.like(pattern, escape="\\")
+
+
+@functools.cache
+def _containing_search(fts: bool) -> Select:
+    """Codes and earlier codes (aliases) containing ``pattern`` in one query: the best
+    ``limit`` of each, with their participants. Built once for each kind of condition."""
+    limit = bindparam("limit", type_=Integer)
+    own = (
+        select(
+            Participant.id.label("participant_id"),
+            Participant.code,
+            literal(0).label("rank"),
+            func.length(Participant.code).label("length"),
+        )
+        .where(_containing(Participant, "participants", fts))
+        .order_by(func.length(Participant.code), Participant.code)
+        .limit(limit)
+        .subquery()
+    )
+    earlier = (
+        select(ParticipantAlias.participant_id, ParticipantAlias.code, literal(1), literal(0))
+        .where(_containing(ParticipantAlias, "participant_aliases", fts))
+        .order_by(ParticipantAlias.code)
+        .limit(limit)
+        .subquery()
+    )
+    found = union_all(select(own), select(earlier)).subquery()
+    return (
+        select(Participant, found.c.code)
+        .join(found, found.c.participant_id == Participant.id)
+        .order_by(found.c.rank, found.c.length, found.c.code)  # aliases by code alone
+    )
 
 
 def search_partial(raw_code: str, limit: int = 20) -> list[Match]:
@@ -93,33 +151,11 @@ def search_partial(raw_code: str, limit: int = 20) -> list[Match]:
         return []
     # By index where there is one (ssp.participants.code_search); else every code is
     # read, from the narrow unique index on code, not the wide table. Codes and earlier
-    # codes (aliases) in one query: the best of each, then their participants (one round
-    # trip on PostgreSQL, where the results page sends several).
-    own = (
-        select(
-            Participant.id.label("participant_id"),
-            Participant.code,
-            literal(0).label("rank"),
-            func.length(Participant.code).label("length"),
-        )
-        .where(_containing(Participant, "participants", text))
-        .order_by(func.length(Participant.code), Participant.code)
-        .limit(limit)
-        .subquery()
-    )
-    earlier = (
-        select(ParticipantAlias.participant_id, ParticipantAlias.code, literal(1), literal(0))
-        .where(_containing(ParticipantAlias, "participant_aliases", text))
-        .order_by(ParticipantAlias.code)
-        .limit(limit)
-        .subquery()
-    )
-    found = union_all(select(own), select(earlier)).subquery()
-    rows = db.session.execute(
-        select(Participant, found.c.code)
-        .join(found, found.c.participant_id == Participant.id)
-        .order_by(found.c.rank, found.c.length, found.c.code)  # aliases by code alone
-    ).all()
+    # codes in one query (one round trip on PostgreSQL, where a results page sends
+    # several).
+    fts = _uses_fts(text)
+    pattern = f"%{text}%" if fts else f"%{_escape_like(text)}%"
+    rows = db.session.execute(_containing_search(fts), {"pattern": pattern, "limit": limit})
     matches: list[Match] = []
     seen: set[int] = set()
     for participant, code in rows:

@@ -115,10 +115,12 @@ def test_the_search_asks_the_index(app, factory):
             )
             assert code_search.POSTGRESQL_INDEXES["participants"] in plan, plan
         else:
-            best = services._containing(Participant, "participants", "APH0")
+            assert services._uses_fts("APH0")
+            best = services._containing(Participant, "participants", fts=True)
             statement = (
                 db.select(Participant.id)
                 .where(best)
+                .params(pattern="%APH0%")
                 .compile(db.engine, compile_kwargs={"literal_binds": True})
             )
             plan = " ".join(
