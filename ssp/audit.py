@@ -23,6 +23,7 @@ order; on SQLite every write transaction already holds the database's write lock
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -30,7 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Integer, String, event, select, text
+from sqlalchemy import (
+    DDL,
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Select,
+    String,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssp.database import reading_only, start_writing
@@ -156,9 +168,13 @@ def _take_turn() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
 
 
+@functools.cache
+def _newest_hash() -> Select:
+    return select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)  # every write
+
+
 def _last_hash() -> str:
-    newest = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    return db.session.scalar(newest) or GENESIS
+    return db.session.scalar(_newest_hash()) or GENESIS
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ manager or admin may correct a status in any direction. Every change is kept in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Integer, Select, bindparam, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ssp.audit import record, record_active
@@ -139,9 +140,14 @@ def set_partner_active(partner: Partner, active: bool) -> None:
     record_active(partner, active, "partner")
 
 
+@functools.cache
+def _active_partners() -> Select:
+    return select(Partner).where(Partner.active).order_by(Partner.name)
+
+
 def active_partners() -> list[Partner]:
     """Partners in use, by name."""
-    return list(db.session.scalars(select(Partner).where(Partner.active).order_by(Partner.name)))
+    return list(db.session.scalars(_active_partners()))
 
 
 # --- referrals ---------------------------------------------------------------------
@@ -485,18 +491,23 @@ def cancel_follow_up(follow_up: FollowUp, *, user: User, now: dt.datetime | None
     record("follow_up_cancelled", object_type="follow_up", object_id=follow_up.id, user_id=user.id)
 
 
+@functools.cache
+def _open_follow_ups() -> Select:
+    """Built once: it runs on every visit form and save (one query, with the referral)."""
+    return (
+        select(FollowUp)
+        .where(
+            FollowUp.participant_id == bindparam("participant_id", type_=Integer),
+            FollowUp.status == FollowUpStatus.OPEN,
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .options(joinedload(FollowUp.referral))
+    )
+
+
 def open_follow_ups(participant_id: int) -> list[FollowUp]:
     """A participant's open follow-ups, soonest due first (for the banner)."""
-    return list(
-        db.session.scalars(
-            select(FollowUp)
-            .where(
-                FollowUp.participant_id == participant_id, FollowUp.status == FollowUpStatus.OPEN
-            )
-            .order_by(FollowUp.due_on, FollowUp.id)
-            .options(joinedload(FollowUp.referral))  # one query: it runs on every visit save
-        )
-    )
+    return list(db.session.scalars(_open_follow_ups(), {"participant_id": participant_id}))
 
 
 # --- the worklist --------------------------------------------------------------------

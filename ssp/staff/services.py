@@ -7,11 +7,12 @@ Each raises ``StaffError`` with a message for the person at the keyboard.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ssp import timeutil
 from ssp.audit import record, record_active
@@ -72,9 +73,14 @@ def site_by_name(name: str) -> Site | None:
     return db.session.scalar(select(Site).where(func.lower(Site.name) == name.strip().lower()))
 
 
+@functools.cache
+def _active_sites() -> Select:
+    return select(Site).where(Site.active).order_by(Site.name)  # built once: every visit form
+
+
 def active_sites() -> list[Site]:
     """Sites that are in use, by name."""
-    return list(db.session.scalars(select(Site).where(Site.active).order_by(Site.name)))
+    return list(db.session.scalars(_active_sites()))
 
 
 # --- sign-in -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import DateTime, ForeignKey, String, select, update
+from sqlalchemy import DateTime, ForeignKey, Select, String, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 
@@ -112,22 +112,29 @@ def start(user: User, now: dt.datetime | None = None) -> str:
     return token
 
 
-def find(token: str) -> StaffSession | None:
-    """The open session the cookie's token names, with its active account."""
+@functools.cache
+def _open_session_by_hash() -> Select:
+    """Built once (every request runs it): the open session with ``token_hash``, and its
+    active account in the same query."""
     from ssp.staff.models import User
 
-    if not isinstance(token, str) or not token or len(token) > 128:
-        return None
-    return db.session.scalar(
+    return (
         select(StaffSession)
         .join(User, User.id == StaffSession.user_id)
-        .options(contains_eager(StaffSession.user))  # the account in the same query
+        .options(contains_eager(StaffSession.user))
         .where(
-            StaffSession.token_hash == _digest(token),
+            StaffSession.token_hash == bindparam("token_hash", type_=String),
             StaffSession.ended_at.is_(None),
             User.active,
         )
     )
+
+
+def find(token: str) -> StaffSession | None:
+    """The open session the cookie's token names, with its active account."""
+    if not isinstance(token, str) or not token or len(token) > 128:
+        return None
+    return db.session.scalar(_open_session_by_hash(), {"token_hash": _digest(token)})
 
 
 def current() -> StaffSession | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ssp.audit import record, record_active
 from ssp.errors import RuleError
@@ -144,9 +145,14 @@ def set_item_active(item: SupplyItem, active: bool) -> None:
     record_active(item, active, "supply_item")
 
 
+@functools.cache
+def _active_items() -> Select:
+    return select(SupplyItem).where(SupplyItem.active)  # built once: every visit form
+
+
 def active_catalogue() -> list[SupplyItem]:
     """Items on the visit form, in category order, then by name."""
-    items = db.session.scalars(select(SupplyItem).where(SupplyItem.active)).all()
+    items = db.session.scalars(_active_items()).all()
     return sorted(items, key=lambda item: (CATEGORY_ORDER[item.category], item.name.lower()))
 
 
