@@ -278,14 +278,16 @@ class _BulkWriter:
         self._written: dict[str, _Table] = {}
         self._types: dict[str, list[int]] = {}
         self._sender: _Sender | None = None
+        self._load: Any = None  # PostgreSQL: the savepoint the load began at
         self.time: Callable[[dt.datetime], Any] = _as_is if self._postgresql else _sqlite_time
         self.day: Callable[[dt.date], Any] = _as_is if self._postgresql else _sqlite_day
 
     def __enter__(self) -> _BulkWriter:
         """Ready for a big load: on SQLite a bigger page cache on this connection; on
-        PostgreSQL, where the role may, the foreign keys checked once at the end instead
-        of row by row (see ``_check_foreign_keys``)."""
+        PostgreSQL a savepoint, then, where the role may, the foreign keys checked once
+        at the end instead of row by row (see ``_check_foreign_keys``)."""
         if self._postgresql:
+            self._load = db.session.begin_nested()
             self._checks_deferred = _skip_row_by_row_checks()
         else:
             self._cache_size = self._driver.execute("PRAGMA cache_size").fetchone()[0]
@@ -293,15 +295,32 @@ class _BulkWriter:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_exc_info: object) -> None:
-        """Put the connection back as it was (it goes back to the pool); after a load whose
-        foreign keys were not checked row by row, check them all now."""
-        self.wait(quietly=exc_type is not None)
-        if self._cache_size is not None:
-            self._driver.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+        """Wait for the batches still being sent; check the foreign keys a load left
+        unchecked; put the connection back as it was (it goes back to the pool). On
+        PostgreSQL a load that fails, here or in the ``with`` body, is rolled back to its
+        savepoint, with the session's setting: no row of it stays, checked or not,
+        whatever the caller does next."""
+        failed = exc_type is not None
+        try:
+            self.wait(quietly=failed)
+            if not failed:
+                self._finish_load()
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if self._cache_size is not None:
+                self._driver.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+            if failed and self._load is not None:
+                self.wait(quietly=True)  # a sender left running by an interrupted wait
+                self._load.rollback()
+
+    def _finish_load(self) -> None:
         if self._checks_deferred:
             db.session.execute(text("SET LOCAL session_replication_role = origin"))
-            if exc_type is None:
-                _check_foreign_keys(self._written.values())
+            _check_foreign_keys(self._written.values())
+        if self._load is not None:
+            self._load.commit()  # releases the savepoint; the caller's transaction goes on
 
     def write_batch(self, batch: dict[_Table, list[tuple]]) -> None:
         """Add rows to several tables, parents first. On PostgreSQL a second thread sends
@@ -319,9 +338,9 @@ class _BulkWriter:
     def wait(self, *, quietly: bool = False) -> None:
         """Until every batch is written; raises what writing one raised (unless
         ``quietly``: the caller is already failing for another reason)."""
-        sender, self._sender = self._sender, None
-        if sender is not None:
-            sender.close(quietly=quietly)
+        if self._sender is not None:
+            self._sender.close(quietly=quietly)
+            self._sender = None  # only once its thread has ended
 
     def write(self, table: _Table, rows: list[tuple]) -> None:
         """Add ``rows`` to ``table``."""
@@ -371,13 +390,15 @@ class _BulkWriter:
 
 class _Sender:
     """A thread that writes batches through a _BulkWriter, one at a time, in order; at
-    most one batch waits for it, so memory stays at two batches. After a failure it
-    drops what comes next, and ``send`` or ``close`` raises the failure."""
+    most one batch waits for it (memory holds three: the one being written, the one
+    waiting, the one being made). After a failure it drops what comes next, and ``send``
+    or ``close`` raises the failure."""
 
     def __init__(self, writer: _BulkWriter) -> None:
         self._writer = writer
         self._queue: queue.Queue[dict[_Table, list[tuple]] | None] = queue.Queue(maxsize=1)
         self._failure: BaseException | None = None
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="ssp-seed-writer", daemon=True)
         self._thread.start()
 
@@ -398,8 +419,11 @@ class _Sender:
         self._queue.put(batch)
 
     def close(self, *, quietly: bool = False) -> None:
-        """Wait for every batch; raise the failure, if any (unless ``quietly``)."""
-        self._queue.put(None)
+        """Wait for every batch (again, after an interrupted wait); raise the failure, if
+        any (unless ``quietly``)."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
         self._thread.join()
         if self._failure is not None and not quietly:
             raise self._failure
@@ -426,7 +450,19 @@ def _skip_row_by_row_checks() -> bool:
 def _check_foreign_keys(tables: Iterable[_Table]) -> None:
     """Every foreign key of the tables loaded, checked in one query each (an anti-join
     over the whole table, which PostgreSQL answers with a hash join): a row pointing
-    nowhere refuses the load with SeedError, and the caller's transaction is rolled back."""
+    nowhere refuses the load with SeedError. The other tables they point at are locked
+    against changes first (until the transaction ends), as the row-by-row checks would
+    have locked the rows pointed at, so none can go between the check and the commit."""
+    tables = list(tables)
+    loaded = {table.name for table in tables}
+    pointed_at = {
+        key.referred_table.name
+        for table in tables
+        for key in table.model.__table__.foreign_key_constraints
+    }
+    others = ", ".join(sorted(pointed_at - loaded))  # our own models' names, never input
+    if others:
+        db.session.execute(text(f"LOCK TABLE {others} IN SHARE MODE"))
     for table in tables:
         child = table.model.__table__
         for key in child.foreign_key_constraints:
@@ -576,7 +612,7 @@ def seed(
 ) -> SeedResult:
     """Add synthetic participants, visits, supplies, stock, referrals and follow-ups.
 
-    Flushes but does not commit; ``progress`` is called with the number of visits written.
+    Flushes but does not commit; ``progress`` is called with the number of visits made.
     """
     # Reproducible synthetic data, not secrets: a seeded, non-cryptographic generator.
     rng = random.Random(seed_value)  # noqa: S311  # nosec B311

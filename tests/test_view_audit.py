@@ -104,6 +104,34 @@ def test_the_typeahead_records_whom_it_listed(app, planted, signed_in):
     assert _rows_naming(app, planted["participant_id"]) == before + 1
 
 
+def test_a_search_records_only_whom_it_listed(app, factory, signed_in):
+    """Ten people listed (the typeahead's limit); an eleventh matches only by an earlier
+    code, and their own code is part of a listed one: they are not shown, and the row
+    must not say they were (the search loads only the people it lists)."""
+    from ssp.participants import services
+    from ssp.participants.models import Participant
+
+    listed_ids = [factory.participant(f"QX7ZZ{n:04d}") for n in range(1, 11)]
+    unlisted = factory.participant("ZZ0001")
+    earlier = factory.participant("QX7Y9999")
+    with app.app_context():
+        services.merge(
+            keep=db.session.get(Participant, unlisted), absorb=db.session.get(Participant, earlier)
+        )
+        db.session.commit()
+    desk = signed_in("front_desk")
+    desk.get("/")
+    before = _rows_naming(app, unlisted)  # the merge's own rows
+    first = _rows_naming(app, listed_ids[0])
+    response = desk.client.post(
+        "/api/participants/search", json={"q": "QX7"}, headers={"X-CSRFToken": desk.token}
+    )
+    listed = response.get_json()["matches"]
+    assert len(listed) == 10 and all(m["current_code"] != "ZZ0001" for m in listed)
+    assert _rows_naming(app, unlisted) == before
+    assert _rows_naming(app, listed_ids[0]) == first + 1  # a listed one is recorded
+
+
 def test_a_view_row_never_makes_the_desk_wait_and_is_written_later(app, planted, signed_in):
     """While another writer holds SQLite's lock, the page answers at once; its audit row
     is written with the next page view that gets the lock, with the time of the view."""

@@ -116,7 +116,7 @@ def _containing(model, source: str, fts: bool):
 def _containing_search(fts: bool) -> Select:
     """Codes and earlier codes (aliases) containing ``pattern`` in one query: the best
     ``limit`` of each, with their participants. Built once for each kind of condition."""
-    limit = bindparam("limit", type_=Integer)
+    limit = bindparam("limit", type_=Integer)  # at most this many of each, and in all
     own = (
         select(
             Participant.id.label("participant_id"),
@@ -137,10 +137,21 @@ def _containing_search(fts: bool) -> Select:
         .subquery()
     )
     found = union_all(select(own), select(earlier)).subquery()
+    best_first = (found.c.rank, found.c.length, found.c.code)  # aliases by code alone
+    # Each person once, by their best match, and only the people listed are loaded: the
+    # view audit records the loaded participants whose code the page shows.
+    ranked = select(
+        found,
+        func.row_number()
+        .over(partition_by=found.c.participant_id, order_by=best_first)
+        .label("nth_match"),
+    ).subquery()
     return (
-        select(Participant, found.c.code)
-        .join(found, found.c.participant_id == Participant.id)
-        .order_by(found.c.rank, found.c.length, found.c.code)  # aliases by code alone
+        select(Participant, ranked.c.code)
+        .join(ranked, ranked.c.participant_id == Participant.id)
+        .where(ranked.c.nth_match == 1)
+        .order_by(ranked.c.rank, ranked.c.length, ranked.c.code)
+        .limit(limit)
     )
 
 
@@ -156,12 +167,7 @@ def search_partial(raw_code: str, limit: int = 20) -> list[Match]:
     fts = _uses_fts(text)
     pattern = f"%{text}%" if fts else f"%{_escape_like(text)}%"
     rows = db.session.execute(_containing_search(fts), {"pattern": pattern, "limit": limit})
-    matches: list[Match] = []
-    seen: set[int] = set()
-    for participant, code in rows:
-        if participant.id not in seen and len(matches) < limit:
-            matches.append(Match(participant, code))
-            seen.add(participant.id)
+    matches = [Match(participant, code) for participant, code in rows]
     # Codes that start with the text first: that is what a person typing expects.
     matches.sort(
         key=lambda m: (not m.matched_code.startswith(text), len(m.matched_code), m.matched_code)
