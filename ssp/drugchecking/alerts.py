@@ -15,6 +15,7 @@ Everything here is flushed, never committed: the view commits once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Date, Select, bindparam, select, update
 
 from ssp.audit import AuditEvent, record
 from ssp.drugchecking import trends
@@ -810,19 +811,23 @@ def is_current(alert: Alert, today: dt.date | None = None) -> bool:
     )
 
 
+@functools.cache
+def _current_alerts() -> Select:
+    """Built once: the banner asks on every page."""
+    return (
+        select(Alert)
+        .where(
+            Alert.status == AlertStatus.APPROVED,
+            Alert.withdrawn_at.is_(None),
+            Alert.expires_on >= bindparam("today", type_=Date),
+        )
+        .order_by(Alert.approved_at.desc(), Alert.id.desc())
+    )
+
+
 def current_alerts(today: dt.date | None = None) -> list[Alert]:
     """The alerts the desk shows now, newest approval first."""
-    return list(
-        db.session.scalars(
-            select(Alert)
-            .where(
-                Alert.status == AlertStatus.APPROVED,
-                Alert.withdrawn_at.is_(None),
-                Alert.expires_on >= (today or program_today()),
-            )
-            .order_by(Alert.approved_at.desc(), Alert.id.desc())
-        )
-    )
+    return list(db.session.scalars(_current_alerts(), {"today": today or program_today()}))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Integer, Select, bindparam, case, func, select
+from sqlalchemy import Date, Integer, Select, bindparam, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ssp.audit import record, record_active
@@ -557,16 +557,24 @@ def worklist_query(filters: WorklistFilter, today: dt.date) -> Select:
     return query.order_by(order, FollowUp.id)
 
 
-def worklist_counts(today: dt.date, site_id: int | None = None) -> dict[str, int]:
-    """How many open follow-ups are overdue, due today and upcoming."""
+@functools.cache
+def _worklist_counts(at_one_site: bool) -> Select:
+    """Built once (the menu's badge counts on every page), for all sites or one."""
+    today = bindparam("today", type_=Date)
     query = select(
         func.coalesce(func.sum(case((FollowUp.due_on < today, 1), else_=0)), 0),
         func.coalesce(func.sum(case((FollowUp.due_on == today, 1), else_=0)), 0),
         func.coalesce(func.sum(case((FollowUp.due_on > today, 1), else_=0)), 0),
     ).where(FollowUp.status == FollowUpStatus.OPEN)
-    if site_id:
-        query = query.where(FollowUp.site_id == site_id)
-    overdue, due_today, upcoming = db.session.execute(query).one()
+    if at_one_site:
+        query = query.where(FollowUp.site_id == bindparam("site_id", type_=Integer))
+    return query
+
+
+def worklist_counts(today: dt.date, site_id: int | None = None) -> dict[str, int]:
+    """How many open follow-ups are overdue, due today and upcoming."""
+    values = {"today": today, "site_id": site_id} if site_id else {"today": today}
+    overdue, due_today, upcoming = db.session.execute(_worklist_counts(bool(site_id)), values).one()
     return {"overdue": int(overdue), "today": int(due_today), "upcoming": int(upcoming)}
 
 
