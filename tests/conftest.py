@@ -339,6 +339,16 @@ class Factory:
             _db.session.commit()
             return participant_id
 
+    def merge(self, keep: int, absorb: int) -> None:
+        """Merge participant ``absorb`` into ``keep``: its code becomes an earlier code."""
+        from ssp.participants import services
+        from ssp.participants.models import Participant
+
+        with self.app.app_context():
+            get = _db.session.get
+            services.merge(keep=get(Participant, keep), absorb=get(Participant, absorb))
+            _db.session.commit()
+
     def visit(
         self,
         participant_id: int | None,

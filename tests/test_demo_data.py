@@ -174,6 +174,17 @@ def _role_may_skip_row_checks() -> bool:
     )
 
 
+def _basics_and_an_item_id() -> int:
+    """Sites, staff and the catalogue, committed for good (PostgreSQL does not give ids
+    back on a rollback); the id of a supply item."""
+    from ssp.demo import seed
+    from ssp.supplies.models import SupplyItem
+
+    seed(participants=0, visits=0, months=1)
+    db.session.commit()
+    return db.session.scalar(select(SupplyItem.id))
+
+
 def _orphans() -> int:
     return db.session.scalar(
         text(
@@ -187,15 +198,12 @@ def _orphans() -> int:
 def test_a_bulk_load_checks_every_foreign_key_and_refuses_a_row_pointing_nowhere(app):
     """On PostgreSQL the seed leaves out the row-by-row key checks (it runs as a role that
     may); the keys are then checked in bulk, so a row pointing nowhere still stops it."""
-    from ssp.demo import VISIT_ITEMS, SeedError, _BulkWriter, seed
-    from ssp.supplies.models import SupplyItem
+    from ssp.demo import VISIT_ITEMS, SeedError, _BulkWriter
 
     with app.app_context():
         if not _role_may_skip_row_checks():
             pytest.skip("the test database's role is not a superuser: keys are checked row by row")
-        seed(participants=0, visits=0, months=1)
-        db.session.commit()
-        item_id = db.session.scalar(select(SupplyItem.id))
+        item_id = _basics_and_an_item_id()
         orphan = r"visit_items\.visit_id = \(987654321,\)"
         with pytest.raises(SeedError, match=orphan), _BulkWriter() as writer:
             writer.write(VISIT_ITEMS, [(987654321, 987654321, item_id, 1, None)])
@@ -229,13 +237,10 @@ def test_a_batch_the_sending_thread_cannot_write_fails_the_load(app):
     """On PostgreSQL batches are sent by a second thread: what it meets reaches the caller."""
     from psycopg.errors import CheckViolation
 
-    from ssp.demo import VISIT_ITEMS, _BulkWriter, seed
-    from ssp.supplies.models import SupplyItem
+    from ssp.demo import VISIT_ITEMS, _BulkWriter
 
     with app.app_context():
-        seed(participants=0, visits=0, months=1)
-        db.session.commit()
-        item_id = db.session.scalar(select(SupplyItem.id))
+        item_id = _basics_and_an_item_id()
         with pytest.raises(CheckViolation, match="quantity_positive"), _BulkWriter() as writer:
             writer.write_batch({VISIT_ITEMS: [(1, 1, item_id, 0, None)]})  # no zero quantity
         db.session.rollback()
@@ -264,13 +269,10 @@ def test_a_failed_load_keeps_nothing_even_when_the_caller_commits(app, monkeypat
 
 @needs_postgresql
 def test_an_error_in_the_load_body_keeps_none_of_its_rows(app):
-    from ssp.demo import VISIT_ITEMS, _BulkWriter, seed
-    from ssp.supplies.models import SupplyItem
+    from ssp.demo import VISIT_ITEMS, _BulkWriter
 
     with app.app_context():
-        seed(participants=0, visits=0, months=1)
-        db.session.commit()
-        item_id = db.session.scalar(select(SupplyItem.id))
+        item_id = _basics_and_an_item_id()
         with pytest.raises(RuntimeError), _BulkWriter() as writer:
             writer.write(VISIT_ITEMS, [(987654321, 987654321, item_id, 1, None)])
             raise RuntimeError("the caller fails mid-load")
