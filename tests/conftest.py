@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask, current_app
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from ssp import create_app
@@ -67,6 +67,29 @@ def scratch_postgresql_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def statements_sent(app, words: int) -> Iterator[list[str]]:
+    """The SQL the app runs meanwhile, each statement as its first ``words`` words in upper
+    case, with COMMIT where a transaction commits."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = _db.engine
+
+    def statement(_conn, _cursor, sql, *_args) -> None:
+        seen.append(" ".join(sql.split()[:words]).upper())
+
+    def commit(_conn) -> None:
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
 
 
 def on_postgresql() -> bool:

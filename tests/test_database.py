@@ -9,18 +9,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from ssp.database import WalCheckpointer, WriterQueue, reads_first
 from ssp.extensions import db
 from ssp.staff.models import Site
 from ssp.visits.models import Visit
-from tests.conftest import on_postgresql
+from tests.conftest import on_postgresql, statements_sent
 
 sqlite_only = pytest.mark.skipif(on_postgresql(), reason="SQLite's locking")
 
@@ -218,32 +216,9 @@ def test_no_checkpointer_for_a_database_it_cannot_open_and_no_stray_file(tmp_pat
     assert not missing.exists()
 
 
-@contextmanager
-def _statements(app, words: int) -> Iterator[list[str]]:
-    """The SQL the app runs meanwhile, each statement as its first ``words`` words in upper
-    case, with COMMIT where a transaction commits."""
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def statement(_conn, _cursor, sql, *_args) -> None:
-        seen.append(" ".join(sql.split()[:words]).upper())
-
-    def commit(_conn) -> None:
-        seen.append("COMMIT")
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
-
-
 @sqlite_only
 def test_an_audited_page_writes_its_audit_row_alone_then_reads_without_the_lock(app, desk):
-    with _statements(app, words=2) as statements:
+    with statements_sent(app, words=2) as statements:
         page = desk.get(f"/participants/{desk.participant_id}")
     assert page.status_code == 200
     write = statements.index("BEGIN IMMEDIATE")
@@ -262,7 +237,7 @@ def test_signing_in_checks_the_password_before_taking_the_write_lock(app, factor
     factory.user("desk2", "front_desk")
     browser = Browser(client)
     browser.get("/sign-in")
-    with _statements(app, words=3) as statements:
+    with statements_sent(app, words=3) as statements:
         response = browser.post("/sign-in", data={"username": "desk2", "password": PASSWORD})
     assert response.status_code == 302
     write = statements.index("BEGIN IMMEDIATE")

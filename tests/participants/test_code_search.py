@@ -4,19 +4,21 @@ comparison knows it is not a model's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from ssp.extensions import db
 from ssp.participants import code_search, services
 from ssp.participants.models import Participant
-from tests.conftest import on_postgresql
+from tests.conftest import on_postgresql, statements_sent
 
 
-def _found(part: str) -> list[str]:
-    return [match.matched_code for match in services.search_partial(part)]
+def _found(part: str, limit: int = 20) -> list[str]:
+    return [match.matched_code for match in services.search_partial(part, limit)]
+
+
+def _queries(statements: list[str]) -> list[str]:
+    """What was asked, without SQLite's BEGIN and the commits."""
+    return [sql for sql in statements if not sql.startswith(("BEGIN", "COMMIT"))]
 
 
 def test_a_piece_of_a_code_finds_it_through_merges_and_deletes(app, factory):
@@ -52,40 +54,20 @@ def test_codes_and_earlier_codes_are_searched_in_one_query(app, factory):
     factory.merge(keep=through_alias, absorb=factory.participant("XLMN1777"))
     factory.merge(keep=own_and_alias, absorb=factory.participant("ZZLMN100"))
     with app.app_context():
-        with _statements(app) as statements:
+        with statements_sent(app, words=4) as statements:
             matches = services.search_partial("LMN1")
         assert [(m.participant.id, m.matched_code) for m in matches] == [
             (starts, "LMN19999"),
             (own_and_alias, "KLMN1234"),
             (through_alias, "XLMN1777"),
         ]
-        assert len(statements) == 1, statements
-        assert _found_limited("LMN1", 2) == ["LMN19999", "KLMN1234"]
+        assert len(_queries(statements)) == 1, statements
+        assert _found("LMN1", 2) == ["LMN19999", "KLMN1234"]
         for code, person in (("XLMN1777", through_alias), ("KLMN1234", own_and_alias)):
-            with _statements(app) as statements:
+            with statements_sent(app, words=4) as statements:
                 assert services.find_by_code(code).id == person
-            assert len(statements) == 1, statements
+            assert len(_queries(statements)) == 1, statements
         assert services.find_by_code("LMN1") is None
-
-
-def _found_limited(part: str, limit: int) -> list[str]:
-    return [match.matched_code for match in services.search_partial(part, limit)]
-
-
-@contextmanager
-def _statements(app) -> Iterator[list[str]]:
-    """The queries the app sends meanwhile (not the BEGIN of SQLite's transactions)."""
-    seen: list[str] = []
-
-    def statement(_conn, _cursor, sql, *_args) -> None:
-        if not sql.startswith("BEGIN"):
-            seen.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", statement)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", statement)
 
 
 def test_short_and_unusual_pieces_still_search(app, factory):
